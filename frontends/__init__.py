@@ -1,0 +1,47 @@
+"""Frontends: each turns a framework file or object into an ``ovcl.ir.Model``. ``load`` picks one."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ovcl.errors import FrontendError
+
+
+def load(obj, **kwargs):
+    """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto`` or a ``torch.nn.Module``) with its frontend."""
+    if isinstance(obj, (str, os.PathLike)):
+        path = Path(obj)
+        suffix = path.suffix.lower()
+        if suffix == ".onnx":
+            from .onnx import convert
+            return convert(path)
+        if suffix == ".xml":
+            from ovcl.ir.serialize import read_ir
+            return read_ir(path, kwargs.get("weights"))
+        if suffix in (".pt", ".pth", ".bin", ".safetensors"):
+            raise FrontendError(f"{path.name}: ovcl never unpickles files; load the module in PyTorch and pass "
+                                f"it to ovcl.convert_model(module, example_input=...)")
+        if not path.exists():
+            raise FrontendError(f"model file {path} does not exist")
+        raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR and .onnx)")
+    if isinstance(obj, (bytes, bytearray)):
+        if bytes(obj[:64]).lstrip().startswith(b"<"):
+            from ovcl.ir.serialize import read_ir_bytes
+            return read_ir_bytes(bytes(obj), kwargs.get("weights"))
+        from .onnx import convert
+        return convert(bytes(obj))
+    mod = type(obj).__module__
+    if mod.startswith("onnx"):
+        from .onnx import convert
+        return convert(obj)
+    if mod.startswith("torch") or _is_torch_module(obj):
+        from .pytorch import convert
+        return convert(obj, **kwargs)
+    raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give an IR .xml or ONNX path, bytes, an "
+                        f"onnx.ModelProto or a torch.nn.Module")
+
+
+def _is_torch_module(obj) -> bool:
+    import sys
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, (torch.nn.Module, getattr(torch.export, "ExportedProgram", ())))

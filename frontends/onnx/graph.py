@@ -1,0 +1,241 @@
+"""ONNX ``ModelProto`` → ``ovcl.ir.Model``: initializers become Constants, graph inputs Parameters, and each
+node is translated by the function registered for its op type (see ``translators_*`` modules)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ovcl.errors import FrontendError, UnsupportedOpError
+from ovcl.ir import Model, Node, Output, PartialShape, Type
+from ovcl.ir import ops
+
+# op type (default domain) -> translator(ctx) returning the node's outputs
+TRANSLATORS: dict[str, Callable[["NodeContext"], list[Output | None]]] = {}
+
+
+def onnx_op(*names: str):
+    def deco(fn):
+        for n in names:
+            if n in TRANSLATORS:
+                raise ValueError(f"two translators for ONNX {n}")
+            TRANSLATORS[n] = fn
+        return fn
+    return deco
+
+
+def onnx_type(elem_type: int) -> Type:
+    import onnx
+    np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem_type)
+    return Type.boolean if np_dtype == np.bool_ else Type.from_dtype(np_dtype)
+
+
+class NodeContext:
+    """What a translator sees of one ONNX node."""
+
+    def __init__(self, converter: "Converter", proto):
+        self._conv = converter
+        self.proto = proto
+        self.op_type: str = proto.op_type
+        self.name: str = proto.name or f"{proto.op_type}_{converter.counter}"
+        self.opset: int = converter.opset
+        self._attrs = {a.name: a for a in proto.attribute}
+
+    @property
+    def num_inputs(self) -> int:
+        return len(self.proto.input)
+
+    def input(self, i: int) -> Output | None:
+        """Input ``i`` as an Output, or None when absent (optional inputs may be empty names)."""
+        if i >= len(self.proto.input) or not self.proto.input[i]:
+            return None
+        return self._conv.tensor(self.proto.input[i])
+
+    def inputs(self) -> list[Output | None]:
+        return [self.input(i) for i in range(len(self.proto.input))]
+
+    def const_value(self, i: int) -> np.ndarray | None:
+        """The value of input ``i`` when it is a constant (initializer or folded), else None."""
+        o = self.input(i)
+        if o is None or o.node.type_name != "Constant":
+            return None
+        return o.node.value
+
+    def has_attr(self, name: str) -> bool:
+        return name in self._attrs
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        import onnx
+        a = self._attrs.get(name)
+        if a is None:
+            return default
+        if a.ref_attr_name:
+            raise FrontendError(f"{self.op_type} node '{self.name}': attribute references are only valid in functions")
+        v = onnx.helper.get_attribute_value(a)
+        if isinstance(v, bytes):
+            return v.decode()
+        if a.type == onnx.AttributeProto.TENSOR:
+            return onnx.numpy_helper.to_array(v)
+        if a.type == onnx.AttributeProto.STRINGS:
+            return [s.decode() for s in v]
+        return v
+
+    def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
+        name = self.name + (f"/{suffix}" if suffix else "")
+        return ops.make(type_name, inputs, name=name, **attrs)
+
+    def const(self, value, element_type=None, suffix: str = "const") -> Output:
+        return ops.constant(value, element_type, name=f"{self.name}/{suffix}").output(0)
+
+    def fail(self, why: str) -> FrontendError:
+        return FrontendError(f"ONNX {self.op_type} node '{self.name}' (opset {self.opset}): {why}")
+
+
+class Converter:
+    def __init__(self, model_proto, base_dir: Path | None):
+        self.proto = model_proto
+        self.base_dir = base_dir
+        self.opset = 1
+        for imp in model_proto.opset_import:
+            if imp.domain in ("", "ai.onnx"):
+                self.opset = imp.version
+        self.tensors: dict[str, Output] = {}
+        self.counter = 0
+
+    def tensor(self, name: str) -> Output:
+        try:
+            return self.tensors[name]
+        except KeyError:
+            raise FrontendError(f"ONNX tensor '{name}' is used before it is produced") from None
+
+    def convert(self) -> Model:
+        g = self.proto.graph
+        for init in g.initializer:
+            arr = self._initializer(init)
+            c = ops.constant(arr, name=init.name)
+            c.output(0).set_names({init.name})
+            self.tensors[init.name] = c.output(0)
+        params = []
+        for vi in g.input:
+            if vi.name in self.tensors:
+                continue          # an initializer listed as input (old exporters): a constant
+            p = ops.make("Parameter", [], name=vi.name, element_type=self._vi_type(vi).name,
+                         shape=self._vi_shape(vi))
+            p.output(0).set_names({vi.name})
+            self.tensors[vi.name] = p.output(0)
+            params.append(p)
+        for node in g.node:
+            self._node(node)
+        results = []
+        for vi in g.output:
+            out = self.tensor(vi.name)
+            out.add_names({vi.name})
+            results.append(ops.make("Result", [out], name=f"{vi.name}/sink_port_0"))
+        model = Model(results, params, name=g.name or "onnx_model")
+        return model
+
+    def _node(self, node) -> None:
+        self.counter += 1
+        if node.domain not in ("", "ai.onnx"):
+            local = self._local_function(node)
+            if local is None:
+                raise UnsupportedOpError(f"ONNX op {node.domain}::{node.op_type} (node '{node.name}') is not "
+                                         f"supported: only the default ai.onnx domain is translated")
+        fn = TRANSLATORS.get(node.op_type)
+        if fn is None:
+            raise UnsupportedOpError(f"ONNX op {node.op_type} (node '{node.name or '?'}', opset {self.opset}) has "
+                                     f"no translation in ovcl")
+        ctx = NodeContext(self, node)
+        try:
+            outs = fn(ctx)
+        except FrontendError:
+            raise
+        except Exception as e:
+            raise FrontendError(f"ONNX {node.op_type} node '{ctx.name}' (opset {self.opset}): {e}") from e
+        if isinstance(outs, (Output, Node)):
+            outs = [outs]
+        for k, name in enumerate(node.output):
+            if not name:
+                continue
+            if k >= len(outs) or outs[k] is None:
+                raise FrontendError(f"ONNX {node.op_type} node '{ctx.name}': output {k} ('{name}') is not "
+                                    f"produced by ovcl's translation")
+            o = outs[k]
+            if isinstance(o, Node):
+                o = o.output(0)
+            o.add_names({name})
+            self.tensors[name] = o
+
+    def _local_function(self, node):
+        return None
+
+    def _initializer(self, init) -> np.ndarray:
+        import onnx
+        from onnx import numpy_helper
+        if init.data_location == onnx.TensorProto.EXTERNAL:
+            return self._external(init)
+        try:
+            return numpy_helper.to_array(init)
+        except Exception as e:
+            raise FrontendError(f"ONNX initializer '{init.name}' cannot be read: {e}") from e
+
+    def _external(self, init) -> np.ndarray:
+        from onnx import numpy_helper
+        info = {e.key: e.value for e in init.external_data}
+        if self.base_dir is None:
+            raise FrontendError(f"initializer '{init.name}' has external data but the model was not read "
+                                f"from a file: read it by path")
+        base = self.base_dir.resolve()
+        path = (base / info.get("location", "")).resolve()
+        if base != path and base not in path.parents:
+            raise FrontendError(f"initializer '{init.name}': external data '{info.get('location')}' lies outside "
+                                f"the model's folder {base}")
+        if not path.is_file():
+            raise FrontendError(f"initializer '{init.name}': external data file {path} not found")
+        dtype = onnx_type(init.data_type)
+        count = int(np.prod(init.dims, dtype=np.int64))
+        nbytes = count * dtype.size
+        offset = int(info.get("offset", 0))
+        length = int(info.get("length", nbytes))
+        size = os.path.getsize(path)
+        if length < nbytes or offset < 0 or offset + nbytes > size:
+            raise FrontendError(f"initializer '{init.name}': external data [{offset}, {offset + nbytes}) is outside "
+                                f"{path.name} ({size} bytes)")
+        arr = np.fromfile(path, dtype=np.bool_ if dtype is Type.boolean else dtype.dtype, count=count, offset=offset)
+        del numpy_helper
+        return arr.reshape(tuple(init.dims))
+
+    def _vi_type(self, vi) -> Type:
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type"):
+            raise UnsupportedOpError(f"graph input '{vi.name}' is not a tensor (sequence/map/optional inputs are "
+                                     f"not supported)")
+        return onnx_type(tt.elem_type)
+
+    def _vi_shape(self, vi) -> PartialShape:
+        tt = vi.type.tensor_type
+        if not tt.HasField("shape"):
+            return PartialShape.dynamic()
+        return PartialShape([d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim])
+
+
+def convert(model, base_dir: str | os.PathLike | None = None) -> Model:
+    """Convert an ONNX ``ModelProto``, serialized bytes or a file path to an ``ovcl.ir.Model``."""
+    import onnx
+    if isinstance(model, (bytes, bytearray)):
+        try:
+            model = onnx.load_model_from_string(bytes(model))
+        except Exception as e:
+            raise FrontendError(f"the bytes are not a valid ONNX model: {e}") from e
+    elif isinstance(model, (str, os.PathLike)):
+        path = Path(model)
+        if not path.is_file():
+            raise FrontendError(f"ONNX file {path} does not exist")
+        try:
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as e:
+            raise FrontendError(f"{path} is not a valid ONNX model: {e}") from e
+        base_dir = path.parent
+    return Converter(model, Path(base_dir) if base_dir is not None else None).convert()

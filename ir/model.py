@@ -1,0 +1,190 @@
+"""``Model``: a graph of nodes from Parameters to Results."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .node import IRError, Node, Output
+from .shape import PartialShape, as_partial_shape
+
+
+class Model:
+    def __init__(self, results, parameters: Iterable[Node], name: str = "model"):
+        from .ops import make
+        if isinstance(results, (Node, Output)):
+            results = [results]
+        self._results: list[Node] = []
+        for r in results:
+            if isinstance(r, Node) and r.type_name == "Result":
+                self._results.append(r)
+            else:
+                out = r.output(0) if isinstance(r, Node) else r
+                self._results.append(make("Result", [out], name=f"{out.node.name}/sink_port_{out.index}"))
+        self._parameters: list[Node] = list(parameters)
+        self.name = name
+        self.rt_info: dict[str, Any] = {}
+
+    # -- structure ----------------------------------------------------------
+    def get_parameters(self) -> list[Node]:
+        return list(self._parameters)
+
+    def get_results(self) -> list[Node]:
+        return list(self._results)
+
+    def get_ordered_ops(self) -> list[Node]:
+        """Nodes in topological order (inputs before users), parameters first."""
+        order: list[Node] = []
+        seen: set[int] = set()
+        for p in self._parameters:
+            seen.add(p.id)
+            order.append(p)
+        for root in self._results:
+            stack = [(root, 0)]
+            while stack:
+                node, i = stack.pop()
+                if node.id in seen and i == 0:
+                    continue
+                if i < len(node._inputs):
+                    stack.append((node, i + 1))
+                    src = node._inputs[i].node
+                    if src.id not in seen:
+                        stack.append((src, 0))
+                else:
+                    seen.add(node.id)
+                    order.append(node)
+        return order
+
+    get_ops = get_ordered_ops
+
+    @property
+    def inputs(self) -> list[Output]:
+        return [p.output(0) for p in self._parameters]
+
+    @property
+    def outputs(self) -> list[Output]:
+        return [r.output(0) for r in self._results]
+
+    def input(self, key=None) -> Output:
+        return _pick(self.inputs, key, "input", self.name)
+
+    def output(self, key=None) -> Output:
+        return _pick(self.outputs, key, "output", self.name)
+
+    def get_name(self) -> str:
+        return self.name
+
+    get_friendly_name = get_name
+
+    def get_rt_info(self) -> dict:
+        return self.rt_info
+
+    def is_dynamic(self) -> bool:
+        return any(not o.get_partial_shape().is_static for o in self.inputs)
+
+    # -- edits --------------------------------------------------------------
+    def validate_nodes_and_infer_types(self) -> None:
+        for node in self.get_ordered_ops():
+            node.validate()
+
+    def replace_outputs(self, mapping: dict[Output, Output]) -> None:
+        """Make every user of each key read the value instead; the key's tensor names move to the value."""
+        if not mapping:
+            return
+        for node in self.get_ordered_ops():
+            for i, src in enumerate(node._inputs):
+                new = mapping.get(src)
+                while new is not None and new in mapping:   # follow chains a -> b -> c
+                    new = mapping[new]
+                if new is not None:
+                    node._inputs[i] = new
+        for old, new in mapping.items():
+            names = old._info.names
+            if names:
+                while new in mapping:
+                    new = mapping[new]
+                if new.node.type_name != "Parameter" or not new._info.names:
+                    new._info.names |= names
+
+    def reshape(self, shapes) -> None:
+        """Set new input shapes: a shape (one input), a list of shapes, or a dict keyed by input name,
+        index or port. Shapes as OpenVINO takes them: lists with -1 or (min, max), strings, PartialShape."""
+        for param, ps in self._resolve_shapes(shapes).items():
+            param.attrs["shape"] = ps
+        self.validate_nodes_and_infer_types()
+
+    def _resolve_shapes(self, shapes) -> dict[Node, PartialShape]:
+        params = self._parameters
+        if isinstance(shapes, dict):
+            out = {}
+            for key, shape in shapes.items():
+                port = self.input(key.get_any_name() if isinstance(key, Output) else key)
+                out[port.node] = as_partial_shape(shape)
+            return out
+        if isinstance(shapes, (PartialShape, str)) or (
+                isinstance(shapes, (list, tuple)) and all(not isinstance(s, (list, tuple, PartialShape, str))
+                                                         for s in shapes)):
+            if len(params) != 1:
+                raise IRError(f"model '{self.name}' has {len(params)} inputs: give one shape per input")
+            return {params[0]: as_partial_shape(shapes)}
+        if len(shapes) != len(params):
+            raise IRError(f"model '{self.name}' has {len(params)} inputs, got {len(shapes)} shapes")
+        return {p: as_partial_shape(s) for p, s in zip(params, shapes)}
+
+    def clone(self) -> "Model":
+        """A deep copy of the graph (constant data is shared, it is never written in place)."""
+        mapping: dict[int, Node] = {}
+        for node in self.get_ordered_ops():
+            new = Node(node.op, [Output(mapping[i.node.id], i.index) for i in node._inputs],
+                       {k: (list(v) if isinstance(v, list) else v) for k, v in node.attrs.items()},
+                       name=node.name, version=node.version)
+            new.value = node.value
+            new.rt_info = dict(node.rt_info)
+            for info in node._outputs:
+                new._outputs.append(_copy_port(info))
+            mapping[node.id] = new
+        m = Model([mapping[r.id] for r in self._results], [mapping[p.id] for p in self._parameters], self.name)
+        m.rt_info = dict(self.rt_info)
+        return m
+
+    def __repr__(self):
+        ins = ", ".join(f"{_name(o)}{o.get_partial_shape()}" for o in self.inputs)
+        outs = ", ".join(f"{_name(o)}{o.get_partial_shape()}" for o in self.outputs)
+        return f"<Model: '{self.name}' inputs[{ins}] outputs[{outs}]>"
+
+
+def _copy_port(info):
+    from .node import _PortInfo
+    new = _PortInfo()
+    new.element_type = info.element_type
+    new.partial_shape = info.partial_shape
+    new.names = set(info.names)
+    new.rt_info = dict(info.rt_info)
+    return new
+
+
+def _name(o: Output) -> str:
+    names = o.get_names()
+    return min(names) if names else o.node.name
+
+
+def _pick(ports: list[Output], key, kind: str, model_name: str) -> Output:
+    if key is None:
+        if len(ports) != 1:
+            raise IRError(f"model '{model_name}' has {len(ports)} {kind}s: name one by index or name")
+        return ports[0]
+    if isinstance(key, Output):
+        for p in ports:
+            if p == key or (p.node.type_name == "Result" and p.node.input_value(0) == key):
+                return p
+        raise IRError(f"model '{model_name}' has no such {kind} port {key!r}")
+    if isinstance(key, int):
+        if not 0 <= key < len(ports):
+            raise IRError(f"model '{model_name}' has {len(ports)} {kind}s, no {kind} {key}")
+        return ports[key]
+    for p in ports:
+        if key in p.get_names():
+            return p
+    for p in ports:
+        if p.node.name == key:
+            return p
+    known = ", ".join(_name(p) for p in ports)
+    raise IRError(f"model '{model_name}' has no {kind} named '{key}' (its {kind}s: {known})")

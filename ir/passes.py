@@ -1,0 +1,112 @@
+"""Graph passes that hold for every device: constant folding, no-op removal, specialisation to shapes."""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Model
+from .node import IRError, Node, Output
+from .shape import PartialShape
+from .ops import constant
+
+# Converts marked as decompression keep their f16 source on the device (weights stay half-size there).
+DECOMPRESSION = "decompression"
+
+
+def _foldable(node: Node) -> bool:
+    if node.type_name in ("Parameter", "Constant", "Result") or not node.op.can_evaluate():
+        return False
+    if node.type_name == "Convert" and DECOMPRESSION in node.rt_info:
+        return False
+    if node.type_name == "ShapeOf":
+        return node.input_shape(0).is_static
+    return all(i.node.type_name == "Constant" for i in node._inputs)
+
+
+def fold_constants(model: Model) -> int:
+    """Evaluate every node whose inputs are constants (and ShapeOf of static shapes); returns the count."""
+    folded = 0
+    mapping: dict[Output, Output] = {}
+    for node in model.get_ordered_ops():
+        for i, src in enumerate(node._inputs):      # see through what this pass already replaced
+            if src in mapping:
+                node._inputs[i] = mapping[src]
+        if not _foldable(node):
+            continue
+        if node.type_name == "ShapeOf":
+            ins = [np.empty(node.input_shape(0).to_shape(), dtype=np.uint8)]
+        else:
+            ins = [i.node.value for i in node._inputs]
+        try:
+            outs = node.evaluate(ins)
+        except NotImplementedError:
+            continue
+        for k, value in enumerate(outs):
+            out_t = node.get_output_element_type(k)
+            arr = np.asarray(value)
+            if out_t.dtype is not None and arr.dtype != out_t.dtype:
+                arr = arr.astype(out_t.dtype)
+            expect = node.get_output_partial_shape(k)
+            if expect.is_static and tuple(arr.shape) != expect.to_shape():
+                raise IRError(f"{node.type_name} node '{node.name}': folded to shape {arr.shape}, "
+                              f"inferred {expect}")
+            c = constant(arr, out_t, name=node.name if len(outs) == 1 else f"{node.name}:{k}")
+            mapping[Output(node, k)] = c.output(0)
+        folded += 1
+    model.replace_outputs(mapping)
+    return folded
+
+
+def _is_noop(node: Node) -> bool:
+    if node.get_input_size() == 0 or node.get_output_size() != 1:
+        return False
+    src = node.input_value(0)
+    same = (src.get_element_type() == node.get_output_element_type(0)
+            and src.get_partial_shape().is_static
+            and src.get_partial_shape() == node.get_output_partial_shape(0))
+    if not same:
+        return False
+    if node.type_name in ("Convert", "Reshape", "Squeeze", "Unsqueeze", "Broadcast", "Identity"):
+        return True
+    if node.type_name == "Transpose":
+        perm = node.input_const(1)
+        return perm is not None and list(perm.reshape(-1)) == list(range(len(perm.reshape(-1))))
+    return False
+
+
+def remove_noops(model: Model) -> int:
+    mapping = {}
+    for node in model.get_ordered_ops():
+        if node.type_name != "Result" and _is_noop(node):
+            mapping[node.output(0)] = node.input_value(0)
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
+def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -> Model:
+    """A copy of ``model`` with static input shapes, types re-inferred, constants folded, no-ops removed.
+
+    ``shapes`` maps parameter index to a concrete shape; parameters not named keep theirs (which must then
+    be static)."""
+    m = model.clone()
+    for idx, p in enumerate(m.get_parameters()):
+        if shapes and idx in shapes:
+            want = PartialShape(list(shapes[idx]))
+            if not p.get_output_partial_shape(0).compatible(want):
+                raise IRError(f"input '{p.name}': shape {want} does not fit {p.get_output_partial_shape(0)}")
+            p.attrs["shape"] = want
+    m.validate_nodes_and_infer_types()
+    for p in m.get_parameters():
+        if not p.get_output_partial_shape(0).is_static:
+            raise IRError(f"input '{p.name}' has dynamic shape {p.get_output_partial_shape(0)}: "
+                          f"give a concrete shape")
+    while True:
+        changed = fold_constants(m) + remove_noops(m)
+        m.validate_nodes_and_infer_types()
+        if not changed:
+            break
+    for node in m.get_ordered_ops():
+        for k in range(node.get_output_size()):
+            if not node.get_output_partial_shape(k).is_static:
+                raise IRError(f"{node.type_name} node '{node.name}': output {k} shape "
+                              f"{node.get_output_partial_shape(k)} is still dynamic after specialisation")
+    return m

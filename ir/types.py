@@ -1,0 +1,121 @@
+"""Element types, named and spelled as OpenVINO spells them (``f32``, ``i64``, ``boolean``...)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Type:
+    """An element type. Instances are singletons: compare with ``is`` or ``==``."""
+
+    _by_name: dict[str, "Type"] = {}
+    _by_dtype: dict[np.dtype, "Type"] = {}
+
+    # filled in below; listed here for type checkers and readers
+    f64: "Type"; f32: "Type"; f16: "Type"; bf16: "Type"
+    i64: "Type"; i32: "Type"; i16: "Type"; i8: "Type"
+    u64: "Type"; u32: "Type"; u16: "Type"; u8: "Type"; u1: "Type"
+    boolean: "Type"; dynamic: "Type"
+
+    def __init__(self, name: str, dtype, ir_precision: str):
+        self.name = name
+        self.dtype = np.dtype(dtype) if dtype is not None else None
+        self.ir_precision = ir_precision   # the spelling in IR port precision attributes
+
+    # -- properties ---------------------------------------------------------
+    @property
+    def is_real(self) -> bool:
+        return self.name in ("f64", "f32", "f16", "bf16")
+
+    @property
+    def is_integral(self) -> bool:
+        return self.dtype is not None and not self.is_real
+
+    @property
+    def is_signed(self) -> bool:
+        return self.name[0] in "fi" or self.name == "bf16"
+
+    @property
+    def is_static(self) -> bool:
+        return self is not Type.dynamic
+
+    @property
+    def bitwidth(self) -> int:
+        return 8 if self is Type.boolean else self.dtype.itemsize * 8
+
+    @property
+    def size(self) -> int:
+        return self.dtype.itemsize
+
+    def get_type_name(self) -> str:
+        return self.name
+
+    def to_dtype(self) -> np.dtype:
+        return self.dtype
+
+    def __repr__(self) -> str:
+        return f"<Type: '{self.name}'>"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __reduce__(self):
+        return (Type.from_name, (self.name,))
+
+    # -- lookup -------------------------------------------------------------
+    @staticmethod
+    def from_name(name: str) -> "Type":
+        key = str(name).strip().lower()
+        t = Type._by_name.get(key)
+        if t is None:
+            raise ValueError(f"unknown element type {name!r}")
+        return t
+
+    @staticmethod
+    def from_dtype(dtype) -> "Type":
+        dt = np.dtype(dtype)
+        t = Type._by_dtype.get(dt)
+        if t is None:
+            raise ValueError(f"no element type for NumPy dtype {dt}")
+        return t
+
+
+def _define(name, dtype, ir_precision, *aliases):
+    t = Type(name, dtype, ir_precision)
+    setattr(Type, name, t)
+    for key in (name, ir_precision.lower(), *aliases):
+        Type._by_name[key] = t
+    if dtype is not None and np.dtype(dtype) not in Type._by_dtype:
+        Type._by_dtype[np.dtype(dtype)] = t
+    return t
+
+
+_define("f64", np.float64, "FP64", "float64", "double")
+_define("f32", np.float32, "FP32", "float32", "float")
+_define("f16", np.float16, "FP16", "float16", "half")
+_define("bf16", None, "BF16", "bfloat16")
+_define("i64", np.int64, "I64", "int64")
+_define("i32", np.int32, "I32", "int32", "int")
+_define("i16", np.int16, "I16", "int16")
+_define("i8", np.int8, "I8", "int8")
+_define("u64", np.uint64, "U64", "uint64")
+_define("u32", np.uint32, "U32", "uint32")
+_define("u16", np.uint16, "U16", "uint16")
+_define("u8", np.uint8, "U8", "uint8")
+_define("u1", None, "U1")
+_define("boolean", np.bool_, "BOOL", "bool")
+_define("dynamic", None, "DYNAMIC", "undefined")
+
+
+def as_type(value) -> Type:
+    """Accept a Type, a name ('f32', 'float32', 'FP32'), a NumPy dtype or a Python scalar type."""
+    if isinstance(value, Type):
+        return value
+    if isinstance(value, str):
+        return Type.from_name(value)
+    if value is float:
+        return Type.f32
+    if value is int:
+        return Type.i64
+    if value is bool:
+        return Type.boolean
+    return Type.from_dtype(value)

@@ -1,0 +1,1 @@
+"""OpenCL C kernel templates (``*.cl.mako``), rendered by ``ovcl.render`` with concrete shapes and types."""

@@ -1,0 +1,37 @@
+## Element-wise kernel over NumPy-broadcast inputs: one work-item per output element.
+## params: out_t (Type), ins (list of (Type, strides or None)), dims (collapsed output shape), n, expr (C
+## expression over a0, a1, ... in their compute types), idx (C index type: int or long)
+__kernel void ${name}(__global ${ctype(out_t)} *restrict out
+% for k, (t, strides) in enumerate(ins):
+    , __global const ${ctype(t)} *restrict in${k}
+% endfor
+) {
+    const ${idx} gid = get_global_id(0);
+    if (gid >= ${n}) return;
+% if any(s is not None for _, s in ins):
+    ${idx} rem = gid;
+    % for k, (t, strides) in enumerate(ins):
+        % if strides is not None:
+    ${idx} off${k} = 0;
+        % endif
+    % endfor
+    % for d in reversed(range(len(dims))):
+    {
+        % if d > 0:
+        const ${idx} c = rem % ${dims[d]}; rem /= ${dims[d]};
+        % else:
+        const ${idx} c = rem;
+        % endif
+        % for k, (t, strides) in enumerate(ins):
+            % if strides is not None and strides[d] != 0:
+        off${k} += c * ${strides[d]};
+            % endif
+        % endfor
+    }
+    % endfor
+% endif
+% for k, (t, strides) in enumerate(ins):
+    const ${cctype(t)} a${k} = ${load(t, "in%d" % k, "gid" if strides is None else "off%d" % k)};
+% endfor
+    ${store(out_t, "out", "gid", expr)}
+}

@@ -1,0 +1,37 @@
+"""ovcl: an OpenVINO-compatible model runtime whose every computation runs as OpenCL kernels.
+
+Kept thin and lazy: ``import ovcl.ir`` runs this file first, and importing ovcl must not import pyopencl,
+onnx or torch until they are needed.
+"""
+from ovcl.ir import Dimension, Model, Output, PartialShape, Type
+from ovcl.errors import (CompileError, DeviceError, FrontendError, IRError, InferenceError, KernelBuildError,
+                         OVCLError, UnsupportedOpError)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Core": "ovcl.runtime", "CompiledModel": "ovcl.runtime", "InferRequest": "ovcl.runtime",
+    "AsyncInferQueue": "ovcl.runtime", "Tensor": "ovcl.runtime", "OVDict": "ovcl.runtime",
+    "compile_model": "ovcl.runtime",
+    "read_model": "ovcl.convert", "convert_model": "ovcl.convert", "save_model": "ovcl.convert",
+}
+
+
+def __getattr__(name):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'ovcl' has no attribute '{name}'")
+    import importlib
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "Core", "DeviceError", "Dimension", "FrontendError",
+           "IRError", "InferRequest", "InferenceError", "KernelBuildError", "Model", "OVCLError", "OVDict", "Output",
+           "PartialShape", "Tensor", "Type", "UnsupportedOpError", "compile_model", "convert_model", "read_model",
+           "save_model"]

@@ -1,0 +1,128 @@
+"""From a static, folded graph to a ``Plan``: lower every node, plan memory, build programs, bind arguments.
+
+Steps: (1) each node is lowered to launches (``ovcl.lowering``); (2) the storages that launches touch get
+live ranges, and device buffers are reused between storages whose ranges do not overlap; (3) the unique
+kernel sources are built as one program (cached on disk); (4) one ``cl.Kernel`` per launch gets its
+arguments set once. The plan is then a flat list of ``(kernel, global size, local size)``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from ovcl.ir import Model, Node, Output, Type
+
+from .errors import CompileError
+from .executor import Plan
+from .lowering import LOWERINGS, Launch, LocalMem, LoweringContext, Storage, Value
+from .memory import plan_memory
+from .programs import build_program
+
+
+class Compiler:
+    def __init__(self, device, config: dict[str, Any] | None = None):
+        self.device = device
+        self.config = dict(config or {})
+        self.launches: list[Launch] = []
+        self.storages: list[Storage] = []
+
+    # -- used by LoweringContext --------------------------------------------
+    def emit(self, launch: Launch) -> None:
+        self.launches.append(launch)
+
+    def _storage(self, nbytes: int, kind: str, const=None) -> Storage:
+        s = Storage(len(self.storages), nbytes, kind, const)
+        self.storages.append(s)
+        return s
+
+    def new_constant(self, array: np.ndarray, name: str) -> Value:
+        t = Type.boolean if array.dtype == np.bool_ else Type.from_dtype(array.dtype)
+        return Value(tuple(array.shape), t, self._storage(array.nbytes, "const", array), name)
+
+    def new_temp(self, shape, t: Type, name: str) -> Value:
+        v = Value(tuple(shape), t, None, name)
+        v.storage = self._storage(v.nbytes, "temp")
+        return v
+
+    # -- the pipeline ---------------------------------------------------------
+    def compile(self, model: Model) -> Plan:
+        t0 = time.perf_counter()
+        values: dict[Output, Value] = {}
+        inputs: list[Value] = []
+        for p in model.get_parameters():
+            out = p.output(0)
+            v = Value(out.get_shape(), out.get_element_type(), None, p.name)
+            v.storage = self._storage(v.nbytes, "input")
+            values[out] = v
+            inputs.append(v)
+        for node in model.get_ordered_ops():
+            if node.type_name in ("Parameter", "Result"):
+                continue
+            if node.type_name == "Constant":
+                values[node.output(0)] = self.new_constant(np.ascontiguousarray(node.value), node.name)
+                continue
+            self._lower(node, values)
+        outputs = [values[r.input_value(0)] for r in model.get_results()]
+        t_lower = time.perf_counter()
+
+        plan_memory(self.device, self.storages, self.launches, inputs, outputs)
+        kernels = self._build()
+        t_build = time.perf_counter()
+        plan = Plan(self.device, inputs, outputs, self.launches, kernels)
+        plan.stats = {"lower_s": t_lower - t0, "build_s": t_build - t_lower,
+                      "launches": len(self.launches), "kernels": len({l.kernel for l in self.launches})}
+        return plan
+
+    def _lower(self, node: Node, values: dict[Output, Value]) -> None:
+        fn = LOWERINGS.get(node.type_name)
+        if fn is None:
+            raise CompileError(f"no OpenCL kernel for op {node.type_name} (node '{node.name}'); "
+                               f"this op is not supported on the device yet")
+        ins = [values[i] for i in node.input_values()]
+        outs = []
+        for k, o in enumerate(node.outputs()):
+            outs.append(self.new_temp(o.get_shape(), o.get_element_type(),
+                                      node.name if node.get_output_size() == 1 else f"{node.name}:{k}"))
+        for v in ins + outs:
+            if v.type is Type.f64 and not self.device.caps.fp64:
+                raise CompileError(f"{node.type_name} node '{node.name}': f64 tensors need a device with "
+                                   f"fp64 (cl_khr_fp64); {self.device.name} has none")
+        ctx = LoweringContext(self, node, ins, outs)
+        fn(ctx)
+        for k, o in enumerate(node.outputs()):
+            values[o] = ctx.outputs[k]
+
+    def _build(self):
+        import pyopencl as cl
+        if not self.launches:
+            return []
+        unique: dict[str, str] = {}
+        for l in self.launches:
+            unique.setdefault(l.kernel, l.source)
+        prelude = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if self.device.caps.fp64 else ""
+        source = prelude + "\n".join(unique[k] for k in sorted(unique))
+        nodes = sorted({l.node for l in self.launches})
+        what = f"{len(unique)} kernels of nodes {', '.join(nodes[:8])}{' ...' if len(nodes) > 8 else ''}"
+        if self.config.get("VERBOSE"):
+            print(f"ovcl: building {len(unique)} kernels for {self.device.name}...", file=sys.stderr, flush=True)
+        program = build_program(self.device, source, what)
+        kernels = []
+        for l in self.launches:
+            k = cl.Kernel(program, l.kernel)
+            args = []
+            for a in l.args:
+                if isinstance(a, Value):
+                    args.append(a.storage.buffer)
+                elif isinstance(a, LocalMem):
+                    args.append(cl.LocalMemory(max(a.nbytes, 4)))
+                else:
+                    args.append(a)
+            try:
+                k.set_args(*args)
+            except cl.Error as e:
+                raise CompileError(f"{l.op} node '{l.node}': binding arguments of {l.kernel} failed: {e}") from e
+            kernels.append(k)
+        return kernels

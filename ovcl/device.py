@@ -1,0 +1,170 @@
+"""OpenCL devices: discovery, naming (``GPU.N``, ``CPU``), capabilities, one context and queue each.
+
+Names follow OpenVINO: ``GPU.N`` numbers the OpenCL GPUs in platform-then-device order, ``GPU`` is
+``GPU.0``, ``CPU`` is the first OpenCL CPU device (PoCL, from pip), ``AUTO`` is ``GPU`` if any, else ``CPU``.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass, field
+
+from .errors import DeviceError
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What lowering may rely on. Kernels are chosen from these, never from device names."""
+    device_type: str                 # "GPU" or "CPU"
+    compute_units: int
+    max_work_group_size: int
+    max_work_item_sizes: tuple[int, ...]
+    local_mem_size: int
+    global_mem_size: int
+    max_alloc_size: int
+    fp16: bool
+    fp64: bool
+    preferred_vector_width_float: int
+    subgroups: bool
+    extensions: frozenset[str] = field(default_factory=frozenset)
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["extensions"] = sorted(self.extensions)
+        d["max_work_item_sizes"] = list(self.max_work_item_sizes)
+        return d
+
+
+class Device:
+    """One OpenCL device with its context and in-order queue (created on first use)."""
+
+    def __init__(self, name: str, cl_device, platform):
+        self.name = name
+        self.cl_device = cl_device
+        self.platform = platform
+        self._context = None
+        self._queue = None
+        self._lock = threading.Lock()
+        d = cl_device
+        import pyopencl as cl
+        ext = frozenset(d.extensions.split())
+        self.caps = Capabilities(
+            device_type="GPU" if d.type & cl.device_type.GPU else "CPU",
+            compute_units=d.max_compute_units,
+            max_work_group_size=d.max_work_group_size,
+            max_work_item_sizes=tuple(d.max_work_item_sizes),
+            local_mem_size=d.local_mem_size,
+            global_mem_size=d.global_mem_size,
+            max_alloc_size=d.max_mem_alloc_size,
+            fp16="cl_khr_fp16" in ext,
+            fp64="cl_khr_fp64" in ext or bool(d.double_fp_config),
+            preferred_vector_width_float=d.preferred_vector_width_float,
+            subgroups="cl_khr_subgroups" in ext or "cl_intel_subgroups" in ext,
+            extensions=ext,
+        )
+
+    @property
+    def full_name(self) -> str:
+        return self.cl_device.name.strip()
+
+    @property
+    def identity(self) -> str:
+        """What a cached binary depends on: device, driver and platform versions."""
+        d = self.cl_device
+        return f"{self.platform.name}|{self.platform.version}|{d.name}|{d.version}|{d.driver_version}"
+
+    @property
+    def context(self):
+        import pyopencl as cl
+        with self._lock:
+            if self._context is None:
+                self._context = cl.Context([self.cl_device])
+            return self._context
+
+    @property
+    def queue(self):
+        import pyopencl as cl
+        ctx = self.context
+        with self._lock:
+            if self._queue is None:
+                self._queue = cl.CommandQueue(ctx, self.cl_device)
+            return self._queue
+
+    def properties(self) -> dict:
+        d = self.cl_device
+        props = {
+            "FULL_DEVICE_NAME": self.full_name,
+            "DEVICE_TYPE": self.caps.device_type,
+            "OPENCL_PLATFORM": self.platform.name.strip(),
+            "OPENCL_VERSION": d.version.strip(),
+            "DRIVER_VERSION": d.driver_version.strip(),
+            "DEVICE_ARCHITECTURE": d.vendor.strip(),
+            "OPTIMIZATION_CAPABILITIES": (["FP32"] + (["FP16"] if self.caps.fp16 else [])
+                                          + (["FP64"] if self.caps.fp64 else [])),
+            "SUPPORTED_PROPERTIES": None,
+        }
+        props.update({k.upper(): v for k, v in self.caps.as_dict().items()})
+        props["SUPPORTED_PROPERTIES"] = sorted(props)
+        return props
+
+    def __repr__(self):
+        return f"<Device {self.name}: {self.full_name}>"
+
+
+@functools.lru_cache(maxsize=1)
+def _discover() -> dict[str, Device]:
+    try:
+        import pyopencl as cl
+    except ImportError as e:  # pragma: no cover - pyopencl is a hard dependency
+        raise DeviceError(f"pyopencl is not importable ({e}): pip install pyopencl pocl-binary-distribution") from e
+    try:
+        platforms = cl.get_platforms()
+    except cl.Error:
+        platforms = []
+    gpus, cpus = [], []
+    for p in platforms:
+        for kind, bucket in ((cl.device_type.GPU, gpus), (cl.device_type.CPU, cpus)):
+            try:
+                bucket.extend((d, p) for d in p.get_devices(device_type=kind))
+            except cl.Error:
+                pass
+    devices: dict[str, Device] = {}
+    for i, (d, p) in enumerate(gpus):
+        devices[f"GPU.{i}"] = Device(f"GPU.{i}", d, p)
+    for i, (d, p) in enumerate(cpus):
+        devices["CPU" if i == 0 else f"CPU.{i}"] = Device("CPU" if i == 0 else f"CPU.{i}", d, p)
+    return devices
+
+
+def available_devices() -> list[str]:
+    """Names as OpenVINO lists them: ``GPU`` for a single GPU, ``GPU.0``, ``GPU.1`` for several, then CPU."""
+    devs = _discover()
+    gpus = [n for n in devs if n.startswith("GPU.")]
+    names = ["GPU"] if len(gpus) == 1 else gpus
+    return names + [n for n in devs if n.startswith("CPU")]
+
+
+def get_device(name: str) -> Device:
+    devs = _discover()
+    key = name.strip().upper()
+    forced = os.environ.get("OVCL_AUTO_DEVICE")
+    if key == "AUTO":
+        key = forced.upper() if forced else ("GPU.0" if "GPU.0" in devs else "CPU")
+    elif key.startswith("AUTO:"):
+        for cand in key[5:].split(","):
+            try:
+                return get_device(cand)
+            except DeviceError:
+                continue
+        raise DeviceError(f"none of the devices in '{name}' is available (have: {available_devices()})")
+    if key == "GPU":
+        key = "GPU.0"
+    if key == "CPU.0":
+        key = "CPU"
+    if key not in devs:
+        have = ", ".join(available_devices()) or "none"
+        hint = ("install an OpenCL driver for your GPU" if key.startswith("GPU")
+                else "pip install pocl-binary-distribution")
+        raise DeviceError(f"no OpenCL device '{name}' (available: {have}); {hint}")
+    return devs[key]

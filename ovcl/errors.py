@@ -1,0 +1,30 @@
+"""ovcl's exception hierarchy. Every message names the model element concerned and what would fix it."""
+from ovcl.ir.errors import IRError, OVCLError
+
+
+class FrontendError(OVCLError):
+    """A framework file or object could not be read or translated."""
+
+
+class UnsupportedOpError(FrontendError):
+    """A framework op without a translation to the OpenVINO op set."""
+
+
+class DeviceError(OVCLError):
+    """No such device, or the device lacks a capability the model needs."""
+
+
+class CompileError(OVCLError):
+    """The model cannot be compiled for the device (e.g. an op without an OpenCL kernel)."""
+
+
+class KernelBuildError(CompileError):
+    """The OpenCL compiler rejected a kernel; the message carries the build log and the node."""
+
+
+class InferenceError(OVCLError):
+    """Wrong inputs at inference (count, names, shapes, element types) or a failure while running."""
+
+
+__all__ = ["CompileError", "DeviceError", "FrontendError", "IRError", "InferenceError", "KernelBuildError",
+           "OVCLError", "UnsupportedOpError"]

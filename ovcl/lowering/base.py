@@ -1,0 +1,223 @@
+"""The vocabulary of lowering: device values, launches, and the context a lowering function works in.
+
+A lowering function takes a ``LoweringContext`` for one node of a static, folded graph and emits launches
+of kernels rendered from templates (``ctx.launch``), or declares an output a view of an input
+(``ctx.alias``). It never touches OpenCL objects: the compiler builds, allocates and binds afterwards.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ovcl.ir import Node, Type
+
+from ..errors import CompileError
+from ..programs import render
+
+LOWERINGS: dict[str, Callable[["LoweringContext"], None]] = {}
+
+
+def lowers(*type_names: str):
+    """Register a lowering function for the given op types."""
+    def deco(fn):
+        for t in type_names:
+            if t in LOWERINGS:
+                raise ValueError(f"two lowerings for {t}")
+            LOWERINGS[t] = fn
+        return fn
+    return deco
+
+
+# -- element types in OpenCL C ------------------------------------------------------------------------------
+
+_CTYPE = {"f64": "double", "f32": "float", "f16": "half", "i64": "long", "i32": "int", "i16": "short",
+          "i8": "char", "u64": "ulong", "u32": "uint", "u16": "ushort", "u8": "uchar", "boolean": "uchar"}
+
+
+def ctype(t: Type) -> str:
+    """How a tensor of type ``t`` is stored in device memory."""
+    try:
+        return _CTYPE[t.name]
+    except KeyError:
+        raise CompileError(f"element type {t} has no OpenCL representation") from None
+
+
+def cctype(t: Type) -> str:
+    """The type arithmetic on ``t`` uses: f16 computes in float (storage stays half)."""
+    return "float" if t.name == "f16" else ctype(t)
+
+
+def load(t: Type, ptr: str, idx: str) -> str:
+    """C expression reading element ``idx`` of ``ptr`` as ``cctype(t)``."""
+    return f"vload_half({idx}, {ptr})" if t.name == "f16" else f"{ptr}[{idx}]"
+
+
+def store(t: Type, ptr: str, idx: str, val: str) -> str:
+    """C statement writing ``val`` to element ``idx`` of ``ptr``."""
+    if t.name == "f16":
+        return f"vstore_half_rte({val}, {idx}, {ptr});"
+    if t.name == "boolean":
+        return f"{ptr}[{idx}] = (uchar)(({val}) != 0);"
+    return f"{ptr}[{idx}] = ({ctype(t)})({val});"
+
+
+def c_literal(value, t: Type) -> str:
+    """A C literal of ``value`` in the compute type of ``t`` (handles inf and nan)."""
+    ct = cctype(t)
+    if t.is_real:
+        v = float(value)
+        if np.isnan(v):
+            return "NAN" if ct == "float" else "((double)NAN)"
+        if np.isinf(v):
+            inf = "INFINITY" if ct == "float" else "((double)INFINITY)"
+            return inf if v > 0 else f"(-{inf})"
+        return f"{v!r}f" if ct == "float" else f"{v!r}"
+    if t.name == "boolean":
+        return "1" if value else "0"
+    v = int(value)
+    suffix = {"long": "L", "ulong": "UL", "uint": "U"}.get(ct, "")
+    if ct == "long" and v == -(1 << 63):
+        return "LONG_MIN"
+    return f"(({ct}){v}{suffix})"
+
+
+TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": store, "lit": c_literal}
+
+
+# -- values and launches ------------------------------------------------------------------------------------
+
+class Storage:
+    """A device allocation to be: values that alias (views) share one storage."""
+    __slots__ = ("id", "nbytes", "kind", "const", "first", "last", "buffer")
+
+    def __init__(self, sid: int, nbytes: int, kind: str, const: np.ndarray | None = None):
+        self.id = sid
+        self.nbytes = nbytes
+        self.kind = kind            # "input", "const", "temp" (planned by liveness)
+        self.const = const          # host data uploaded once at compile time
+        self.first = -1             # first launch index that touches it
+        self.last = -1              # last launch index that touches it
+        self.buffer = None          # cl.Buffer, bound by the compiler
+
+
+@dataclass(eq=False)
+class Value:
+    """A tensor on the device: shape and type known, storage assigned at compile time."""
+    shape: tuple[int, ...]
+    type: Type
+    storage: Storage
+    name: str = ""
+
+    @property
+    def numel(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * self.type.size
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+
+@dataclass(frozen=True)
+class LocalMem:
+    """A ``__local`` kernel argument of ``nbytes`` bytes."""
+    nbytes: int
+
+
+@dataclass(eq=False)
+class Launch:
+    node: str                         # friendly name of the node served
+    op: str                           # its op type
+    kernel: str                       # kernel function name (unique per source)
+    source: str                       # rendered OpenCL C
+    gsize: tuple[int, ...]
+    lsize: tuple[int, ...]
+    args: list[Any]                   # Value | LocalMem | NumPy scalar
+    template: str = ""
+    flops: int = 0                    # for reports: useful floating-point operations of this launch
+    meta: dict = field(default_factory=dict)
+
+
+def round_up(x: int, m: int) -> int:
+    return (x + m - 1) // m * m
+
+
+def linear_sizes(n: int, wg: int = 64) -> tuple[tuple[int], tuple[int]]:
+    """Global and local size for ``n`` independent work-items in 1-D (the kernel checks bounds)."""
+    wg = max(1, min(wg, round_up(n, 8)))
+    return (round_up(n, wg),), (wg,)
+
+
+class LoweringContext:
+    """What a lowering function sees for one node."""
+
+    def __init__(self, compiler, node: Node, inputs: list[Value], outputs: list[Value]):
+        self._compiler = compiler
+        self.node = node
+        self.inputs = inputs
+        self.outputs = outputs
+        self.caps = compiler.device.caps
+        self.config = compiler.config
+
+    @property
+    def attrs(self) -> dict:
+        return self.node.attrs
+
+    def input_const(self, i: int) -> np.ndarray | None:
+        return self.node.input_const(i)
+
+    def fail(self, why: str) -> CompileError:
+        return CompileError(f"{self.node.type_name} node '{self.node.name}': {why}")
+
+    def launch(self, template: str, gsize, lsize, args: list, flops: int = 0, **params) -> Launch:
+        """Render ``template`` with ``params`` (plus the type helpers and a kernel ``name``) and emit it.
+
+        The kernel's name is derived from a hash of its source, so identical specialisations share it."""
+        gsize, lsize = tuple(int(g) for g in gsize), tuple(int(v) for v in lsize)
+        if any(g % l for g, l in zip(gsize, lsize)):
+            raise self.fail(f"global size {gsize} is not a multiple of local size {lsize}")
+        src = render(template, name="__KNAME__", **TEMPLATE_HELPERS, **params)
+        digest = hashlib.sha1(src.encode()).hexdigest()[:12]
+        stem = template.split(".")[0]
+        kname = f"{stem}_{digest}"
+        src = src.replace("__KNAME__", kname)
+        launch = Launch(node=self.node.name, op=self.node.type_name, kernel=kname, source=src,
+                        gsize=gsize, lsize=lsize, args=list(args), template=template, flops=flops)
+        self._compiler.emit(launch)
+        return launch
+
+    def alias(self, out_index: int, value: Value) -> None:
+        """Make output ``out_index`` a view of ``value`` (same bytes, new shape): no launch."""
+        out = self.outputs[out_index]
+        if out.nbytes != value.nbytes:
+            raise self.fail(f"view of {value.shape} as {out.shape} changes the size")
+        out.storage = value.storage
+
+    def constant(self, array: np.ndarray, name: str = "") -> Value:
+        """A new device constant made at compile time (e.g. weights packed for a kernel)."""
+        return self._compiler.new_constant(np.ascontiguousarray(array), name or f"{self.node.name}/packed")
+
+    def temp(self, shape, t: Type) -> Value:
+        """A scratch tensor for this node's own launches."""
+        return self._compiler.new_temp(tuple(shape), t, f"{self.node.name}/temp")
+
+
+def contiguous_strides(shape) -> list[int]:
+    strides, acc = [], 1
+    for d in reversed(list(shape)):
+        strides.append(acc)
+        acc *= int(d)
+    return strides[::-1]
+
+
+def broadcast_strides(in_shape, out_shape) -> list[int]:
+    """Element strides of an input read at output coordinates under NumPy broadcasting (0 = broadcast)."""
+    in_shape = [1] * (len(out_shape) - len(in_shape)) + list(in_shape)
+    strides = contiguous_strides(in_shape)
+    return [0 if d == 1 and o != 1 else s for d, o, s in zip(in_shape, out_shape, strides)]

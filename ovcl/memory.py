@@ -1,0 +1,64 @@
+"""The memory plan: device buffers for every storage, reused between storages whose live ranges are apart.
+
+Inputs and model outputs keep buffers of their own for the whole inference (inputs are written before the
+first launch, outputs read after the last). Constants are uploaded once. Every other storage lives from the
+first launch that touches it to the last, and takes the smallest free buffer that fits (best fit), or a new
+one.
+"""
+from __future__ import annotations
+
+import bisect
+
+from .lowering import LocalMem, Storage, Value
+
+
+def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], outputs: list[Value]) -> dict:
+    import pyopencl as cl
+    ctx = device.context
+    for i, launch in enumerate(launches):
+        for a in launch.args:
+            if isinstance(a, Value):
+                s = a.storage
+                s.first = i if s.first < 0 else s.first
+                s.last = i
+    pinned = {v.storage.id for v in inputs} | {v.storage.id for v in outputs}
+    mf = cl.mem_flags
+    stats = {"const_bytes": 0, "io_bytes": 0, "temp_bytes": 0, "temp_requested": 0}
+
+    def alloc(nbytes, flags=mf.READ_WRITE):
+        return cl.Buffer(ctx, flags, max(int(nbytes), 16))
+
+    temps = []
+    for s in storages:
+        if s.kind == "const":
+            if s.first < 0 and s.id not in pinned:
+                continue                      # a constant no launch reads (folded away or viewed only)
+            data = s.const
+            s.buffer = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=data) if data.nbytes else alloc(0)
+            stats["const_bytes"] += data.nbytes
+        elif s.kind == "input" or s.id in pinned:
+            s.buffer = alloc(s.nbytes)
+            stats["io_bytes"] += s.nbytes
+        elif s.first >= 0:
+            temps.append(s)
+
+    # best-fit reuse by live range
+    temps.sort(key=lambda s: s.first)
+    free: list[tuple[int, int, object]] = []     # (size, serial, buffer), sorted by size
+    active: list[tuple[int, int, Storage]] = []   # (last, serial, storage)
+    serial = 0
+    for s in temps:
+        active.sort(key=lambda a: a[0])
+        while active and active[0][0] < s.first:
+            _, _, done = active.pop(0)
+            bisect.insort(free, (done.buffer.size, id(done.buffer), done.buffer))
+        stats["temp_requested"] += s.nbytes
+        j = bisect.bisect_left(free, (s.nbytes, -1, None))
+        if j < len(free):
+            s.buffer = free.pop(j)[2]
+        else:
+            s.buffer = alloc(s.nbytes)
+            stats["temp_bytes"] += s.buffer.size
+        serial += 1
+        active.append((s.last, serial, s))
+    return stats

@@ -1,0 +1,92 @@
+"""Rendering templates and building OpenCL programs, with an on-disk cache of program binaries.
+
+Templates are mako files in ``ovcl.kernels``, rendered with ``strict_undefined`` so that a missing
+parameter is an error, not an empty string. Built binaries are cached in ``$OVCL_CACHE_DIR/kernels`` (by
+default ``~/.cache/ovcl/kernels``), keyed by a hash of the source, the build options, the device, its driver
+and ovcl's cache version. ``OVCL_KERNEL_CACHE=0`` turns the cache off.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import KernelBuildError
+
+CACHE_VERSION = "1"
+BUILD_OPTIONS = ("-cl-std=CL1.2", "-cl-mad-enable")
+
+
+@functools.lru_cache(maxsize=1)
+def _lookup():
+    from mako.lookup import TemplateLookup
+    kdir = Path(__import__("ovcl.kernels", fromlist=["_"]).__file__).parent
+    return TemplateLookup(directories=[str(kdir)], strict_undefined=True, input_encoding="utf-8")
+
+
+def render(template: str, **params) -> str:
+    """Render ``kernels/<template>`` with the given parameters."""
+    try:
+        return _lookup().get_template(template).render(**params)
+    except Exception as e:
+        from mako import exceptions
+        raise KernelBuildError(f"rendering template {template} failed: {e}\n"
+                               f"{exceptions.text_error_template().render()}") from e
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("OVCL_KERNEL_CACHE", "1").lower() in ("0", "off", "false", "no"):
+        return None
+    base = os.environ.get("OVCL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "ovcl")
+    return Path(base) / "kernels"
+
+
+def _key(source: str, options: tuple[str, ...], device) -> str:
+    h = hashlib.sha256()
+    for part in (CACHE_VERSION, device.identity, " ".join(options), source):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def build_program(device, source: str, what: str = "", options: tuple[str, ...] = BUILD_OPTIONS):
+    """Build ``source`` for ``device``, from the binary cache when it holds this exact build.
+
+    ``what`` names the nodes served, for the error message when the build fails."""
+    import pyopencl as cl
+    ctx = device.context
+    key = _key(source, options, device)
+    cdir = cache_dir()
+    path = cdir / f"{key}.bin" if cdir else None
+    if path is not None and path.is_file():
+        try:
+            prg = cl.Program(ctx, [device.cl_device], [path.read_bytes()])
+            prg.build(options=list(options))
+            return prg
+        except (cl.Error, OSError):
+            pass  # a stale or corrupt entry: rebuild below and overwrite it
+    prg = cl.Program(ctx, source)
+    try:
+        prg.build(options=list(options), devices=[device.cl_device])
+    except cl.Error as e:
+        try:
+            log = prg.get_build_info(device.cl_device, cl.program_build_info.LOG)
+        except cl.Error:
+            log = str(e)
+        numbered = "\n".join(f"{i + 1:5d}  {line}" for i, line in enumerate(source.splitlines()))
+        raise KernelBuildError(f"OpenCL build failed for {what or 'a kernel'} on {device.name}:\n"
+                               f"{log.strip()}\n--- source ---\n{numbered}") from None
+    if path is not None:
+        try:
+            binary = prg.get_info(cl.program_info.BINARIES)[0]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(binary)
+            os.replace(tmp, path)      # atomic: a reader never sees a half-written binary
+        except (cl.Error, OSError):
+            pass
+    return prg

@@ -1,0 +1,513 @@
+"""The OpenVINO-style API: Core, CompiledModel, InferRequest, AsyncInferQueue, Tensor and the results map."""
+from __future__ import annotations
+
+import collections
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import numpy as np
+
+from ovcl.ir import Model, Output, PartialShape, Type
+
+from .device import available_devices, get_device
+from .errors import InferenceError, OVCLError
+
+
+class Tensor:
+    """A host tensor over a NumPy array (shared, not copied, when given one)."""
+
+    def __init__(self, array=None, shape=None, type=None):  # noqa: A002 - openvino's keyword
+        if array is None:
+            t = Type.f32 if type is None else (type if isinstance(type, Type) else Type.from_name(str(type)))
+            array = np.zeros(tuple(shape or ()), dtype=np.bool_ if t is Type.boolean else t.dtype)
+        self._data = np.asarray(array)
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @property
+    def shape(self):
+        return tuple(self._data.shape)
+
+    def get_shape(self):
+        return self.shape
+
+    @property
+    def element_type(self) -> Type:
+        return Type.from_dtype(self._data.dtype)
+
+    def get_element_type(self) -> Type:
+        return self.element_type
+
+    @property
+    def size(self) -> int:
+        return int(self._data.size)
+
+    @property
+    def byte_size(self) -> int:
+        return int(self._data.nbytes)
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __repr__(self):
+        return f"<Tensor: shape{list(self.shape)} type: {self.element_type}>"
+
+
+class OVDict(collections.abc.Mapping):
+    """Inference results, keyed by output port, index or tensor name (like openvino's OVDict)."""
+
+    def __init__(self, ports: list[Output], arrays: list[np.ndarray]):
+        self._ports = ports
+        self._arrays = arrays
+
+    def _index(self, key) -> int:
+        if isinstance(key, int):
+            if not -len(self._arrays) <= key < len(self._arrays):
+                raise KeyError(f"no output {key}: the model has {len(self._arrays)}")
+            return key % len(self._arrays)
+        if isinstance(key, Output):
+            for i, p in enumerate(self._ports):
+                if p == key or p.get_names() & key.get_names():
+                    return i
+            raise KeyError(f"no output port {key!r}")
+        if isinstance(key, str):
+            for i, p in enumerate(self._ports):
+                if key in p.get_names():
+                    return i
+            raise KeyError(f"no output named '{key}' (outputs: {[sorted(p.get_names()) for p in self._ports]})")
+        raise KeyError(key)
+
+    def __getitem__(self, key):
+        return self._arrays[self._index(key)]
+
+    def __iter__(self):
+        return iter(self._ports)
+
+    def __len__(self):
+        return len(self._arrays)
+
+    def keys(self):
+        return list(self._ports)
+
+    def values(self):
+        return list(self._arrays)
+
+    def items(self):
+        return list(zip(self._ports, self._arrays))
+
+    def names(self):
+        return [tuple(sorted(p.get_names())) for p in self._ports]
+
+    def to_tuple(self) -> tuple:
+        return tuple(self._arrays)
+
+    def to_dict(self) -> dict:
+        return dict(zip(self._ports, self._arrays))
+
+    def __repr__(self):
+        return "OVDict(" + ", ".join(f"{_port_label(p)}: {a.dtype}{list(a.shape)}"
+                                     for p, a in zip(self._ports, self._arrays)) + ")"
+
+
+def _port_label(p: Output) -> str:
+    names = p.get_names()
+    return min(names) if names else p.node.name
+
+
+class CompiledModel:
+    """A model compiled for one device. Static models are planned now; a dynamic one plans each new set of
+    input shapes at its first inference and keeps the last few plans."""
+
+    PLAN_CACHE_SIZE = 8
+
+    def __init__(self, model: Model, device, config: dict | None = None):
+        self._model = model
+        self._device = device
+        self._config = dict(config or {})
+        self._plans: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._default_request: InferRequest | None = None
+        if not model.is_dynamic():
+            self._plan_for(tuple(tuple(p.get_shape()) for p in model.inputs))
+
+    # -- ports ----------------------------------------------------------------
+    @property
+    def inputs(self) -> list[Output]:
+        return self._model.inputs
+
+    @property
+    def outputs(self) -> list[Output]:
+        return self._model.outputs
+
+    def input(self, key=None) -> Output:
+        return self._model.input(key)
+
+    def output(self, key=None) -> Output:
+        return self._model.output(key)
+
+    def get_runtime_model(self) -> Model:
+        return self._model
+
+    @property
+    def device(self):
+        return self._device
+
+    def get_property(self, name: str):
+        if name == "EXECUTION_DEVICES":
+            return [self._device.name]
+        if name in self._config:
+            return self._config[name]
+        if name == "INFERENCE_PRECISION_HINT":
+            return Type.f32
+        raise OVCLError(f"compiled model has no property '{name}'")
+
+    # -- planning -------------------------------------------------------------
+    def _plan_for(self, shapes: tuple):
+        with self._lock:
+            plan = self._plans.get(shapes)
+            if plan is not None:
+                self._plans.move_to_end(shapes)
+                return plan
+            from ovcl.ir.passes import specialize
+            from .compiler import Compiler
+            static = specialize(self._model, {i: s for i, s in enumerate(shapes)})
+            plan = Compiler(self._device, self._config).compile(static)
+            self._plans[shapes] = plan
+            while len(self._plans) > self.PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
+            return plan
+
+    def _current_plan(self):
+        with self._lock:
+            if not self._plans:
+                return None
+            return next(reversed(self._plans.values()))
+
+    # -- inspection -----------------------------------------------------------
+    def launches(self):
+        """The launches of the most recent plan: node served, kernel name, sizes and OpenCL source."""
+        plan = self._current_plan()
+        return [] if plan is None else list(plan.launches)
+
+    def kernel_sources(self) -> dict[str, str]:
+        return {l.kernel: l.source for l in self.launches()}
+
+    # -- inference --------------------------------------------------------------
+    def _prepare(self, inputs) -> list[np.ndarray]:
+        params = self._model.inputs
+        arrays = _normalize_inputs(inputs, params)
+        checked = []
+        for port, arr in zip(params, arrays):
+            want_t = port.get_element_type()
+            name = _port_label(port)
+            if isinstance(arr, Tensor):
+                arr = arr.data
+            if not isinstance(arr, np.ndarray):
+                arr = np.asarray(arr, dtype=np.bool_ if want_t is Type.boolean else want_t.dtype)
+            want_dtype = np.dtype(np.bool_) if want_t is Type.boolean else want_t.dtype
+            if arr.dtype != want_dtype:
+                raise InferenceError(f"input '{name}' expects element type {want_t} ({want_dtype}), got "
+                                     f"{arr.dtype}: convert it first, e.g. x.astype(np.{want_dtype})")
+            if not port.get_partial_shape().compatible(PartialShape(list(arr.shape))):
+                raise InferenceError(f"input '{name}' expects shape {port.get_partial_shape()}, got "
+                                     f"{list(arr.shape)}")
+            checked.append(np.ascontiguousarray(arr))
+        return checked
+
+    def _infer(self, inputs) -> list[np.ndarray]:
+        arrays = self._prepare(inputs)
+        plan = self._plan_for(tuple(a.shape for a in arrays))
+        return plan.run(arrays)
+
+    def __call__(self, inputs=None, *args) -> OVDict:
+        if args:
+            inputs = (inputs, *args)
+        if self._default_request is None:
+            self._default_request = self.create_infer_request()
+        return self._default_request.infer(inputs)
+
+    def create_infer_request(self) -> "InferRequest":
+        return InferRequest(self)
+
+    def profile(self, inputs) -> list[tuple[Any, float]]:
+        """Run once, synchronising after every launch; returns (launch, seconds) pairs."""
+        arrays = self._prepare(inputs)
+        plan = self._plan_for(tuple(a.shape for a in arrays))
+        prof: list = []
+        plan.run(arrays, profile=prof)
+        return prof
+
+
+def _normalize_inputs(inputs, params: list[Output]) -> list:
+    n = len(params)
+    if inputs is None:
+        inputs = []
+    if isinstance(inputs, (np.ndarray, Tensor)) or np.isscalar(inputs):
+        inputs = [inputs]
+    if isinstance(inputs, dict):
+        arrays: list = [None] * n
+        for key, val in inputs.items():
+            idx = _input_index(key, params)
+            arrays[idx] = val
+        missing = [_port_label(params[i]) for i, a in enumerate(arrays) if a is None]
+        if missing:
+            raise InferenceError(f"missing input(s) {missing}; the model takes {[_port_label(p) for p in params]}")
+        return arrays
+    inputs = list(inputs)
+    if len(inputs) != n:
+        raise InferenceError(f"the model takes {n} input(s) {[_port_label(p) for p in params]}, got {len(inputs)}")
+    return inputs
+
+
+def _input_index(key, params: list[Output]) -> int:
+    if isinstance(key, int):
+        if not 0 <= key < len(params):
+            raise InferenceError(f"no input {key}: the model has {len(params)}")
+        return key
+    if isinstance(key, Output):
+        for i, p in enumerate(params):
+            if p == key or (p.get_names() & key.get_names()):
+                return i
+    if isinstance(key, str):
+        for i, p in enumerate(params):
+            if key in p.get_names() or key == p.node.name:
+                return i
+    raise InferenceError(f"no input {key!r}; the model takes {[_port_label(p) for p in params]}")
+
+
+class InferRequest:
+    def __init__(self, compiled: CompiledModel):
+        self._compiled = compiled
+        self._inputs: dict[int, Tensor] = {}
+        self._outputs: list[np.ndarray] | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._callback: Callable | None = None
+        self.userdata = None
+
+    @property
+    def model_inputs(self):
+        return self._compiled.inputs
+
+    @property
+    def model_outputs(self):
+        return self._compiled.outputs
+
+    def infer(self, inputs=None) -> OVDict:
+        if inputs is not None:
+            self._set_inputs(inputs)
+        params = self._compiled.inputs
+        missing = [_port_label(p) for i, p in enumerate(params) if i not in self._inputs]
+        if missing:
+            raise InferenceError(f"input(s) {missing} not set: pass them to infer() or set_tensor() first")
+        self._outputs = self._compiled._infer([self._inputs[i].data for i in range(len(params))])
+        return self.results
+
+    def _set_inputs(self, inputs) -> None:
+        params = self._compiled.inputs
+        if isinstance(inputs, dict):
+            for key, val in inputs.items():
+                self._inputs[_input_index(key, params)] = val if isinstance(val, Tensor) else Tensor(np.asarray(val))
+        else:
+            arrays = _normalize_inputs(inputs, params)
+            for i, val in enumerate(arrays):
+                self._inputs[i] = val if isinstance(val, Tensor) else Tensor(np.asarray(val))
+
+    def start_async(self, inputs=None, userdata=None) -> None:
+        self.wait()
+        self.userdata = userdata
+        self._error = None
+
+        def work():
+            try:
+                self.infer(inputs)
+            except BaseException as e:  # noqa: BLE001 - surfaced by wait()
+                self._error = e
+            if self._callback is not None:
+                self._callback(self.userdata)
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+
+    def wait_for(self, timeout_ms: int) -> bool:
+        if self._thread is None:
+            return True
+        self._thread.join(timeout_ms / 1000)
+        return not self._thread.is_alive()
+
+    def set_callback(self, callback: Callable, userdata=None) -> None:
+        self._callback = callback
+        self.userdata = userdata
+
+    # -- tensors ----------------------------------------------------------------
+    def _output_index(self, key) -> int:
+        if isinstance(key, int):
+            return key
+        return OVDict(self._compiled.outputs, [None] * len(self._compiled.outputs))._index(key)
+
+    def set_tensor(self, key, tensor) -> None:
+        self._inputs[_input_index(key, self._compiled.inputs)] = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+
+    def set_input_tensor(self, index_or_tensor, tensor=None) -> None:
+        if tensor is None:
+            index_or_tensor, tensor = 0, index_or_tensor
+        self.set_tensor(int(index_or_tensor), tensor)
+
+    def set_input_tensors(self, tensors: dict) -> None:
+        for k, t in tensors.items():
+            self.set_tensor(k, t)
+
+    def get_tensor(self, key) -> Tensor:
+        params = self._compiled.inputs
+        try:
+            idx = _input_index(key, params)
+            if idx in self._inputs:
+                return self._inputs[idx]
+        except InferenceError:
+            pass
+        if self._outputs is None:
+            raise InferenceError(f"no tensor {key!r} yet: run infer() first")
+        return Tensor(self._outputs[self._output_index(key)])
+
+    def get_input_tensor(self, index: int = 0) -> Tensor:
+        if index not in self._inputs:
+            raise InferenceError(f"input {index} is not set")
+        return self._inputs[index]
+
+    def get_output_tensor(self, index: int = 0) -> Tensor:
+        if self._outputs is None:
+            raise InferenceError("no outputs yet: run infer() first")
+        return Tensor(self._outputs[index])
+
+    @property
+    def results(self) -> OVDict:
+        if self._outputs is None:
+            raise InferenceError("no results yet: run infer() first")
+        return OVDict(self._compiled.outputs, self._outputs)
+
+    def get_compiled_model(self) -> CompiledModel:
+        return self._compiled
+
+
+class AsyncInferQueue:
+    """A pool of infer requests run from worker threads, with a completion callback."""
+
+    def __init__(self, compiled: CompiledModel, jobs: int = 0):
+        self._requests = [compiled.create_infer_request() for _ in range(max(jobs or 2, 1))]
+        self._pool = ThreadPoolExecutor(max_workers=len(self._requests))
+        self._free: collections.deque[int] = collections.deque(range(len(self._requests)))
+        self._cond = threading.Condition()
+        self._callback: Callable | None = None
+        self._futures: list = []
+        self._errors: list[BaseException] = []
+
+    def __len__(self):
+        return len(self._requests)
+
+    def __getitem__(self, i) -> InferRequest:
+        return self._requests[i]
+
+    def set_callback(self, callback: Callable) -> None:
+        self._callback = callback
+
+    def is_ready(self) -> bool:
+        with self._cond:
+            return bool(self._free)
+
+    def start_async(self, inputs=None, userdata=None) -> None:
+        with self._cond:
+            while not self._free:
+                self._cond.wait()
+            idx = self._free.popleft()
+        req = self._requests[idx]
+
+        def work():
+            try:
+                req.infer(inputs)
+                if self._callback is not None:
+                    self._callback(req, userdata)
+            except BaseException as e:  # noqa: BLE001 - surfaced by wait_all()
+                self._errors.append(e)
+            finally:
+                with self._cond:
+                    self._free.append(idx)
+                    self._cond.notify_all()
+
+        self._futures.append(self._pool.submit(work))
+
+    def wait_all(self) -> None:
+        for f in self._futures:
+            f.result()
+        self._futures.clear()
+        if self._errors:
+            err = self._errors[0]
+            self._errors.clear()
+            raise err
+
+
+class Core:
+    """Entry point, as openvino.Core: read, convert and compile models; list devices and their properties."""
+
+    def __init__(self):
+        self._properties: dict[str, dict] = collections.defaultdict(dict)
+        self._global: dict[str, Any] = {}
+
+    @property
+    def available_devices(self) -> list[str]:
+        return available_devices()
+
+    def get_available_devices(self) -> list[str]:
+        return available_devices()
+
+    def get_property(self, device_name: str, name: str | None = None):
+        if name is None:
+            return self._global.get(device_name)
+        if name in self._properties[device_name.upper()]:
+            return self._properties[device_name.upper()][name]
+        props = get_device(device_name).properties()
+        if name not in props:
+            raise OVCLError(f"device {device_name} has no property '{name}' (it has: {', '.join(sorted(props))})")
+        return props[name]
+
+    def set_property(self, device_name_or_props, properties: dict | None = None) -> None:
+        if properties is None:
+            self._global.update(device_name_or_props)
+        else:
+            self._properties[str(device_name_or_props).upper()].update(properties)
+
+    def read_model(self, model, weights=None) -> Model:
+        from .convert import read_model
+        return read_model(model, weights)
+
+    def compile_model(self, model, device_name: str = "AUTO", config: dict | None = None) -> CompiledModel:
+        if not isinstance(model, Model):
+            model = self.read_model(model)
+        device = get_device(device_name)
+        cfg = {**self._global, **self._properties.get(device_name.upper(), {}), **(config or {})}
+        return CompiledModel(model, device, cfg)
+
+    def query_model(self, model: Model, device_name: str = "AUTO") -> dict[str, str]:
+        """Which node runs where: every node with a kernel on the device, as openvino's query_model."""
+        from .lowering import LOWERINGS
+        dev = get_device(device_name)
+        structural = {"Parameter", "Constant", "Result"}
+        return {n.name: dev.name for n in model.get_ordered_ops()
+                if n.type_name in structural or n.type_name in LOWERINGS}
+
+
+def compile_model(model, device_name: str = "AUTO", config: dict | None = None) -> CompiledModel:
+    return Core().compile_model(model, device_name, config)
+
+
+__all__ = ["AsyncInferQueue", "CompiledModel", "Core", "InferRequest", "OVDict", "Tensor", "compile_model"]

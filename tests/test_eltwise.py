@@ -1,0 +1,66 @@
+"""Element-wise ops against NumPy/ONNX Runtime on random inputs, with broadcasting and edge sizes."""
+import numpy as np
+import pytest
+from onnx import helper
+
+from helpers import assert_close, onnx_model, run_ort, run_ovcl
+
+SHAPES = [((1,), (1,)), ((7,), (1,)), ((3, 5), (5,)), ((2, 3, 4, 5), (3, 1, 1)), ((13, 1, 17), (1, 11, 1)),
+          ((1000003,), (1000003,))]
+
+
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"])
+@pytest.mark.parametrize("sa,sb", SHAPES)
+def test_binary_float(op, sa, sb, rng):
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = rng.standard_normal(sb).astype(np.float32)
+    if op == "Pow":
+        a = np.abs(a) + 0.1
+    m = onnx_model([helper.make_node(op, ["a", "b"], ["y"])], [("a", np.float32, sa), ("b", np.float32, sb)],
+                   [("y", np.float32, None)])
+    assert_close(run_ovcl(m, {"a": a, "b": b}), run_ort(m, {"a": a, "b": b}), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div", "Mod", "Equal", "Greater", "Less"])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_binary_int(op, dtype, rng):
+    a = rng.integers(-50, 50, (4, 6)).astype(dtype)
+    b = rng.integers(1, 9, (6,)).astype(dtype) * rng.choice([-1, 1], (6,)).astype(dtype)
+    m = onnx_model([helper.make_node(op, ["a", "b"], ["y"])], [("a", dtype, (4, 6)), ("b", dtype, (6,))],
+                   [("y", None, None)])
+    out = run_ovcl(m, {"a": a, "b": b})
+    ref = run_ort(m, {"a": a, "b": b})
+    np.testing.assert_array_equal(out[0], ref[0])
+
+
+UNARY = ["Abs", "Neg", "Relu", "Sigmoid", "Tanh", "Exp", "Erf", "Floor", "Ceil", "Sign", "Softplus", "Softsign",
+         "HardSwish", "Mish", "Sin", "Cos", "Atan", "Round"]
+
+
+@pytest.mark.parametrize("op", UNARY)
+@pytest.mark.parametrize("shape", [(1,), (5, 7), (2, 3, 31)])
+def test_unary(op, shape, rng):
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    m = onnx_model([helper.make_node(op, ["x"], ["y"])], [("x", np.float32, shape)], [("y", np.float32, None)],
+                   opset=18)
+    assert_close(run_ovcl(m, {"x": x}), run_ort(m, {"x": x}), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("op", ["Log", "Sqrt"])
+def test_unary_positive(op, rng):
+    x = rng.uniform(0.01, 10, (3, 9)).astype(np.float32)
+    m = onnx_model([helper.make_node(op, ["x"], ["y"])], [("x", np.float32, (3, 9))], [("y", np.float32, None)])
+    assert_close(run_ovcl(m, {"x": x}), run_ort(m, {"x": x}), rtol=1e-6, atol=1e-6)
+
+
+def test_where_cast_clip(rng):
+    c = rng.random((4, 5)) > 0.5
+    a = rng.standard_normal((4, 5)).astype(np.float32)
+    b = rng.standard_normal((5,)).astype(np.float32)
+    nodes = [helper.make_node("Where", ["c", "a", "b"], ["w"]),
+             helper.make_node("Clip", ["w", "lo", "hi"], ["k"]),
+             helper.make_node("Cast", ["k"], ["y"], to=7)]
+    m = onnx_model(nodes, [("c", np.bool_, (4, 5)), ("a", np.float32, (4, 5)), ("b", np.float32, (5,))],
+                   [("y", np.int64, None)], initializers=[("lo", np.float32(-0.5)), ("hi", np.float32(0.7))])
+    feeds = {"c": c, "a": a * 3, "b": b * 3}
+    assert_close(run_ovcl(m, feeds), run_ort(m, feeds))
