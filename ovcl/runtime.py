@@ -129,7 +129,6 @@ class CompiledModel:
         self._config = dict(config or {})
         self._plans: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
         self._lock = threading.Lock()
-        self._default_request: InferRequest | None = None
         if not model.is_dynamic():
             self._plan_for(tuple(tuple(p.get_shape()) for p in model.inputs))
 
@@ -196,9 +195,8 @@ class CompiledModel:
         return {l.kernel: l.source for l in self.launches()}
 
     # -- inference --------------------------------------------------------------
-    def _prepare(self, inputs) -> list[np.ndarray]:
+    def _prepare(self, arrays: list) -> list[np.ndarray]:
         params = self._model.inputs
-        arrays = _normalize_inputs(inputs, params)
         checked = []
         for port, arr in zip(params, arrays):
             want_t = port.get_element_type()
@@ -217,24 +215,23 @@ class CompiledModel:
             checked.append(np.ascontiguousarray(arr))
         return checked
 
-    def _infer(self, inputs) -> list[np.ndarray]:
+    def _infer(self, inputs: list) -> list[np.ndarray]:
         arrays = self._prepare(inputs)
         plan = self._plan_for(tuple(a.shape for a in arrays))
         return plan.run(arrays)
 
     def __call__(self, inputs=None, *args) -> OVDict:
+        """Infer once; every input must be given (by position, name, index or port)."""
         if args:
             inputs = (inputs, *args)
-        if self._default_request is None:
-            self._default_request = self.create_infer_request()
-        return self._default_request.infer(inputs)
+        return OVDict(self.outputs, self._infer(_normalize_inputs(inputs, self.inputs)))
 
     def create_infer_request(self) -> "InferRequest":
         return InferRequest(self)
 
     def profile(self, inputs) -> list[tuple[Any, float]]:
         """Run once, synchronising after every launch; returns (launch, seconds) pairs."""
-        arrays = self._prepare(inputs)
+        arrays = self._prepare(_normalize_inputs(inputs, self.inputs))
         plan = self._plan_for(tuple(a.shape for a in arrays))
         prof: list = []
         plan.run(arrays, profile=prof)
