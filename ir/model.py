@@ -89,13 +89,17 @@ class Model:
         """Make every user of each key read the value instead; the key's tensor names move to the value."""
         if not mapping:
             return
-        for node in self.get_ordered_ops():
-            for i, src in enumerate(node._inputs):
-                new = mapping.get(src)
-                while new is not None and new in mapping:   # follow chains a -> b -> c
-                    new = mapping[new]
-                if new is not None:
-                    node._inputs[i] = new
+        changed = True
+        while changed:          # again until stable: new nodes become reachable only after a rewrite
+            changed = False
+            for node in self.get_ordered_ops():
+                for i, src in enumerate(node._inputs):
+                    new = mapping.get(src)
+                    while new is not None and new in mapping:   # follow chains a -> b -> c
+                        new = mapping[new]
+                    if new is not None:
+                        node._inputs[i] = new
+                        changed = True
         for old, new in mapping.items():
             names = old._info.names
             if names:

@@ -1,6 +1,7 @@
 ## Element-wise kernel over NumPy-broadcast inputs: one work-item per output element.
 ## params: out_t (Type), ins (list of (Type, strides or None)), dims (collapsed output shape), n, expr (C
-## expression over a0, a1, ... in their compute types), idx (C index type: int or long)
+## expression over a0, a1, ... in their compute types), body (C statements before expr: fused steps),
+## idx (C index type: int or long)
 __kernel void ${name}(__global ${ctype(out_t)} *restrict out
 % for k, (t, strides) in enumerate(ins):
     , __global const ${ctype(t)} *restrict in${k}
@@ -32,6 +33,9 @@ __kernel void ${name}(__global ${ctype(out_t)} *restrict out
 % endif
 % for k, (t, strides) in enumerate(ins):
     const ${cctype(t)} a${k} = ${load(t, "in%d" % k, "gid" if strides is None else "off%d" % k)};
+% endfor
+% for line in body:
+    ${line}
 % endfor
     ${store(out_t, "out", "gid", expr)}
 }

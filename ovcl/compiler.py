@@ -17,6 +17,7 @@ from ovcl.ir import Model, Node, Output, Type
 
 from .errors import CompileError
 from .executor import Plan
+from .fusion import fuse
 from .lowering import LOWERINGS, Launch, LocalMem, LoweringContext, Storage, Value
 from .memory import plan_memory
 from .programs import build_program
@@ -49,7 +50,10 @@ class Compiler:
 
     # -- the pipeline ---------------------------------------------------------
     def compile(self, model: Model) -> Plan:
+        """Compile a static model; it is fused in place, so pass one made for this (``specialize``)."""
         t0 = time.perf_counter()
+        if str(self.config.get("OVCL_FUSION", "YES")).upper() not in ("NO", "0", "FALSE", "OFF"):
+            fuse(model)
         values: dict[Output, Value] = {}
         inputs: list[Value] = []
         for p in model.get_parameters():

@@ -157,7 +157,7 @@ def test_reshape_model(rng):
 
 def test_launches_are_inspectable(compiled):
     launches = compiled.launches()
-    assert [l.node for l in launches] == ["add", "relu"]
+    assert [l.nodes for l in launches] == [["add", "relu"]]     # fused into one kernel
     for l in launches:
         assert f"__kernel void {l.kernel}(" in l.source
         assert len(l.gsize) == len(l.lsize)
@@ -167,7 +167,7 @@ def test_memory_is_reused():
     """A chain of 6 ops needs 2 intermediate buffers, not 5."""
     chain = [helper.make_node("Neg", [f"t{i}"], [f"t{i + 1}"]) for i in range(6)]
     m = onnx_model(chain, [("t0", np.float32, [256])], [("t6", np.float32, [256])])
-    c = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    c = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", {"OVCL_FUSION": "NO"})
     plan = c._current_plan()
     temps = {id(l.args[0].storage.buffer) for l in plan.launches[:-1]}
     assert len(temps) == 2
@@ -193,3 +193,22 @@ def test_import_is_lazy():
     code = "import ovcl, sys; print(any(m in sys.modules for m in ('pyopencl', 'torch', 'onnx')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_eltwise_chain_fusion_matches_unfused(rng):
+    """GELU as PyTorch exports it (x * 0.5 * (1 + erf(x / sqrt 2))) runs as one kernel, same numbers."""
+    nodes = [helper.make_node("Div", ["x", "s2"], ["d"]), helper.make_node("Erf", ["d"], ["e"]),
+             helper.make_node("Add", ["e", "one"], ["p"]), helper.make_node("Mul", ["x", "p"], ["m"]),
+             helper.make_node("Mul", ["m", "half"], ["y"]), helper.make_node("Greater", ["y", "x"], ["g"])]
+    m = onnx_model(nodes, [("x", np.float32, [3, 50])], [("y", np.float32, None), ("g", np.bool_, None)],
+                   initializers=[("s2", np.float32(np.sqrt(2))), ("one", np.float32(1)), ("half", np.float32(0.5))])
+    model = ovcl.read_model(m.SerializeToString())
+    x = rng.standard_normal((3, 50)).astype(np.float32)
+    fused = ovcl.compile_model(model, "CPU")
+    plain = ovcl.compile_model(model, "CPU", {"OVCL_FUSION": "NO"})
+    assert len(fused.launches()) == 2 and len(plain.launches()) == 6     # y is an output: g starts anew
+    for a, b in zip(fused([x]).to_tuple(), plain([x]).to_tuple()):
+        np.testing.assert_array_equal(a, b)
+    from math import erf
+    ref = x * 0.5 * (1 + np.vectorize(erf)(x / np.sqrt(2)))
+    np.testing.assert_allclose(fused([x])[0], ref, rtol=1e-5, atol=1e-6)

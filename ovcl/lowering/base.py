@@ -134,6 +134,7 @@ class LocalMem:
 class Launch:
     node: str                         # friendly name of the node served
     op: str                           # its op type
+    nodes: list[str]                  # every graph node this launch computes (more than one when fused)
     kernel: str                       # kernel function name (unique per source)
     source: str                       # rendered OpenCL C
     gsize: tuple[int, ...]
@@ -187,7 +188,8 @@ class LoweringContext:
         stem = template.split(".")[0]
         kname = f"{stem}_{digest}"
         src = src.replace("__KNAME__", kname)
-        launch = Launch(node=self.node.name, op=self.node.type_name, kernel=kname, source=src,
+        nodes = list(self.node.rt_info.get("fused_nodes", [self.node.name]))
+        launch = Launch(node=self.node.name, op=self.node.type_name, nodes=nodes, kernel=kname, source=src,
                         gsize=gsize, lsize=lsize, args=list(args), template=template, flops=flops)
         self._compiler.emit(launch)
         return launch

@@ -6,6 +6,10 @@ so the index arithmetic is as short as the broadcast pattern allows.
 """
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
 from ovcl.ir import Type
 
 from .base import LoweringContext, Value, broadcast_strides, c_literal, cctype, contiguous_strides, linear_sizes, lowers
@@ -27,8 +31,9 @@ def collapse(out_shape, strides_list):
     return dims, strides
 
 
-def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, what: str = "eltwise"):
-    """Launch ``out = expr(inputs)`` with NumPy broadcasting of the inputs to ``out.shape``."""
+def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, body=()):
+    """Launch ``out = expr(inputs)`` with NumPy broadcasting of the inputs to ``out.shape``; ``body`` holds
+    C statements computed before ``expr`` (the steps of a fused chain)."""
     n = out.numel
     if n == 0:
         return
@@ -44,7 +49,7 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
     idx = "int" if n < 2 ** 31 - 1 else "long"
     expr = expr.replace("(T)", f"({cctype(out.type)})")
     ctx.launch("eltwise.cl.mako", gsize, lsize, [out, *inputs], out_t=out.type, ins=ins, dims=dims, n=n,
-               expr=expr, idx=idx)
+               expr=expr, idx=idx, body=list(body))
 
 
 def _is_float(t: Type) -> bool:
@@ -154,73 +159,75 @@ BINARY_OPS = ["Add", "Subtract", "Multiply", "Divide", "Power", "Maximum", "Mini
               "BitwiseRightShift"]
 
 
-@lowers(*UNARY_OPS)
-def _unary(ctx: LoweringContext):
-    x = ctx.inputs[0]
-    expr = unary_expr(ctx.node.type_name, x.type, ctx.attrs)
+def _int_clamp(t: Type, attrs: dict) -> str:
+    """Clamp on integers: bounds rounded inward and saturated to the type, as OpenVINO does."""
+    import math
+    info = np.iinfo(t.dtype)
+    lo, hi = attrs["min"], attrs["max"]
+    lo = info.min if lo == -math.inf else max(int(math.ceil(lo)), info.min)
+    hi = info.max if hi == math.inf else min(int(math.floor(hi)), info.max)
+    lo, hi = c_literal(lo, t), c_literal(hi, t)
+    return f"(a0 < {lo} ? {lo} : (a0 > {hi} ? {hi} : a0))"
+
+
+def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type) -> str | None:
+    """The C expression of one element-wise op over ``a0``, ``a1``, ... (None if there is no kernel for it).
+    ``(T)`` in the result stands for the output's compute type."""
+    t = in_types[0]
+    one, zero = c_literal(1, t), c_literal(0, t)
+    if op == "Clamp" and not t.is_real:
+        return _int_clamp(t, attrs)
+    if op in UNARY_OPS:
+        return unary_expr(op, t, attrs)
+    if op in BINARY_OPS:
+        return binary_expr(op, t, attrs)
+    if op in ("Convert", "ConvertLike"):
+        return "a0 != 0" if out_type is Type.boolean else "(T)(a0)"   # C truncation toward zero, as OpenVINO
+    if op == "Select":
+        return "(a0 ? a1 : a2)"
+    if op == "PRelu":
+        return f"(a0 < {zero} ? a0 * a1 : a0)"
+    if op == "Swish":
+        return f"a0 / ({one} + exp(-a0))" if len(in_types) == 1 else f"a0 / ({one} + exp(-a0 * a1))"
+    if op == "Selu":
+        return f"a2 * (a0 > {zero} ? a0 : a1 * (exp(a0) - {one}))"
+    if op == "HardSigmoid":
+        return f"fmin(fmax(a1 * a0 + a2, {zero}), {one})"
+    return None
+
+
+ELTWISE_OPS = UNARY_OPS + BINARY_OPS + ["Convert", "ConvertLike", "Select", "PRelu", "Swish", "Selu", "HardSigmoid"]
+
+
+@lowers(*ELTWISE_OPS)
+def _eltwise(ctx: LoweringContext):
+    ins, out = list(ctx.inputs), ctx.outputs[0]
+    expr = node_expr(ctx.node.type_name, ctx.attrs, [v.type for v in ins], out.type)
     if expr is None:
-        raise ctx.fail(f"no kernel for element type {x.type}")
-    if ctx.node.type_name == "Clamp" and not x.type.is_real:
-        import math
-        lo, hi = ctx.attrs["min"], ctx.attrs["max"]
-        info = __import__("numpy").iinfo(x.type.dtype)
-        lo = info.min if lo == -math.inf else max(int(math.ceil(lo)), info.min)
-        hi = info.max if hi == math.inf else min(int(math.floor(hi)), info.max)
-        expr = f"(a0 < {c_literal(lo, x.type)} ? {c_literal(lo, x.type)} : (a0 > {c_literal(hi, x.type)} ? {c_literal(hi, x.type)} : a0))"
-    emit_eltwise(ctx, expr, [x], ctx.outputs[0])
+        raise ctx.fail(f"no kernel for element type {ins[0].type}")
+    if ctx.node.type_name == "PRelu":
+        x, slope = ins
+        if slope.rank == 1 and x.rank >= 2 and slope.shape[0] == x.shape[1] and slope.shape[0] != x.shape[-1]:
+            ins[1] = Value((slope.shape[0],) + (1,) * (x.rank - 2), slope.type, slope.storage)   # per channel
+    emit_eltwise(ctx, expr, ins, out)
 
 
-@lowers(*BINARY_OPS)
-def _binary(ctx: LoweringContext):
-    a, b = ctx.inputs
-    expr = binary_expr(ctx.node.type_name, a.type, ctx.attrs)
-    if expr is None:
-        raise ctx.fail(f"no kernel for element type {a.type}")
-    emit_eltwise(ctx, expr, [a, b], ctx.outputs[0])
+_OPERAND = re.compile(r"\ba(\d+)\b")
 
 
-@lowers("Convert", "ConvertLike")
-def _convert(ctx: LoweringContext):
-    x, out = ctx.inputs[0], ctx.outputs[0]
-    if out.type is Type.boolean:
-        expr = "a0 != 0"
-    elif x.type.is_real and not out.type.is_real:
-        expr = "(T)(a0)"      # C truncation toward zero, as OpenVINO's Convert
-    else:
-        expr = "(T)(a0)"
-    emit_eltwise(ctx, expr, [x], out)
-
-
-@lowers("Select")
-def _select(ctx: LoweringContext):
-    emit_eltwise(ctx, "(a0 ? a1 : a2)", ctx.inputs, ctx.outputs[0])
-
-
-@lowers("PRelu")
-def _prelu(ctx: LoweringContext):
-    x, slope = ctx.inputs
-    if slope.rank == 1 and x.rank >= 2 and slope.shape[0] == x.shape[1] and slope.shape[0] != x.shape[-1]:
-        slope = Value((slope.shape[0],) + (1,) * (x.rank - 2), slope.type, slope.storage)   # per channel
-    zero = c_literal(0, x.type)
-    emit_eltwise(ctx, f"(a0 < {zero} ? a0 * a1 : a0)", [x, slope], ctx.outputs[0])
-
-
-@lowers("Swish")
-def _swish(ctx: LoweringContext):
-    one = c_literal(1, ctx.inputs[0].type)
-    if len(ctx.inputs) == 1:
-        emit_eltwise(ctx, f"a0 / ({one} + exp(-a0))", ctx.inputs, ctx.outputs[0])
-    else:
-        emit_eltwise(ctx, f"a0 / ({one} + exp(-a0 * a1))", ctx.inputs, ctx.outputs[0])
-
-
-@lowers("Selu")
-def _selu(ctx: LoweringContext):
-    one, zero = c_literal(1, ctx.inputs[0].type), c_literal(0, ctx.inputs[0].type)
-    emit_eltwise(ctx, f"a2 * (a0 > {zero} ? a0 : a1 * (exp(a0) - {one}))", ctx.inputs, ctx.outputs[0])
-
-
-@lowers("HardSigmoid")
-def _hard_sigmoid(ctx: LoweringContext):
-    one, zero = c_literal(1, ctx.inputs[0].type), c_literal(0, ctx.inputs[0].type)
-    emit_eltwise(ctx, f"fmin(fmax(a1 * a0 + a2, {zero}), {one})", ctx.inputs, ctx.outputs[0])
+@lowers("FusedEltwise")
+def _fused(ctx: LoweringContext):
+    """A chain of element-wise ops in one kernel: each step's result is a local variable."""
+    body = []
+    types = [v.type for v in ctx.inputs]           # operand k < n: external input; k >= n: step k - n
+    names = [f"a{k}" for k in range(len(ctx.inputs))]
+    for j, step in enumerate(ctx.attrs["steps"]):
+        op, attrs, operands, out_t = step["op"], step["attrs"], step["operands"], Type.from_name(step["type"])
+        expr = node_expr(op, attrs, [types[k] for k in operands], out_t)
+        if expr is None:
+            raise ctx.fail(f"step {op} has no kernel for {types[operands[0]]}")
+        expr = _OPERAND.sub(lambda m: names[operands[int(m.group(1))]], expr).replace("(T)", f"({cctype(out_t)})")
+        body.append(f"const {cctype(out_t)} t{j} = ({cctype(out_t)})({expr});")
+        types.append(out_t)
+        names.append(f"t{j}")
+    emit_eltwise(ctx, names[-1], ctx.inputs, ctx.outputs[0], body=body)
