@@ -1,0 +1,164 @@
+"""MatMul: a register-tiled kernel over a B operand packed into panels.
+
+A constant B (weights; also a Constant behind a decompression Convert) is packed at compile time into
+``ceil(N / TN)`` panels of ``Kp x TN`` floats per B batch (zero padded: Kp = K rounded up to the unroll, N to
+TN). A B computed at run time (attention's QK^T and ·V) is packed by a small kernel into a scratch buffer first.
+Each work-item of ``matmul.cl.mako`` computes a TM x TN tile with TN = NV vector accumulators of width VW.
+Integer and f64 products use ``matmul_naive.cl.mako``.
+
+Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (index of an extra input with N values added
+along the last output axis), ``residual`` (index of an extra input of the output's shape) and ``activation``
+((op_type, attrs)); the kernel stores act(A·B + bias + residual).
+
+Tile parameters are named and chosen per device class in ``tile_params``; ``config["MATMUL_TILE"]`` (a dict of
+the same keys) overrides them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.ir import Type
+
+from .base import LoweringContext, broadcast_strides, cctype, contiguous_strides, lowers, round_up
+from .eltwise import collapse, unary_expr
+
+# per device class: rows per work-item, vector width, vectors per row, K unroll, work-group (panels, row blocks)
+TILES = {
+    "CPU": {"TM": 4, "VW": 8, "NV": 2, "U": 4, "L0": 8, "L1": 8},
+    "GPU": {"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8},
+}
+
+
+def tile_params(ctx: LoweringContext, M: int, N: int) -> dict:
+    t = dict(TILES.get(ctx.caps.device_type, TILES["GPU"]))
+    t.update(ctx.config.get("MATMUL_TILE") or {})
+    if M < t["TM"]:
+        t["TM"] = M
+    while t["NV"] > 1 and N <= (t["NV"] - 1) * t["VW"]:
+        t["NV"] -= 1
+    return t
+
+
+def _batch_code(out_batch, strides: dict[str, list[int]]) -> str:
+    """C statements adding the offsets of batch index ``bz`` to the named ``long`` variables."""
+    names = list(strides)
+    if not out_batch:
+        return ""
+    dims, cs = collapse(list(out_batch), [strides[n] for n in names])
+    if len(dims) == 1:
+        return " ".join(f"{n} = bz * {s[0]};" for n, s in zip(names, cs) if s[0])
+    code = ["long rem = bz;"]
+    for d in reversed(range(len(dims))):
+        c = "rem" if d == 0 else f"(rem % {dims[d]})"
+        parts = [f"{n} += c * {s[d]};" for n, s in zip(names, cs) if s[d]]
+        if parts:
+            code.append(f"{{ const long c = {c}; {' '.join(parts)} }}")
+        if d:
+            code.append(f"rem /= {dims[d]};")
+    return "\n    ".join(code)
+
+
+def _const_b(ctx: LoweringContext) -> np.ndarray | None:
+    """B's value when known at compile time (a Constant, possibly behind a decompression Convert)."""
+    v = ctx.input_const(1)
+    if v is not None:
+        return v
+    src = ctx.node.input_value(1).node
+    if src.type_name == "Convert" and src.input_const(0) is not None:
+        return src.input_const(0).astype(ctx.inputs[1].type.dtype)
+    return None
+
+
+def _epilogue(ctx: LoweringContext, out_t: Type):
+    fused = ctx.node.rt_info.get("fused") or {}
+    bias = ctx.inputs[fused["bias"]] if "bias" in fused else None
+    res = ctx.inputs[fused["residual"]] if "residual" in fused else None
+    act = None
+    if fused.get("activation") is not None:
+        op, attrs = fused["activation"]
+        act = unary_expr(op, Type.f32 if out_t.is_real and out_t.name != "f64" else out_t, dict(attrs or {}))
+        if act is None:
+            raise ctx.fail(f"fused activation {op} has no kernel expression")
+        act = act.replace("(T)", f"({cctype(out_t)})")
+    n_last = ctx.outputs[0].shape[-1] if ctx.outputs[0].shape else 1
+    if bias is not None and bias.numel != n_last:
+        raise ctx.fail(f"fused bias of shape {bias.shape} does not match the output {ctx.outputs[0].shape}")
+    if res is not None and res.numel != ctx.outputs[0].numel:
+        raise ctx.fail(f"fused residual of shape {res.shape} does not match the output {ctx.outputs[0].shape}")
+    extra = [v for v in (bias, res) if v is not None]
+    return bias, res, act, extra
+
+
+@lowers("MatMul")
+def _matmul(ctx: LoweringContext):
+    a, b = ctx.inputs[0], ctx.inputs[1]
+    out = ctx.outputs[0]
+    ta, tb = bool(ctx.attrs["transpose_a"]), bool(ctx.attrs["transpose_b"])
+    sa, sb = list(a.shape), list(b.shape)
+    if len(sa) == 1:
+        sa, ta = [1, sa[0]], False
+    if len(sb) == 1:
+        sb, tb = [sb[0], 1], False
+    M, K = (sa[-1], sa[-2]) if ta else (sa[-2], sa[-1])
+    N = sb[-2] if tb else sb[-1]
+    a_rs, a_ks = (1, M) if ta else (K, 1)
+    b_ks, b_ns = (1, K) if tb else (N, 1)
+    a_batch, b_batch = sa[:-2], sb[:-2]
+    rank = max(len(a_batch), len(b_batch))
+    out_batch = list(np.broadcast_shapes(tuple(a_batch), tuple(b_batch))) if rank else []
+    nb_b = int(np.prod(b_batch, dtype=np.int64)) if b_batch else 1
+    # B without batch and A row-major: A's batch folds into M (one big product)
+    if nb_b == 1 and not ta and out_batch:
+        M *= int(np.prod(out_batch, dtype=np.int64))
+        out_batch, a_batch, b_batch = [], [], []
+    nbatch = int(np.prod(out_batch, dtype=np.int64)) if out_batch else 1
+    if out.numel == 0:
+        return
+    bias, res, act, extra = _epilogue(ctx, out.type)
+    a_bs = [s * M * K for s in broadcast_strides(a_batch, out_batch)] if out_batch else []
+    b_bstr = [s for s in broadcast_strides(b_batch, out_batch)] if out_batch else []
+    c_bs = [s * M * N for s in contiguous_strides(out_batch)]
+    flops = 2 * M * N * K * nbatch
+
+    if a.type.name not in ("f32", "f16") or K == 0:
+        acc = cctype(out.type) if out.type.is_real else ("long" if out.type.size == 8 else "int")
+        bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * K * N for s in b_bstr], "coff": c_bs})
+        total = nbatch * M * N
+        g, l = round_up(total, 64), 64
+        ctx.launch("matmul_naive.cl.mako", (g,), (l,), [a, b, out, *extra], flops=flops, a_t=a.type, b_t=b.type,
+                   out_t=out.type, acc=acc, M=M, N=N, K=K, a_rs=a_rs, a_ks=a_ks, b_ks=b_ks, b_ns=b_ns, total=total,
+                   batch_code=bc, bias_t=bias.type if bias is not None else None,
+                   res_t=res.type if res is not None else None, act=act)
+        return
+
+    t = tile_params(ctx, M, N)
+    TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
+    TN = VW * NV
+    P = (N + TN - 1) // TN
+    Kp = round_up(K, U)
+    panel = P * Kp * TN
+    bv = _const_b(ctx)
+    if bv is not None:
+        arr = np.asarray(bv, dtype=np.float32).reshape([-1] + list(sb[-2:]))
+        if tb:
+            arr = arr.transpose(0, 2, 1)
+        packed = np.zeros((arr.shape[0], Kp, P * TN), np.float32)
+        packed[:, :K, :N] = arr
+        packed = packed.reshape(arr.shape[0], Kp, P, TN).transpose(0, 2, 1, 3)
+        bp = ctx.constant(np.ascontiguousarray(packed))
+    else:
+        bp = ctx.temp((nb_b * panel,), Type.f32)
+        total = nb_b * panel
+        ctx.launch("matmul_pack.cl.mako", (round_up(total, 256),), (256,), [b, bp], b_t=b.type, TN=TN, Kp=Kp, P=P,
+                   K=K, N=N, total=total, b_ks=b_ks, b_ns=b_ns, bstride=K * N)
+    bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * panel for s in b_bstr], "coff": c_bs})
+    L0 = min(t["L0"], P)
+    MB = (M + TM - 1) // TM
+    L1 = min(t["L1"], MB)
+    a_vec = a.type.name == "f32" and a_ks == 1 and K % U == 0 and U in (2, 4, 8, 16) and all(
+        s % U == 0 for s in a_bs)
+    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nbatch), (L0, L1, 1),
+               [a, bp, out, *extra], flops=flops, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp,
+               TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1, a_rs=a_rs, a_ks=a_ks, a_vec=a_vec, batch_code=bc,
+               bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
+               act=act, vec_store=(N % VW == 0))
