@@ -1,0 +1,884 @@
+"""OpenVINO IR v11 (``.xml`` + ``.bin``): writing and reading ``ovcl.ir.Model``.
+
+The writer produces what ``openvino.save_model`` produces for the same graph: the on-disk op spellings
+(``Const``, ``ReLU``, ``PReLU``, ``SoftMax``), ``<data>`` attributes formatted as OpenVINO formats them, ports
+with precisions, dims and comma-escaped tensor names, constants stored once each in the ``.bin`` as raw
+little-endian bytes and, by default, floating-point constants compressed to FP16 behind a ``Convert`` marked
+``decompression`` (the marking OpenVINO reads back).
+
+The reader trusts nothing: the XML is parsed without DTDs or entities, every layer, port, edge, attribute
+and weight range is checked, and every failure is an ``IRReadError`` that names the file, the layer and what
+to do. Op definitions come from ``ovcl.ir.ops.OPS``; an attribute's Python type is taken from the op's
+``attrs`` default, so new op families need no change here.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+from xml.parsers import expat
+
+import numpy as np
+
+from .errors import IRError
+from .model import Model
+from .node import Node, Output
+from .ops import OPS, REQUIRED, make
+from .ops.core import Constant
+from .shape import Dimension, PartialShape
+from .types import Type
+
+__all__ = ["IRReadError", "IRWriteError", "read_ir", "read_ir_bytes", "write_ir", "compress_value_to_fp16",
+           "ON_DISK_NAMES"]
+
+DECOMPRESSION = "decompression"   # same key as ovcl.ir.passes.DECOMPRESSION (not imported: no cycle)
+
+
+class IRReadError(IRError):
+    """An IR file that cannot be read: malformed XML, a broken graph, bad weights, an unknown op."""
+
+
+class IRWriteError(IRError):
+    """A model that cannot be written as IR."""
+
+
+# ovcl / OpenVINO type name -> the spelling OpenVINO's serializer writes in ``type=``
+ON_DISK_NAMES = {"Constant": "Const", "Relu": "ReLU", "PRelu": "PReLU", "Softmax": "SoftMax"}
+_FROM_DISK = {v: k for k, v in ON_DISK_NAMES.items()}
+
+# attributes without a default (REQUIRED) whose value is a list even when it has one element
+_LIST_ATTRS = {"strides", "dilations", "pads_begin", "pads_end", "kernel", "output_padding", "axes", "begin_mask",
+               "end_mask", "new_axis_mask", "shrink_axis_mask", "ellipsis_mask", "min_size", "max_size",
+               "aspect_ratio", "density", "fixed_ratio", "fixed_size", "variance", "scales", "sizes", "shape",
+               "pads", "target_shape", "order", "width", "height", "anchors", "mask", "window_strides"}
+
+_F16_MAX = 65504.0
+_F16_KEEP_THRESHOLD = 0.75   # a constant this much out of f16's range stays f32, as in OpenVINO
+
+
+# =====================================================================================================
+# formatting
+# =====================================================================================================
+
+def _fmt_float(v: float) -> str:
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return "%.17g" % v
+
+
+def _fmt_dim(d: Dimension) -> str:
+    if d.is_static:
+        return str(d.min)
+    lo = "" if d.min == 0 else str(d.min)
+    hi = "" if d.max == -1 else str(d.max)
+    if not lo and not hi:
+        return "?"
+    return f"{lo}..{hi}"
+
+
+def _fmt_pshape(ps: PartialShape) -> str:
+    if ps.rank_is_dynamic:
+        return "..."
+    return ",".join(_fmt_dim(d) for d in ps)
+
+
+def _fmt_attr(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return _fmt_float(v)
+    if isinstance(v, str):
+        return v
+    if isinstance(v, Type):
+        return v.name
+    if isinstance(v, PartialShape):
+        return _fmt_pshape(v)
+    if isinstance(v, Dimension):
+        return _fmt_dim(v)
+    if isinstance(v, np.ndarray):
+        v = v.reshape(-1).tolist()
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt_attr(x) or "" for x in v)
+    raise TypeError(f"cannot write attribute value {v!r} of type {type(v).__name__}")
+
+
+def _escape_names(names) -> str:
+    return ",".join(n.replace(",", "\\,") for n in sorted(names))
+
+
+def _split_names(text: str) -> list[str]:
+    names, cur, i = [], [], 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text) and text[i + 1] == ",":
+            cur.append(",")
+            i += 2
+            continue
+        if c == ",":
+            names.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    names.append("".join(cur))
+    return [n.strip() for n in names if n.strip()]
+
+
+def _xml_attr(s: str) -> str:
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def _open_tag(name: str, attrs: list[tuple[str, str]], close: bool) -> str:
+    body = "".join(f' {k}="{_xml_attr(v)}"' for k, v in attrs)
+    return f"<{name}{body}{' />' if close else '>'}"
+
+
+# =====================================================================================================
+# FP16 compression
+# =====================================================================================================
+
+def compress_value_to_fp16(value: np.ndarray) -> np.ndarray | None:
+    """The f16 form of a floating-point constant, or None when it should stay as it is (OpenVINO's rule:
+    75% or more of its values overflow f16, or are non-zero and underflow to zero). Overflowing values are
+    clamped to f16's largest finite magnitude, NaN stays NaN."""
+    if value.size == 0:
+        return None
+    src = np.asarray(value, dtype=np.float64)
+    finite_abs = np.abs(src)
+    overflow = finite_abs > _F16_MAX                      # includes +-inf
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        out = np.clip(src, -_F16_MAX, _F16_MAX).astype(np.float16)
+    underflow = (out == 0) & (src != 0) & ~np.isnan(src)
+    bad = int(np.count_nonzero(overflow) + np.count_nonzero(underflow))
+    if bad / src.size >= _F16_KEEP_THRESHOLD:
+        return None
+    return out
+
+
+# =====================================================================================================
+# writer
+# =====================================================================================================
+
+class _Layer:
+    __slots__ = ("id", "name", "type", "version", "data", "rt_info", "inputs", "outputs", "extra")
+
+    def __init__(self, lid, name, type_, version):
+        self.id = lid
+        self.name = name
+        self.type = type_
+        self.version = version
+        self.data: list[tuple[str, str]] = []
+        self.rt_info: list[tuple[str, str | None]] = []
+        self.inputs: list[tuple[Type, PartialShape]] = []
+        self.outputs: list[tuple[Type, PartialShape, set]] = []
+        self.extra: list[tuple[str, str]] = []
+
+
+class _Weights:
+    """The .bin being built: identical byte strings are stored once."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self._seen: dict[bytes, int] = {}
+
+    def add(self, data: bytes) -> int:
+        off = self._seen.get(data)
+        if off is None:
+            off = self.size
+            self._seen[data] = off
+            self.chunks.append(data)
+            self.size += len(data)
+        return off
+
+
+def _const_bytes(arr: np.ndarray, t: Type, where: str) -> bytes:
+    if t.dtype is None:
+        raise IRWriteError(f"{where}: element type {t} has no byte layout in ovcl; cannot write it")
+    dt = np.dtype(t.dtype).newbyteorder("<") if np.dtype(t.dtype).itemsize > 1 else np.dtype(t.dtype)
+    return np.ascontiguousarray(np.asarray(arr).astype(dt, copy=False)).tobytes()
+
+
+def _dims_xml(ps: PartialShape, indent: str) -> list[str]:
+    if ps.rank_is_dynamic:
+        return []
+    return [f"{indent}<dim>{d.min if d.is_static else -1}</dim>" for d in ps]
+
+
+def _port_xml(pid: int, t: Type, ps: PartialShape, names, indent: str) -> list[str]:
+    attrs = [("id", str(pid)), ("precision", t.ir_precision)]
+    if names:
+        attrs.append(("names", _escape_names(names)))
+    dims = _dims_xml(ps, indent + "\t")
+    if not dims:
+        return [indent + _open_tag("port", attrs, True)]
+    return [indent + _open_tag("port", attrs, False), *dims, indent + "</port>"]
+
+
+def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, bytes]:
+    ops = model.get_ordered_ops()
+    params = model.get_parameters()
+    results = model.get_results()
+    param_ids = {p.id for p in params}
+    result_ids = {r.id for r in results}
+    for node in ops:
+        if node.type_name == "Parameter" and node.id not in param_ids:
+            raise IRWriteError(f"Parameter '{node.name}' is used by the graph but is not one of the model's "
+                               f"parameters: add it to the model's parameters before saving")
+        if getattr(node.op, "internal", False):
+            raise IRWriteError(f"{node.type_name} node '{node.name}' is an ovcl-internal op with no OpenVINO "
+                               f"form: save the model before compiling or specialising it")
+    # parameters first (model order), Results last (model order), the rest topologically between
+    body = [n for n in ops if n.id not in param_ids and n.id not in result_ids]
+    order = list(params) + body + list(results)
+
+    weights = _Weights()
+    layers: list[_Layer] = []
+    port_of: dict[tuple[int, int], tuple[int, int]] = {}   # (node id, out index) -> (layer id, port id)
+    edges: list[tuple[int, int, int, int]] = []
+
+    def new_layer(name, type_name, version) -> _Layer:
+        layer = _Layer(len(layers), name, ON_DISK_NAMES.get(type_name, type_name), version)
+        layers.append(layer)
+        return layer
+
+    for node in order:
+        where = f"{node.type_name} node '{node.name}'"
+        if node.type_name == "Constant":
+            value = node.value
+            if value is None:
+                raise IRWriteError(f"{where} holds no data")
+            t = node.get_output_element_type(0)
+            shape = [int(s) for s in np.shape(value)]
+            names = node.output(0).get_names()
+            packed = None
+            if compress_to_fp16 and t in (Type.f32, Type.f64):
+                packed = compress_value_to_fp16(np.asarray(value))
+            if packed is not None:
+                data = _const_bytes(packed, Type.f16, where)
+                c = new_layer(f"{node.name}_compressed", "Constant", "opset1")
+                c.data = [("element_type", "f16"), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
+                          ("size", str(len(data)))]
+                c.outputs.append((Type.f16, PartialShape(shape), set()))
+                conv = new_layer(node.name, "Convert", "opset1")
+                conv.data = [("destination_type", t.name)]
+                conv.rt_info = [(DECOMPRESSION, None)]
+                conv.inputs.append((Type.f16, PartialShape(shape)))
+                conv.outputs.append((t, PartialShape(shape), names))
+                edges.append((c.id, 0, conv.id, 0))
+                port_of[(node.id, 0)] = (conv.id, 1)
+            else:
+                data = _const_bytes(value, t, where)
+                c = new_layer(node.name, "Constant", node.version)
+                c.data = [("element_type", t.name), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
+                          ("size", str(len(data)))]
+                c.outputs.append((t, PartialShape(shape), names))
+                port_of[(node.id, 0)] = (c.id, 0)
+            continue
+
+        layer = new_layer(node.name, node.type_name, node.version)
+        if node.type_name == "Parameter":
+            layer.data = [("shape", _fmt_pshape(PartialShape(node.attrs["shape"]))),
+                          ("element_type", _fmt_attr(Type.from_name(str(node.attrs["element_type"]))))]
+        else:
+            for key, value in node.attrs.items():
+                try:
+                    text = _fmt_attr(value)
+                except TypeError as e:
+                    raise IRWriteError(f"{where}: attribute '{key}': {e}") from None
+                if text is not None:
+                    layer.data.append((key, text))
+        if node.rt_info.get(DECOMPRESSION) is not None and node.rt_info.get(DECOMPRESSION) is not False:
+            layer.rt_info.append((DECOMPRESSION, None))
+        for i, src in enumerate(node.input_values()):
+            key = (src.node.id, src.index)
+            if key not in port_of:
+                raise IRWriteError(f"{where}: input {i} comes from '{src.node.name}', which is not part of the "
+                                   f"model's graph")
+            lid, pid = port_of[key]
+            layer.inputs.append((src.get_element_type(), src.get_partial_shape()))
+            edges.append((lid, pid, layer.id, i))
+        if node.type_name == "Result":
+            names = node.output(0).get_names()
+            if names:
+                layer.extra.append(("output_names", _escape_names(names)))
+            continue
+        n_in = len(layer.inputs)
+        for k in range(node.get_output_size()):
+            out = node.output(k)
+            layer.outputs.append((out.get_element_type(), out.get_partial_shape(), out._info.names))
+            port_of[(node.id, k)] = (layer.id, n_in + k)
+
+    lines = ['<?xml version="1.0"?>', _open_tag("net", [("name", model.name), ("version", "11")], False),
+             "\t<layers>"]
+    for layer in layers:
+        attrs = [("id", str(layer.id)), ("name", layer.name), ("type", layer.type), ("version", layer.version)]
+        lines.append("\t\t" + _open_tag("layer", attrs + layer.extra, False))
+        if layer.data:
+            lines.append("\t\t\t" + _open_tag("data", layer.data, True))
+        if layer.rt_info:
+            lines.append("\t\t\t<rt_info>")
+            for name, value in layer.rt_info:
+                a = [("name", name), ("version", "0")] + ([("value", value)] if value is not None else [])
+                lines.append("\t\t\t\t" + _open_tag("attribute", a, True))
+            lines.append("\t\t\t</rt_info>")
+        if layer.inputs:
+            lines.append("\t\t\t<input>")
+            for pid, (t, ps) in enumerate(layer.inputs):
+                lines += _port_xml(pid, t, ps, None, "\t\t\t\t")
+            lines.append("\t\t\t</input>")
+        if layer.outputs:
+            lines.append("\t\t\t<output>")
+            for k, (t, ps, names) in enumerate(layer.outputs):
+                lines += _port_xml(len(layer.inputs) + k, t, ps, names, "\t\t\t\t")
+            lines.append("\t\t\t</output>")
+        lines.append("\t\t</layer>")
+    lines.append("\t</layers>")
+    lines.append("\t<edges>")
+    for fl, fp, tl, tp in sorted(edges):
+        lines.append("\t\t" + _open_tag("edge", [("from-layer", str(fl)), ("from-port", str(fp)),
+                                                 ("to-layer", str(tl)), ("to-port", str(tp))], True))
+    lines.append("\t</edges>")
+    lines += _rt_info_xml(model.rt_info)
+    lines.append("</net>")
+    return "\n".join(lines) + "\n", b"".join(weights.chunks)
+
+
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def _rt_info_xml(info: dict) -> list[str]:
+    lines = ["\t<rt_info>"]
+
+    def emit(d: dict, indent: str):
+        for key, value in d.items():
+            key = str(key)
+            if isinstance(value, dict):
+                if not _XML_NAME.match(key) or key.lower().startswith("xml"):
+                    continue
+                lines.append(f"{indent}<{key}>")
+                emit(value, indent + "\t")
+                lines.append(f"{indent}</{key}>")
+                continue
+            text = _fmt_attr(value) if not isinstance(value, str) else value
+            if text is None:
+                continue
+            if _XML_NAME.match(key) and not key.lower().startswith("xml") and key != "info":
+                lines.append(indent + _open_tag(key, [("value", text)], True))
+            else:
+                lines.append(indent + _open_tag("info", [("name", key), ("value", text)], True))
+
+    try:
+        emit(info or {}, "\t\t")
+    except TypeError as e:
+        raise IRWriteError(f"model rt_info: {e}") from None
+    lines.append("\t</rt_info>")
+    return lines
+
+
+def serialize(model: Model, compress_to_fp16: bool = True) -> tuple[bytes, bytes]:
+    """The IR of ``model`` as (xml bytes, bin bytes), without touching the file system."""
+    xml, weights = _serialize_model(model, compress_to_fp16)
+    return xml.encode("utf-8"), weights
+
+
+def write_ir(model: Model, xml_path, compress_to_fp16: bool = True) -> None:
+    """Write ``model`` as ``xml_path`` and the ``.bin`` beside it (same stem). The model is not modified."""
+    xml_path = Path(os.fspath(xml_path))
+    if xml_path.suffix.lower() != ".xml":
+        xml_path = xml_path.with_name(xml_path.name + ".xml")
+    xml, weights = serialize(model, compress_to_fp16)
+    bin_path = xml_path.with_suffix(".bin")
+    try:
+        if xml_path.parent and not xml_path.parent.exists():
+            xml_path.parent.mkdir(parents=True, exist_ok=True)
+        bin_path.write_bytes(weights)
+        xml_path.write_bytes(xml)
+    except OSError as e:
+        raise IRWriteError(f"cannot write IR to {xml_path}: {e.strerror or e}") from None
+
+
+# =====================================================================================================
+# reader
+# =====================================================================================================
+
+class _Forbidden(Exception):
+    pass
+
+
+def _forbid(*_args):
+    raise _Forbidden()
+
+
+def _parse_xml(data: bytes, source: str) -> ET.Element:
+    """Parse with expat into an ElementTree, refusing any DTD, entity declaration or external reference."""
+    parser = expat.ParserCreate()
+    builder = ET.TreeBuilder()
+    parser.StartDoctypeDeclHandler = _forbid
+    parser.EntityDeclHandler = _forbid
+    parser.UnparsedEntityDeclHandler = _forbid
+    parser.ExternalEntityRefHandler = _forbid
+    parser.StartElementHandler = builder.start
+    parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = builder.data
+    parser.buffer_text = True
+    try:
+        parser.Parse(data, True)
+        root = builder.close()
+    except _Forbidden:
+        raise IRReadError(f"{source}: the XML declares a DTD or entities, which IR never does; ovcl refuses "
+                          f"to read it (check where the file came from)") from None
+    except expat.ExpatError as e:
+        raise IRReadError(f"{source}: malformed XML at line {e.lineno}, column {e.offset}: "
+                          f"{expat.ErrorString(e.code)}; the file is truncated or not OpenVINO IR") from None
+    except AssertionError:
+        raise IRReadError(f"{source}: malformed XML (unbalanced elements)") from None
+    return root
+
+
+class _Reader:
+    def __init__(self, source: str, weights_loader):
+        self.source = source
+        self._load_weights = weights_loader
+        self._weights: memoryview | None = None
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def err(self, layer, msg: str) -> IRReadError:
+        if layer is None:
+            return IRReadError(f"{self.source}: {msg}")
+        return IRReadError(f"{self.source}: layer '{layer.get('name', '?')}' (id {layer.get('id', '?')}, type "
+                           f"{layer.get('type', '?')}): {msg}")
+
+    def weights(self, layer) -> memoryview:
+        if self._weights is None:
+            self._weights = self._load_weights(lambda msg: self.err(layer, msg))
+        return self._weights
+
+    def int_attr(self, elem, key: str, layer, what: str) -> int:
+        v = elem.get(key)
+        if v is None:
+            raise self.err(layer, f"{what} has no '{key}' attribute")
+        try:
+            return int(v)
+        except ValueError:
+            raise self.err(layer, f"{what} has a non-integer '{key}'=\"{v}\"") from None
+
+    # -- the graph ---------------------------------------------------------------------------------
+    def read(self, root: ET.Element) -> Model:
+        if root.tag != "net":
+            raise self.err(None, f"the root element is <{root.tag}>, not <net>: this is not OpenVINO IR")
+        version = root.get("version")
+        if version not in ("10", "11"):
+            raise self.err(None, f"IR version {version!r} is not supported (ovcl reads IR v10 and v11); "
+                                 f"re-export the model with a current OpenVINO")
+        layers_el = root.find("layers")
+        if layers_el is None:
+            raise self.err(None, "no <layers> element: the file is truncated or not OpenVINO IR")
+        layers: dict[int, ET.Element] = {}
+        order: list[int] = []
+        for layer in layers_el.findall("layer"):
+            lid = self.int_attr(layer, "id", layer, "the layer")
+            if lid in layers:
+                raise self.err(layer, f"layer id {lid} is used twice")
+            for key in ("name", "type"):
+                if layer.get(key) is None:
+                    raise self.err(layer, f"the layer has no '{key}' attribute")
+            layers[lid] = layer
+            order.append(lid)
+        if not layers:
+            raise self.err(None, "the IR has no layers")
+        in_ports: dict[int, list[int]] = {}
+        out_ports: dict[int, list[int]] = {}
+        for lid, layer in layers.items():
+            ins, outs = [], []
+            for tag, acc in (("input", ins), ("output", outs)):
+                for group in layer.findall(tag):
+                    for port in group.findall("port"):
+                        pid = self.int_attr(port, "id", layer, f"an {tag} port")
+                        if pid in ins or pid in outs:
+                            raise self.err(layer, f"port id {pid} is used twice")
+                        acc.append(pid)
+            for sub in ("body", "then_body", "else_body"):
+                if layer.find(sub) is not None:
+                    raise self.err(layer, "sub-graph ops (Loop, If, TensorIterator) are not supported by ovcl")
+            in_ports[lid] = ins
+            out_ports[lid] = outs
+
+        # edges: every input port exactly one, every end an existing layer and port
+        source: dict[tuple[int, int], tuple[int, int]] = {}
+        edges_el = root.find("edges")
+        for edge in (edges_el.findall("edge") if edges_el is not None else []):
+            try:
+                fl, fp, tl, tp = (int(edge.get(k)) for k in ("from-layer", "from-port", "to-layer", "to-port"))
+            except (TypeError, ValueError):
+                raise self.err(None, f"an edge has missing or non-integer ends: {dict(edge.attrib)}") from None
+            if fl not in layers:
+                raise self.err(None, f"an edge comes from layer {fl}, which does not exist (edge {fl}:{fp} -> "
+                                     f"{tl}:{tp}): the XML is damaged or hand-edited")
+            if tl not in layers:
+                raise self.err(None, f"an edge goes to layer {tl}, which does not exist (edge {fl}:{fp} -> "
+                                     f"{tl}:{tp}): the XML is damaged or hand-edited")
+            if fp not in out_ports[fl]:
+                raise self.err(layers[fl], f"an edge leaves from port {fp}, which is not an output port of this "
+                                           f"layer (its outputs: {out_ports[fl]})")
+            if tp not in in_ports[tl]:
+                raise self.err(layers[tl], f"an edge arrives at port {tp}, which is not an input port of this "
+                                           f"layer (its inputs: {in_ports[tl]})")
+            if (tl, tp) in source:
+                raise self.err(layers[tl], f"input port {tp} has more than one incoming edge")
+            source[(tl, tp)] = (fl, fp)
+        for lid, ports in in_ports.items():
+            for pid in ports:
+                if (lid, pid) not in source:
+                    raise self.err(layers[lid], f"input port {pid} has no incoming edge: the graph is incomplete")
+
+        # topological order (Kahn), stable in file order
+        users: dict[int, list[int]] = {lid: [] for lid in layers}
+        pending = {lid: len(in_ports[lid]) for lid in layers}
+        for (tl, _tp), (fl, _fp) in source.items():
+            users[fl].append(tl)
+        ready = [lid for lid in order if pending[lid] == 0]
+        topo: list[int] = []
+        while ready:
+            lid = ready.pop()
+            topo.append(lid)
+            for u in users[lid]:
+                pending[u] -= 1
+                if pending[u] == 0:
+                    ready.append(u)
+        if len(topo) != len(layers):
+            stuck = next(lid for lid in order if pending[lid] > 0)
+            raise self.err(layers[stuck], "the graph has a cycle through this layer")
+
+        outputs: dict[tuple[int, int], Output] = {}
+        nodes: dict[int, Node] = {}
+        for lid in topo:
+            layer = layers[lid]
+            ins = [outputs[source[(lid, pid)]] for pid in in_ports[lid]]
+            node = self.build(layer, ins)
+            nodes[lid] = node
+            out_els = [p for g in layer.findall("output") for p in g.findall("port")]
+            if node.type_name != "Result" and len(out_els) != node.get_output_size():
+                raise self.err(layer, f"the layer declares {len(out_els)} output ports but a "
+                                      f"{node.type_name} has {node.get_output_size()}")
+            for k, (pid, port) in enumerate(zip(out_ports[lid], out_els)):
+                out = node.output(k)
+                self.check_port(layer, port, out, f"output port {pid}")
+                names = port.get("names")
+                if names:
+                    out._info.names.update(_split_names(names))
+                outputs[(lid, pid)] = out
+            in_els = [p for g in layer.findall("input") for p in g.findall("port")]
+            for pid, port, src in zip(in_ports[lid], in_els, ins):
+                self.check_port(layer, port, src, f"input port {pid}", dims=False)
+            self.read_rt_info(layer, node)
+            if node.type_name == "Result" and layer.get("output_names"):
+                node.output(0).add_names(_split_names(layer.get("output_names")))
+
+        params = [nodes[lid] for lid in order if nodes[lid].type_name == "Parameter"]
+        results = [nodes[lid] for lid in order if nodes[lid].type_name == "Result"]
+        if not results:
+            raise self.err(None, "the IR has no Result layer, so the model would compute nothing")
+        model = Model(results, params, root.get("name") or "model")
+        rt = root.find("rt_info")
+        if rt is not None:
+            model.rt_info.update(_read_model_rt_info(rt))
+        return model
+
+    def check_port(self, layer, port, out: Output, what: str, dims: bool = True) -> None:
+        prec = port.get("precision")
+        if prec:
+            try:
+                t = Type.from_name(prec)
+            except ValueError:
+                t = None
+            if t is not None and t is not Type.dynamic and out.get_element_type() is not Type.dynamic \
+                    and t != out.get_element_type():
+                raise self.err(layer, f"{what} is declared {prec} but the graph gives "
+                                      f"{out.get_element_type().ir_precision}; the IR is inconsistent")
+        if not dims:
+            return
+        dim_els = port.findall("dim")
+        if not dim_els:
+            return   # dynamic rank (or a scalar): nothing to check against
+        try:
+            declared = PartialShape([_parse_dim(d.text or "") for d in dim_els])
+        except ValueError as e:
+            raise self.err(layer, f"{what}: bad <dim>: {e}") from None
+        if not out.get_partial_shape().compatible(declared):
+            raise self.err(layer, f"{what} is declared with shape {declared} but the graph infers "
+                                  f"{out.get_partial_shape()}; the IR is inconsistent")
+
+    def read_rt_info(self, layer, node: Node) -> None:
+        rt = layer.find("rt_info")
+        if rt is None:
+            return
+        for attr in rt.findall("attribute"):
+            name = attr.get("name")
+            if not name:
+                continue
+            if name == DECOMPRESSION:
+                node.rt_info[DECOMPRESSION] = True
+            else:
+                node.rt_info[name] = attr.get("value", True)
+
+    # -- one layer ---------------------------------------------------------------------------------
+    def build(self, layer, inputs: list[Output]) -> Node:
+        disk_type = layer.get("type")
+        type_name = _FROM_DISK.get(disk_type, disk_type)
+        version = layer.get("version") or "opset1"
+        op = OPS.get(type_name)
+        if op is None or getattr(op, "internal", False):
+            raise self.err(layer, f"unknown op type '{disk_type}' ({version}): ovcl has no definition for it; "
+                                  f"it needs an op in ovcl/ir/ops (or replace it in the source model)")
+        data_el = layer.find("data")
+        data = dict(data_el.attrib) if data_el is not None else {}
+        name = layer.get("name")
+        if type_name == "Constant":
+            node = self.build_const(layer, data, name)
+        elif type_name == "Parameter":
+            node = self.build_param(layer, data, name)
+        else:
+            attrs = {}
+            for key, default in op.attrs.items():
+                if key in data:
+                    attrs[key] = self.parse_attr(layer, key, data.pop(key), default)
+            if data:
+                warnings.warn(f"{self.source}: layer '{name}' ({disk_type} {version}): ignoring attribute(s) "
+                              f"{sorted(data)}, which ovcl's {type_name} does not define", stacklevel=4)
+            try:
+                node = make(type_name, inputs, name=name, version=version, **attrs)
+            except IRError as e:
+                raise self.err(layer, str(e)) from None
+        node.version = version
+        return node
+
+    def parse_attr(self, layer, key: str, text: str, default):
+        try:
+            return _parse_attr(text, default, key)
+        except (ValueError, TypeError) as e:
+            raise self.err(layer, f"attribute {key}=\"{text}\" cannot be read: {e}") from None
+
+    def build_param(self, layer, data: dict, name: str) -> Node:
+        for key in ("shape", "element_type"):
+            if key not in data:
+                raise self.err(layer, f"Parameter has no '{key}' in <data>")
+        t = self.elem_type(layer, data["element_type"])
+        try:
+            shape = _parse_pshape(data["shape"])
+        except ValueError as e:
+            raise self.err(layer, f"bad shape \"{data['shape']}\": {e}") from None
+        try:
+            return make("Parameter", [], name=name, element_type=t.name, shape=shape)
+        except IRError as e:
+            raise self.err(layer, str(e)) from None
+
+    def elem_type(self, layer, text: str) -> Type:
+        try:
+            return Type.from_name(text)
+        except ValueError:
+            raise self.err(layer, f"unknown element type '{text}'") from None
+
+    def build_const(self, layer, data: dict, name: str) -> Node:
+        for key in ("element_type", "shape", "offset", "size"):
+            if key not in data:
+                raise self.err(layer, f"Const has no '{key}' in <data>")
+        t = self.elem_type(layer, data["element_type"])
+        if t.dtype is None:
+            raise self.err(layer, f"constants of element type {t} are not supported by ovcl")
+        try:
+            shape = [int(s) for s in data["shape"].replace(" ", "").split(",") if s != ""]
+            offset = int(data["offset"])
+            size = int(data["size"])
+        except ValueError:
+            raise self.err(layer, f"non-integer shape/offset/size: shape=\"{data['shape']}\" offset=\""
+                                  f"{data['offset']}\" size=\"{data['size']}\"") from None
+        if any(s < 0 for s in shape):
+            raise self.err(layer, f"negative dimension in constant shape {shape}")
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        expect = count * t.size
+        if size != expect:
+            raise self.err(layer, f"size={size} bytes does not match shape {shape} of {t} ({expect} bytes)")
+        if offset < 0 or size < 0:
+            raise self.err(layer, f"negative offset ({offset}) or size ({size})")
+        buf = self.weights(layer)
+        if offset + size > len(buf):
+            raise self.err(layer, f"its data (offset {offset}, size {size}) lies beyond the end of the weights "
+                                  f"file ({len(buf)} bytes): the .bin is truncated or belongs to another .xml")
+        dt = np.dtype(t.dtype)
+        disk = dt.newbyteorder("<") if dt.itemsize > 1 else dt
+        if t is Type.boolean:
+            arr = np.frombuffer(buf, dtype=np.uint8, count=count, offset=offset) != 0
+        else:
+            arr = np.frombuffer(buf, dtype=disk, count=count, offset=offset)
+            if disk != dt:
+                arr = arr.astype(dt)
+            elif not arr.flags.aligned:
+                arr = arr.copy()
+        arr = arr.reshape(shape)
+        node = Node(Constant, [], {"element_type": t.name, "shape": shape}, name=name)
+        node.value = arr
+        node.validate()
+        return node
+
+
+def _read_model_rt_info(el: ET.Element) -> dict:
+    out: dict[str, Any] = {}
+    for child in el:
+        if child.tag == "info" and child.get("name") is not None:
+            out[child.get("name")] = child.get("value", "")
+        elif child.get("value") is not None and len(child) == 0:
+            out[child.tag] = child.get("value")
+        else:
+            out[child.tag] = _read_model_rt_info(child)
+    return out
+
+
+def _parse_dim(text: str) -> Dimension:
+    text = text.strip()
+    if text in ("?", "-1"):
+        return Dimension()
+    m = re.fullmatch(r"(\d*)\.\.(-1|\d*)", text)
+    if m:
+        lo = int(m.group(1)) if m.group(1) else 0
+        hi = int(m.group(2)) if m.group(2) not in ("", "-1") else -1
+        return Dimension(lo, hi)
+    if re.fullmatch(r"\d+", text):
+        return Dimension(int(text))
+    raise ValueError(f"'{text}' is not a dimension")
+
+
+def _parse_pshape(text: str) -> PartialShape:
+    text = text.strip()
+    if text in ("...", "[...]"):
+        return PartialShape.dynamic()
+    text = text.strip("[]")
+    if not text.strip():
+        return PartialShape([])
+    return PartialShape([_parse_dim(t) for t in text.split(",")])
+
+
+_INT = re.compile(r"[+-]?\d+$")
+_FLOAT = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan|infinity)$", re.IGNORECASE)
+
+
+def _guess_scalar(text: str):
+    t = text.strip()
+    if t in ("true", "false"):
+        return t == "true"
+    if _INT.match(t):
+        return int(t)
+    if _FLOAT.match(t):
+        return float(t)
+    return t
+
+
+def _parse_bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("true", "1"):
+        return True
+    if t in ("false", "0"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse_scalar_like(text: str, default):
+    if isinstance(default, (bool, np.bool_)):
+        return _parse_bool(text)
+    if isinstance(default, (int, np.integer)):
+        t = text.strip()
+        if not _INT.match(t):
+            if _FLOAT.match(t) and float(t).is_integer():
+                return int(float(t))
+            raise ValueError("expected an integer")
+        return int(t)
+    if isinstance(default, (float, np.floating)):
+        return float(text.strip())
+    if isinstance(default, Type):
+        return Type.from_name(text)
+    if isinstance(default, str):
+        return text
+    return _guess_scalar(text)
+
+
+def _split_list(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",")] if text.strip() else []
+
+
+def _parse_attr(text: str, default, key: str):
+    if default is REQUIRED:
+        if key in _LIST_ATTRS:
+            return [_guess_scalar(s) for s in _split_list(text)]
+        if key in ("element_type", "destination_type", "output_type", "index_element_type"):
+            return Type.from_name(text).name
+        if "," in text:
+            return [_guess_scalar(s) for s in _split_list(text)]
+        return _guess_scalar(text)
+    if isinstance(default, PartialShape):
+        return _parse_pshape(text)
+    if isinstance(default, Dimension):
+        return _parse_dim(text)
+    if isinstance(default, (list, tuple)):
+        proto = default[0] if len(default) else None
+        items = [_parse_scalar_like(s, proto) for s in _split_list(text)]
+        return type(default)(items) if isinstance(default, tuple) else items
+    if default is None:
+        if "," in text:
+            return [_guess_scalar(s) for s in _split_list(text)]
+        return _guess_scalar(text)
+    return _parse_scalar_like(text, default)
+
+
+def _weights_loader(weights, default_path: Path | None):
+    """A function that returns the .bin as a memoryview, raising a clear error when it is missing."""
+    def load(err):
+        if isinstance(weights, (bytes, bytearray, memoryview)):
+            return memoryview(bytes(weights))
+        path = Path(os.fspath(weights)) if weights is not None else default_path
+        if path is None:
+            raise err("the model has constants but no weights were given: pass weights= (the .bin path or bytes)")
+        try:
+            return memoryview(path.read_bytes())
+        except FileNotFoundError:
+            raise err(f"weights file {path} not found: keep the .bin beside the .xml (same name) or pass "
+                      f"weights=") from None
+        except OSError as e:
+            raise err(f"cannot read weights file {path}: {e.strerror or e}") from None
+    return load
+
+
+def read_ir_bytes(xml_bytes, weights=None, source: str = "<IR bytes>") -> Model:
+    """Read IR from the XML text (bytes or str) and the weights (bytes, a .bin path, or None when the model
+    has no constants)."""
+    if isinstance(xml_bytes, str):
+        xml_bytes = xml_bytes.encode("utf-8")
+    if not isinstance(xml_bytes, (bytes, bytearray, memoryview)):
+        raise IRReadError(f"read_ir_bytes expects the XML as bytes, not {type(xml_bytes).__name__}")
+    root = _parse_xml(bytes(xml_bytes), source)
+    return _Reader(source, _weights_loader(weights, None)).read(root)
+
+
+def read_ir(xml_path, weights=None) -> Model:
+    """Read ``xml_path`` and its weights (``weights`` as a path or bytes; by default the ``.bin`` of the same
+    name beside the ``.xml``)."""
+    path = Path(os.fspath(xml_path))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IRReadError(f"IR file {path} not found") from None
+    except OSError as e:
+        raise IRReadError(f"cannot read IR file {path}: {e.strerror or e}") from None
+    root = _parse_xml(data, path.name)
+    return _Reader(path.name, _weights_loader(weights, path.with_suffix(".bin"))).read(root)
