@@ -8,29 +8,32 @@ from .node import IRError, Node, Output
 from .shape import PartialShape
 from .ops import constant
 
-# Converts marked as decompression keep their f16 source on the device (weights stay half-size there).
+# rt_info key of Converts that decompress f16 weights (IR written with compress_to_fp16).
 DECOMPRESSION = "decompression"
 
 
-def _foldable(node: Node) -> bool:
+def _foldable(node: Node, keep_decompression: bool) -> bool:
     if node.type_name in ("Parameter", "Constant", "Result") or not node.op.can_evaluate():
         return False
-    if node.type_name == "Convert" and DECOMPRESSION in node.rt_info:
+    if keep_decompression and node.type_name == "Convert" and DECOMPRESSION in node.rt_info:
         return False
     if node.type_name == "ShapeOf":
         return node.input_shape(0).is_static
     return all(i.node.type_name == "Constant" for i in node._inputs)
 
 
-def fold_constants(model: Model) -> int:
-    """Evaluate every node whose inputs are constants (and ShapeOf of static shapes); returns the count."""
+def fold_constants(model: Model, keep_decompression: bool = True) -> int:
+    """Evaluate every node whose inputs are constants (and ShapeOf of static shapes); returns the count.
+
+    Decompression Converts stay unless ``keep_decompression`` is false (compilation folds them: kernels take
+    f32 weights, packed at compile time)."""
     folded = 0
     mapping: dict[Output, Output] = {}
     for node in model.get_ordered_ops():
         for i, src in enumerate(node._inputs):      # see through what this pass already replaced
             if src in mapping:
                 node._inputs[i] = mapping[src]
-        if not _foldable(node):
+        if not _foldable(node, keep_decompression):
             continue
         if node.type_name == "ShapeOf":
             ins = [np.empty(node.input_shape(0).to_shape(), dtype=np.uint8)]
@@ -100,7 +103,7 @@ def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -
             raise IRError(f"input '{p.name}' has dynamic shape {p.get_output_partial_shape(0)}: "
                           f"give a concrete shape")
     while True:
-        changed = fold_constants(m) + remove_noops(m)
+        changed = fold_constants(m, keep_decompression=False) + remove_noops(m)
         m.validate_nodes_and_infer_types()
         if not changed:
             break

@@ -1,4 +1,4 @@
-"""From a static, folded graph to a ``Plan``: lower every node, plan memory, build programs, bind arguments.
+"""From a static, folded graph to a ``Plan``: fuse, lower every node, plan memory, build programs, bind arguments.
 
 Steps: (1) each node is lowered to launches (``ovcl.lowering``); (2) the storages that launches touch get
 live ranges, and device buffers are reused between storages whose ranges do not overlap; (3) the unique
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,9 +50,8 @@ class Compiler:
         return v
 
     # -- the pipeline ---------------------------------------------------------
-    def compile(self, model: Model) -> Plan:
-        """Compile a static model; it is fused in place, so pass one made for this (``specialize``)."""
-        t0 = time.perf_counter()
+    def lower(self, model: Model) -> "Lowered":
+        """Fuse (in place: pass a model made for this by ``specialize``) and lower every node."""
         if str(self.config.get("OVCL_FUSION", "YES")).upper() not in ("NO", "0", "FALSE", "OFF"):
             fuse(model)
         values: dict[Output, Value] = {}
@@ -70,14 +70,14 @@ class Compiler:
                 continue
             self._lower(node, values)
         outputs = [values[r.input_value(0)] for r in model.get_results()]
-        t_lower = time.perf_counter()
+        return Lowered(self.storages, inputs, outputs, self.launches)
 
-        plan_memory(self.device, self.storages, self.launches, inputs, outputs)
-        kernels = self._build()
-        t_build = time.perf_counter()
-        plan = Plan(self.device, inputs, outputs, self.launches, kernels)
-        plan.stats = {"lower_s": t_lower - t0, "build_s": t_build - t_lower,
-                      "launches": len(self.launches), "kernels": len({l.kernel for l in self.launches})}
+    def compile(self, model: Model) -> Plan:
+        t0 = time.perf_counter()
+        lowered = self.lower(model)
+        t1 = time.perf_counter()
+        plan = finish(self.device, lowered, self.config)
+        plan.stats["lower_s"] = t1 - t0
         return plan
 
     def _lower(self, node: Node, values: dict[Output, Value]) -> None:
@@ -99,34 +99,60 @@ class Compiler:
         for k, o in enumerate(node.outputs()):
             values[o] = ctx.outputs[k]
 
-    def _build(self):
-        import pyopencl as cl
-        if not self.launches:
-            return []
+
+
+@dataclass
+class Lowered:
+    """A lowered model: what the model cache stores, and what ``finish`` turns into a plan."""
+    storages: list[Storage]
+    inputs: list[Value]
+    outputs: list[Value]
+    launches: list[Launch]
+
+    def program_source(self, device) -> str:
         unique: dict[str, str] = {}
         for l in self.launches:
             unique.setdefault(l.kernel, l.source)
-        prelude = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if self.device.caps.fp64 else ""
-        source = prelude + "\n".join(unique[k] for k in sorted(unique))
-        nodes = sorted({l.node for l in self.launches})
-        what = f"{len(unique)} kernels of nodes {', '.join(nodes[:8])}{' ...' if len(nodes) > 8 else ''}"
-        if self.config.get("VERBOSE"):
-            print(f"ovcl: building {len(unique)} kernels for {self.device.name}...", file=sys.stderr, flush=True)
-        program = build_program(self.device, source, what)
-        kernels = []
-        for l in self.launches:
-            k = cl.Kernel(program, l.kernel)
-            args = []
-            for a in l.args:
-                if isinstance(a, Value):
-                    args.append(a.storage.buffer)
-                elif isinstance(a, LocalMem):
-                    args.append(cl.LocalMemory(max(a.nbytes, 4)))
-                else:
-                    args.append(a)
-            try:
-                k.set_args(*args)
-            except cl.Error as e:
-                raise CompileError(f"{l.op} node '{l.node}': binding arguments of {l.kernel} failed: {e}") from e
-            kernels.append(k)
-        return kernels
+        prelude = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if device.caps.fp64 else ""
+        return prelude + "\n".join(unique[k] for k in sorted(unique))
+
+
+def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) -> Plan:
+    """Plan memory, build the program (from ``binary`` when given), bind every launch's arguments."""
+    import pyopencl as cl
+    stats = plan_memory(device, lowered.storages, lowered.launches, lowered.inputs, lowered.outputs)
+    t0 = time.perf_counter()
+    program = None
+    if lowered.launches:
+        if binary is not None:
+            program = cl.Program(device.context, [device.cl_device], [binary]).build()
+        else:
+            kernels = {l.kernel for l in lowered.launches}
+            nodes = sorted({l.node for l in lowered.launches})
+            what = f"{len(kernels)} kernels of nodes {', '.join(nodes[:8])}{' ...' if len(nodes) > 8 else ''}"
+            if config.get("VERBOSE"):
+                print(f"ovcl: building {len(kernels)} kernels for {device.name}...", file=sys.stderr, flush=True)
+            program = build_program(device, lowered.program_source(device), what)
+    t1 = time.perf_counter()
+    kernels = []
+    for l in lowered.launches:
+        k = cl.Kernel(program, l.kernel)
+        args = []
+        for a in l.args:
+            if isinstance(a, Value):
+                args.append(a.storage.buffer)
+            elif isinstance(a, LocalMem):
+                args.append(cl.LocalMemory(max(a.nbytes, 4)))
+            else:
+                args.append(a)
+        try:
+            k.set_args(*args)
+        except cl.Error as e:
+            raise CompileError(f"{l.op} node '{l.node}': binding arguments of {l.kernel} failed: {e}") from e
+        kernels.append(k)
+    plan = Plan(device, lowered.inputs, lowered.outputs, lowered.launches, kernels)
+    plan.program = program
+    plan.lowered = lowered
+    plan.stats = {**stats, "build_s": t1 - t0, "launches": len(lowered.launches),
+                  "kernels": len({l.kernel for l in lowered.launches})}
+    return plan

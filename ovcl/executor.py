@@ -20,6 +20,8 @@ class Plan:
         self.launches = launches
         self._steps = [(k, l.gsize, l.lsize) for k, l in zip(kernels, launches)]
         self.stats: dict = {}
+        self.program = None          # the built cl.Program (its binary goes to the model cache)
+        self.lowered = None          # the ovcl.compiler.Lowered it was made from
         self._lock = threading.Lock()    # the device buffers belong to one inference at a time
 
     def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:

@@ -129,6 +129,7 @@ class CompiledModel:
         self._config = dict(config or {})
         self._plans: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._model_hash: str | None = None
         if not model.is_dynamic():
             self._plan_for(tuple(tuple(p.get_shape()) for p in model.inputs))
 
@@ -170,14 +171,31 @@ class CompiledModel:
             if plan is not None:
                 self._plans.move_to_end(shapes)
                 return plan
-            from ovcl.ir.passes import specialize
-            from .compiler import Compiler
-            static = specialize(self._model, {i: s for i, s in enumerate(shapes)})
-            plan = Compiler(self._device, self._config).compile(static)
+            plan = self._cached_plan(shapes)
+            if plan is None:
+                from ovcl.ir.passes import specialize
+                from .compiler import Compiler
+                static = specialize(self._model, {i: s for i, s in enumerate(shapes)})
+                plan = Compiler(self._device, self._config).compile(static)
+                if self._config.get("CACHE_DIR"):
+                    from . import model_cache
+                    model_cache.save(self._config["CACHE_DIR"], self._cache_key(shapes), plan)
             self._plans[shapes] = plan
             while len(self._plans) > self.PLAN_CACHE_SIZE:
                 self._plans.popitem(last=False)
             return plan
+
+    def _cache_key(self, shapes) -> str:
+        from . import model_cache
+        if self._model_hash is None:
+            self._model_hash = model_cache.fingerprint(self._model)
+        return model_cache.entry_key(self._model_hash, self._device, shapes, self._config)
+
+    def _cached_plan(self, shapes):
+        if not self._config.get("CACHE_DIR"):
+            return None
+        from . import model_cache
+        return model_cache.load(self._config["CACHE_DIR"], self._cache_key(shapes), self._device, self._config)
 
     def _current_plan(self):
         with self._lock:

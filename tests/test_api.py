@@ -212,3 +212,28 @@ def test_eltwise_chain_fusion_matches_unfused(rng):
     from math import erf
     ref = x * 0.5 * (1 + np.vectorize(erf)(x / np.sqrt(2)))
     np.testing.assert_allclose(fused([x])[0], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_model_cache(tmp_path, rng):
+    """CACHE_DIR keeps compiled plans: a second compile loads them, a corrupt entry is rebuilt."""
+    nodes = [helper.make_node("Mul", ["x", "w"], ["m"]), helper.make_node("Tanh", ["m"], ["y"])]
+    w = rng.standard_normal(16).astype(np.float32)
+    m = onnx_model(nodes, [("x", np.float32, [4, 16])], [("y", np.float32, None)], initializers=[("w", w)])
+    model = ovcl.read_model(m.SerializeToString())
+    x = rng.standard_normal((4, 16)).astype(np.float32)
+    core = ovcl.Core()
+    core.set_property({"CACHE_DIR": str(tmp_path)})
+    first = core.compile_model(model, "CPU")
+    entries = list(tmp_path.glob("ovcl-*"))
+    assert len(entries) == 1 and not first._current_plan().stats.get("from_cache")
+    second = core.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert second._current_plan().stats.get("from_cache")
+    np.testing.assert_array_equal(second([x])[0], first([x])[0])
+    np.testing.assert_allclose(second([x])[0], np.tanh(x * w), rtol=1e-5, atol=1e-6)
+    (entries[0] / "constants.npz").write_bytes(b"garbage")
+    third = core.compile_model(model, "CPU")
+    assert not third._current_plan().stats.get("from_cache")
+    np.testing.assert_allclose(third([x])[0], np.tanh(x * w), rtol=1e-5, atol=1e-6)
+    model.reshape([[2, 16]])                 # other content: another entry
+    core.compile_model(model, "CPU")
+    assert len(list(tmp_path.glob("ovcl-*"))) == 2

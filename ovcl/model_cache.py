@@ -1,0 +1,153 @@
+"""The model cache (``CACHE_DIR``, off until set, as in OpenVINO): a compiled plan kept on disk.
+
+An entry holds everything ``ovcl.compiler.finish`` needs to make a plan without folding, fusing, lowering,
+rendering or compiling again: the launches (kernel names, sizes, arguments), the storages, the constants
+(packed weights included) and the program binary. It is keyed by ovcl's version, the device and driver, the
+compile options, the input shapes and a hash of the model's content, so a stale entry is never found. A
+corrupt entry is rebuilt, never trusted: anything unexpected while loading means a miss. Entries are JSON,
+a NumPy ``.npz`` read with ``allow_pickle=False`` and the binary: loading one never runs code from it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ovcl.ir import Model, Type
+
+from .compiler import Lowered, finish
+from .lowering import Launch, LocalMem, Storage, Value
+
+FORMAT = 1
+_COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT")
+
+
+def _canon(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{_canon(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canon(v) for v in value) + "]"
+    if isinstance(value, np.ndarray):
+        return f"array({value.dtype.str},{value.shape},{hashlib.sha256(np.ascontiguousarray(value).data).hexdigest()})"
+    return repr(value) if not hasattr(value, "name") else str(value)
+
+
+def fingerprint(model: Model) -> str:
+    """A hash of the graph: ops, versions, attributes, edges, port types, shapes, names and constant bytes."""
+    h = hashlib.sha256()
+    index: dict[int, int] = {}
+    for i, node in enumerate(model.get_ordered_ops()):
+        index[node.id] = i
+        edges = [(index[src.node.id], src.index) for src in node.input_values()]
+        ports = [(str(o.get_element_type()), str(o.get_partial_shape()), sorted(o.get_names()))
+                 for o in node.outputs()]
+        rt = {k: v for k, v in node.rt_info.items() if k == "decompression"}
+        h.update(_canon([node.type_name, node.version, node.attrs, edges, ports, rt]).encode())
+        if node.value is not None:
+            v = np.ascontiguousarray(node.value)
+            h.update(f"{v.dtype.str}{v.shape}".encode())
+            h.update(v.data)
+    h.update(_canon([[p.name for p in model.get_parameters()], [r.name for r in model.get_results()]]).encode())
+    return h.hexdigest()
+
+
+def entry_key(model_hash: str, device, shapes, config: dict) -> str:
+    from ovcl import __version__
+    cfg = {k: str(config[k]) for k in _COMPILE_KEYS if k in config}
+    text = _canon([FORMAT, __version__, device.identity, model_hash, [list(s) for s in shapes], cfg])
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+# -- save ------------------------------------------------------------------------------------------------
+
+def _value(v: Value) -> dict:
+    return {"shape": list(v.shape), "type": v.type.name, "storage": v.storage.id, "name": v.name}
+
+
+def _arg(a) -> dict:
+    if isinstance(a, Value):
+        return {"value": _value(a)}
+    if isinstance(a, LocalMem):
+        return {"local": a.nbytes}
+    a = np.asarray(a)
+    return {"scalar": a.item(), "dtype": a.dtype.str}
+
+
+def save(cache_dir, key: str, plan) -> None:
+    """Store ``plan`` under ``key``; a failure to write is not an error (the cache is an optimisation)."""
+    lowered: Lowered = plan.lowered
+    final = Path(cache_dir) / f"ovcl-{key}"
+    if final.exists():
+        return
+    tmp = None
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
+        consts = {f"c{s.id}": s.const for s in lowered.storages if s.kind == "const" and s.const is not None}
+        np.savez(tmp / "constants.npz", **consts)
+        if plan.program is not None:
+            import pyopencl as cl
+            (tmp / "program.bin").write_bytes(plan.program.get_info(cl.program_info.BINARIES)[0])
+        doc = {
+            "format": FORMAT,
+            "storages": [{"id": s.id, "nbytes": s.nbytes, "kind": s.kind} for s in lowered.storages],
+            "inputs": [_value(v) for v in lowered.inputs],
+            "outputs": [_value(v) for v in lowered.outputs],
+            "launches": [{"node": l.node, "op": l.op, "nodes": l.nodes, "kernel": l.kernel, "source": l.source,
+                          "gsize": list(l.gsize), "lsize": list(l.lsize), "template": l.template,
+                          "flops": l.flops, "args": [_arg(a) for a in l.args]} for l in lowered.launches],
+        }
+        (tmp / "plan.json").write_text(json.dumps(doc))
+        os.replace(tmp, final)
+    except OSError:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- load ------------------------------------------------------------------------------------------------
+
+def load(cache_dir, key: str, device, config: dict):
+    """The cached plan for ``key``, or None (missing, corrupt or unreadable entries are removed)."""
+    entry = Path(cache_dir) / f"ovcl-{key}"
+    if not entry.is_dir():
+        return None
+    try:
+        doc = json.loads((entry / "plan.json").read_text())
+        if doc.get("format") != FORMAT:
+            raise ValueError("format")
+        with np.load(entry / "constants.npz", allow_pickle=False) as z:
+            consts = {k: z[k] for k in z.files}
+        storages = []
+        for s in doc["storages"]:
+            const = consts[f"c{s['id']}"] if s["kind"] == "const" and f"c{s['id']}" in consts else None
+            storages.append(Storage(int(s["id"]), int(s["nbytes"]), s["kind"], const))
+        if any(s.id != i for i, s in enumerate(storages)):
+            raise ValueError("storage ids")
+
+        def value(d):
+            return Value(tuple(int(x) for x in d["shape"]), Type.from_name(d["type"]), storages[d["storage"]], d["name"])
+
+        def arg(d):
+            if "value" in d:
+                return value(d["value"])
+            if "local" in d:
+                return LocalMem(int(d["local"]))
+            return np.dtype(d["dtype"]).type(d["scalar"])
+
+        launches = [Launch(node=l["node"], op=l["op"], nodes=list(l["nodes"]), kernel=l["kernel"],
+                           source=l["source"], gsize=tuple(l["gsize"]), lsize=tuple(l["lsize"]),
+                           args=[arg(a) for a in l["args"]], template=l["template"], flops=int(l["flops"]))
+                    for l in doc["launches"]]
+        lowered = Lowered(storages, [value(v) for v in doc["inputs"]], [value(v) for v in doc["outputs"]], launches)
+        binary = (entry / "program.bin").read_bytes() if launches else None
+        plan = finish(device, lowered, config, binary=binary)
+        plan.stats["from_cache"] = True
+        return plan
+    except Exception:  # noqa: BLE001 - any defect in an entry means: rebuild it
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
