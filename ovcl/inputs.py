@@ -1,0 +1,387 @@
+"""``convert_model(input=..., output=...)``: input shapes/types in the forms OpenVINO accepts, and cutting.
+
+Accepted ``input`` forms (as ``openvino.convert_model`` and ``ovc --input`` take them):
+
+* a string: ``"x[1,3,224,224]"``, ``"x[1,3,?,?]{f32}"``, ``"x{i64}"``, ``"[1,3,-1,-1]"``, ``"x[1 3 224 224]"``,
+  ``"x[1..10,3]"`` and comma-separated lists of those (``"a[1,3],b[2]{i32}"``); a bare name selects the input;
+* a shape: ``[1, 3, -1, -1]``, ``(1, 3, 224, 224)``, ``ovcl.PartialShape`` (or openvino's), with ``-1``/``"?"``,
+  ``(min, max)`` pairs or ``ovcl.Dimension`` for dynamic dimensions;
+* a list of shapes or of entries, one per input in order;
+* a tuple entry ``(shape, type)``, ``(name, shape)``, ``(name, type)``, ``(name, shape, type)``;
+* a dict ``name -> shape``, ``name -> type`` or ``name -> (shape, type)``.
+
+A name that is not a model input but a tensor inside the graph cuts the graph there: the tensor becomes a new
+input and what only fed it is dropped (as in OpenVINO).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ovcl.ir import Dimension, IRError, Model, Node, Output, PartialShape, Type
+from ovcl.ir.ops import make
+
+__all__ = ["InputSpec", "apply_input_spec", "cut_outputs", "parse_input_spec"]
+
+
+@dataclass
+class InputSpec:
+    name: str | None = None
+    shape: PartialShape | None = None
+    type: Type | None = None
+
+    def __str__(self):
+        s = self.name or ""
+        if self.shape is not None:
+            s += str(self.shape)
+        if self.type is not None:
+            s += "{" + self.type.name + "}"
+        return s or "<empty>"
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+_DIM_TEXT = re.compile(r"\s*(\?|-1|\d+|\d*\.\.(-1|\d*))\s*$")
+
+
+def _dim(value) -> Dimension:
+    if isinstance(value, Dimension):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{value!r} is not a dimension")
+    if isinstance(value, (int, np.integer)):
+        v = int(value)
+        if v < -1:
+            raise ValueError(f"dimension {v} is negative")
+        return Dimension() if v == -1 else Dimension(v)
+    if isinstance(value, str):
+        t = value.strip()
+        if not _DIM_TEXT.match(t):
+            raise ValueError(f"'{value}' is not a dimension (use a number, -1, ? or min..max)")
+        if t in ("?", "-1"):
+            return Dimension()
+        if ".." in t:
+            lo, hi = t.split("..")
+            return Dimension(int(lo) if lo else 0, int(hi) if hi not in ("", "-1") else -1)
+        return Dimension(int(t))
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        lo, hi = value
+        return Dimension(max(int(lo), 0), -1 if hi is None or int(hi) < 0 else int(hi))
+    if type(value).__name__ == "Dimension":          # openvino.Dimension
+        if value.is_static:
+            return Dimension(value.get_length())
+        hi = value.get_max_length()
+        return Dimension(value.get_min_length(), -1 if hi < 0 or hi > (1 << 62) else hi)
+    raise ValueError(f"{value!r} is not a dimension")
+
+
+def _shape_text(text: str) -> PartialShape:
+    t = text.strip()
+    if t in ("...", "[...]"):
+        return PartialShape.dynamic()
+    t = t.strip("[]").strip()
+    if not t:
+        return PartialShape([])
+    parts = [p for p in re.split(r"[,\s]+", t) if p]
+    return PartialShape([_dim(p) for p in parts])
+
+
+def _is_dim_like(v) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    if isinstance(v, (int, np.integer, Dimension)) or type(v).__name__ == "Dimension":
+        return True
+    if isinstance(v, str):
+        return bool(_DIM_TEXT.match(v))
+    return isinstance(v, tuple) and len(v) == 2 and all(x is None or isinstance(x, (int, np.integer)) for x in v)
+
+
+def _is_shape_like(v) -> bool:
+    if isinstance(v, PartialShape) or type(v).__name__ in ("PartialShape", "Shape"):
+        return True
+    if isinstance(v, (list, tuple)) and not isinstance(v, str):
+        return all(_is_dim_like(x) for x in v) and not (len(v) > 0 and all(isinstance(x, str) for x in v)
+                                                       and not all(_DIM_TEXT.match(x) for x in v))
+    return False
+
+
+def _to_shape(v) -> PartialShape:
+    if isinstance(v, PartialShape):
+        return v
+    if type(v).__name__ in ("PartialShape", "Shape"):       # openvino's, by its text
+        return _shape_text(str(v).replace("<PartialShape: ", "").replace("<Shape: ", "").rstrip(">"))
+    return PartialShape([_dim(x) for x in v])
+
+
+def _is_type_like(v) -> bool:
+    if isinstance(v, (Type, np.dtype)):
+        return True
+    if v in (float, int, bool):
+        return True
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return True
+    return hasattr(v, "get_type_name") and not hasattr(v, "get_partial_shape")
+
+
+def _to_type(v) -> Type:
+    if isinstance(v, Type):
+        return v
+    if hasattr(v, "get_type_name") and not isinstance(v, type):
+        return Type.from_name(v.get_type_name())
+    if v is float:
+        return Type.f32
+    if v is int:
+        return Type.i64
+    if v is bool:
+        return Type.boolean
+    return Type.from_dtype(v)
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside [] and {}."""
+    parts, depth, cur = [], 0, []
+    for c in text:
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        if c == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+_ITEM = re.compile(r"^(?P<name>[^\[\]{}]*?)\s*(?P<rest>(\s*(\[[^\]]*\]|\{[^}]*\}))*)\s*$")
+
+
+def _parse_text_item(text: str) -> InputSpec:
+    m = _ITEM.match(text)
+    if not m:
+        raise ValueError(f"'{text}' is not an input spec (expected name[shape]{{type}}, e.g. x[1,3,224,224]{{f32}})")
+    spec = InputSpec(name=m.group("name").strip() or None)
+    for group in re.findall(r"\[[^\]]*\]|\{[^}]*\}", m.group("rest")):
+        if group[0] == "[":
+            if spec.shape is not None:
+                raise ValueError(f"'{text}' gives two shapes")
+            spec.shape = _shape_text(group)
+        else:
+            if spec.type is not None:
+                raise ValueError(f"'{text}' gives two types")
+            try:
+                spec.type = Type.from_name(group[1:-1].strip())
+            except ValueError:
+                raise ValueError(f"'{text}': unknown element type '{group[1:-1].strip()}' "
+                                 f"(use f32, f16, i64, i32, u8, boolean...)") from None
+    return spec
+
+
+def _parse_entry(v) -> InputSpec:
+    if isinstance(v, InputSpec):
+        return v
+    if isinstance(v, str):
+        specs = [_parse_text_item(s) for s in _split_top(v)]
+        if len(specs) != 1:
+            raise ValueError(f"'{v}' holds {len(specs)} inputs where one was expected")
+        return specs[0]
+    if _is_shape_like(v):
+        return InputSpec(shape=_to_shape(v))
+    if _is_type_like(v):
+        return InputSpec(type=_to_type(v))
+    if isinstance(v, tuple):
+        spec = InputSpec()
+        for x in v:
+            if isinstance(x, str) and not _DIM_TEXT.match(x):
+                if spec.name is not None:
+                    raise ValueError(f"{v!r} gives two names")
+                spec.name = x
+            elif _is_shape_like(x):
+                if spec.shape is not None:
+                    raise ValueError(f"{v!r} gives two shapes")
+                spec.shape = _to_shape(x)
+            elif _is_type_like(x):
+                if spec.type is not None:
+                    raise ValueError(f"{v!r} gives two types")
+                spec.type = _to_type(x)
+            else:
+                raise ValueError(f"{x!r} in {v!r} is neither a name, a shape nor an element type")
+        return spec
+    raise ValueError(f"{v!r} is not an input spec")
+
+
+def parse_input_spec(spec) -> list[InputSpec]:
+    """The entries of an ``input=`` value, in order."""
+    try:
+        if isinstance(spec, str):
+            return [_parse_text_item(s) for s in _split_top(spec)]
+        if isinstance(spec, dict):
+            out = []
+            for name, v in spec.items():
+                e = _parse_entry(v) if not isinstance(v, str) else InputSpec(shape=_shape_text(v))
+                if e.name is not None and e.name != name:
+                    raise ValueError(f"entry '{name}' names another input '{e.name}'")
+                out.append(InputSpec(str(name), e.shape, e.type))
+            return out
+        if _is_shape_like(spec) or _is_type_like(spec):
+            return [_parse_entry(spec)]
+        if isinstance(spec, tuple) and any(_is_type_like(x) for x in spec) and not all(
+                isinstance(x, tuple) for x in spec):
+            return [_parse_entry(spec)]
+        if isinstance(spec, (list, tuple)):
+            out = []
+            for v in spec:
+                if isinstance(v, str):
+                    out += [_parse_text_item(s) for s in _split_top(v)]
+                else:
+                    out.append(_parse_entry(v))
+            return out
+        return [_parse_entry(spec)]
+    except ValueError as e:
+        raise IRError(f"input={spec!r}: {e}") from None
+
+
+# -- applying --------------------------------------------------------------------------------------
+
+def _reachable(model: Model) -> set[int]:
+    seen: set[int] = set()
+    stack = list(model.get_results())
+    while stack:
+        n = stack.pop()
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        stack.extend(i.node for i in n.input_values())
+    return seen
+
+
+def _find_tensor(model: Model, name: str) -> Output | None:
+    nodes = model.get_ordered_ops()
+    for n in nodes:
+        if n.type_name == "Result":
+            continue
+        for k in range(n.get_output_size()):
+            if name in n.output(k)._info.names:
+                return n.output(k)
+    m = re.fullmatch(r"(.*):(\d+)", name)
+    for n in nodes:
+        if n.type_name == "Result":
+            continue
+        if n.name == name and n.get_output_size() >= 1:
+            return n.output(0)
+        if m and n.name == m.group(1) and int(m.group(2)) < n.get_output_size():
+            return n.output(int(m.group(2)))
+    return None
+
+
+def _known_names(model: Model, limit: int = 12) -> str:
+    names = []
+    for p in model.get_parameters():
+        names.append(min(p.output(0).get_names()) if p.output(0).get_names() else p.name)
+    return ", ".join(names[:limit])
+
+
+def apply_input_spec(model: Model, spec) -> Model:
+    """Set input shapes and element types (and cut at named inner tensors) in place; returns ``model``."""
+    specs = parse_input_spec(spec)
+    if not specs:
+        return model
+    named = [s for s in specs if s.name is not None]
+    if named and len(named) != len(specs):
+        raise IRError(f"input={spec!r}: either name every input or none (unnamed entries apply to the "
+                      f"model's inputs in order)")
+    params = model.get_parameters()
+    targets: list[tuple[InputSpec, Node]] = []
+    cut = False
+    if not named:
+        if len(specs) > len(params):
+            raise IRError(f"input={spec!r} gives {len(specs)} inputs but model '{model.name}' has "
+                          f"{len(params)} ({_known_names(model)})")
+        targets = list(zip(specs, params))
+    else:
+        by_name: dict[str, Node] = {}
+        for p in params:
+            for n in p.output(0).get_names():
+                by_name.setdefault(n, p)
+        for p in params:
+            by_name.setdefault(p.name, p)
+        for s in specs:
+            p = by_name.get(s.name)
+            if p is None:
+                tensor = _find_tensor(model, s.name)
+                if tensor is None:
+                    raise IRError(f"input '{s.name}': model '{model.name}' has no input or tensor of that name "
+                                  f"(its inputs: {_known_names(model)})")
+                p = make("Parameter", [], name=s.name, element_type=tensor.get_element_type().name,
+                         shape=tensor.get_partial_shape())
+                model.replace_outputs({tensor: p.output(0)})
+                p.output(0)._info.names.add(s.name)
+                cut = True
+            targets.append((s, p))
+    seen: set[int] = set()
+    for s, p in targets:
+        if p.id in seen:
+            raise IRError(f"input={spec!r} names input '{s.name}' twice")
+        seen.add(p.id)
+        if s.shape is not None:
+            p.attrs["shape"] = s.shape
+        if s.type is not None:
+            p.attrs["element_type"] = s.type.name
+    if named:
+        order = [p for _, p in targets]
+        reach = _reachable(model) if cut else None
+        rest = [p for p in params if p.id not in seen and (reach is None or p.id in reach)]
+        model._parameters = order + rest
+    try:
+        model.validate_nodes_and_infer_types()
+    except IRError as e:
+        raise IRError(f"input={spec!r} does not fit model '{model.name}': {e}") from None
+    return model
+
+
+def cut_outputs(model: Model, names) -> Model:
+    """A model whose outputs are the named tensors (a string, comma-separated string, or list of names)."""
+    if isinstance(names, (str, Output)):
+        names = [names]
+    wanted: list[str | Output] = []
+    for n in names:
+        if isinstance(n, str):
+            wanted += [s.strip() for s in n.split(",") if s.strip()] if n not in _all_names(model) else [n]
+        else:
+            wanted.append(n)
+    if not wanted:
+        raise IRError("output= names no tensor")
+    outs: list[Output] = []
+    for n in wanted:
+        if isinstance(n, Output):
+            outs.append(n)
+            continue
+        t = _find_tensor(model, n)
+        if t is None:
+            known = ", ".join(sorted(_all_names(model))[:20])
+            raise IRError(f"output '{n}': model '{model.name}' has no tensor of that name (some of its tensors: "
+                          f"{known})")
+        outs.append(t)
+    for o in outs:
+        if not o.get_names():
+            o._info.names.add(o.node.name)
+    cut = Model(outs, [], model.name)
+    reach = _reachable(cut)
+    params = [p for p in model.get_parameters() if p.id in reach]
+    stray = [n for n in cut.get_ordered_ops() if n.type_name == "Parameter" and n.id not in {p.id for p in params}]
+    cut = Model(cut.get_results(), params + stray, model.name)
+    cut.rt_info = dict(model.rt_info)
+    return cut
+
+
+def _all_names(model: Model) -> set[str]:
+    names: set[str] = set()
+    for n in model.get_ordered_ops():
+        if n.type_name == "Result":
+            continue
+        for k in range(n.get_output_size()):
+            names |= n.output(k)._info.names
+    return names
