@@ -1,0 +1,133 @@
+## Direct, register-tiled forward convolution (f32, NCDHW, 1-3 spatial axes folded into D, H, W).
+## A work-item computes TO output channels x TP = 8*NV consecutive output pixels of one output row
+## (n, od, oh), in TO*NV float8 accumulators. Weights come packed once at compile time as
+## [block][ICg][KD][KH][KW][TO] so that the TO weights of one tap are contiguous scalars. The source is
+## either the input itself or a zero-padded copy (then every load is in bounds). Tiles that would read past
+## the end of a row (ow0 + TP > OW without a padded source) clamp their lanes to the last valid pixel.
+## Epilogue: + bias[oc], + residual, activation expression over a0.
+## params: N, XC, XD, XH, XW (source buffer dims), OC, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW,
+## ICg, TO, NV, NBLK, NT, safe (bool: tails need clamping), vecload (bool), bias, res (bool), act (str|None)
+<%
+TP = 8 * NV
+XPLANE = XD * XH * XW
+KK = KD * KH * KW
+lanes = ["s%x" % j for j in range(8)]
+%>
+<%def name="load8(p, clamp)">\
+% if not clamp and SW == 1 and vecload:
+*(__global const float8 *)(${p})\
+% elif not clamp:
+(float8)(${", ".join("%s[%d]" % (p, j * SW) for j in range(8))})\
+% else:
+(float8)(${", ".join("%s[cl%d]" % (p, j) for j in range(8))})\
+% endif
+</%def>
+<%def name="conv_body(clamp)">
+% if clamp:
+    % for v in range(NV):
+        % for j in range(8):
+    const int cl${v * 8 + j} = (min(ow0 + ${v * 8 + j}, ${OW - 1}) - ow0) * ${SW};
+        % endfor
+    % endfor
+% endif
+    for (int ic = 0; ic < ${ICg}; ++ic) {
+        __global const float *xc = xb + ic * ${XPLANE};
+        __global const float *wc = wb + ic * ${KK * TO};
+% if KD > 1:
+        for (int kd = 0; kd < ${KD}; ++kd)
+% else:
+        { const int kd = 0;
+% endif
+% if KH > 1:
+        for (int kh = 0; kh < ${KH}; ++kh) {
+% else:
+        { const int kh = 0;
+% endif
+            __global const float *xr = xc + (kd * ${DD * XH} + kh * ${DH}) * ${XW};
+            __global const float *wr = wc + (kd * ${KH} + kh) * ${KW * TO};
+% for kw in range(KW):
+            {
+    % for v in range(NV):
+        % if clamp:
+                const float8 x${v} = (float8)(${", ".join("xr[%d + cl%d]" % (kw * DW, v * 8 + j) for j in range(8))});
+        % else:
+                const float8 x${v} = ${load8("(xr + %d)" % (kw * DW + v * 8 * SW), False)};
+        % endif
+    % endfor
+    % for o in range(TO):
+                { const float wv = wr[${kw * TO + o}];
+        % for v in range(NV):
+                  acc${o}_${v} = acc${o}_${v} + x${v} * wv;
+        % endfor
+                }
+    % endfor
+            }
+% endfor
+        }
+% if KD <= 1:
+        }
+% endif
+    }
+</%def>
+__kernel void ${name}(__global float *restrict out, __global const float *restrict x,
+                      __global const float *restrict w
+% if bias:
+                      , __global const float *restrict bias
+% endif
+% if res:
+                      , __global const float *restrict res
+% endif
+) {
+    const int tile = get_global_id(0);
+    const int blk = get_global_id(1);
+    const int row = get_global_id(2);
+    if (tile >= ${NT} || blk >= ${NBLK}) return;
+    const int oh = row % ${OH};
+    const int od = (row / ${OH}) % ${OD};
+    const int n = row / ${OH * OD};
+    const int ow0 = tile * ${TP};
+    const int oc0 = blk * ${TO};
+    const int g = oc0 / ${OCg};
+    __global const float *xb = x + ((long)(n * ${XC} + g * ${ICg})) * ${XPLANE}
+                               + (od * ${SD * XH} + oh * ${SH}) * ${XW} + ow0 * ${SW};
+    __global const float *wb = w + (long)blk * ${ICg * KK * TO};
+% for o in range(TO):
+    % for v in range(NV):
+    float8 acc${o}_${v} = (float8)(0.0f);
+    % endfor
+% endfor
+% if safe:
+    if (ow0 + ${TP} <= ${OW}) {
+${conv_body(False)}
+    } else {
+${conv_body(True)}
+    }
+% else:
+${conv_body(False)}
+% endif
+    const long obase = (((long)n * ${OC} + oc0) * ${OD} + od) * ${OH * OW} + oh * ${OW} + ow0;
+% for o in range(TO):
+    % if OC % TO:
+    if (oc0 + ${o} < ${OC})
+    % endif
+    {
+    % if bias:
+        const float b = bias[oc0 + ${o}];
+    % endif
+    % for v in range(NV):
+        % for j in range(8):
+        if (ow0 + ${v * 8 + j} < ${OW}) {
+            float a0 = acc${o}_${v}.${lanes[j]}${" + b" if bias else ""};
+            % if res:
+            a0 += res[obase + ${o * OD * OH * OW + v * 8 + j}];
+            % endif
+            % if act:
+            a0 = ${act};
+            % endif
+            out[obase + ${o * OD * OH * OW + v * 8 + j}] = a0;
+        }
+        % endfor
+    % endfor
+    }
+% endfor
+}

@@ -1,0 +1,233 @@
+"""Convolutions: Convolution, GroupConvolution and their BackpropData (transposed) forms.
+
+Paths, chosen per node:
+* ``conv_direct.cl.mako``: f32 with constant weights (packed once at compile time). A work-item computes a
+  tile of TO output channels x 8*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
+  whole spatial plane as one row (a GEMM over packed weights); padded ones read a zero-padded copy of the
+  input made by ``conv_pad.cl.mako`` so the hot loop has no bounds checks. Groups tile within a group;
+  depthwise is TO = 1 with more pixels per work-item.
+* Transposed convolutions with constant weights are the same direct kernel over the input spread out with
+  zeros (``conv_pad`` with ``up`` = stride) and flipped, transposed weights.
+* ``conv_generic.cl.mako``: everything else (weights computed at run time, f16 data...), one output each.
+
+Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (input index of a [C_out] tensor), ``residual``
+(input index of a tensor of the output's shape) and ``activation`` ((op_type, attrs)); the kernels compute
+act(conv + bias + residual).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.ir import Type
+from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
+
+from .base import LoweringContext, Value, linear_sizes, lowers, round_up
+
+# tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
+TILE_OC = 8
+TILE_NV = 1
+DEPTHWISE_NV = 2
+VECLOAD = False
+
+
+def _pad3(v, fill):
+    v = list(v)
+    return [fill] * (3 - len(v)) + v
+
+
+def _const_weights(ctx: LoweringContext, i: int) -> np.ndarray | None:
+    """The constant value of input ``i``, seeing through a Convert of a Constant (decompressed weights)."""
+    v = ctx.input_const(i)
+    if v is not None:
+        return np.asarray(v)
+    src = ctx.node.input_value(i).node
+    if src.type_name == "Convert" and src.input_const(0) is not None:
+        return np.asarray(src.input_const(0)).astype(np.float32)
+    return None
+
+
+def _fusion(ctx: LoweringContext):
+    """(bias Value or None, residual Value or None, activation C expression or None) from rt_info."""
+    fused = ctx.node.rt_info.get("fused", {}) or {}
+    bias = ctx.inputs[fused["bias"]] if fused.get("bias") is not None else None
+    res = ctx.inputs[fused["residual"]] if fused.get("residual") is not None else None
+    act = None
+    if fused.get("activation"):
+        from .eltwise import unary_expr
+        op, attrs = fused["activation"]
+        act = unary_expr(op, Type.f32, dict(attrs or {}))
+        if act is None:
+            raise ctx.fail(f"fused activation {op} has no kernel expression")
+        act = act.replace("(T)", "(float)")
+    out = ctx.outputs[0]
+    if bias is not None and bias.numel != out.shape[1]:
+        raise ctx.fail(f"fused bias has {bias.numel} values for {out.shape[1]} output channels")
+    if res is not None and tuple(res.shape) != tuple(out.shape):
+        raise ctx.fail(f"fused residual of shape {res.shape} does not match the output {out.shape}")
+    return bias, res, act
+
+
+def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
+    n, c = x.shape[0], x.shape[1]
+    buf = ctx.temp((n, c) + tuple(dst3), x.type)
+    total = buf.numel
+    g, l = linear_sizes(total, 256)
+    ctx.launch("conv_pad.cl.mako", g, l, [buf, x], t=x.type, n_total=total, src=list(src3), dst=list(dst3),
+               off=list(off), up=list(up))
+    return buf
+
+
+def _local_2d(nt: int, nb: int) -> tuple[int, int]:
+    """A work-group of a few pixel tiles x a few channel blocks (PoCL runs a group as one loop)."""
+    lx = 1
+    while lx * 2 <= min(nt, 8):
+        lx *= 2
+    ly = 1
+    while ly * 2 <= nb and lx * ly * 2 <= 16:
+        ly *= 2
+    return lx, ly
+
+
+def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndarray, groups: int,
+                sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1)):
+    """Forward direct convolution. ``wpacked_src``: f32 weights [G*OCg, ICg, KD, KH, KW]."""
+    n, c = x.shape[0], x.shape[1]
+    oc = out.shape[1]
+    ocg, icg = oc // groups, c // groups
+    od, oh, ow = _pad3(out.shape[2:], 1)
+    kd, kh, kw = kernel3
+    # tile shape
+    if icg == 1 and ocg == 1:
+        to, nv = 1, DEPTHWISE_NV
+    elif groups > 1:
+        to = next(t for t in (TILE_OC, 8, 4, 2, 1) if ocg % t == 0)
+        nv = TILE_NV
+    else:
+        to, nv = min(TILE_OC, oc), TILE_NV
+    flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
+            and tuple(up3) == (1, 1, 1))
+    if flat:
+        sizes3 = [1, 1, sizes3[0] * sizes3[1] * sizes3[2]]
+        od, oh, ow = 1, 1, od * oh * ow
+    if ow < 8 * nv:
+        nv = 1
+    tp = 8 * nv
+    nt = -(-ow // tp)
+    nblk = -(-oc // to)
+    need_pad = any(p != 0 for p in pb3 + pe3) or tuple(up3) != (1, 1, 1)
+    src = x
+    xd, xh, xw = sizes3
+    if need_pad:
+        xd = (sizes3[0] - 1) * up3[0] + 1 + pb3[0] + pe3[0]
+        xh = (sizes3[1] - 1) * up3[1] + 1 + pb3[1] + pe3[1]
+        xw = max((sizes3[2] - 1) * up3[2] + 1 + pb3[2] + pe3[2], (nt * tp - 1) * strides3[2] + (kw - 1) * dil3[2] + 1)
+        src = _emit_pad(ctx, x, sizes3, (xd, xh, xw), pb3, up3)
+    safe = not need_pad and ow % tp != 0
+    # weights: [OC, ICg, K] -> [NBLK][ICg][K][TO], zero rows for the padded channels
+    w = np.asarray(wpacked_src, dtype=np.float32).reshape(oc, icg, kd * kh * kw)
+    if nblk * to != oc:
+        w = np.concatenate([w, np.zeros((nblk * to - oc, icg, kd * kh * kw), np.float32)])
+    w = np.ascontiguousarray(w.reshape(nblk, to, icg, kd * kh * kw).transpose(0, 2, 3, 1))
+    wv = ctx.constant(w, f"{ctx.node.name}/weights_packed")
+    lx, ly = _local_2d(nt, nblk)
+    rows = n * od * oh
+    gsize = (round_up(nt, lx), round_up(nblk, ly), rows)
+    args = [out, src, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
+    flops = 2 * out.numel * icg * kd * kh * kw
+    ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
+               N=n, XC=c, XD=xd, XH=xh, XW=xw, OC=oc, OD=od, OH=oh, OW=ow, KD=kd, KH=kh, KW=kw,
+               SD=strides3[0], SH=strides3[1], SW=strides3[2], DD=dil3[0], DH=dil3[1], DW=dil3[2],
+               ICg=icg, OCg=ocg, TO=to, NV=nv, NBLK=nblk, NT=nt, safe=safe, vecload=VECLOAD,
+               bias=bias is not None, res=res is not None, act=act)
+
+
+def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,
+                 dil3, pb3, transposed: bool, wstrides, bias=None, res=None, act=None):
+    n, c = x.shape[0], x.shape[1]
+    oc = out.shape[1]
+    od, oh, ow = _pad3(out.shape[2:], 1)
+    total = out.numel
+    g, l = linear_sizes(total, 64)
+    args = [out, x, w] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
+    ctx.launch("conv_generic.cl.mako", g, l, args, flops=2 * total * (c // groups) * int(np.prod(kernel3)),
+               t=x.type, wt=w.type, n_total=total, N=n, C=c, D=sizes3[0], H=sizes3[1], W=sizes3[2],
+               OC=oc, OD=od, OH=oh, OW=ow, KD=kernel3[0], KH=kernel3[1], KW=kernel3[2], S=list(strides3),
+               Dl=list(dil3), P=list(pb3), ICg=c // groups, OCg=oc // groups, wg=wstrides[0], wo=wstrides[1],
+               wi=wstrides[2], transposed=transposed, bias=bias is not None, res=res is not None,
+               bt=bias.type if bias is not None else Type.f32, rt=res.type if res is not None else Type.f32,
+               act=act)
+
+
+@lowers("Convolution", "GroupConvolution")
+def _conv(ctx: LoweringContext):
+    x, wval, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
+    if out.numel == 0:
+        return
+    grouped = ctx.node.type_name == "GroupConvolution"
+    nd = x.rank - 2
+    wshape = wval.shape
+    groups = wshape[0] if grouped else 1
+    kernel = list(wshape[3:] if grouped else wshape[2:])
+    strides, dil = [int(v) for v in ctx.attrs["strides"]], [int(v) for v in ctx.attrs["dilations"]]
+    pb, pe = window_pads(ctx.node, list(x.shape[2:]), kernel, strides, dil)
+    bias, res, act = _fusion(ctx)
+    sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
+    strides3, dil3, pb3, pe3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0), _pad3(pe, 0)
+    wc = _const_weights(ctx, 1)
+    fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
+            and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32) and nd <= 3)
+    if fast:
+        emit_direct(ctx, x, out, wc.reshape(out.shape[1], -1), groups, sizes3, kernel3, strides3, dil3, pb3, pe3,
+                    bias, res, act)
+        return
+    kk = int(np.prod(kernel))
+    icg, ocg = x.shape[1] // groups, out.shape[1] // groups
+    emit_generic(ctx, x, wval, out, groups, sizes3, kernel3, strides3, dil3, pb3, False,
+                 (ocg * icg * kk, icg * kk, kk), bias, res, act)
+
+
+@lowers("ConvolutionBackpropData", "GroupConvolutionBackpropData")
+def _deconv(ctx: LoweringContext):
+    x, wval, out = ctx.inputs[0], ctx.inputs[1], ctx.outputs[0]
+    if out.numel == 0:
+        return
+    grouped = ctx.node.type_name == "GroupConvolutionBackpropData"
+    nd = x.rank - 2
+    wshape = wval.shape
+    if grouped:
+        groups, icg, ocg, kernel = wshape[0], wshape[1], wshape[2], list(wshape[3:])
+    else:
+        groups, icg, ocg, kernel = 1, wshape[0], wshape[1], list(wshape[2:])
+    strides = [int(v) for v in ctx.attrs["strides"]] or [1] * nd
+    dil = [int(v) for v in ctx.attrs["dilations"]] or [1] * nd
+    opad = [int(v) for v in (ctx.attrs.get("output_padding") or [])] or [0] * nd
+    oshape = ctx.input_const(2) if len(ctx.inputs) > 2 else None
+    pb, pe, osz = backprop_pads(ctx.node, list(x.shape[2:]), kernel, strides, dil, opad,
+                                None if oshape is None else np.asarray(oshape).reshape(-1).tolist())
+    if list(osz) != list(out.shape[2:]):
+        raise ctx.fail(f"output spatial size {osz} does not match the inferred {out.shape[2:]}")
+    bias, res, act = _fusion(ctx)
+    sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
+    strides3, dil3, pb3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0)
+    wc = _const_weights(ctx, 1)
+    fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
+            and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32))
+    if fast:
+        # forward weights [G, OCg, ICg, K] flipped in space
+        w = wc.reshape([groups, icg, ocg] + kernel).swapaxes(1, 2)
+        w = w[(slice(None),) * 3 + (slice(None, None, -1),) * nd]
+        w = w.reshape([groups * ocg, icg] + _pad3(kernel, 1))
+        o3 = _pad3(osz, 1)
+        begin = [(k - 1) * d - p for k, d, p in zip(kernel3, dil3, pb3)]
+        # padded extent: o + (k-1)*d on each axis; express it as begin/end pads of the spread input
+        spread = [(s - 1) * u + 1 for s, u in zip(sizes3, strides3)]
+        end = [o + (k - 1) * d - b - sp for o, k, d, b, sp in zip(o3, kernel3, dil3, begin, spread)]
+        emit_direct(ctx, x, out, w, groups, sizes3, kernel3, [1, 1, 1], dil3, begin, end, bias, res, act,
+                    up3=strides3)
+        return
+    kk = int(np.prod(kernel))
+    emit_generic(ctx, x, wval, out, groups, sizes3, kernel3, strides3, dil3, pb3, True,
+                 (icg * ocg * kk, kk, ocg * kk), bias, res, act)
+
+
+__all__ = ["emit_direct", "emit_generic", "window_out"]
