@@ -21,7 +21,8 @@ that the machine's load drifts evenly over the three. Reported per model:
 - whether ovcl's outputs match ONNX Runtime's (rtol 1e-3, atol 1e-4).
 
 A model ovcl cannot compile is reported "unsupported: <error>"; a crashing or hanging worker is reported too,
-never stopping the run. OpenVINO: PERFORMANCE_HINT=LATENCY, INFERENCE_NUM_THREADS=2, f32 inference precision.
+never stopping the run. OpenVINO: PERFORMANCE_HINT=LATENCY, INFERENCE_NUM_THREADS=2, INFERENCE_PRECISION_HINT=f32
+(--ov-precision; the plugin's own default is bf16 on a CPU with AVX512_BF16, as this one).
 ONNX Runtime: intra_op_num_threads=2, inter_op_num_threads=1.
 """
 from __future__ import annotations
@@ -60,7 +61,7 @@ class _Runner:
 
     def __init__(self, runtime: str, path: str, device: str, threads: int):
         self.runtime, self.path, self.device, self.threads = runtime, path, device, threads
-        self.extra: dict = {}
+        self.ov_precision = "f32"
 
     def load(self):
         getattr(self, f"_load_{self.runtime}")()
@@ -77,8 +78,9 @@ class _Runner:
         import openvino as ov
         core = ov.Core()
         model = core.read_model(self.path)
-        cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads,
-               "INFERENCE_PRECISION_HINT": "f32"}
+        cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads}
+        if self.ov_precision != "default":
+            cfg["INFERENCE_PRECISION_HINT"] = self.ov_precision
         self.compiled = core.compile_model(model, "CPU", cfg)
         self.request = self.compiled.create_infer_request()
         self.infer = lambda feeds: [self.request.infer(feeds)[o] for o in self.compiled.outputs]
@@ -150,6 +152,7 @@ def worker_main(argv) -> int:
     ap.add_argument("--device", default="CPU")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save", default=None, help="write the first result here (.npz)")
+    ap.add_argument("--ov-precision", default="f32")
     a = ap.parse_args(argv)
     # the protocol gets the real stdout; anything a library prints goes to stderr
     proto = os.fdopen(os.dup(1), "w", buffering=1)
@@ -166,6 +169,7 @@ def worker_main(argv) -> int:
     from make_bench_models import seeded_inputs
     feeds = seeded_inputs(json.loads(a.inputs), a.seed)
     r = _Runner(a.runtime, a.model, a.device, a.threads)
+    r.ov_precision = a.ov_precision
     {"ovcl": lambda: __import__("ovcl.runtime"), "openvino": lambda: __import__("openvino"),
      "onnxruntime": lambda: __import__("onnxruntime")}[a.runtime]()
     import_s = time.perf_counter() - t_imp
@@ -218,8 +222,11 @@ class Worker:
         self.log = open(log_path, "w")
         cmd = [sys.executable, os.path.abspath(__file__), "--_worker", runtime, model_path,
                "--inputs", json.dumps(specs), "--seed", str(args.seed), "--device", args.device,
-               "--threads", str(args.threads)] + (["--save", save_path] if save_path else [])
+               "--threads", str(args.threads), "--ov-precision", args.ov_precision] + (["--save", save_path] if save_path else [])
         env = dict(os.environ)
+        if runtime == "ovcl" and not args.warm_cache:     # cold: no ovcl or PoCL kernel binaries from before
+            env["OVCL_CACHE_DIR"] = log_path + ".cache"
+            env["POCL_KERNEL_CACHE"] = "0"
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, bufsize=1, env=env, cwd=ROOT)
         self.dead: str | None = None
@@ -370,11 +377,13 @@ def render(results: list[dict], meta: dict) -> str:
     rts = meta["runtimes"]
     lines = [f"Benchmark {meta['date_utc']} UTC on {meta['cpu']} ({meta['cpus']} CPUs), ovcl device "
              f"{meta['device']} ({meta['device_name']}); {meta['rounds']} rounds x {meta['iters']} warm iterations, "
-             f"interleaved.", "",
+             f"interleaved. OpenVINO CPU plugin: LATENCY hint, {meta['threads']} threads, inference precision "
+             f"{meta['ov_precision']}; ONNX Runtime: {meta['threads']} intra-op threads.", "",
              f"Command: `{meta['command']}`", "",
              f"sgemm ceiling (NumPy/OpenBLAS, best of 1024^3/2048^3): {_f(meta.get('ceiling_gflops'), '{:.1f}')} "
              f"GFLOP/s. Latencies are medians of all warm iterations; 'first' = read + compile + first inference "
-             f"(imports excluded); RSS = peak of the runtime's own process.", ""]
+             f"(imports excluded; ovcl's {'warm' if meta.get('warm_cache') else 'cold: empty ovcl and PoCL kernel caches'}); "
+             f"RSS = peak of the runtime's own process.", ""]
     head = (["model", "GFLOPs"] + [f"{SHORT[r]} ms" for r in rts] + ["ovcl/OV"]
             + ["ovcl GFLOP/s (% sgemm)"] + [f"first s {'/'.join(SHORT[r] for r in rts)}",
                                             f"RSS MB {'/'.join(SHORT[r] for r in rts)}",
@@ -432,6 +441,11 @@ def main(argv=None) -> int:
     ap.add_argument("--runtimes", default=",".join(RUNTIMES))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds for one worker's start (compile)")
+    ap.add_argument("--ov-precision", default="f32", choices=["f32", "bf16", "f16", "default"],
+                    help="OpenVINO INFERENCE_PRECISION_HINT (default f32, as ovcl computes; 'default' leaves the "
+                         "plugin's choice, bf16 on CPUs with AVX512_BF16/AMX)")
+    ap.add_argument("--warm-cache", action="store_true",
+                    help="let ovcl use its (and PoCL's) kernel binary caches; by default its first result is cold")
     ap.add_argument("--ceilings", default=DEFAULT_CEILINGS, help="ceilings JSON (measured if missing)")
     ap.add_argument("--out", default=None, help="also write the Markdown table here (and JSON beside it)")
     args = ap.parse_args(argv)
@@ -468,7 +482,8 @@ def main(argv=None) -> int:
         device_name = f"unavailable: {e}"
     meta = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu": _cpu_name(), "cpus": os.cpu_count(),
             "device": args.device, "device_name": device_name, "rounds": args.rounds, "iters": args.iters,
-            "runtimes": args.runtimes, "ceiling_gflops": ceil_gflops,
+            "runtimes": args.runtimes, "ceiling_gflops": ceil_gflops, "warm_cache": args.warm_cache,
+            "ov_precision": args.ov_precision, "threads": args.threads,
             "command": "python scripts/bench.py " + " ".join(shlex.quote(a) for a in argv)}
     results = []
     with tempfile.TemporaryDirectory(prefix="ovcl-bench-") as tmp:
