@@ -94,7 +94,7 @@ class _Runner:
         self.infer = lambda feeds: sess.run(None, feeds)
 
     # -- ovcl only: launches and host overhead ----------------------------------------------------------
-    def ovcl_overhead(self, feeds, reps: int = 7) -> dict:
+    def ovcl_overhead(self, feeds, reps: int = 3) -> dict:
         import numpy as np
         import pyopencl as cl
         launches = len(self.compiled.launches())
@@ -375,7 +375,7 @@ def _f(x, fmt="{:.2f}", none="–"):
 
 def render(results: list[dict], meta: dict) -> str:
     rts = meta["runtimes"]
-    lines = [f"Benchmark {meta['date_utc']} UTC on {meta['cpu']} ({meta['cpus']} CPUs), ovcl device "
+    lines = [f"Benchmark {meta['date_utc']} UTC on {meta['cpu']} ({meta['cpus']} CPUs; {meta.get('isa', '')}), ovcl device "
              f"{meta['device']} ({meta['device_name']}); {meta['rounds']} rounds x {meta['iters']} warm iterations, "
              f"interleaved. OpenVINO CPU plugin: LATENCY hint, {meta['threads']} threads, inference precision "
              f"{meta['ov_precision']}; ONNX Runtime: {meta['threads']} intra-op threads.", "",
@@ -467,7 +467,7 @@ def main(argv=None) -> int:
         return 2
 
     sys.path.insert(0, HERE)
-    from ceilings import _cpu_name, load_or_measure
+    from ceilings import _cpu_name, cpu_isa, load_or_measure
     if not os.path.exists(args.ceilings):
         print(f"bench: measuring ceilings into {args.ceilings} ...", file=sys.stderr, flush=True)
     ceil = load_or_measure(args.ceilings, args.device)
@@ -480,7 +480,7 @@ def main(argv=None) -> int:
         device_name = get_device(args.device).full_name
     except Exception as e:  # noqa: BLE001
         device_name = f"unavailable: {e}"
-    meta = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu": _cpu_name(), "cpus": os.cpu_count(),
+    meta = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu": _cpu_name(), "isa": cpu_isa(), "cpus": os.cpu_count(),
             "device": args.device, "device_name": device_name, "rounds": args.rounds, "iters": args.iters,
             "runtimes": args.runtimes, "ceiling_gflops": ceil_gflops, "warm_cache": args.warm_cache,
             "ov_precision": args.ov_precision, "threads": args.threads,

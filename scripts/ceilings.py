@@ -145,7 +145,7 @@ def load_or_measure(path: str = DEFAULT_OUT, device: str = "CPU", quick: bool = 
 
 def measure_all(device: str, quick: bool) -> dict:
     res = {"date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), "host": platform.node(),
-           "cpu": _cpu_name(), "cpus": os.cpu_count(), "dropped_env": list(BLAS_ENV_DROP)}
+           "cpu": _cpu_name(), "isa": cpu_isa(), "cpus": os.cpu_count(), "dropped_env": list(BLAS_ENV_DROP)}
     res["sgemm"] = _sgemm_child(quick)
     res["host_copy"] = measure_host_copy(quick)
     try:
@@ -153,6 +153,20 @@ def measure_all(device: str, quick: bool) -> dict:
     except Exception as e:  # noqa: BLE001 - report, don't crash
         res["opencl_copy"] = {"error": f"{type(e).__name__}: {e}"}
     return res
+
+
+def cpu_isa() -> str:
+    """The vector extensions that matter for these numbers, from /proc/cpuinfo."""
+    want = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return " ".join(w for w in want if w in flags)
+    except OSError:
+        pass
+    return ""
 
 
 def _cpu_name() -> str:
@@ -181,7 +195,7 @@ def main(argv=None) -> int:
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
     s, h, c = res["sgemm"], res["host_copy"], res["opencl_copy"]
-    print(f"cpu: {res['cpu']} ({res['cpus']} logical cpus)")
+    print(f"cpu: {res['cpu']} ({res['cpus']} logical cpus; {res['isa']})")
     for n in (1024, 2048):
         print(f"sgemm {n}^3 (numpy {s['numpy']}): {s[f'sgemm_{n}']['gflops_best']:.1f} GFLOP/s best, "
               f"{s[f'sgemm_{n}']['gflops_median']:.1f} median")
