@@ -191,6 +191,9 @@ class Node:
         """Run the op's type and shape inference and store the result on the output ports."""
         try:
             results = self.op.infer(self)
+            if self.rt_info.get("bounded"):     # see Op.data_dependent: upper-bound shapes plus a length
+                results = [(t, PartialShape(list(shape))) for (t, _), (shape, _axis)
+                           in zip(results, self.op.upper_bounds(self))] + [(Type.i64, PartialShape([]))]
         except IRError:
             raise
         except Exception as e:  # noqa: BLE001 - re-raised with the node named

@@ -88,6 +88,9 @@ def remove_noops(model: Model) -> int:
 def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -> Model:
     """A copy of ``model`` with static input shapes, types re-inferred, constants folded, no-ops removed.
 
+    Shapes are static everywhere except past an op whose output shape depends on data (NonZero, Unique,
+    TopK with a computed k, ...): see ``first_data_dependent``.
+
     ``shapes`` maps parameter index to a concrete shape; parameters not named keep theirs (which must then
     be static)."""
     m = model.clone()
@@ -108,8 +111,18 @@ def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -
         if not changed:
             break
     for node in m.get_ordered_ops():
+        if node.op.data_dependent and not all(o.get_partial_shape().is_static for o in node.outputs()):
+            break        # shapes past this node depend on its values: the runtime plans them in segments
         for k in range(node.get_output_size()):
             if not node.get_output_partial_shape(k).is_static:
                 raise IRError(f"{node.type_name} node '{node.name}': output {k} shape "
                               f"{node.get_output_partial_shape(k)} is still dynamic after specialisation")
     return m
+
+
+def first_data_dependent(model: Model) -> Node | None:
+    """The first node (in topological order) whose output shape depends on values: the end of a segment."""
+    for node in model.get_ordered_ops():
+        if node.op.data_dependent and not all(o.get_partial_shape().is_static for o in node.outputs()):
+            return node
+    return None

@@ -66,7 +66,7 @@ class Compiler:
             if node.type_name in ("Parameter", "Result"):
                 continue
             if node.type_name == "Constant":
-                values[node.output(0)] = self.new_constant(np.ascontiguousarray(node.value), node.name)
+                values[node.output(0)] = self.new_constant(np.require(node.value, requirements="C"), node.name)
                 continue
             self._lower(node, values)
         outputs = [values[r.input_value(0)] for r in model.get_results()]

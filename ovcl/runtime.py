@@ -173,11 +173,16 @@ class CompiledModel:
                 return plan
             plan = self._cached_plan(shapes)
             if plan is None:
-                from ovcl.ir.passes import specialize
+                from ovcl.ir.passes import first_data_dependent, specialize
                 from .compiler import Compiler
                 static = specialize(self._model, {i: s for i, s in enumerate(shapes)})
-                plan = Compiler(self._device, self._config).compile(static)
-                if self._config.get("CACHE_DIR"):
+                cut = first_data_dependent(static)
+                if cut is not None:
+                    from .segments import SegmentedPlan
+                    plan = SegmentedPlan(static, cut, self._device, self._config)
+                else:
+                    plan = Compiler(self._device, self._config).compile(static)
+                if self._config.get("CACHE_DIR") and cut is None:
                     from . import model_cache
                     model_cache.save(self._config["CACHE_DIR"], self._cache_key(shapes), plan)
             self._plans[shapes] = plan
@@ -207,7 +212,7 @@ class CompiledModel:
     def launches(self):
         """The launches of the most recent plan: node served, kernel name, sizes and OpenCL source."""
         plan = self._current_plan()
-        return [] if plan is None else list(plan.launches)
+        return [] if plan is None else list(plan.launches)   # a SegmentedPlan lists both segments
 
     def kernel_sources(self) -> dict[str, str]:
         return {l.kernel: l.source for l in self.launches()}
@@ -230,7 +235,7 @@ class CompiledModel:
             if not port.get_partial_shape().compatible(PartialShape(list(arr.shape))):
                 raise InferenceError(f"input '{name}' expects shape {port.get_partial_shape()}, got "
                                      f"{list(arr.shape)}")
-            checked.append(np.ascontiguousarray(arr))
+            checked.append(np.require(arr, requirements="C"))   # keeps 0-d arrays 0-d
         return checked
 
     def _infer(self, inputs: list) -> list[np.ndarray]:

@@ -237,3 +237,19 @@ def test_model_cache(tmp_path, rng):
     model.reshape([[2, 16]])                 # other content: another entry
     core.compile_model(model, "CPU")
     assert len(list(tmp_path.glob("ovcl-*"))) == 2
+
+
+@pytest.mark.parametrize("shape", [(1,), (7, 5), (3, 4, 33)])
+def test_data_dependent_shapes_run_in_segments(shape, rng):
+    """NonZero's output length depends on values: the plan is cut there and the rest planned per length."""
+    nodes = [helper.make_node("Greater", ["x", "t"], ["g"]), helper.make_node("NonZero", ["g"], ["nz"]),
+             helper.make_node("Mul", ["nz", "two"], ["y"]), helper.make_node("Neg", ["x"], ["z"])]
+    m = onnx_model(nodes, [("x", np.float32, list(shape)), ("t", np.float32, [])],
+                   [("y", np.int64, None), ("z", np.float32, None)], initializers=[("two", np.int64(2))])
+    c = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    x = rng.standard_normal(shape).astype(np.float32)
+    for t in (0.5, -0.3, 10.0):
+        y, z = c({"x": x, "t": np.float32(t)}).to_tuple()
+        np.testing.assert_array_equal(y, np.array(np.nonzero(x > t)) * 2)
+        np.testing.assert_array_equal(z, -x)
+    assert any(l.op == "NonZero" for l in c.launches())

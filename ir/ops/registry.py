@@ -29,6 +29,15 @@ class Op:
     internal = False
     # number of inputs: (min, max); max None = any
     num_inputs: tuple[int, int | None] = (0, None)
+    # True for ops whose output shapes can depend on input values (NonZero, Unique, NonMaxSuppression, TopK
+    # with a computed k). Such an op, when its shapes stay dynamic, runs in "bounded" form: every output at the
+    # static shape ``upper_bounds`` gives, plus one extra i64 scalar output, the length of the dynamic axis.
+    data_dependent = False
+
+    @classmethod
+    def upper_bounds(cls, node: Node) -> list[tuple[tuple[int, ...], int]]:
+        """For each output: its largest static shape and the axis whose length is only known at run time."""
+        raise NotImplementedError(f"{cls.type_name} declares no upper bounds")
 
     @classmethod
     def infer(cls, node: Node) -> list[tuple[Type, PartialShape]]:

@@ -203,7 +203,7 @@ class LoweringContext:
 
     def constant(self, array: np.ndarray, name: str = "") -> Value:
         """A new device constant made at compile time (e.g. weights packed for a kernel)."""
-        return self._compiler.new_constant(np.ascontiguousarray(array), name or f"{self.node.name}/packed")
+        return self._compiler.new_constant(np.require(array, requirements="C"), name or f"{self.node.name}/packed")
 
     def temp(self, shape, t: Type) -> Value:
         """A scratch tensor for this node's own launches."""
