@@ -1,0 +1,491 @@
+"""ONNX shape and data-movement ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split, Slice, the
+Gather/Scatter family, Shape, Size, Constant, ConstantOfShape, Expand, Tile, Pad, Range, Dropout, DepthToSpace,
+SpaceToDepth, OneHot, Resize, Upsample, Trilu, EyeLike."""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.errors import UnsupportedOpError
+from ovcl.ir import Output
+from ovcl.ir.ops import OPS
+
+from .graph import NodeContext, onnx_op, onnx_type
+
+
+def _i64(ctx: NodeContext, values, suffix: str) -> Output:
+    return ctx.const(np.asarray(values, dtype=np.int64), suffix=suffix)
+
+
+def _rank(o: Output) -> int | None:
+    ps = o.get_partial_shape()
+    return None if ps.rank_is_dynamic else len(ps)
+
+
+def _to_i64(ctx: NodeContext, o: Output, suffix: str) -> Output:
+    if o.get_element_type().name in ("i64",):
+        return o
+    return ctx.make("Convert", [o], suffix, destination_type="i64").output(0)
+
+
+def _shape_of(ctx: NodeContext, o: Output, suffix: str = "shape") -> Output:
+    return ctx.make("ShapeOf", [o], suffix, output_type="i64").output(0)
+
+
+# -- Reshape family -------------------------------------------------------------------------------------------
+
+@onnx_op("Reshape")
+def _reshape(ctx: NodeContext):
+    x = ctx.input(0)
+    if ctx.opset < 5:
+        shape = _i64(ctx, ctx.attr("shape"), "shape")
+    else:
+        shape = _to_i64(ctx, ctx.input(1), "shape")
+    return ctx.make("Reshape", [x, shape], special_zero=not bool(ctx.attr("allowzero", 0)))
+
+
+@onnx_op("Flatten")
+def _flatten(ctx: NodeContext):
+    x = ctx.input(0)
+    ps = x.get_partial_shape()
+    axis = ctx.attr("axis", 1)
+    if ps.rank_is_dynamic:
+        if axis == 0:
+            return ctx.make("Reshape", [x, _i64(ctx, [1, -1], "shape")], special_zero=True)
+        if axis == 1:
+            return ctx.make("Reshape", [x, _i64(ctx, [0, -1], "shape")], special_zero=True)
+        raise ctx.fail("Flatten of an input of unknown rank")
+    rank = len(ps)
+    axis = axis + rank if axis < 0 else axis
+    lead = ps[:axis]
+    if all(d.is_static for d in lead):
+        first = int(np.prod([d.min for d in lead], dtype=np.int64))
+        return ctx.make("Reshape", [x, _i64(ctx, [first, -1], "shape")], special_zero=False)
+    shp = _shape_of(ctx, x)
+    head = ctx.make("Slice", [shp, _i64(ctx, [0], "b"), _i64(ctx, [axis], "e"), _i64(ctx, [1], "s")], "head")
+    prod = ctx.make("ReduceProd", [head, _i64(ctx, [0], "ax")], "prod", keep_dims=True)
+    target = ctx.make("Concat", [prod, _i64(ctx, [-1], "rest")], "target", axis=0)
+    return ctx.make("Reshape", [x, target], special_zero=False)
+
+
+def _axes_input(ctx: NodeContext) -> Output | None:
+    if ctx.opset < 13:
+        axes = ctx.attr("axes")
+        return None if axes is None else _i64(ctx, axes, "axes")
+    a = ctx.input(1)
+    return None if a is None else _to_i64(ctx, a, "axes")
+
+
+@onnx_op("Squeeze")
+def _squeeze(ctx: NodeContext):
+    axes = _axes_input(ctx)
+    if axes is None:
+        return ctx.make("Squeeze", [ctx.input(0)])
+    return ctx.make("Squeeze", [ctx.input(0), axes])
+
+
+@onnx_op("Unsqueeze")
+def _unsqueeze(ctx: NodeContext):
+    axes = _axes_input(ctx)
+    if axes is None:
+        raise ctx.fail("Unsqueeze without axes")
+    return ctx.make("Unsqueeze", [ctx.input(0), axes])
+
+
+@onnx_op("Transpose")
+def _transpose(ctx: NodeContext):
+    x = ctx.input(0)
+    perm = ctx.attr("perm")
+    if perm is None:
+        r = _rank(x)
+        perm = list(range(r))[::-1] if r is not None else []
+    return ctx.make("Transpose", [x, _i64(ctx, perm, "perm")])
+
+
+@onnx_op("Concat")
+def _concat(ctx: NodeContext):
+    ins = [i for i in ctx.inputs() if i is not None]
+    return ctx.make("Concat", ins, axis=int(ctx.attr("axis", 0 if ctx.opset < 4 else None)))
+
+
+@onnx_op("Split")
+def _split(ctx: NodeContext):
+    x = ctx.input(0)
+    axis = int(ctx.attr("axis", 0))
+    n_out = len(ctx.proto.output)
+    if ctx.opset < 13:
+        split = ctx.attr("split")
+        if split is None and ctx.num_inputs > 1 and ctx.input(1) is not None:
+            split = ctx.const_value(1)
+    else:
+        split = ctx.input(1)
+        if split is not None:
+            v = ctx.const_value(1)
+            split = v if v is not None else split
+    axis_c = _i64(ctx, axis, "axis")
+    if split is None:
+        num = ctx.attr("num_outputs")
+        if num is not None:
+            ps = x.get_partial_shape()
+            a = axis + len(ps) if axis < 0 else axis
+            d = ps[a]
+            if d.is_static and d.min % num:
+                chunk = -(-d.min // num)
+                lens = [chunk] * (num - 1) + [d.min - chunk * (num - 1)]
+                return ctx.make("VariadicSplit", [x, axis_c, _i64(ctx, lens, "lengths")]).outputs()
+            n_out = num
+        return ctx.make("Split", [x, axis_c], num_splits=n_out).outputs()
+    if isinstance(split, Output):
+        return ctx.make("VariadicSplit", [x, axis_c, _to_i64(ctx, split, "lengths")]).outputs()
+    return ctx.make("VariadicSplit", [x, axis_c, _i64(ctx, np.asarray(split).reshape(-1), "lengths")]).outputs()
+
+
+@onnx_op("Slice")
+def _slice(ctx: NodeContext):
+    x = ctx.input(0)
+    if ctx.opset < 10:
+        starts, ends = ctx.attr("starts"), ctx.attr("ends")
+        axes = ctx.attr("axes")
+        ins = [x, _i64(ctx, starts, "start"), _i64(ctx, ends, "stop"), _i64(ctx, [1] * len(starts), "step")]
+        if axes is not None:
+            ins.append(_i64(ctx, axes, "axes"))
+        return ctx.make("Slice", ins)
+    starts, ends = _to_i64(ctx, ctx.input(1), "start"), _to_i64(ctx, ctx.input(2), "stop")
+    axes = ctx.input(3) if ctx.num_inputs > 3 else None
+    steps = ctx.input(4) if ctx.num_inputs > 4 else None
+    if steps is None:
+        n = starts.get_partial_shape()
+        if n.rank_is_dynamic or n[0].is_dynamic:
+            steps = ctx.make("Broadcast", [_i64(ctx, 1, "one"), _shape_of(ctx, starts, "nstarts")], "steps",
+                             mode="numpy").output(0)
+        else:
+            steps = _i64(ctx, [1] * n[0].min, "step")
+    else:
+        steps = _to_i64(ctx, steps, "step")
+    ins = [x, starts, ends, steps]
+    if axes is not None:
+        ins.append(_to_i64(ctx, axes, "axes"))
+    return ctx.make("Slice", ins)
+
+
+# -- Gather / Scatter -----------------------------------------------------------------------------------------
+
+@onnx_op("Gather")
+def _gather(ctx: NodeContext):
+    return ctx.make("Gather", [ctx.input(0), ctx.input(1), _i64(ctx, ctx.attr("axis", 0), "axis")], batch_dims=0)
+
+
+@onnx_op("GatherElements")
+def _gather_elements(ctx: NodeContext):
+    return ctx.make("GatherElements", [ctx.input(0), ctx.input(1)], axis=int(ctx.attr("axis", 0)))
+
+
+@onnx_op("GatherND")
+def _gather_nd(ctx: NodeContext):
+    return ctx.make("GatherND", [ctx.input(0), _to_i64(ctx, ctx.input(1), "idx")],
+                    batch_dims=int(ctx.attr("batch_dims", 0)))
+
+
+_REDUCTION = {"none": "none", "add": "sum", "mul": "prod", "max": "max", "min": "min"}
+
+
+@onnx_op("ScatterElements", "Scatter")
+def _scatter_elements(ctx: NodeContext):
+    red = _REDUCTION.get(ctx.attr("reduction", "none"))
+    if red is None:
+        raise ctx.fail(f"reduction {ctx.attr('reduction')} is not supported")
+    return ctx.make("ScatterElementsUpdate", [ctx.input(0), ctx.input(1), ctx.input(2),
+                                              _i64(ctx, ctx.attr("axis", 0), "axis")],
+                    reduction=red, use_init_val=True)
+
+
+@onnx_op("ScatterND")
+def _scatter_nd(ctx: NodeContext):
+    red = _REDUCTION.get(ctx.attr("reduction", "none"))
+    if red is None:
+        raise ctx.fail(f"reduction {ctx.attr('reduction')} is not supported")
+    return ctx.make("ScatterNDUpdate", [ctx.input(0), _to_i64(ctx, ctx.input(1), "idx"), ctx.input(2)],
+                    reduction=red)
+
+
+# -- Shape, Size, constants -----------------------------------------------------------------------------------
+
+@onnx_op("Shape")
+def _shape(ctx: NodeContext):
+    shp = _shape_of(ctx, ctx.input(0), "")
+    start, end = ctx.attr("start"), ctx.attr("end")
+    if start is None and end is None:
+        return shp
+    start = 0 if start is None else start
+    end = (1 << 62) if end is None else end
+    return ctx.make("Slice", [shp, _i64(ctx, [start], "b"), _i64(ctx, [end], "e"), _i64(ctx, [1], "s")], "slice")
+
+
+@onnx_op("Size")
+def _size(ctx: NodeContext):
+    x = ctx.input(0)
+    ps = x.get_partial_shape()
+    if ps.is_static:
+        return ctx.const(np.array(int(np.prod(ps.to_shape(), dtype=np.int64)), dtype=np.int64))
+    if "ReduceProd" not in OPS:
+        raise ctx.fail("Size of a dynamic shape needs ReduceProd")
+    return ctx.make("ReduceProd", [_shape_of(ctx, x), _i64(ctx, [0], "ax")], keep_dims=False)
+
+
+@onnx_op("Constant")
+def _constant(ctx: NodeContext):
+    import onnx
+    for key in ("value", "value_float", "value_floats", "value_int", "value_ints"):
+        if ctx.has_attr(key):
+            v = ctx.attr(key)
+            if key == "value":
+                arr = np.asarray(v)
+            elif key in ("value_float", "value_floats"):
+                arr = np.asarray(v, dtype=np.float32)
+            else:
+                arr = np.asarray(v, dtype=np.int64)
+            return ctx.const(arr, suffix="value")
+    if ctx.has_attr("sparse_value"):
+        a = ctx._attrs["sparse_value"].sparse_tensor
+        values = onnx.numpy_helper.to_array(a.values)
+        idx = onnx.numpy_helper.to_array(a.indices)
+        dense = np.zeros(int(np.prod(a.dims, dtype=np.int64)), dtype=values.dtype)
+        if idx.ndim == 2:
+            idx = np.ravel_multi_index(idx.T, tuple(a.dims))
+        dense[idx.reshape(-1)] = values.reshape(-1)
+        return ctx.const(dense.reshape(tuple(a.dims)), suffix="value")
+    raise UnsupportedOpError(f"ONNX Constant node '{ctx.name}': string constants are not supported")
+
+
+@onnx_op("ConstantOfShape")
+def _constant_of_shape(ctx: NodeContext):
+    v = ctx.attr("value")
+    v = np.zeros(1, np.float32) if v is None else np.asarray(v)
+    scalar = ctx.const(v.reshape(()), suffix="value")
+    return ctx.make("Broadcast", [scalar, _to_i64(ctx, ctx.input(0), "shape")], mode="numpy")
+
+
+@onnx_op("Expand")
+def _expand(ctx: NodeContext):
+    return ctx.make("Broadcast", [ctx.input(0), _to_i64(ctx, ctx.input(1), "shape")], mode="bidirectional")
+
+
+@onnx_op("Tile")
+def _tile(ctx: NodeContext):
+    return ctx.make("Tile", [ctx.input(0), _to_i64(ctx, ctx.input(1), "repeats")])
+
+
+@onnx_op("Pad")
+def _pad(ctx: NodeContext):
+    x = ctx.input(0)
+    dt = x.get_element_type()
+    if ctx.opset < 11:
+        mode = ctx.attr("mode", "constant")
+        pads = np.asarray(ctx.attr("pads", ctx.attr("paddings")), dtype=np.int64)
+        value = ctx.const(np.asarray(ctx.attr("value", 0.0)).astype(dt.dtype), suffix="value")
+        n = pads.size // 2
+        begin, end = _i64(ctx, pads[:n], "begin"), _i64(ctx, pads[n:], "end")
+    else:
+        mode = ctx.attr("mode", "constant")
+        pads = _to_i64(ctx, ctx.input(1), "pads")
+        value = ctx.input(2) if ctx.num_inputs > 2 else None
+        if value is None:
+            value = ctx.const(np.zeros((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="value")
+        axes = ctx.input(3) if ctx.num_inputs > 3 else None
+        pv = ctx.const_value(1)
+        if axes is not None:
+            av = ctx.const_value(3)
+            r = _rank(x)
+            if av is None or pv is None or r is None:
+                raise ctx.fail("Pad with axes needs constant pads and axes and a known rank")
+            pv = np.asarray(pv).reshape(-1)
+            k = len(av)
+            b, e = [0] * r, [0] * r
+            for i, a in enumerate(np.asarray(av).reshape(-1)):
+                a = int(a) % r
+                b[a], e[a] = int(pv[i]), int(pv[k + i])
+            begin, end = _i64(ctx, b, "begin"), _i64(ctx, e, "end")
+        elif pv is not None:
+            pv = np.asarray(pv).reshape(-1)
+            n = pv.size // 2
+            begin, end = _i64(ctx, pv[:n], "begin"), _i64(ctx, pv[n:], "end")
+        else:
+            parts = ctx.make("Split", [pads, _i64(ctx, 0, "axis")], "pads", num_splits=2).outputs()
+            begin, end = parts
+    if mode == "wrap":
+        raise UnsupportedOpError(f"ONNX Pad node '{ctx.name}': mode 'wrap' is not supported")
+    if mode != "constant":
+        return ctx.make("Pad", [x, begin, end], pad_mode=mode)
+    if value.get_element_type() != dt:
+        value = ctx.make("Convert", [value], "value", destination_type=dt.name).output(0)
+    if _rank(value) not in (0, None):
+        value = ctx.make("Reshape", [value, _i64(ctx, [], "scalar")], "scalar", special_zero=False).output(0)
+    return ctx.make("Pad", [x, begin, end, value], pad_mode="constant")
+
+
+@onnx_op("Range")
+def _range(ctx: NodeContext):
+    t = ctx.input(0).get_element_type()
+    return ctx.make("Range", [ctx.input(0), ctx.input(1), ctx.input(2)], output_type=t.name)
+
+
+@onnx_op("Dropout")
+def _dropout(ctx: NodeContext):
+    x = ctx.input(0)
+    y = ctx.make("Convert", [x], destination_type=x.get_element_type().name)
+    outs = [y.output(0)]
+    if len(ctx.proto.output) > 1 and ctx.proto.output[1]:
+        true = ctx.const(np.array(True), suffix="true")
+        outs.append(ctx.make("Broadcast", [true, _shape_of(ctx, x)], "mask", mode="numpy").output(0))
+    return outs
+
+
+@onnx_op("DepthToSpace")
+def _d2s(ctx: NodeContext):
+    mode = "depth_first" if ctx.attr("mode", "DCR") == "CRD" else "blocks_first"
+    return ctx.make("DepthToSpace", [ctx.input(0)], block_size=int(ctx.attr("blocksize")), mode=mode)
+
+
+@onnx_op("SpaceToDepth")
+def _s2d(ctx: NodeContext):
+    return ctx.make("SpaceToDepth", [ctx.input(0)], block_size=int(ctx.attr("blocksize")), mode="blocks_first")
+
+
+@onnx_op("OneHot")
+def _onehot(ctx: NodeContext):
+    idx, depth, values = ctx.input(0), ctx.input(1), ctx.input(2)
+    if not idx.get_element_type().is_integral:
+        idx = ctx.make("Convert", [idx], "idx", destination_type="i64").output(0)
+    depth = ctx.make("Convert", [depth], "depth", destination_type="i64").output(0) \
+        if depth.get_element_type().name != "i64" else depth
+    if _rank(depth) != 0:
+        depth = ctx.make("Reshape", [depth, _i64(ctx, [], "scalar")], "depth_scalar", special_zero=False).output(0)
+    off, on = ctx.make("Split", [values, _i64(ctx, 0, "axis")], "values", num_splits=2).outputs()
+    off = ctx.make("Squeeze", [off, _i64(ctx, [0], "sq0")], "off").output(0)
+    on = ctx.make("Squeeze", [on, _i64(ctx, [0], "sq1")], "on").output(0)
+    return ctx.make("OneHot", [idx, depth, on, off], axis=int(ctx.attr("axis", -1)),
+                    negative_indices_mode="normalize")
+
+
+# -- Resize / Upsample ----------------------------------------------------------------------------------------
+
+_MODES = {"nearest": "nearest", "linear": "linear_onnx", "bilinear": "linear_onnx", "cubic": "cubic"}
+
+
+def _interpolate(ctx: NodeContext, x, scales=None, sizes=None, axes=None, mode="nearest",
+                 coord="half_pixel", nearest_mode="round_prefer_floor", cube=-0.75):
+    if mode not in _MODES:
+        raise ctx.fail(f"mode {mode} is not supported")
+    attrs = dict(mode=_MODES[mode], coordinate_transformation_mode=coord, nearest_mode=nearest_mode,
+                 antialias=False, pads_begin=[0], pads_end=[0], cube_coeff=float(cube))
+    if scales is not None:
+        if scales.get_element_type().name != "f32":
+            scales = ctx.make("Convert", [scales], "scales", destination_type="f32").output(0)
+        ins = [x, scales]
+        attrs["shape_calculation_mode"] = "scales"
+    else:
+        ins = [x, _to_i64(ctx, sizes, "sizes")]
+        attrs["shape_calculation_mode"] = "sizes"
+    if axes is not None:
+        ins.append(_i64(ctx, axes, "axes"))
+    return ctx.make("Interpolate", ins, **attrs)
+
+
+def _non_empty(ctx: NodeContext, i: int) -> Output | None:
+    o = ctx.input(i) if ctx.num_inputs > i else None
+    if o is None:
+        return None
+    ps = o.get_partial_shape()
+    if not ps.rank_is_dynamic and ps.is_static and int(np.prod(ps.to_shape())) == 0:
+        return None
+    return o
+
+
+@onnx_op("Resize")
+def _resize(ctx: NodeContext):
+    x = ctx.input(0)
+    mode = ctx.attr("mode", "nearest")
+    if ctx.opset < 11:
+        return _interpolate(ctx, x, scales=ctx.input(1), mode=mode, coord="asymmetric",
+                            nearest_mode="floor" if mode == "nearest" else "round_prefer_floor")
+    coord = ctx.attr("coordinate_transformation_mode", "half_pixel")
+    if coord == "tf_crop_and_resize":
+        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
+    if ctx.attr("antialias", 0):
+        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': antialias is not supported")
+    if mode == "cubic" and ctx.attr("exclude_outside", 0):
+        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside is not supported")
+    policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
+    axes = ctx.attr("axes")
+    scales, sizes = _non_empty(ctx, 2), _non_empty(ctx, 3)
+    if sizes is not None and policy != "stretch":
+        sv = ctx.const_value(3)
+        ps = x.get_partial_shape()
+        if sv is None or not ps.is_static:
+            raise ctx.fail(f"keep_aspect_ratio_policy {policy} needs constant sizes and a static input")
+        shape = ps.to_shape()
+        ax = list(range(len(shape))) if axes is None else [a % len(shape) for a in axes]
+        ratios = [float(s) / shape[a] for s, a in zip(np.asarray(sv).reshape(-1), ax)]
+        r = min(ratios) if policy == "not_larger" else max(ratios)
+        new = [int(np.floor(shape[a] * r + 0.5)) for a in ax]
+        scales_v = np.array([r] * len(ax), np.float32)
+        node = _interpolate(ctx, x, sizes=_i64(ctx, new, "sizes"), axes=ax, mode=mode, coord=coord,
+                            nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
+                            cube=ctx.attr("cubic_coeff_a", -0.75))
+        del scales_v
+        return node
+    return _interpolate(ctx, x, scales=scales, sizes=sizes if scales is None else None, axes=axes, mode=mode,
+                        coord=coord, nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
+                        cube=ctx.attr("cubic_coeff_a", -0.75))
+
+
+@onnx_op("Upsample")
+def _upsample(ctx: NodeContext):
+    mode = ctx.attr("mode", "nearest")
+    if ctx.opset < 9:
+        scales = ctx.const(np.asarray(ctx.attr("scales"), dtype=np.float32), suffix="scales")
+    else:
+        scales = ctx.input(1)
+    return _interpolate(ctx, ctx.input(0), scales=scales, mode=mode, coord="asymmetric", nearest_mode="floor")
+
+
+# -- Trilu, EyeLike -------------------------------------------------------------------------------------------
+
+def _row_col(ctx: NodeContext, x: Output):
+    """Column index minus row index over the last two dims of x, as an i64 [N, M] tensor."""
+    shp = _shape_of(ctx, x)
+    r = _rank(x)
+    if r is None:
+        raise ctx.fail("input of unknown rank")
+    zero, one = _i64(ctx, 0, "zero"), _i64(ctx, 1, "one")
+    n = ctx.make("Gather", [shp, _i64(ctx, r - 2, "rows_i"), _i64(ctx, 0, "ax0")], "rows", batch_dims=0).output(0)
+    m = ctx.make("Gather", [shp, _i64(ctx, r - 1, "cols_i"), _i64(ctx, 0, "ax1")], "cols", batch_dims=0).output(0)
+    rows = ctx.make("Range", [zero, n, one], "row_range", output_type="i64").output(0)
+    cols = ctx.make("Range", [zero, m, one], "col_range", output_type="i64").output(0)
+    rows = ctx.make("Unsqueeze", [rows, _i64(ctx, [1], "ax_u")], "row_col").output(0)
+    return ctx.make("Subtract", [cols, rows], "diag").output(0)
+
+
+@onnx_op("Trilu")
+def _trilu(ctx: NodeContext):
+    x = ctx.input(0)
+    k = ctx.input(1) if ctx.num_inputs > 1 else None
+    k = _i64(ctx, 0, "k") if k is None else _to_i64(ctx, k, "k")
+    if _rank(k) not in (0, None):
+        k = ctx.make("Reshape", [k, _i64(ctx, [], "scalar")], "k_scalar", special_zero=False).output(0)
+    diff = _row_col(ctx, x)
+    op = "GreaterEqual" if ctx.attr("upper", 1) else "LessEqual"
+    mask = ctx.make(op, [diff, k], "mask").output(0)
+    dt = x.get_element_type()
+    zero = ctx.const(np.zeros((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="zero_v")
+    return ctx.make("Select", [mask, x, zero])
+
+
+@onnx_op("EyeLike")
+def _eye_like(ctx: NodeContext):
+    x = ctx.input(0)
+    dt = onnx_type(ctx.attr("dtype")) if ctx.has_attr("dtype") else x.get_element_type()
+    diff = _row_col(ctx, x)
+    mask = ctx.make("Equal", [diff, _i64(ctx, int(ctx.attr("k", 0)), "k")], "mask").output(0)
+    one = ctx.const(np.ones((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="one_v")
+    zero = ctx.const(np.zeros((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="zero_v")
+    return ctx.make("Select", [mask, one, zero])

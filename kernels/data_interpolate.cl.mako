@@ -1,0 +1,50 @@
+## Interpolate with per-axis tap tables made at compile time: for each resized axis a, output coordinate c
+## reads taps[a] source indices tidx[off_a + c*T_a + k] with weights tw[...]. One work-item per output element.
+## params: t (Type), idx, n, dims: list of (D_out, istride, axis_table or None) with axis_table = (off, T),
+## nearest (no weights: a pure gather)
+<%
+ct = cctype(t)
+acc_t = "double" if t.name == "f64" else "float"
+res = [k for k, d in enumerate(dims) if d[2] is not None]
+%>
+__kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict in,
+                      __global const int *restrict tidx, __global const float *restrict tw) {
+    const ${idx} gid = get_global_id(0);
+    if (gid >= ${n}) return;
+    ${idx} rem = gid;
+    ${idx} base = 0;
+% for k in reversed(range(len(dims))):
+<% D, ist, tab = dims[k] %>\
+    % if k > 0:
+    const ${idx} c${k} = rem % ${D}; rem /= ${D};
+    % else:
+    const ${idx} c${k} = rem;
+    % endif
+    % if tab is None:
+    base += c${k} * ${ist};
+    % endif
+% endfor
+% if nearest:
+    % for k in res:
+    base += (${idx})tidx[${dims[k][2][0]} + c${k}] * ${dims[k][1]};
+    % endfor
+    ${store(t, "out", "gid", load(t, "in", "base"))}
+% else:
+    ${acc_t} acc = 0;
+    % for j, k in enumerate(res):
+<% off, T = dims[k][2] %>\
+    for (int k${k} = 0; k${k} < ${T}; ++k${k}) {
+        const ${idx} o${k} = ${"base" if j == 0 else "o%d" % res[j - 1]} + (${idx})tidx[${off} + c${k} * ${T} + k${k}] * ${dims[k][1]};
+        const ${acc_t} w${k} = ${"" if j == 0 else "w%d * " % res[j - 1]}(${acc_t})tw[${off} + c${k} * ${T} + k${k}];
+    % endfor
+        acc += w${res[-1]} * (${acc_t})(${load(t, "in", "o%d" % res[-1])});
+    % for k in res:
+    }
+    % endfor
+    % if t.is_real:
+    ${store(t, "out", "gid", "(%s)acc" % ct)}
+    % else:
+    ${store(t, "out", "gid", "(%s)rint(acc)" % ct)}
+    % endif
+% endif
+}
