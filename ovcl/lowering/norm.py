@@ -1,0 +1,37 @@
+"""MVN and NormalizeL2: one work-group per normalised segment (``norm.cl.mako``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import LoweringContext, c_literal, lowers
+from .reduce import axes_of, group_size, offset_code, segments
+
+
+def _launch(ctx: LoweringContext, mode: str, **params):
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    if out.numel == 0:
+        return
+    if not x.type.is_real:
+        raise ctx.fail(f"element type {x.type} is not a floating-point type")
+    axes = axes_of(ctx, 1, x.rank)
+    kept, red = segments(x.shape, axes)
+    R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+    n_seg = x.numel // max(R, 1)
+    wg = group_size(ctx, n_seg, R)
+    ctx.launch("norm.cl.mako", (n_seg * wg,), (wg,), [x, out], t=x.type, mode=mode, R=R, WG=wg,
+               base_code=offset_code("base", "o", kept), red_code=offset_code("roff", "r", red),
+               flops=4 * x.numel, **params)
+
+
+@lowers("MVN")
+def _mvn(ctx: LoweringContext):
+    t = ctx.inputs[0].type
+    _launch(ctx, "mvn", normalize_variance=bool(ctx.attrs["normalize_variance"]),
+            eps=c_literal(float(ctx.attrs["eps"]), t), eps_mode=str(ctx.attrs["eps_mode"]).lower())
+
+
+@lowers("NormalizeL2")
+def _normalize_l2(ctx: LoweringContext):
+    t = ctx.inputs[0].type
+    _launch(ctx, "l2", normalize_variance=False, eps=c_literal(float(ctx.attrs["eps"]), t),
+            eps_mode=str(ctx.attrs["eps_mode"]).lower())

@@ -1,0 +1,184 @@
+"""Reductions (Reduce*), TopK and CumSum.
+
+Reduce*: one work-group per output element (``reduce.cl.mako``). The kept and the reduced axes are each
+collapsed to as few (size, stride) pairs as the layout allows, so the common cases (innermost axes, or one
+outer axis) index with one multiply. On a CPU a work-group is one work-item looping over its segment (PoCL runs
+a work-group on one core, so larger groups add barriers, not parallelism); on a GPU, up to 256 items share it.
+
+TopK: one work-item per segment keeps the best k in private arrays (insertion, k <= 64); larger k ranks every
+element against its segment (one work-item per element). Ties keep the lower index first (stable).
+CumSum: one work-item per segment.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.ir import Type
+
+from .base import LoweringContext, c_literal, cctype, contiguous_strides, linear_sizes, lowers, round_up
+
+
+def _merge(pairs):
+    out = []
+    for d, s in pairs:
+        if out and out[-1][1] == s * d:
+            out[-1] = (out[-1][0] * d, s)
+        else:
+            out.append((d, s))
+    return out
+
+
+def segments(shape, axes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(size, element stride) pairs of the kept and of the reduced axes of a contiguous tensor, collapsed."""
+    strides = contiguous_strides(shape)
+    kept = [(int(shape[i]), strides[i]) for i in range(len(shape)) if i not in axes and shape[i] != 1]
+    red = [(int(shape[i]), strides[i]) for i in sorted(axes) if shape[i] != 1]
+    return _merge(kept), _merge(red)
+
+
+def offset_code(var: str, idx: str, pairs) -> str:
+    """C statements declaring ``long var``: the element offset of linear index ``idx`` over ``pairs``."""
+    def term(x, s):
+        return x if s == 1 else f"{x} * {s}"
+    if not pairs:
+        return f"const long {var} = 0;"
+    if len(pairs) == 1:
+        return f"const long {var} = {term('(long)(' + idx + ')', pairs[0][1])};"
+    lines = [f"long {var} = 0;", f"{{ long _q = {idx};"]
+    for d, s in reversed(pairs[1:]):
+        lines.append(f"  {var} += {term(f'(_q % {d})', s)}; _q /= {d};")
+    lines.append(f"  {var} += {term('_q', pairs[0][1])}; }}")
+    return "\n    ".join(lines)
+
+
+def group_size(ctx: LoweringContext, n_seg: int, R: int) -> int:
+    """Work-group size for one-group-per-segment kernels: 1 on a CPU, a power of two up to 256 on a GPU.
+
+    ``config["SEGMENT_WG"]`` forces a size (a power of two; tests use it to run the GPU path on a CPU)."""
+    forced = ctx.config.get("SEGMENT_WG")
+    if forced:
+        return int(forced)
+    if ctx.caps.device_type == "CPU" or R <= 1:
+        return 1
+    wg = 1
+    while wg < min(R, 256, ctx.caps.max_work_group_size):
+        wg *= 2
+    return wg
+
+
+def axes_of(ctx: LoweringContext, i: int, rank: int) -> list[int]:
+    v = ctx.input_const(i)
+    if v is None:
+        raise ctx.fail("the axes input must be a constant (it is computed at run time)")
+    return sorted({int(a) % max(rank, 1) for a in np.asarray(v).reshape(-1).tolist()})
+
+
+def _acc_type(t: Type, op: str) -> str:
+    if op in ("ReduceLogicalAnd", "ReduceLogicalOr"):
+        return "int"
+    return cctype(t)
+
+
+def _reduce_exprs(op: str, t: Type, R: int):
+    """(init, map over x, combine over a and b, final over a) in C for the reduction ``op`` on type ``t``."""
+    f = t.is_real
+    ct = cctype(t)
+    if op in ("ReduceSum", "ReduceMean", "ReduceL1", "ReduceL2"):
+        mapx = {"ReduceL1": ("fabs(x)" if f else ("(x < 0 ? -x : x)" if t.is_signed else "x")),
+                "ReduceL2": "x * x"}.get(op, "x")
+        fin = {"ReduceMean": f"a / ({ct}){max(R, 1)}", "ReduceL2": "sqrt(a)" if f else f"({ct})sqrt((double)a)"}
+        return c_literal(0, t), mapx, "a + b", fin.get(op, "a")
+    if op == "ReduceProd":
+        return c_literal(1, t), "x", "a * b", "a"
+    if op in ("ReduceMax", "ReduceMin"):
+        big = np.inf if f else np.iinfo(t.dtype).max
+        small = -np.inf if f else np.iinfo(t.dtype).min
+        if op == "ReduceMax":
+            comb = "(b > a || isnan(b) ? b : a)" if f else "(b > a ? b : a)"
+            return c_literal(small, t), "x", comb, "a"
+        comb = "(b < a || isnan(b) ? b : a)" if f else "(b < a ? b : a)"
+        return c_literal(big, t), "x", comb, "a"
+    if op == "ReduceLogicalAnd":
+        return "1", "(x != 0)", "(a && b)", "a"
+    if op == "ReduceLogicalOr":
+        return "0", "(x != 0)", "(a || b)", "a"
+    raise KeyError(op)
+
+
+REDUCE_OPS = ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+              "ReduceLogicalAnd", "ReduceLogicalOr"]
+
+
+@lowers(*REDUCE_OPS)
+def _reduce(ctx: LoweringContext):
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    if out.numel == 0:
+        return
+    axes = axes_of(ctx, 1, x.rank)
+    kept, red = segments(x.shape, axes)
+    R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+    if x.numel == 0:
+        R = 0
+    op = ctx.node.type_name
+    if op not in ("ReduceLogicalAnd", "ReduceLogicalOr") and not x.type.is_real and x.type.size < 4:
+        acc = "int" if x.type.is_signed else "uint"
+    else:
+        acc = _acc_type(x.type, op)
+    init, mapx, comb, fin = _reduce_exprs(op, x.type, R)
+    if op == "ReduceMean" and not x.type.is_real:
+        fin = f"a / {max(R, 1)}"
+    n_out = out.numel
+    wg = group_size(ctx, n_out, R)
+    ctx.launch("reduce.cl.mako", (n_out * wg,), (wg,), [x, out], in_t=x.type, out_t=out.type, acc=acc, init=init,
+               mapx=mapx, comb=comb, fin=fin, R=R, n_out=n_out, WG=wg, base_code=offset_code("base", "o", kept),
+               red_code=offset_code("roff", "r", red), flops=x.numel)
+
+
+@lowers("TopK")
+def _topk(ctx: LoweringContext):
+    x = ctx.inputs[0]
+    vals, idxs = ctx.outputs
+    axis = int(ctx.attrs["axis"]) % x.rank
+    k = vals.shape[axis]
+    A = x.shape[axis]
+    if vals.numel == 0:
+        return
+    I = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+    segs = x.numel // max(A, 1)
+    mode, sort = str(ctx.attrs["mode"]).lower(), str(ctx.attrs["sort"]).lower()
+    common = dict(t=x.type, it=idxs.type, A=A, I=I, k=k, segs=segs, largest=(mode == "max"),
+                  by_index=(sort == "index"))
+    if k <= 64:
+        g, l = linear_sizes(segs, 64 if ctx.caps.device_type == "GPU" else 8)
+        ctx.launch("reduce_topk.cl.mako", g, l, [x, vals, idxs], phase="insert", **common)
+        return
+    n = segs * A
+    g, l = linear_sizes(n, 64)
+    if sort != "index":
+        ctx.launch("reduce_topk.cl.mako", g, l, [x, vals, idxs], phase="rank", **common)
+        return
+    ranks = ctx.temp((n,), Type.i32)
+    ctx.launch("reduce_topk.cl.mako", g, l, [x, ranks], phase="ranks", **common)
+    g, l = linear_sizes(segs, 8)
+    ctx.launch("reduce_topk.cl.mako", g, l, [x, ranks, vals, idxs], phase="gather", **common)
+
+
+@lowers("CumSum")
+def _cumsum(ctx: LoweringContext):
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    if out.numel == 0:
+        return
+    axis = 0
+    if len(ctx.inputs) > 1:
+        v = ctx.input_const(1)
+        if v is None:
+            raise ctx.fail("the axis input must be a constant")
+        axis = int(np.asarray(v).reshape(-1)[0])
+    axis %= max(x.rank, 1)
+    shape = x.shape or (1,)
+    A = shape[axis]
+    I = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    segs = x.numel // max(A, 1)
+    g, l = linear_sizes(segs, 64 if ctx.caps.device_type == "GPU" else 8)
+    ctx.launch("reduce_cumsum.cl.mako", g, l, [x, out], t=x.type, A=A, I=I, segs=segs,
+               exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]))
