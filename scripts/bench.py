@@ -130,9 +130,27 @@ class _Runner:
             trivial()
             ts.append(time.perf_counter() - t)
         floor = statistics.median(ts)
-        return {"launches": launches, "main_thread_cpu_ms": statistics.median(cpu) * 1e3,
+        return {"profile_by_op": self.ovcl_profile(feeds),"launches": launches, "main_thread_cpu_ms": statistics.median(cpu) * 1e3,
                 "trivial_launches_ms": floor * 1e3, "us_per_trivial_launch": floor / n * 1e6,
                 "plan_stats": _plan_stats(self.compiled)}
+
+
+    def ovcl_profile(self, feeds) -> dict:
+        """One run synchronised after every launch: time, launches and GFLOP/s per op type, slowest first."""
+        try:
+            prof = self.compiled.profile(feeds)
+        except Exception as e:  # noqa: BLE001 - informational
+            return {"error": f"{type(e).__name__}: {e}"}
+        by: dict[str, dict] = {}
+        for launch, sec in prof:
+            op = getattr(launch, "op", "?")
+            d = by.setdefault(op, {"ms": 0.0, "launches": 0, "flops": 0})
+            d["ms"] += sec * 1e3
+            d["launches"] += 1
+            d["flops"] += int(getattr(launch, "flops", 0) or 0)
+        for d in by.values():
+            d["gflops_per_s"] = d["flops"] / (d["ms"] / 1e3) / 1e9 if d["ms"] > 0 and d["flops"] else None
+        return dict(sorted(by.items(), key=lambda kv: -kv[1]["ms"]))
 
 
 def _plan_stats(compiled) -> dict:
@@ -420,6 +438,17 @@ def render(results: list[dict], meta: dict) -> str:
         lines.append("| " + " | ".join(row) + " |")
     if notes:
         lines += [""] + [f"[{i}] {n}  " for i, n in enumerate(notes, 1)]
+    prof_lines = []
+    for res in results:
+        pb = res["runtimes"].get("ovcl", {}).get("overhead", {}).get("profile_by_op")
+        if pb and "error" not in pb:
+            total = sum(d["ms"] for d in pb.values()) or 1.0
+            top = ", ".join(f"{op} {d['ms']:.2f} ms ({100 * d['ms'] / total:.0f}%, {d['launches']}x"
+                            + (f", {d['gflops_per_s']:.1f} GFLOP/s" if d.get("gflops_per_s") else "") + ")"
+                            for op, d in list(pb.items())[:4])
+            prof_lines.append(f"- {res['model']}: {top}")
+    if prof_lines:
+        lines += ["", "ovcl time by op type (one run synchronised after every launch; slowest first):", ""] + prof_lines
     lines += ["", "Host floor = the same number of trivial 64-item launches through the executor's enqueue loop, "
               "plus input/output copies; main-thread CPU = CPU time of the calling thread per inference."]
     return "\n".join(lines) + "\n"
