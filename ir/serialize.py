@@ -646,6 +646,16 @@ class _Reader:
         data_el = layer.find("data")
         data = dict(data_el.attrib) if data_el is not None else {}
         name = layer.get("name")
+        if type_name in ("Constant", "Parameter") and inputs:
+            raise self.err(layer, f"a {disk_type} takes no inputs, but the layer has {len(inputs)} input port(s)")
+        try:
+            return self._build(layer, inputs, data, name, op, type_name, disk_type, version)
+        except IRReadError:
+            raise
+        except (IRError, ValueError, TypeError, KeyError, IndexError, OverflowError) as e:
+            raise self.err(layer, str(e)) from None
+
+    def _build(self, layer, inputs, data, name, op, type_name, disk_type, version) -> Node:
         if type_name == "Constant":
             node = self.build_const(layer, data, name)
         elif type_name == "Parameter":
@@ -707,7 +717,7 @@ class _Reader:
                                   f"{data['offset']}\" size=\"{data['size']}\"") from None
         if any(s < 0 for s in shape):
             raise self.err(layer, f"negative dimension in constant shape {shape}")
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        count = math.prod(shape)
         expect = count * t.size
         if size != expect:
             raise self.err(layer, f"size={size} bytes does not match shape {shape} of {t} ({expect} bytes)")
