@@ -1,0 +1,109 @@
+"""Pooling and normalisation: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool (``pool.cl.mako``),
+BatchNormInference (an element-wise multiply-add over per-channel scale and shift), LRN (``pool_lrn``)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.ir import Type
+from ovcl.ir.ops.nn import lrn_window, pool_geometry
+
+from .base import LoweringContext, Value, c_literal, linear_sizes, lowers
+from .eltwise import emit_eltwise
+
+
+def _pad3(v, fill):
+    v = list(v)
+    return [fill] * (3 - len(v)) + v
+
+
+def _emit_pool(ctx: LoweringContext, mode: str, x: Value, out: Value, idx: Value | None, kernel, strides, dil, pb,
+               pe, exclude_pad=False, axis=2):
+    if out.numel == 0:
+        return
+    if x.rank - 2 > 3:
+        raise ctx.fail(f"{x.rank - 2} spatial axes: at most 3 are supported")
+    d, h, w = _pad3(x.shape[2:], 1)
+    od, oh, ow = _pad3(out.shape[2:], 1)
+    total = out.numel
+    g, l = linear_sizes(total, 64)
+    args = [out] + ([idx] if idx is not None else []) + [x]
+    ctx.launch("pool.cl.mako", g, l, args, mode=mode, t=x.type, idx_t=idx.type if idx is not None else None,
+               n_total=total, C=x.shape[1], D=d, H=h, W=w, OD=od, OH=oh, OW=ow, K=_pad3(kernel, 1),
+               S=_pad3(strides, 1), Dl=_pad3(dil, 1), P=_pad3(pb, 0), PE=_pad3(pe, 0), exclude_pad=exclude_pad,
+               axis=axis)
+
+
+@lowers("MaxPool")
+def _maxpool(ctx: LoweringContext):
+    x = ctx.inputs[0]
+    kernel, strides, dil, pb, pe, osz = pool_geometry(ctx.node, x.shape)
+    axis = int(ctx.attrs.get("axis", 0))
+    if axis < 0:
+        axis += x.rank
+    _emit_pool(ctx, "max", x, ctx.outputs[0], ctx.outputs[1] if len(ctx.outputs) > 1 else None, kernel, strides,
+               dil, pb, pe, axis=axis)
+
+
+@lowers("AvgPool")
+def _avgpool(ctx: LoweringContext):
+    x = ctx.inputs[0]
+    kernel, strides, dil, pb, pe, osz = pool_geometry(ctx.node, x.shape)
+    _emit_pool(ctx, "avg", x, ctx.outputs[0], None, kernel, strides, dil, pb, pe,
+               exclude_pad=bool(ctx.attrs["exclude-pad"]))
+
+
+@lowers("AdaptiveAvgPool")
+def _adaptive_avg(ctx: LoweringContext):
+    x = ctx.inputs[0]
+    nd = x.rank - 2
+    _emit_pool(ctx, "aavg", x, ctx.outputs[0], None, [1] * nd, [1] * nd, [1] * nd, [0] * nd, [0] * nd)
+
+
+@lowers("AdaptiveMaxPool")
+def _adaptive_max(ctx: LoweringContext):
+    x = ctx.inputs[0]
+    nd = x.rank - 2
+    _emit_pool(ctx, "amax", x, ctx.outputs[0], ctx.outputs[1] if len(ctx.outputs) > 1 else None, [1] * nd,
+               [1] * nd, [1] * nd, [0] * nd, [0] * nd, axis=2)
+
+
+def _per_channel(v: Value, rank: int) -> Value:
+    """View a [C] tensor as [C, 1, ...] so that it broadcasts along axis 1 of a rank-``rank`` tensor."""
+    return Value((v.numel,) + (1,) * (rank - 2), v.type, v.storage, v.name)
+
+
+@lowers("BatchNormInference")
+def _batchnorm(ctx: LoweringContext):
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    eps = float(ctx.attrs["epsilon"])
+    consts = [ctx.input_const(i) for i in range(1, 5)]
+    if all(c is not None for c in consts) and x.type.is_real:
+        gamma, beta, mean, var = (np.asarray(c, dtype=np.float64).reshape(-1) for c in consts)
+        scale = gamma / np.sqrt(var + eps)
+        shift = beta - mean * scale
+        dt = np.float32 if x.type is Type.f16 else x.type.dtype
+        sv = ctx.constant(scale.astype(dt).reshape((-1,) + (1,) * (x.rank - 2)), f"{ctx.node.name}/scale")
+        bv = ctx.constant(shift.astype(dt).reshape((-1,) + (1,) * (x.rank - 2)), f"{ctx.node.name}/shift")
+        emit_eltwise(ctx, "a0 * a1 + a2", [x, sv, bv], out)
+        return
+    params = [_per_channel(v, x.rank) for v in ctx.inputs[1:5]]
+    e = c_literal(eps, x.type)
+    emit_eltwise(ctx, f"(a0 - a3) * a1 / sqrt(a4 + {e}) + a2", [x] + params, out)
+
+
+@lowers("LRN")
+def _lrn(ctx: LoweringContext):
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    axes_v = ctx.input_const(1)
+    if axes_v is None:
+        raise ctx.fail("axes must be a constant")
+    axes = sorted({int(a) % x.rank for a in np.asarray(axes_v).reshape(-1)})
+    size = int(ctx.attrs["size"])
+    before, after = lrn_window(size)
+    total = out.numel
+    if total == 0:
+        return
+    g, l = linear_sizes(total, 64)
+    ctx.launch("pool_lrn.cl.mako", g, l, [out, x], t=x.type, n_total=total, shape=list(x.shape), axes=axes,
+               before=before, after=after, bias=float(ctx.attrs["bias"]),
+               scale=float(ctx.attrs["alpha"]) / size ** len(axes), beta=float(ctx.attrs["beta"]))
