@@ -54,6 +54,31 @@ def _conv_onnx():
     return onnx_model(nodes, [("img", np.float32, [1, 3, 9, 9])], [("cv2", None, None)], initializers=inits)
 
 
+def _data_onnx():
+    """Data movement, pooling and normalisation: Transpose, Reshape, Concat, MaxPool, AveragePool,
+    BatchNormalization, Slice, Gather."""
+    rng = np.random.default_rng(3)
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1]),
+             helper.make_node("Reshape", ["t", "shp"], ["r"]),
+             helper.make_node("Concat", ["r", "r"], ["c"], axis=1),
+             helper.make_node("MaxPool", ["x"], ["mp"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("AveragePool", ["x"], ["ap"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["ap", "sc", "bi", "mu", "var"], ["bn"], epsilon=1e-3),
+             helper.make_node("Slice", ["bn", "st", "en"], ["sl"]),
+             helper.make_node("Gather", ["c", "idx"], ["g"], axis=1)]
+    inits = [("shp", np.array([1, -1], np.int64)), ("sc", rng.random(3).astype(np.float32)),
+             ("bi", rng.random(3).astype(np.float32)), ("mu", rng.random(3).astype(np.float32)),
+             ("var", rng.random(3).astype(np.float32) + 0.5), ("st", np.array([0, 1], np.int64)),
+             ("en", np.array([2, 3], np.int64)), ("idx", np.array([0, 5, 7], np.int64))]
+    return onnx_model(nodes, [("x", np.float32, [1, 3, 4, 4])],
+                      [("c", None, None), ("mp", None, None), ("sl", None, None), ("g", None, None)],
+                      initializers=inits)
+
+
+ONNX_MODELS = {"eltwise": _eltwise_onnx, "conv": _conv_onnx, "data": _data_onnx}
+WHICH = sorted(ONNX_MODELS)
+
+
 def _feeds(model, rng):
     out = {}
     for p in model.inputs:
@@ -93,6 +118,11 @@ def eltwise():
 @pytest.fixture(scope="module")
 def conv():
     return ovcl.read_model(_conv_onnx().SerializeToString())
+
+
+@pytest.fixture(scope="module")
+def data():
+    return ovcl.read_model(_data_onnx().SerializeToString())
 
 
 # -- graph comparison ------------------------------------------------------------------------------------
@@ -145,7 +175,7 @@ def _signature(model, as_f16=False):
 
 # -- round trips -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("which", ["eltwise", "conv"])
+@pytest.mark.parametrize("which", WHICH)
 def test_roundtrip_uncompressed_is_identical(which, request, tmp_path):
     model = request.getfixturevalue(which)
     write_ir(model, tmp_path / "m.xml", compress_to_fp16=False)
@@ -156,7 +186,7 @@ def test_roundtrip_uncompressed_is_identical(which, request, tmp_path):
     assert serialize(back, compress_to_fp16=False) == serialize(model, compress_to_fp16=False)
 
 
-@pytest.mark.parametrize("which", ["eltwise", "conv"])
+@pytest.mark.parametrize("which", WHICH)
 def test_roundtrip_compressed(which, request, tmp_path):
     model = request.getfixturevalue(which)
     write_ir(model, tmp_path / "m.xml")
@@ -203,7 +233,7 @@ def test_fp16_compression_rule():
 # -- ovcl -> OpenVINO ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("compress", [True, False])
-@pytest.mark.parametrize("which", ["eltwise", "conv"])
+@pytest.mark.parametrize("which", WHICH)
 def test_ovcl_ir_runs_in_openvino(which, compress, request, tmp_path, rng):
     model = request.getfixturevalue(which)
     ovcl.save_model(model, tmp_path / "m.xml", compress_to_fp16=compress)
@@ -252,9 +282,9 @@ def test_names_and_shapes_survive(tmp_path):
 # -- OpenVINO -> ovcl ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("compress", [True, False])
-@pytest.mark.parametrize("which", ["eltwise", "conv"])
+@pytest.mark.parametrize("which", WHICH)
 def test_openvino_ir_runs_in_ovcl(which, compress, tmp_path, rng):
-    proto = _eltwise_onnx() if which == "eltwise" else _conv_onnx()
+    proto = ONNX_MODELS[which]()
     (tmp_path / "m.onnx").write_bytes(proto.SerializeToString())
     ov.save_model(ov.convert_model(str(tmp_path / "m.onnx")), str(tmp_path / "m.xml"), compress_to_fp16=compress)
     with warnings.catch_warnings():
@@ -284,11 +314,17 @@ def _expect(match, xml, weights):
         read_ir_bytes(xml.encode() if isinstance(xml, str) else xml, weights)
 
 
-def test_valid_small_ir_reads(small_ir):
+def test_valid_small_ir_reads(small_ir, tmp_path):
     xml, weights = small_ir
-    m = read_ir_bytes(xml.encode(), weights)
-    w = next(n for n in m.get_ordered_ops() if n.type_name == "Constant")
-    assert w.value.tolist() == [[0, 1, 2], [3, 4, 5]]
+    (tmp_path / "other.bin").write_bytes(weights)
+    (tmp_path / "s.xml").write_text(xml)
+    for m in (read_ir_bytes(xml.encode(), weights), ovcl.read_model(xml.encode(), weights),
+              read_ir(tmp_path / "s.xml", weights=tmp_path / "other.bin"),
+              read_ir_bytes(xml, tmp_path / "other.bin")):
+        w = next(n for n in m.get_ordered_ops() if n.type_name == "Constant")
+        assert w.value.tolist() == [[0, 1, 2], [3, 4, 5]] and w.value.dtype == np.float32
+    # IR v10 (older OpenVINO) has the same layout
+    assert len(read_ir_bytes(xml.replace('version="11"', 'version="10"', 1), weights).get_ordered_ops()) == 4
 
 
 def test_truncated_bin(small_ir):
