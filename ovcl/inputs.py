@@ -213,6 +213,17 @@ def _parse_entry(v) -> InputSpec:
     raise ValueError(f"{v!r} is not an input spec")
 
 
+def _text_value(text: str) -> InputSpec:
+    """A dict value given as text: a shape ("[1,3,?,?]", "1,3,?,?"), a type ("f32") or both ("[1,3]{f32}")."""
+    t = text.strip()
+    if "[" in t or "{" in t:
+        return _parse_text_item(t)
+    try:
+        return InputSpec(type=Type.from_name(t))
+    except ValueError:
+        return InputSpec(shape=_shape_text(t))
+
+
 def parse_input_spec(spec) -> list[InputSpec]:
     """The entries of an ``input=`` value, in order."""
     try:
@@ -221,7 +232,7 @@ def parse_input_spec(spec) -> list[InputSpec]:
         if isinstance(spec, dict):
             out = []
             for name, v in spec.items():
-                e = _parse_entry(v) if not isinstance(v, str) else InputSpec(shape=_shape_text(v))
+                e = _parse_entry(v) if not isinstance(v, str) else _text_value(v)
                 if e.name is not None and e.name != name:
                     raise ValueError(f"entry '{name}' names another input '{e.name}'")
                 out.append(InputSpec(str(name), e.shape, e.type))
@@ -285,10 +296,20 @@ def _known_names(model: Model, limit: int = 12) -> str:
 
 
 def apply_input_spec(model: Model, spec) -> Model:
-    """Set input shapes and element types (and cut at named inner tensors) in place; returns ``model``."""
+    """Set input shapes and element types (and cut at named inner tensors) in place; returns ``model``.
+
+    The work is done on a copy first, so a spec that does not fit leaves ``model`` as it was."""
     specs = parse_input_spec(spec)
     if not specs:
         return model
+    work = model.clone()
+    _apply(work, specs, spec)
+    model._results = work._results            # noqa: SLF001 - the Model API has no setter for these
+    model._parameters = work._parameters      # noqa: SLF001
+    return model
+
+
+def _apply(model: Model, specs: list[InputSpec], spec) -> None:
     named = [s for s in specs if s.name is not None]
     if named and len(named) != len(specs):
         raise IRError(f"input={spec!r}: either name every input or none (unnamed entries apply to the "
@@ -319,6 +340,7 @@ def apply_input_spec(model: Model, spec) -> Model:
                          shape=tensor.get_partial_shape())
                 model.replace_outputs({tensor: p.output(0)})
                 p.output(0)._info.names.add(s.name)
+                by_name[s.name] = p
                 cut = True
             targets.append((s, p))
     seen: set[int] = set()
@@ -334,12 +356,11 @@ def apply_input_spec(model: Model, spec) -> Model:
         order = [p for _, p in targets]
         reach = _reachable(model) if cut else None
         rest = [p for p in params if p.id not in seen and (reach is None or p.id in reach)]
-        model._parameters = order + rest
+        model._parameters = order + rest      # noqa: SLF001
     try:
         model.validate_nodes_and_infer_types()
     except IRError as e:
         raise IRError(f"input={spec!r} does not fit model '{model.name}': {e}") from None
-    return model
 
 
 def cut_outputs(model: Model, names) -> Model:
