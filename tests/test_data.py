@@ -183,9 +183,9 @@ def test_scatter_elements(reduction, axis, rng):
     x = rnd(rng, (5, 6))
     ishape = [3, 4]
     n = x.shape[axis]
-    if reduction == "none":     # distinct targets per column
-        idx = np.stack([rng.permutation(n)[:ishape[axis]] for _ in range(ishape[1 - axis])], 1 - axis % 2)
-        idx = idx.reshape(ishape).astype(np.int64) - (n if rng.random() < 0.5 else 0)
+    if reduction == "none":     # distinct targets along the axis (duplicates are undefined)
+        cols = [rng.permutation(n)[:ishape[axis % 2]] - rng.integers(0, 2) * n for _ in range(ishape[1 - axis % 2])]
+        idx = np.stack(cols, 1 if axis % 2 == 0 else 0).astype(np.int64)
     else:
         idx = rng.integers(-n, n, ishape).astype(np.int64)
     u = rnd(rng, ishape)
@@ -466,7 +466,8 @@ def test_reverse(rng):
 STRIDED = [
     # begin, end, stride, begin_mask, end_mask, new_axis, shrink, ellipsis, numpy index
     ([1, 0], [3, 4], [1, 2], [], [], [], [], [], (slice(1, 3), slice(0, 4, 2))),
-    ([0, -1], [0, 0], [1, -1], [1], [0, 1], [], [], [], (slice(None), slice(-1, None, -1))),
+    ([0, -1], [0, 0], [1, -1], [1], [1, 1], [], [], [], (slice(None), slice(-1, None, -1))),
+    ([0, -1], [0, 0], [1, -1], [1], [0, 1], [], [], [], (slice(0, 0), slice(-1, None, -1))),
     ([1, 0, 0], [2, 0, 0], [1, 1, 1], [0, 1, 1], [0, 1, 1], [0, 1], [1], [], (1, None, slice(None))),
     ([0, 2], [0, 4], [1, 1], [], [], [], [], [1, 0], (Ellipsis, slice(2, 4))),
     ([0, -2], [0, 0], [1, 1], [], [0, 1], [], [0, 1], [1, 0], (Ellipsis, -2)),

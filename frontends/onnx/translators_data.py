@@ -366,6 +366,12 @@ def _onehot(ctx: NodeContext):
                     negative_indices_mode="normalize")
 
 
+@onnx_op("ReverseSequence")
+def _reverse_sequence(ctx: NodeContext):
+    return ctx.make("ReverseSequence", [ctx.input(0), ctx.input(1)], batch_axis=int(ctx.attr("batch_axis", 1)),
+                    seq_axis=int(ctx.attr("time_axis", 0)))
+
+
 # -- Resize / Upsample ----------------------------------------------------------------------------------------
 
 _MODES = {"nearest": "nearest", "linear": "linear_onnx", "bilinear": "linear_onnx", "cubic": "cubic"}
