@@ -28,8 +28,12 @@ def onnx_op(*names: str):
 
 def onnx_type(elem_type: int) -> Type:
     import onnx
-    np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem_type)
-    return Type.boolean if np_dtype == np.bool_ else Type.from_dtype(np_dtype)
+    try:
+        np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem_type)
+        return Type.boolean if np_dtype == np.bool_ else Type.from_dtype(np_dtype)
+    except (ValueError, KeyError, TypeError):
+        name = onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() else elem_type
+        raise UnsupportedOpError(f"ONNX element type {name} is not supported by ovcl") from None
 
 
 class NodeContext:
