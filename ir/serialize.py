@@ -29,13 +29,14 @@ from .model import Model
 from .node import Node, Output
 from .ops import OPS, REQUIRED, make
 from .ops.core import Constant
+from .passes import DECOMPRESSION
 from .shape import Dimension, PartialShape
 from .types import Type
 
-__all__ = ["IRReadError", "IRWriteError", "read_ir", "read_ir_bytes", "write_ir", "compress_value_to_fp16",
-           "ON_DISK_NAMES"]
+__all__ = ["IRReadError", "IRWriteError", "ON_DISK_NAMES", "compress_value_to_fp16", "precision_sensitive_constants",
+           "read_ir", "read_ir_bytes", "serialize", "write_ir"]
 
-DECOMPRESSION = "decompression"   # same key as ovcl.ir.passes.DECOMPRESSION (not imported: no cycle)
+
 
 
 class IRReadError(IRError):
@@ -171,6 +172,45 @@ def compress_value_to_fp16(value: np.ndarray) -> np.ndarray | None:
 # writer
 # =====================================================================================================
 
+def _shape_like(out: Output) -> bool:
+    ps = out.get_partial_shape()
+    return ps.is_static and len(ps) <= 1 and math.prod(ps.to_shape()) <= 64
+
+
+def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
+    """Ids of floating-point constants that must keep their precision: those computing shapes or sizes.
+
+    As OpenVINO does (its ShapeOf subgraphs and precision-sensitive inputs stay f32), a constant is kept
+    when it reaches, through small 1-D tensors only, a float->integer Convert, the scales input of an
+    Interpolate or an input of Range: rounding it to f16 could change a shape, not just a value."""
+    starts: list[Output] = []
+    for n in nodes:
+        ins = n.input_values()
+        if n.type_name == "Convert" and ins and ins[0].get_element_type().is_real \
+                and not n.get_output_element_type(0).is_real:
+            starts.append(ins[0])
+        elif n.type_name == "Interpolate":
+            k = 2 if n.version in ("opset4", "opset1") else 1
+            if len(ins) > k:
+                starts.append(ins[k])
+        elif n.type_name == "Range":
+            starts.extend(ins)
+    keep: set[int] = set()
+    seen: set[tuple[int, int]] = set()
+    while starts:
+        out = starts.pop()
+        key = (out.node.id, out.index)
+        if key in seen:
+            continue
+        seen.add(key)
+        node = out.node
+        if node.type_name == "Constant":
+            keep.add(node.id)
+        elif node.type_name != "ShapeOf" and _shape_like(out):
+            starts.extend(node.input_values())
+    return keep
+
+
 class _Layer:
     __slots__ = ("id", "name", "type", "version", "data", "rt_info", "inputs", "outputs", "extra")
 
@@ -244,6 +284,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, bytes]:
     body = [n for n in ops if n.id not in param_ids and n.id not in result_ids]
     order = list(params) + body + list(results)
 
+    keep_precision = precision_sensitive_constants(order) if compress_to_fp16 else set()
     weights = _Weights()
     layers: list[_Layer] = []
     port_of: dict[tuple[int, int], tuple[int, int]] = {}   # (node id, out index) -> (layer id, port id)
@@ -264,7 +305,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, bytes]:
             shape = [int(s) for s in np.shape(value)]
             names = node.output(0).get_names()
             packed = None
-            if compress_to_fp16 and t in (Type.f32, Type.f64):
+            if compress_to_fp16 and t in (Type.f32, Type.f64) and node.id not in keep_precision:
                 packed = compress_value_to_fp16(np.asarray(value))
             if packed is not None:
                 data = _const_bytes(packed, Type.f16, where)

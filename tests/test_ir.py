@@ -230,6 +230,25 @@ def test_fp16_compression_rule():
     assert b'element_type="f32" shape="4"' in xml and b"decompression" not in xml and len(weights) == 16
 
 
+def _const_types(xml: str):
+    return sorted(re.findall(r'name="([^"]+)" type="Const" version="opset1">\s*<data element_type="(\w+)"', xml))
+
+
+def test_shape_constants_stay_f32_as_in_openvino(tmp_path):
+    from ovcl.ir import ops
+    x = ops.parameter([2, 6], "f32", name="x")
+    sizes = ops.make("Convert", [ops.make("ShapeOf", [x])], destination_type="f32")
+    target = ops.make("Multiply", [sizes, ops.constant(np.array([2.0, 0.5], np.float32), name="scale")])
+    r = ops.make("Reshape", [x, ops.make("Convert", [target], destination_type="i64")], special_zero=False)
+    y = ops.make("Add", [r, ops.constant(np.full((4, 3), 0.1, np.float32), name="data")])
+    model = ovcl.Model([y], [x], "shapes")
+    ours = serialize(model)[0].decode()
+    assert _const_types(ours) == [("data_compressed", "f16"), ("scale", "f32")]
+    write_ir(model, tmp_path / "f32.xml", compress_to_fp16=False)
+    ov.save_model(ov.Core().read_model(str(tmp_path / "f32.xml")), str(tmp_path / "ov.xml"))
+    assert _const_types((tmp_path / "ov.xml").read_text()) == _const_types(ours)
+
+
 # -- ovcl -> OpenVINO ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("compress", [True, False])
@@ -413,6 +432,12 @@ def test_input_specs(eltwise):
     assert str(m.input("x").get_partial_shape()) == "[3,4]"
     with pytest.raises(IRError, match="does not fit"):
         ovcl.convert_model(data, input="x[2,5]")
+    from ovcl.inputs import apply_input_spec
+    m = ovcl.read_model(data)
+    before = repr(m)
+    with pytest.raises(IRError, match="does not fit"):
+        apply_input_spec(m, "e[3,5],xi[2,9]")                  # a cut, then a misfit: nothing changes
+    assert repr(m) == before and len(m.get_ordered_ops()) == len(ovcl.read_model(data).get_ordered_ops())
     with pytest.raises(IRError, match="no input or tensor"):
         ovcl.convert_model(data, input="nope[1]")
 
