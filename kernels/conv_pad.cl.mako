@@ -1,29 +1,42 @@
 ## Copy an [N, C, D, H, W] tensor into a zero-filled [N, C, PD, PH, PW] buffer: element z of a padded axis
 ## reads source (z - off) / up when that is a whole in-range index (up > 1 interleaves zeros, as transposed
-## convolutions need), else 0. One work-item per destination element.
-## params: t (Type), n_total (destination elements), src (D, H, W), dst (PD, PH, PW), off (3), up (3)
+## convolutions need), else 0. A work-item writes one destination row: global (PH, N*C*PD).
+## params: t (Type), rows (N*C*PD), src (D, H, W), dst (PD, PH, PW), off (3), up (3)
+<%
+W, PW, ow, uw = src[2], dst[2], off[2], up[2]
+# destination columns that can hold source data: [lo, hi)
+lo = max(ow, 0)
+hi = min(PW, ow + (W - 1) * uw + 1)
+%>
 __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {
-    const long gid = get_global_id(0);
-    if (gid >= ${n_total}) return;
-    long r = gid;
-    const int zw = (int)(r % ${dst[2]}); r /= ${dst[2]};
-    const int zh = (int)(r % ${dst[1]}); r /= ${dst[1]};
-    const int zd = (int)(r % ${dst[0]}); r /= ${dst[0]};
-    const long nc = r;
-    ${cctype(t)} v = 0;
-% for ax, z in enumerate(("zd", "zh", "zw")):
-    const int s${ax} = ${z} - (${off[ax]});
-% endfor
-    if (s0 >= 0 && s1 >= 0 && s2 >= 0
-% for ax in range(3):
-    % if up[ax] > 1:
-        && (s${ax} % ${up[ax]}) == 0
-    % endif
-        && s${ax} / ${up[ax]} < ${src[ax]}
-% endfor
-       ) {
-        const long si = ((nc * ${src[0]} + s0 / ${up[0]}) * ${src[1]} + s1 / ${up[1]}) * ${src[2]} + s2 / ${up[2]};
-        v = ${load(t, "x", "si")};
+    const int zh = get_global_id(0);
+    const int r = get_global_id(1);
+    if (zh >= ${dst[1]}) return;
+    const int zd = r % ${dst[0]};
+    const long nc = r / ${dst[0]};
+    __global ${ctype(t)} *o = out + ((long)r * ${dst[1]} + zh) * ${PW};
+    const int sd = zd - (${off[0]});
+    const int sh = zh - (${off[1]});
+    int ok = sd >= 0 && sh >= 0 && sd / ${up[0]} < ${src[0]} && sh / ${up[1]} < ${src[1]};
+% if up[0] > 1:
+    ok = ok && (sd % ${up[0]}) == 0;
+% endif
+% if up[1] > 1:
+    ok = ok && (sh % ${up[1]}) == 0;
+% endif
+    if (!ok || ${int(hi <= lo)}) {
+        for (int z = 0; z < ${PW}; ++z) { ${store(t, "o", "z", "0")} }
+        return;
     }
-    ${store(t, "out", "gid", "v")}
+    __global const ${ctype(t)} *xr = x + ((nc * ${src[0]} + sd / ${up[0]}) * ${src[1]} + sh / ${up[1]}) * ${W};
+    for (int z = 0; z < ${lo}; ++z) { ${store(t, "o", "z", "0")} }
+% if uw == 1:
+    for (int z = ${lo}; z < ${hi}; ++z) { ${store(t, "o", "z", load(t, "xr", "z - (%d)" % ow))} }
+% else:
+    for (int z = ${lo}; z < ${hi}; ++z) {
+        const int s = z - (${ow});
+        ${store(t, "o", "z", "(s %% %d) == 0 ? %s : 0" % (uw, load(t, "xr", "s / %d" % uw)))}
+    }
+% endif
+    for (int z = ${max(hi, lo)}; z < ${PW}; ++z) { ${store(t, "o", "z", "0")} }
 }

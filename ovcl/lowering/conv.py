@@ -70,10 +70,10 @@ def _fusion(ctx: LoweringContext):
 def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
     n, c = x.shape[0], x.shape[1]
     buf = ctx.temp((n, c) + tuple(dst3), x.type)
-    total = buf.numel
-    g, l = linear_sizes(total, 256)
-    ctx.launch("conv_pad.cl.mako", g, l, [buf, x], t=x.type, n_total=total, src=list(src3), dst=list(dst3),
-               off=list(off), up=list(up))
+    rows = n * c * dst3[0]
+    lh = min(8, dst3[1])
+    ctx.launch("conv_pad.cl.mako", (round_up(dst3[1], lh), rows), (lh, 1), [buf, x], t=x.type, rows=rows,
+               src=list(src3), dst=list(dst3), off=list(off), up=list(up))
     return buf
 
 
