@@ -75,7 +75,20 @@ def _data_onnx():
                       initializers=inits)
 
 
-ONNX_MODELS = {"eltwise": _eltwise_onnx, "conv": _conv_onnx, "data": _data_onnx}
+def _matmul_onnx():
+    """MatMul, Gemm (transposed B), Softmax and a reduction."""
+    rng = np.random.default_rng(4)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["mm"]),
+             helper.make_node("Gemm", ["mm", "wg", "bg"], ["gm"], transB=1, alpha=0.5),
+             helper.make_node("Softmax", ["gm"], ["sm"], axis=-1),
+             helper.make_node("ReduceMean", ["mm"], ["rm"], axes=[1], keepdims=0)]
+    inits = [("w", rng.standard_normal((8, 16)).astype(np.float32)),
+             ("wg", rng.standard_normal((5, 16)).astype(np.float32)), ("bg", rng.standard_normal(5).astype(np.float32))]
+    return onnx_model(nodes, [("x", np.float32, [2, 8])], [("sm", None, None), ("rm", None, None)], initializers=inits,
+                      opset=17)
+
+
+ONNX_MODELS = {"eltwise": _eltwise_onnx, "conv": _conv_onnx, "data": _data_onnx, "matmul": _matmul_onnx}
 WHICH = sorted(ONNX_MODELS)
 
 
@@ -118,6 +131,11 @@ def eltwise():
 @pytest.fixture(scope="module")
 def conv():
     return ovcl.read_model(_conv_onnx().SerializeToString())
+
+
+@pytest.fixture(scope="module")
+def matmul():
+    return ovcl.read_model(_matmul_onnx().SerializeToString())
 
 
 @pytest.fixture(scope="module")
