@@ -506,3 +506,38 @@ def test_f16_and_bool_moves(rng):
     nodes = [helper.make_node("Transpose", ["x"], ["y"]), helper.make_node("Pad", ["b", "p"], ["z"]),
              helper.make_node("Concat", ["x", "x"], ["w"], axis=0)]
     run1(nodes, {"x": x, "b": b}, outputs=("y", "z", "w"), initializers=[("p", i64([1, 0, 0, 2]))])
+
+
+def test_dynamic_shape_chains(rng):
+    """A dynamic batch: Shape/Gather/Concat/Reshape, Flatten, Expand and Resize sizes fold per input shape."""
+    import ovcl
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Gather", ["s", "i0"], ["n"], axis=0),
+             helper.make_node("Unsqueeze", ["n", "ax"], ["nu"]),
+             helper.make_node("Concat", ["nu", "m1"], ["t"], axis=0),
+             helper.make_node("Reshape", ["x", "t"], ["a"]),
+             helper.make_node("Flatten", ["x"], ["b"], axis=2),
+             helper.make_node("Slice", ["s", "z", "two"], ["s01"]),
+             helper.make_node("Concat", ["s01", "hw"], ["sz"], axis=0),
+             helper.make_node("Resize", ["x", "", "", "sz"], ["c"], mode="linear"),
+             helper.make_node("Concat", ["two", "s"], ["es"], axis=0),
+             helper.make_node("Expand", ["x", "es"], ["d"])]
+    m = onnx_model(nodes, [("x", np.float32, ["N", 3, 4, 5])], [(o, None, None) for o in "abcd"], opset=13,
+                   initializers=[("i0", i64(0)), ("ax", i64([0])), ("m1", i64([-1])), ("z", i64([0])),
+                                 ("two", i64([2])), ("hw", i64([6, 7]))])
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    for n in (2, 5, 2):
+        x = rnd(rng, (n, 3, 4, 5))
+        assert_close(list(compiled({"x": x}).to_tuple()), run_ort(m, {"x": x}), rtol=1e-4, atol=1e-5)
+
+
+def test_split_num_outputs_uneven(rng):
+    x = rnd(rng, (7, 2))
+    run1([helper.make_node("Split", ["x"], ["a", "b", "c"], axis=0, num_outputs=3)], {"x": x},
+         outputs=("a", "b", "c"), opset=18)
+
+
+def test_upsample_opset7(rng):
+    x = rnd(rng, (1, 1, 2, 3))
+    run1([helper.make_node("Upsample", ["x"], ["y"], mode="nearest", scales=[1.0, 1.0, 3.0, 2.0])], {"x": x},
+         opset=7)

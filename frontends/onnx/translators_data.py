@@ -104,7 +104,7 @@ def _transpose(ctx: NodeContext):
 @onnx_op("Concat")
 def _concat(ctx: NodeContext):
     ins = [i for i in ctx.inputs() if i is not None]
-    return ctx.make("Concat", ins, axis=int(ctx.attr("axis", 0 if ctx.opset < 4 else None)))
+    return ctx.make("Concat", ins, axis=int(ctx.attr("axis", 1 if ctx.opset < 4 else None)))
 
 
 @onnx_op("Split")

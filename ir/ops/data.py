@@ -629,7 +629,7 @@ class Broadcast(Op):
         x, target = inputs[0], inputs[1].reshape(-1)
         mode = str(node.attrs["mode"]).lower()
         shape = broadcast_target(mode, x.shape, target)
-        if mode == "explicit":
+        if mode in ("explicit", "none"):
             x = x.reshape(explicit_view(x.shape, shape, inputs[2].reshape(-1)))
         return [np.ascontiguousarray(np.broadcast_to(x, shape))]
 
@@ -972,6 +972,14 @@ def interpolate_plan(node_attrs: dict, in_shape, scales_or_sizes, axes):
     return out, scales, axes
 
 
+def interpolate_ports(version: str, attrs: dict, n_inputs: int):
+    """Input indices of (scales or sizes, axes or None): v11 takes (data, scales_or_sizes, [axes]); v4 takes
+    (data, sizes, scales, [axes]) and picks by shape_calculation_mode."""
+    if version == "opset4":
+        return (1 if attrs["shape_calculation_mode"] == "sizes" else 2), (3 if n_inputs > 3 else None)
+    return 1, (2 if n_inputs > 2 else None)
+
+
 @register
 class Interpolate(Op):
     type_name = "Interpolate"
@@ -979,16 +987,17 @@ class Interpolate(Op):
     attrs = {"mode": "nearest", "shape_calculation_mode": "sizes", "coordinate_transformation_mode": "half_pixel",
              "nearest_mode": "round_prefer_floor", "antialias": False, "pads_begin": [0], "pads_end": [0],
              "cube_coeff": -0.75}
-    num_inputs = (2, 3)
+    num_inputs = (2, 4)
 
     @classmethod
     def infer(cls, node):
         src = node.input_shape(0)
-        ss = node.input_const(1)
-        axes = _ints(node, 2) if node.get_input_size() > 2 else None
+        si, ai = interpolate_ports(node.version, node.attrs, node.get_input_size())
+        ss = node.input_const(si)
+        axes = _ints(node, ai) if ai is not None else None
         if src.rank_is_dynamic:
             return _dyn(node, None)
-        if ss is None or (node.get_input_size() > 2 and axes is None):
+        if ss is None or (ai is not None and axes is None):
             return _dyn(node, len(src))
         rank = len(src)
         ax = list(range(rank)) if axes is None else [a + rank if a < 0 else a for a in axes]
@@ -1006,8 +1015,9 @@ class Interpolate(Op):
     @classmethod
     def evaluate(cls, node, inputs):
         x = inputs[0]
-        axes = [int(a) for a in inputs[2].reshape(-1)] if len(inputs) > 2 else None
-        out_shape, scales, axes = interpolate_plan(node.attrs, x.shape, inputs[1], axes)
+        si, ai = interpolate_ports(node.version, node.attrs, len(inputs))
+        axes = [int(a) for a in inputs[ai].reshape(-1)] if ai is not None else None
+        out_shape, scales, axes = interpolate_plan(node.attrs, x.shape, inputs[si], axes)
         y = x.astype(np.float64)
         for a in range(x.ndim):
             if out_shape[a] == x.shape[a] and scales[a] == 1.0:

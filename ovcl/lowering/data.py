@@ -202,7 +202,7 @@ def _reverse(ctx: LoweringContext):
 def _broadcast(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
     in_shape = list(x.shape)
-    if str(ctx.attrs["mode"]).lower() == "explicit":
+    if str(ctx.attrs["mode"]).lower() in ("explicit", "none"):
         in_shape = D.explicit_view(x.shape, out.shape, _const_ints(ctx, 2))
     ist = broadcast_strides(in_shape, out.shape)
     ost = contiguous_strides(out.shape)
@@ -438,10 +438,11 @@ def _interpolate(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
     if out.numel == 0:
         return
-    ss = ctx.input_const(1)
+    si, ai = D.interpolate_ports(ctx.node.version, ctx.attrs, len(ctx.inputs))
+    ss = ctx.input_const(si)
     if ss is None:
         raise ctx.fail("scales/sizes must be constant")
-    axes = _const_ints(ctx, 2) if len(ctx.inputs) > 2 else None
+    axes = _const_ints(ctx, ai) if ai is not None else None
     out_shape, scales, _ = D.interpolate_plan(ctx.attrs, x.shape, ss, axes)
     ist = contiguous_strides(x.shape)
     nearest = ctx.attrs["mode"] == "nearest"
