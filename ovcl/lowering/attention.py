@@ -1,0 +1,105 @@
+"""ScaledDotProductAttention in two launches: the key transposed to ``[Gk, E, S8]`` floats (zero-padded to a
+multiple of 8 keys, ``attention_kt.cl.mako``), then the fused kernel (``attention_sdpa.cl.mako``): each
+work-item computes RQ query rows of one (batch, head) — scores 8 keys per vector step, mask / causal,
+stable softmax, times V in float4/float8 columns. Grouped-query attention reads key/value head
+``h // (Hq / Hkv)`` without copying.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.ir import Type
+
+from .base import LoweringContext, broadcast_strides, c_literal, contiguous_strides, lowers, round_up
+
+
+def _batch_spec(shape, bd, matrix: int):
+    """Per output batch dim: (divisor, stride) reading an input of ``shape`` (its batch dims padded with 1s)
+    whose matrices hold ``matrix`` elements."""
+    nb = len(bd)
+    dims = [1] * (nb - (len(shape) - 2)) + list(shape[:-2])
+    strides = [s * matrix for s in contiguous_strides(dims)]
+    spec = []
+    for d, n in enumerate(bd):
+        if dims[d] == 1 and n != 1:
+            spec.append((1, 0))
+        elif dims[d] == n:
+            spec.append((1, strides[d]))
+        else:
+            spec.append((n // dims[d], strides[d]))
+    return spec
+
+
+@lowers("ScaledDotProductAttention")
+def _sdpa(ctx: LoweringContext):
+    q, k, v = ctx.inputs[:3]
+    out = ctx.outputs[0]
+    if out.numel == 0:
+        return
+    if q.type.name not in ("f32", "f16", "f64"):
+        raise ctx.fail(f"element type {q.type} has no attention kernel")
+    ft = "double" if q.type.name == "f64" else "float"
+    ftype = Type.f64 if ft == "double" else Type.f32
+    bd = list(out.shape[:-2])
+    G = int(np.prod(bd, dtype=np.int64))
+    L, E = q.shape[-2], q.shape[-1]
+    S, Ev = k.shape[-2], v.shape[-1]
+    SP = max(8, round_up(S, 8))
+    causal = bool(ctx.attrs["causal"])
+
+    # 1. key -> kt [Gk, E, SP]
+    Gk = int(np.prod(k.shape[:-2], dtype=np.int64))
+    kt = ctx.temp((Gk, E, SP), ftype)
+    wx = 8
+    ctx.launch("attention_kt.cl.mako", (SP, E, Gk), (wx, 1, 1), [k, kt], t=k.type, G=Gk, S=S, SP=SP, E=E)
+
+    # 2. the fused kernel
+    args = [q, kt, v]
+    offs = [("qo", _batch_spec(q.shape, bd, L * E)), ("ko", _batch_spec(k.shape, bd, E * SP)),
+            ("vo", _batch_spec(v.shape, bd, S * Ev))]
+    mt, mL, mS = None, 0, 0
+    if len(ctx.inputs) > 3 and not causal:
+        m = ctx.inputs[3]
+        mc = ctx.input_const(3)
+        trivial = mc is not None and ((m.type is Type.boolean and np.all(mc)) or
+                                      (m.type is not Type.boolean and not np.any(mc)))
+        if not trivial:
+            full = bd + [L, S]
+            ms = broadcast_strides(m.shape, full)
+            nb = len(bd)
+            offs.append(("mo", [(1, s) for s in ms[:nb]]))
+            mL, mS = ms[nb], ms[nb + 1]
+            mt = m.type
+            args.append(m)
+    scale = None
+    if len(ctx.inputs) > 4:
+        sc = ctx.input_const(4)
+        if sc is not None:
+            scale = c_literal(float(np.asarray(sc, dtype=np.float64).reshape(-1)[0]), ftype)
+        else:
+            args.append(ctx.inputs[4])
+    else:
+        scale = c_literal(1.0 / np.sqrt(E) if E else 1.0, ftype)
+    st, sL = None, 0
+    if len(ctx.inputs) > 5:
+        s = ctx.inputs[5]
+        full = bd + [L, 1]
+        ss = broadcast_strides(s.shape, full)
+        offs.append(("so", [(1, x) for x in ss[:len(bd)]]))
+        sL = ss[len(bd)]
+        st = s.type
+        args.append(s)
+    RQ = 4 if L >= 4 else L
+    NRB = (L + RQ - 1) // RQ
+    SCR = RQ * SP > 4096
+    if SCR:
+        args.append(ctx.temp((G * NRB, RQ * SP), ftype))
+    W = 8 if Ev % 8 == 0 else (4 if Ev % 4 == 0 else 1)
+    NV = 2 if W > 1 and Ev % (2 * W) == 0 else 1
+    WG = min(8, NRB)
+    args.append(out)
+    flops = 2 * G * L * S * (E + Ev)
+    ctx.launch("attention_sdpa.cl.mako", (round_up(NRB, WG), G), (WG, 1), args, flops=flops,
+               qt=q.type, vt=v.type, ot=out.type, mt=mt, st=st, scale=scale, causal=causal, L=L, S=S, SP=SP,
+               E=E, Ev=Ev, W=W, NV=NV, RQ=RQ, NRB=NRB, WG=WG, SCR=SCR, bd=bd, offs=offs, mL=mL, mS=mS, sL=sL,
+               ft=ft)
