@@ -18,8 +18,6 @@ from ovcl.errors import FrontendError, UnsupportedOpError
 from ovcl.ir import Model, Output, PartialShape, Type
 from ovcl.ir import ops
 from ovcl.ir.node import Node
-from ovcl.ir.shape import Dimension, as_partial_shape
-from ovcl.ir.types import as_type
 
 # canonical target name ("aten.add.Tensor", "aten.add" for every overload, "operator.mul") -> translator
 TRANSLATORS: dict[str, Callable[["NodeContext"], Any]] = {}
@@ -542,86 +540,36 @@ def _example_args(example_input):
     return (example_input,), {}
 
 
-def _parse_type(v) -> Type | None:
+def _torch_to_ovcl(v):
+    """torch dtypes and sizes in an ``input=`` value replaced by ovcl types and lists."""
     import torch
-    if v is None:
-        return None
     if isinstance(v, torch.dtype):
         return torch_type(v)
-    try:
-        return as_type(v)
-    except (ValueError, TypeError):
-        return None
-
-
-def _looks_like_shape(v) -> bool:
-    if isinstance(v, PartialShape):
-        return True
-    if isinstance(v, str):
-        return _parse_type(v) is None
-    if isinstance(v, (list, tuple)):
-        return all(isinstance(d, (int, Dimension, str)) or d is None or
-                   (isinstance(d, (list, tuple)) and len(d) == 2 and all(isinstance(x, int) or x is None for x in d))
-                   for d in v)
-    try:
-        import torch
-        return isinstance(v, torch.Size)
-    except ImportError:  # pragma: no cover
-        return False
-
-
-def _parse_one(v):
-    """(shape or None, type or None) from one input description."""
-    if v is None:
-        return None, None
-    t = _parse_type(v) if not isinstance(v, (list, tuple, PartialShape)) else None
-    if t is not None:
-        return None, t
-    if _looks_like_shape(v):
-        return as_partial_shape(list(v) if not isinstance(v, (str, PartialShape)) else v), None
-    if isinstance(v, (list, tuple)):
-        shape, typ = None, None
-        for part in v:
-            if _looks_like_shape(part) and shape is None:
-                shape = as_partial_shape(list(part) if not isinstance(part, (str, PartialShape)) else part)
-            elif _parse_type(part) is not None:
-                typ = _parse_type(part)
-        return shape, typ
-    for attr_shape, attr_type in (("shape", "type"),):
-        if hasattr(v, attr_shape) or hasattr(v, attr_type):
-            s = getattr(v, attr_shape, None)
-            return (as_partial_shape(s) if s is not None else None), _parse_type(getattr(v, attr_type, None))
-    raise FrontendError(f"cannot read input description {v!r}: give a shape, a type, or (shape, type)")
+    if isinstance(v, torch.Size):
+        return [int(d) for d in v]
+    if isinstance(v, dict):
+        return {k: _torch_to_ovcl(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return tuple(_torch_to_ovcl(x) for x in v)
+    if isinstance(v, list):
+        return [_torch_to_ovcl(x) for x in v]
+    return v
 
 
 def parse_input_spec(input_spec, arg_names: list[str]) -> list[tuple[str, PartialShape | None, Type | None]]:
-    """``input=`` in the forms ovc takes: a shape, a list of shapes / (shape, type) / types, or a dict by name."""
+    """``input=`` in the forms ovc takes (see ``ovcl.inputs``): (name, shape, type) per entry, unnamed
+    entries named after the forward signature's parameters in order."""
     if input_spec is None:
         return []
-    if isinstance(input_spec, dict):
-        out = []
-        for k, v in input_spec.items():
-            s, t = _parse_one(v)
-            out.append((str(k), s, t))
-        return out
-    if _looks_like_shape(input_spec) or _parse_type(input_spec) is not None \
-            and not isinstance(input_spec, (list, tuple)):
-        items = [input_spec]
-    elif isinstance(input_spec, (list, tuple)) and len(input_spec) == 2 and _looks_like_shape(input_spec[0]) \
-            and _parse_type(input_spec[1]) is not None and not _looks_like_shape(input_spec[1]):
-        items = [input_spec]
-    else:
-        items = list(input_spec)
+    from ovcl.inputs import parse_input_spec as parse
+    try:
+        specs = parse(_torch_to_ovcl(input_spec))
+    except Exception as e:  # noqa: BLE001
+        raise FrontendError(f"input={input_spec!r}: {e}") from e
     out = []
-    for i, v in enumerate(items):
-        name = None
-        if isinstance(v, (list, tuple)) and v and isinstance(v[0], str) and _parse_type(v[0]) is None \
-                and not _looks_like_shape(v[0]) and len(v) > 1:
-            name, v = v[0], (v[1:] if len(v) > 2 else v[1])
-        s, t = _parse_one(v)
-        if name is None:
-            name = arg_names[i] if i < len(arg_names) else f"arg{i}"
-        out.append((name, s, t))
+    for i, s in enumerate(specs):
+        name = s.name if s.name is not None else (arg_names[i] if i < len(arg_names) else f"args_{i}")
+        out.append((name, s.shape, s.type))
     return out
 
 
