@@ -47,6 +47,12 @@ def test_transpose_bshd(rng):
     run1([helper.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 1, 3])], {"x": x})
 
 
+@pytest.mark.parametrize("shape,perm", [((520, 600), (1, 0)), ((2, 515, 513), (0, 2, 1)), ((3, 600, 2, 530), (2, 3, 0, 1))])
+def test_transpose_tiled(shape, perm, rng):
+    """Large transposes of the two innermost-in-memory dims take the local-memory tiled kernel."""
+    run1([helper.make_node("Transpose", ["x"], ["y"], perm=list(perm))], {"x": rnd(rng, shape)})
+
+
 # -- Concat / Split ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("axis", [0, 1, -1, 2])
@@ -541,3 +547,65 @@ def test_upsample_opset7(rng):
     x = rnd(rng, (1, 1, 2, 3))
     run1([helper.make_node("Upsample", ["x"], ["y"], mode="nearest", scales=[1.0, 1.0, 3.0, 2.0])], {"x": x},
          opset=7)
+
+
+def test_everything_folds_like_ort(rng):
+    """All inputs constant: the NumPy evaluates (constant folding) must agree with ONNX Runtime."""
+    import ovcl
+    from ovcl.ir import passes
+    w = rnd(rng, (2, 8, 3, 4))
+    inits = [("w", w), ("perm_i", i64([2, 0, 1])), ("st", i64([1, -1])), ("en", i64([3, -100])), ("ax", i64([1, 3])),
+             ("sp", i64([1, -2])), ("pads", i64([0, 1, 0, 2, 1, 0, 1, 0])), ("reps", i64([1, 2, 1, 1])),
+             ("gi", i64([[1, -1], [0, 2]])), ("ge", i64(rng.integers(0, 3, (2, 8, 3, 4)))),
+             ("nd", i64([[1, 0], [0, -1]])), ("ndu", rnd(rng, (2, 3, 4))), ("sc", np.array([1, 1, 2, 1.5], np.float32)),
+             ("oh", i64([[0, 2], [-1, 1]])), ("d", i64(3)), ("v", np.array([0, 5], np.float32)),
+             ("es", i64([3, 1, 1, 1, 1])), ("roi", np.zeros(0, np.float32)), ("spl", i64([3, 5]))]
+    nodes = [helper.make_node("Slice", ["w", "st", "en", "ax", "sp"], ["o1"]),
+             helper.make_node("Pad", ["w", "pads"], ["o2"], mode="reflect"),
+             helper.make_node("Tile", ["w", "reps"], ["o3"]),
+             helper.make_node("Gather", ["w", "gi"], ["o4"], axis=1),
+             helper.make_node("GatherElements", ["w", "ge"], ["o5"], axis=2),
+             helper.make_node("GatherND", ["w", "nd"], ["o6"]),
+             helper.make_node("ScatterND", ["w", "nd", "ndu"], ["o7"]),
+             helper.make_node("Resize", ["w", "roi", "sc"], ["o8"], mode="cubic"),
+             helper.make_node("DepthToSpace", ["w"], ["o9"], blocksize=2),
+             helper.make_node("OneHot", ["oh", "d", "v"], ["o10"]),
+             helper.make_node("Expand", ["w", "es"], ["o11"]),
+             helper.make_node("Split", ["w", "spl"], ["o12", "o13"], axis=1),
+             helper.make_node("Transpose", ["w"], ["o14"], perm=[3, 1, 0, 2]),
+             helper.make_node("Concat", ["w", "w"], ["o15"], axis=-1),
+             helper.make_node("ReverseSequence", ["w", "rl"], ["o16"], batch_axis=0, time_axis=1),
+             helper.make_node("SpaceToDepth", ["o9"], ["o17"], blocksize=2)]
+    inits.append(("rl", i64([5, 2])))
+    outs = [f"o{k}" for k in range(1, 18)]
+    m = onnx_model(nodes, [], [(o, None, None) for o in outs], opset=13, initializers=inits)
+    model = ovcl.read_model(m.SerializeToString())
+    folded = passes.specialize(model)
+    assert all(r.input_value(0).node.type_name == "Constant" for r in folded.get_results())
+    assert_close([r.input_value(0).node.value for r in folded.get_results()], run_ort(m, {}), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("op", ["GatherElements", "GatherND", "ScatterElementsUpdate", "ScatterNDUpdate"])
+def test_out_of_range_indices_are_safe(op, rng):
+    """Indices beyond the data never read or write out of bounds: zeros (gathers) or skipped (scatters)."""
+    from ovcl.ir import ops
+    x = rnd(rng, (4, 3))
+    if op == "GatherElements":
+        idx = i64([[0, 9, -1], [-7, 2, 3]])
+        fn = lambda a, b: ops.make(op, [a, b], axis=0)          # noqa: E731
+        feeds = {"x": x, "i": idx}
+    elif op == "GatherND":
+        idx = i64([[0, 5], [3, -1], [-9, 0]])
+        fn = lambda a, b: ops.make(op, [a, b], batch_dims=0)    # noqa: E731
+        feeds = {"x": x, "i": idx}
+    elif op == "ScatterElementsUpdate":
+        idx = i64([[0, 9, -1], [-7, 2, 3]])
+        fn = lambda a, b, c: ops.make(op, [a, b, c, ops.constant(np.int64(0))], reduction="sum")  # noqa: E731
+        feeds = {"x": x, "i": idx, "u": rnd(rng, (2, 3))}
+    else:
+        idx = i64([[0, 5], [3, -1], [-9, 0], [1000000, 1]])
+        fn = lambda a, b, c: ops.make(op, [a, b, c])   # noqa: E731
+        feeds = {"x": x, "i": idx, "u": rnd(rng, (4,))}
+    m, node = _ir_model(fn, feeds)
+    extra = [np.int64(0)] if op == "ScatterElementsUpdate" else []
+    assert_close(run_ovcl(m, feeds), node.evaluate(list(feeds.values()) + extra))

@@ -74,6 +74,8 @@ def emit_copy(ctx: LoweringContext, out: Value, src: Value, dims: list[dict], ob
         return
     dims = _simplify(dims)
     inner = dims[-1]
+    if _tiled_transpose(ctx, out, src, dims, obase, ibase):
+        return
     V = 1
     if inner["mode"] == "lin" and inner["is"] == 1 and inner["os"] == 1:
         V = _vec(inner["D"], out.type.size)
@@ -83,6 +85,34 @@ def emit_copy(ctx: LoweringContext, out: Value, src: Value, dims: list[dict], ob
     args = [out, src] + ([padv] if padv is not None and any(d["mode"] == "const" for d in dims) else [])
     ctx.launch("data_copy.cl.mako", gsize, lsize, args, T=raw(out.type), idx=_idx(out.numel * 2, src.numel * 2),
                dims=dims, obase=int(obase), ibase=int(ibase), V=V, R=R, N0=n0, padv=len(args) == 3)
+
+
+TILE = 16
+
+
+def _tiled_transpose(ctx, out: Value, src: Value, dims: list[dict], obase: int, ibase: int) -> bool:
+    """Use the local-memory tiled kernel when the innermost output dim is strided in the input and another
+    dim is contiguous there (a transpose of the two innermost-in-memory dims)."""
+    if obase or ibase or any(d["mode"] != "lin" for d in dims) or len(dims) < 2 \
+            or TILE * TILE > ctx.caps.max_work_group_size:
+        return False
+    a = dims[-1]
+    if a["os"] != 1 or a["is"] == 1 or a["D"] < TILE // 2:
+        return False
+    cand = [k for k, d in enumerate(dims[:-1]) if d["is"] == 1 and d["D"] >= TILE // 2]
+    if not cand:
+        return False
+    kb = cand[0]
+    b = dims[kb]
+    if ctx.caps.device_type == "CPU" and (a["D"] < 512 or b["D"] < 512):
+        return False      # on CPUs the plain copy is faster unless both sides are long (cache/TLB bound)
+    rest = [(d["D"], d["os"], d["is"]) for k, d in enumerate(dims[:-1]) if k != kb]
+    R = int(np.prod([r[0] for r in rest], dtype=np.int64))
+    gsize = (round_up(a["D"], TILE), round_up(b["D"], TILE), R)
+    ctx.launch("data_transpose.cl.mako", gsize, (TILE, TILE, 1), [out, src], T=raw(out.type),
+               idx=_idx(out.numel * 2, src.numel * 2), TS=TILE, NA=a["D"], SA=a["is"], NB=b["D"], OB=b["os"],
+               rest=rest, R=R)
+    return True
 
 
 def permute_copy(ctx, out: Value, src: Value, view_shape, perm):
