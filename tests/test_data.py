@@ -609,3 +609,23 @@ def test_out_of_range_indices_are_safe(op, rng):
     m, node = _ir_model(fn, feeds)
     extra = [np.int64(0)] if op == "ScatterElementsUpdate" else []
     assert_close(run_ovcl(m, feeds), node.evaluate(list(feeds.values()) + extra))
+
+
+@pytest.mark.parametrize("mode,coord,scales,sizes,extra", [
+    ("linear", "half_pixel_symmetric", [1, 1, 0.6, 1.7], None, {}),
+    ("nearest", "half_pixel_symmetric", [1, 1, 1.5, 0.5], None, {}),
+    ("linear", "half_pixel", [1, 1, 0.5, 0.34], None, {"antialias": 1}),
+    ("cubic", "half_pixel", [1, 1, 0.5, 0.7], None, {"antialias": 1}),
+    ("linear", "align_corners", [1, 1, 1.5, 0.6], None, {"antialias": 1}),
+    ("linear", "half_pixel", None, [5, 4], {"keep_aspect_ratio_policy": "not_larger", "axes": [2, 3]}),
+    ("cubic", "half_pixel", None, [4, 3], {"keep_aspect_ratio_policy": "not_smaller", "axes": [2, 3]}),
+    ("linear", "half_pixel", [1, 1, 2, 3], None, {"antialias": 1}),
+])
+def test_resize_opset19(mode, coord, scales, sizes, extra, rng):
+    x = rnd(rng, (1, 2, 8, 10))
+    if scales is not None:
+        inits, ins = [("sc", np.asarray(scales, np.float32))], ["x", "", "sc"]
+    else:
+        inits, ins = [("sz", i64(sizes))], ["x", "", "", "sz"]
+    run1([helper.make_node("Resize", ins, ["y"], mode=mode, coordinate_transformation_mode=coord, **extra)],
+         {"x": x}, initializers=inits, opset=19, rtol=1e-4, atol=1e-5)

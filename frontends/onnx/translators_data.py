@@ -378,11 +378,11 @@ _MODES = {"nearest": "nearest", "linear": "linear_onnx", "bilinear": "linear_onn
 
 
 def _interpolate(ctx: NodeContext, x, scales=None, sizes=None, axes=None, mode="nearest",
-                 coord="half_pixel", nearest_mode="round_prefer_floor", cube=-0.75):
+                 coord="half_pixel", nearest_mode="round_prefer_floor", cube=-0.75, antialias=False):
     if mode not in _MODES:
         raise ctx.fail(f"mode {mode} is not supported")
     attrs = dict(mode=_MODES[mode], coordinate_transformation_mode=coord, nearest_mode=nearest_mode,
-                 antialias=False, pads_begin=[0], pads_end=[0], cube_coeff=float(cube))
+                 antialias=bool(antialias), pads_begin=[0], pads_end=[0], cube_coeff=float(cube))
     if scales is not None:
         if scales.get_element_type().name != "f32":
             scales = ctx.make("Convert", [scales], "scales", destination_type="f32").output(0)
@@ -416,8 +416,7 @@ def _resize(ctx: NodeContext):
     coord = ctx.attr("coordinate_transformation_mode", "half_pixel")
     if coord == "tf_crop_and_resize":
         raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
-    if ctx.attr("antialias", 0):
-        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': antialias is not supported")
+    antialias = bool(ctx.attr("antialias", 0)) and mode != "nearest"
     if mode == "cubic" and ctx.attr("exclude_outside", 0):
         raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside is not supported")
     policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
@@ -432,16 +431,16 @@ def _resize(ctx: NodeContext):
         ax = list(range(len(shape))) if axes is None else [a % len(shape) for a in axes]
         ratios = [float(s) / shape[a] for s, a in zip(np.asarray(sv).reshape(-1), ax)]
         r = min(ratios) if policy == "not_larger" else max(ratios)
-        new = [int(np.floor(shape[a] * r + 0.5)) for a in ax]
-        scales_v = np.array([r] * len(ax), np.float32)
-        node = _interpolate(ctx, x, sizes=_i64(ctx, new, "sizes"), axes=ax, mode=mode, coord=coord,
+        for a in ax:
+            if int(np.floor(shape[a] * r + 0.5)) != int(np.floor(shape[a] * np.float32(r) + 1e-5)):
+                raise ctx.fail(f"keep_aspect_ratio_policy {policy}: rounded size of axis {a} is not reachable")
+        scales_c = ctx.const(np.array([r] * len(ax), np.float32), suffix="scales")
+        return _interpolate(ctx, x, scales=scales_c, axes=ax, mode=mode, coord=coord,
                             nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
-                            cube=ctx.attr("cubic_coeff_a", -0.75))
-        del scales_v
-        return node
+                            cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias)
     return _interpolate(ctx, x, scales=scales, sizes=sizes if scales is None else None, axes=axes, mode=mode,
                         coord=coord, nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
-                        cube=ctx.attr("cubic_coeff_a", -0.75))
+                        cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias)
 
 
 @onnx_op("Upsample")

@@ -920,11 +920,42 @@ def _nearest(xo: np.ndarray, mode: str, scale: float) -> np.ndarray:
     raise ValueError(f"nearest_mode {mode} is not supported")
 
 
+def _cubic_weight(s, a):
+    s = np.abs(s)
+    return np.where(s <= 1, ((a + 2) * s - (a + 3)) * s * s + 1,
+                    np.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0))
+
+
+def _antialias_taps(xo, in_n: int, scale: float, mode: str, a: float):
+    """Filter taps widened by 1/scale when downsampling (triangle or cubic kernel), normalised over the whole
+    window; taps outside the input take the edge value (ONNX exclude_outside=0)."""
+    cubic = mode in ("cubic", "bicubic_pillow")
+    half = 2.0 if cubic else 1.0
+    support = half / scale if scale < 1 else half
+    ss = scale if scale < 1 else 1.0
+    window = int(math.ceil(support)) * 2 + 1
+    center = xo + 0.5
+    lo = np.floor(center - support + 0.5).astype(np.int64)
+    hi = np.floor(center + support + 0.5).astype(np.int64)
+    hi = lo + np.clip(hi - lo, 0, window)
+    T = int(max(int((hi - lo).max()), 1))
+    idx = lo[:, None] + np.arange(T)[None, :]
+    valid = idx < hi[:, None]
+    d = (idx - center[:, None] + 0.5) * ss
+    w = _cubic_weight(d, a) if cubic else np.maximum(0.0, 1 - np.abs(d))
+    w = np.where(valid, w, 0.0)
+    tot = w.sum(1, keepdims=True)
+    w = w / np.where(tot == 0, 1, tot)
+    return np.clip(idx, 0, in_n - 1), w
+
+
 def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     """Per output coordinate: source indices and weights along one axis, shape [out_n, taps] each."""
     mode = attrs["mode"]
     x = np.arange(out_n, dtype=np.float64)
     xo = _source_coord(x, scale, in_n, out_n, attrs["coordinate_transformation_mode"])
+    if attrs.get("antialias") and mode != "nearest":
+        return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)))
     if mode == "nearest":
         i = _nearest(xo, attrs["nearest_mode"], scale).astype(np.int64)
         return np.clip(i, 0, in_n - 1)[:, None], np.ones((out_n, 1))
