@@ -1,32 +1,33 @@
 ## Direct, register-tiled forward convolution (f32, NCDHW, 1-3 spatial axes folded into D, H, W).
-## A work-item computes TO output channels x TP = 8*NV consecutive output pixels of one output row
-## (n, od, oh), in TO*NV float8 accumulators. Weights come packed once at compile time as
+## A work-item computes TO output channels x TP = VW*NV consecutive output pixels of one output row
+## (n, od, oh), in TO*NV float<VW> accumulators. Weights come packed once at compile time as
 ## [block][ICg][KD][KH][KW][TO] so that the TO weights of one tap are contiguous scalars. The source is
 ## either the input itself or a zero-padded copy (then every load is in bounds). Tiles that would read past
 ## the end of a row (ow0 + TP > OW without a padded source) clamp their lanes to the last valid pixel.
 ## Epilogue: + bias[oc], + residual, activation expression over a0.
 ## params: N, XC, XD, XH, XW (source buffer dims), OC, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW,
-## ICg, TO, NV, NBLK, NT, safe (bool: tails need clamping), vecload (bool), bias, res (bool), act (str|None)
+## ICg, TO, NV, VW (vector width 8 or 16), NBLK, NT, safe (bool: tails need clamping), bias, res (bool),
+## act (str|None). Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume
+## an alignment that shifted taps do not have).
 <%
-TP = 8 * NV
+TP = VW * NV
+VT = 'float%d' % VW
 XPLANE = XD * XH * XW
 KK = KD * KH * KW
-lanes = ["s%x" % j for j in range(8)]
+lanes = ["s%x" % j for j in range(VW)]
 %>
 <%def name="load8(p, clamp)">\
-% if not clamp and SW == 1 and vecload:
-*(__global const float8 *)(${p})\
-% elif not clamp:
-(float8)(${", ".join("%s[%d]" % (p, j * SW) for j in range(8))})\
+% if not clamp:
+(${VT})(${", ".join("%s[%d]" % (p, j * SW) for j in range(VW))})\
 % else:
-(float8)(${", ".join("%s[cl%d]" % (p, j) for j in range(8))})\
+(${VT})(${", ".join("%s[cl%d]" % (p, j) for j in range(VW))})\
 % endif
 </%def>
 <%def name="conv_body(clamp)">
 % if clamp:
     % for v in range(NV):
-        % for j in range(8):
-    const int cl${v * 8 + j} = (min(ow0 + ${v * 8 + j}, ${OW - 1}) - ow0) * ${SW};
+        % for j in range(VW):
+    const int cl${v * VW + j} = (min(ow0 + ${v * VW + j}, ${OW - 1}) - ow0) * ${SW};
         % endfor
     % endfor
 % endif
@@ -49,9 +50,9 @@ lanes = ["s%x" % j for j in range(8)]
             {
     % for v in range(NV):
         % if clamp:
-                const float8 x${v} = (float8)(${", ".join("xr[%d + cl%d]" % (kw * DW, v * 8 + j) for j in range(8))});
+                const ${VT} x${v} = (${VT})(${", ".join("xr[%d + cl%d]" % (kw * DW, v * VW + j) for j in range(VW))});
         % else:
-                const float8 x${v} = ${load8("(xr + %d)" % (kw * DW + v * 8 * SW), False)};
+                const ${VT} x${v} = ${load8("(xr + %d)" % (kw * DW + v * VW * SW), False)};
         % endif
     % endfor
     % for o in range(TO):
@@ -93,7 +94,7 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     __global const float *wb = w + (long)blk * ${ICg * KK * TO};
 % for o in range(TO):
     % for v in range(NV):
-    float8 acc${o}_${v} = (float8)(0.0f);
+    ${VT} acc${o}_${v} = (${VT})(0.0f);
     % endfor
 % endfor
 % if safe:
@@ -115,16 +116,16 @@ ${conv_body(False)}
         const float b = bias[oc0 + ${o}];
     % endif
     % for v in range(NV):
-        % for j in range(8):
-        if (ow0 + ${v * 8 + j} < ${OW}) {
+        % for j in range(VW):
+        if (ow0 + ${v * VW + j} < ${OW}) {
             float a0 = acc${o}_${v}.${lanes[j]}${" + b" if bias else ""};
             % if res:
-            a0 += res[obase + ${o * OD * OH * OW + v * 8 + j}];
+            a0 += res[obase + ${o * OD * OH * OW + v * VW + j}];
             % endif
             % if act:
             a0 = ${act};
             % endif
-            out[obase + ${o * OD * OH * OW + v * 8 + j}] = a0;
+            out[obase + ${o * OD * OH * OW + v * VW + j}] = a0;
         }
         % endfor
     % endfor

@@ -24,7 +24,10 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype
 % if up[1] > 1:
     ok = ok && (sh % ${up[1]}) == 0;
 % endif
-    if (!ok || ${int(hi <= lo)}) {
+% if hi <= lo:
+    ok = 0;
+% endif
+    if (!ok) {
         for (int z = 0; z < ${PW}; ++z) { ${store(t, "o", "z", "0")} }
         return;
     }

@@ -24,10 +24,10 @@ from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 from .base import LoweringContext, Value, linear_sizes, lowers, round_up
 
 # tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
-TILE_OC = 8
+TILE_OC = 12
 TILE_NV = 1
 DEPTHWISE_NV = 2
-VECLOAD = False
+TILE_VW = 8
 
 
 def _pad3(v, fill):
@@ -77,6 +77,15 @@ def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
     return buf
 
 
+def _pick_tile_oc(oc: int) -> int:
+    """TILE_OC channels per work-item unless that pads the channel count by more than 5%, then 8."""
+    if oc <= 8:
+        return oc
+    if -(-oc // TILE_OC) * TILE_OC <= 1.05 * oc:
+        return TILE_OC
+    return 8
+
+
 def _local_2d(nt: int, nb: int) -> tuple[int, int]:
     """A work-group of a few pixel tiles x a few channel blocks (PoCL runs a group as one loop)."""
     lx = 1
@@ -103,15 +112,18 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
         to = next(t for t in (TILE_OC, 8, 4, 2, 1) if ocg % t == 0)
         nv = TILE_NV
     else:
-        to, nv = min(TILE_OC, oc), TILE_NV
+        to, nv = _pick_tile_oc(oc), TILE_NV
     flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
             and tuple(up3) == (1, 1, 1))
     if flat:
         sizes3 = [1, 1, sizes3[0] * sizes3[1] * sizes3[2]]
         od, oh, ow = 1, 1, od * oh * ow
-    if ow < 8 * nv:
+    vw = TILE_VW
+    if ow <= 8:
+        vw = 8
+    if ow < vw * nv:
         nv = 1
-    tp = 8 * nv
+    tp = vw * nv
     nt = -(-ow // tp)
     nblk = -(-oc // to)
     need_pad = any(p != 0 for p in pb3 + pe3) or tuple(up3) != (1, 1, 1)
@@ -137,7 +149,7 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
                N=n, XC=c, XD=xd, XH=xh, XW=xw, OC=oc, OD=od, OH=oh, OW=ow, KD=kd, KH=kh, KW=kw,
                SD=strides3[0], SH=strides3[1], SW=strides3[2], DD=dil3[0], DH=dil3[1], DW=dil3[2],
-               ICg=icg, OCg=ocg, TO=to, NV=nv, NBLK=nblk, NT=nt, safe=safe, vecload=VECLOAD,
+               ICg=icg, OCg=ocg, TO=to, NV=nv, NBLK=nblk, NT=nt, safe=safe, VW=vw,
                bias=bias is not None, res=res is not None, act=act)
 
 
