@@ -175,3 +175,24 @@ def test_matmul_square(n, rng):
     m = onnx_model([helper.make_node("MatMul", ["a", "b"], ["y"])], [("a", np.float32, a.shape)],
                    [("y", np.float32, None)], initializers=[("b", b)])
     assert_close(run_ovcl(m, {"a": a}), [a @ b], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("eq,shapes", [
+    ("ij,jk->ik", [(5, 7), (7, 3)]),
+    ("bij,bjk->bik", [(2, 5, 7), (2, 7, 3)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 5, 8), (2, 3, 6, 8)]),
+    ("ij->ji", [(4, 6)]),
+    ("ij->", [(4, 6)]),
+    ("i,i->", [(9,), (9,)]),
+    ("i,j->ij", [(4,), (5,)]),
+    ("...ij,...jk->...ik", [(2, 3, 4, 5), (2, 3, 5, 6)]),
+    ("abc,cd,de->abe", [(2, 3, 4), (4, 5), (5, 6)]),
+    ("ijk,ikl", [(3, 4, 5), (3, 5, 2)]),
+])
+def test_einsum(eq, shapes, rng):
+    xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    names = [f"x{i}" for i in range(len(xs))]
+    m = onnx_model([helper.make_node("Einsum", names, ["y"], equation=eq)],
+                   [(n, np.float32, x.shape) for n, x in zip(names, xs)], [("y", np.float32, None)], opset=12)
+    feeds = dict(zip(names, xs))
+    assert_close(run_ovcl(m, feeds), [np.einsum(eq, *xs)], rtol=1e-4, atol=1e-4)
