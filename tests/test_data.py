@@ -318,6 +318,12 @@ def test_pad_opset2_and_axes(rng):
          initializers=[("p", i64([2, 1])), ("a", i64([-1]))])
 
 
+def test_pad_wrap(rng):
+    x = rnd(rng, (4, 5, 3))
+    run1([helper.make_node("Pad", ["x", "p"], ["y"], mode="wrap")], {"x": x}, opset=19,
+         initializers=[("p", i64([1, 0, 2, 3, -1, 1]))])
+
+
 def test_pad_symmetric_ir(rng):
     from ovcl.ir import ops
     x = rnd(rng, (3, 4))

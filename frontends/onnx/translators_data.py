@@ -312,7 +312,7 @@ def _pad(ctx: NodeContext):
             parts = ctx.make("Split", [pads, _i64(ctx, 0, "axis")], "pads", num_splits=2).outputs()
             begin, end = parts
     if mode == "wrap":
-        raise UnsupportedOpError(f"ONNX Pad node '{ctx.name}': mode 'wrap' is not supported")
+        return _pad_wrap(ctx, x, begin, end)
     if mode != "constant":
         return ctx.make("Pad", [x, begin, end], pad_mode=mode)
     if value.get_element_type() != dt:
@@ -320,6 +320,29 @@ def _pad(ctx: NodeContext):
     if _rank(value) not in (0, None):
         value = ctx.make("Reshape", [value, _i64(ctx, [], "scalar")], "scalar", special_zero=False).output(0)
     return ctx.make("Pad", [x, begin, end, value], pad_mode="constant")
+
+
+def _pad_wrap(ctx: NodeContext, x: Output, begin: Output, end: Output):
+    """Wrap padding as slices of the input concatenated around it (pads of at most the dimension)."""
+    b, e = begin.node.value, end.node.value
+    if b is None or e is None:
+        raise ctx.fail("wrap padding needs constant pads")
+    big = 1 << 62
+    for a, (lo, hi) in enumerate(zip(np.asarray(b).reshape(-1).tolist(), np.asarray(e).reshape(-1).tolist())):
+        lo, hi = int(lo), int(hi)
+        if lo == 0 and hi == 0:
+            continue
+
+        def piece(start, stop, tag):
+            return ctx.make("Slice", [x, _i64(ctx, [start], f"{tag}{a}b"), _i64(ctx, [stop], f"{tag}{a}e"),
+                                      _i64(ctx, [1], f"{tag}{a}s"), _i64(ctx, [a], f"{tag}{a}a")],
+                            f"{tag}{a}").output(0)
+        if lo < 0 or hi < 0:
+            x = piece(max(-lo, 0), hi if hi < 0 else big, "crop")
+        parts = ([piece(-lo, big, "head")] if lo > 0 else []) + [x] + ([piece(0, hi, "tail")] if hi > 0 else [])
+        if len(parts) > 1:
+            x = ctx.make("Concat", parts, f"wrap{a}", axis=a).output(0)
+    return x
 
 
 @onnx_op("Range")
