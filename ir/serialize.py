@@ -154,16 +154,16 @@ def compress_value_to_fp16(value: np.ndarray) -> np.ndarray | None:
     """The f16 form of a floating-point constant, or None when it should stay as it is (OpenVINO's rule:
     75% or more of its values overflow f16, or are non-zero and underflow to zero). Overflowing values are
     clamped to f16's largest finite magnitude, NaN stays NaN."""
-    if value.size == 0:
+    src = np.asarray(value)
+    if src.size == 0:
         return None
-    src = np.asarray(value, dtype=np.float64)
-    finite_abs = np.abs(src)
-    overflow = finite_abs > _F16_MAX                      # includes +-inf
+    if src.dtype != np.float32 and src.dtype != np.float64:
+        src = src.astype(np.float32)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        overflow = int(np.count_nonzero(np.abs(src) > _F16_MAX))            # includes +-inf, not NaN
         out = np.clip(src, -_F16_MAX, _F16_MAX).astype(np.float16)
-    underflow = (out == 0) & (src != 0) & ~np.isnan(src)
-    bad = int(np.count_nonzero(overflow) + np.count_nonzero(underflow))
-    if bad / src.size >= _F16_KEEP_THRESHOLD:
+    underflow = int(np.count_nonzero(out == 0)) - int(np.count_nonzero(src == 0))
+    if (overflow + underflow) / src.size >= _F16_KEEP_THRESHOLD:
         return None
     return out
 
@@ -267,7 +267,7 @@ def _port_xml(pid: int, t: Type, ps: PartialShape, names, indent: str) -> list[s
     return [indent + _open_tag("port", attrs, False), *dims, indent + "</port>"]
 
 
-def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, bytes]:
+def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[bytes]]:
     ops = model.get_ordered_ops()
     params = model.get_parameters()
     results = model.get_results()
@@ -394,7 +394,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, bytes]:
     lines.append("\t</edges>")
     lines += _rt_info_xml(model.rt_info)
     lines.append("</net>")
-    return "\n".join(lines) + "\n", b"".join(weights.chunks)
+    return "\n".join(lines) + "\n", weights.chunks
 
 
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -431,23 +431,36 @@ def _rt_info_xml(info: dict) -> list[str]:
 
 def serialize(model: Model, compress_to_fp16: bool = True) -> tuple[bytes, bytes]:
     """The IR of ``model`` as (xml bytes, bin bytes), without touching the file system."""
-    xml, weights = _serialize_model(model, compress_to_fp16)
-    return xml.encode("utf-8"), weights
+    xml, chunks = _serialize_model(model, compress_to_fp16)
+    return xml.encode("utf-8"), b"".join(chunks)
 
 
 def write_ir(model: Model, xml_path, compress_to_fp16: bool = True) -> None:
-    """Write ``model`` as ``xml_path`` and the ``.bin`` beside it (same stem). The model is not modified."""
+    """Write ``model`` as ``xml_path`` and the ``.bin`` beside it (same stem). The model is not modified.
+
+    Both files are written under temporary names and renamed at the end, so that a failure never leaves a
+    half-written pair behind."""
     xml_path = Path(os.fspath(xml_path))
     if xml_path.suffix.lower() != ".xml":
         xml_path = xml_path.with_name(xml_path.name + ".xml")
-    xml, weights = serialize(model, compress_to_fp16)
+    xml, chunks = _serialize_model(model, compress_to_fp16)
     bin_path = xml_path.with_suffix(".bin")
+    tmp_xml = xml_path.with_name(f".{xml_path.name}.{os.getpid()}.tmp")
+    tmp_bin = bin_path.with_name(f".{bin_path.name}.{os.getpid()}.tmp")
     try:
-        if xml_path.parent and not xml_path.parent.exists():
-            xml_path.parent.mkdir(parents=True, exist_ok=True)
-        bin_path.write_bytes(weights)
-        xml_path.write_bytes(xml)
+        xml_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp_bin, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        tmp_xml.write_bytes(xml.encode("utf-8"))
+        os.replace(tmp_bin, bin_path)
+        os.replace(tmp_xml, xml_path)
     except OSError as e:
+        for t in (tmp_bin, tmp_xml):
+            try:
+                t.unlink()
+            except OSError:
+                pass
         raise IRWriteError(f"cannot write IR to {xml_path}: {e.strerror or e}") from None
 
 
