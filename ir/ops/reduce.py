@@ -28,13 +28,18 @@ def _np_l2(x, axis, keepdims):
     return np.sqrt(np.sum(x.astype(np.float64) ** 2, axis=axis, keepdims=keepdims)).astype(x.dtype)
 
 
+def _np_mean(x, axis, keepdims):
+    if x.dtype.kind == "f":
+        return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype)
+    s = np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+    n = max(1, int(np.prod([x.shape[a] for a in axis])))
+    return (np.sign(s) * (np.abs(s) // n)).astype(x.dtype)     # C division: truncation toward zero
+
+
 # name -> (numpy reduction(x, axis, keepdims), boolean)
 REDUCTIONS = {
     "ReduceSum": (lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype), False),
-    "ReduceMean": (lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype)
-                   if x.dtype.kind == "f" else
-                   (np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
-                    // max(1, int(np.prod([x.shape[a] for a in axis])))).astype(x.dtype), False),
+    "ReduceMean": (lambda x, axis, keepdims: _np_mean(x, axis, keepdims), False),
     "ReduceMax": (lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), False),
     "ReduceMin": (lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), False),
     "ReduceProd": (lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype), False),

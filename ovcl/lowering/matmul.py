@@ -24,14 +24,24 @@ from .eltwise import collapse, unary_expr
 
 # per device class: rows per work-item, vector width, vectors per row, K unroll, work-group (panels, row blocks)
 TILES = {
-    "CPU": {"TM": 4, "VW": 8, "NV": 2, "U": 4, "L0": 8, "L1": 8},
-    "GPU": {"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8},
+    "CPU": {"TM": 4, "VW": 8, "NV": 2, "U": 4, "L0": 8, "L1": 8, "AVEC": 1, "PANEL_BYTES": 1 << 18},
+    "GPU": {"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1, "PANEL_BYTES": 0},
 }
 
 
-def tile_params(ctx: LoweringContext, M: int, N: int) -> dict:
+def tile_params(ctx: LoweringContext, M: int, N: int, K: int) -> dict:
+    """Tile and work-group for an M x N x K product. On a CPU (PoCL runs a work-group's items one after the
+    other on one core) the L0 panels a work-group sweeps are limited to PANEL_BYTES together, so that B stays in
+    the core's L2 while the group's row blocks reuse it."""
     t = dict(TILES.get(ctx.caps.device_type, TILES["GPU"]))
-    t.update(ctx.config.get("MATMUL_TILE") or {})
+    user = ctx.config.get("MATMUL_TILE") or {}
+    t.update(user)
+    if t.get("PANEL_BYTES") and "L0" not in user:
+        l0, l1 = t["L0"], t["L1"]
+        while l0 > 1 and l0 * K * t["VW"] * t["NV"] * 4 > t["PANEL_BYTES"]:
+            l0 //= 2
+            l1 *= 2
+        t["L0"], t["L1"] = l0, l1
     if M < t["TM"]:
         t["TM"] = M
     while t["NV"] > 1 and N <= (t["NV"] - 1) * t["VW"]:
@@ -131,7 +141,7 @@ def _matmul(ctx: LoweringContext):
                    res_t=res.type if res is not None else None, act=act)
         return
 
-    t = tile_params(ctx, M, N)
+    t = tile_params(ctx, M, N, K)
     TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
     TN = VW * NV
     P = (N + TN - 1) // TN
@@ -155,7 +165,7 @@ def _matmul(ctx: LoweringContext):
     L0 = min(t["L0"], P)
     MB = (M + TM - 1) // TM
     L1 = min(t["L1"], MB)
-    a_vec = a.type.name == "f32" and a_ks == 1 and K % U == 0 and U in (2, 4, 8, 16) and all(
+    a_vec = bool(t["AVEC"]) and a.type.name == "f32" and a_ks == 1 and K % U == 0 and U in (2, 4, 8, 16) and all(
         s % U == 0 for s in a_bs)
     ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nbatch), (L0, L1, 1),
                [a, bp, out, *extra], flops=flops, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp,
