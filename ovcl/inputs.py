@@ -224,6 +224,20 @@ def _text_value(text: str) -> InputSpec:
         return InputSpec(shape=_shape_text(t))
 
 
+def _is_name(x) -> bool:
+    return isinstance(x, str) and not _DIM_TEXT.match(x) and not any(c in x for c in "[]{}")
+
+
+def _is_single_entry(t: tuple) -> bool:
+    """(shape, type), (name, shape), (name, type), (name, shape, type): one input, not a list of inputs."""
+    if not 2 <= len(t) <= 3:
+        return False
+    names = sum(1 for x in t if _is_name(x))
+    shapes = sum(1 for x in t if not _is_name(x) and _is_shape_like(x))
+    types = sum(1 for x in t if not _is_name(x) and not _is_shape_like(x) and _is_type_like(x))
+    return names <= 1 and shapes <= 1 and types <= 1 and names + shapes + types == len(t) and (names + types) >= 1
+
+
 def parse_input_spec(spec) -> list[InputSpec]:
     """The entries of an ``input=`` value, in order."""
     try:
@@ -239,8 +253,7 @@ def parse_input_spec(spec) -> list[InputSpec]:
             return out
         if _is_shape_like(spec) or _is_type_like(spec):
             return [_parse_entry(spec)]
-        if isinstance(spec, tuple) and any(_is_type_like(x) for x in spec) and not all(
-                isinstance(x, tuple) for x in spec):
+        if isinstance(spec, tuple) and _is_single_entry(spec):
             return [_parse_entry(spec)]
         if isinstance(spec, (list, tuple)):
             out = []

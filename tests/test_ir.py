@@ -442,6 +442,10 @@ def test_input_specs(eltwise):
     assert [str(s) for s in parse_input_spec({"x": [1, 2]})] == ["x[1,2]"]
     assert [str(s) for s in parse_input_spec(([1, 3], np.float32))] == ["[1,3]{f32}"]
     assert [str(s) for s in parse_input_spec(PartialShape("[1,?]"))] == ["[1,?]"]
+    assert [str(s) for s in parse_input_spec(("x", [1, 2]))] == ["x[1,2]"]
+    assert [str(s) for s in parse_input_spec(("x", [1, 2], Type.f16))] == ["x[1,2]{f16}"]
+    assert [str(s) for s in parse_input_spec([("x", [1, 2]), "y[1..3]{i32}"])] == ["x[1,2]", "y[1..3]{i32}"]
+    assert [str(s) for s in parse_input_spec({"x": "[1,2]{f16}", "y": "i32"})] == ["x[1,2]{f16}", "y{i32}"]
     assert [str(s) for s in parse_input_spec(ov.PartialShape([1, -1]))] == ["[1,?]"]
     data = _eltwise_onnx().SerializeToString()
     m = ovcl.convert_model(data, input="x[3,4],xi[2,5]{i32},y")
