@@ -88,8 +88,8 @@ def remove_noops(model: Model) -> int:
 def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -> Model:
     """A copy of ``model`` with static input shapes, types re-inferred, constants folded, no-ops removed.
 
-    Shapes are static everywhere except past an op whose output shape depends on data (NonZero, Unique,
-    TopK with a computed k, ...): see ``first_data_dependent``.
+    Shapes are static everywhere except past a node whose output shape depends on values computed at run time
+    (NonZero, or a Range whose limit is an input): the runtime plans those in segments (``ovcl.segments``).
 
     ``shapes`` maps parameter index to a concrete shape; parameters not named keep theirs (which must then
     be static)."""
@@ -110,19 +110,4 @@ def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -
         m.validate_nodes_and_infer_types()
         if not changed:
             break
-    for node in m.get_ordered_ops():
-        if node.op.data_dependent and not all(o.get_partial_shape().is_static for o in node.outputs()):
-            break        # shapes past this node depend on its values: the runtime plans them in segments
-        for k in range(node.get_output_size()):
-            if not node.get_output_partial_shape(k).is_static:
-                raise IRError(f"{node.type_name} node '{node.name}': output {k} shape "
-                              f"{node.get_output_partial_shape(k)} is still dynamic after specialisation")
     return m
-
-
-def first_data_dependent(model: Model) -> Node | None:
-    """The first node (in topological order) whose output shape depends on values: the end of a segment."""
-    for node in model.get_ordered_ops():
-        if node.op.data_dependent and not all(o.get_partial_shape().is_static for o in node.outputs()):
-            return node
-    return None

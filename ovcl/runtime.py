@@ -173,13 +173,13 @@ class CompiledModel:
                 return plan
             plan = self._cached_plan(shapes)
             if plan is None:
-                from ovcl.ir.passes import first_data_dependent, specialize
+                from ovcl.ir.passes import specialize
                 from .compiler import Compiler
+                from .segments import SegmentedPlan, first_cut
                 static = specialize(self._model, {i: s for i, s in enumerate(shapes)})
-                cut = first_data_dependent(static)
+                cut = first_cut(static)
                 if cut is not None:
-                    from .segments import SegmentedPlan
-                    plan = SegmentedPlan(static, cut, self._device, self._config)
+                    plan = SegmentedPlan(static, *cut, self._device, self._config)
                 else:
                     plan = Compiler(self._device, self._config).compile(static)
                 if self._config.get("CACHE_DIR") and cut is None:
