@@ -4,7 +4,8 @@
 ## row of a panel is NV aligned vector loads.
 ## params: a_t, out_t, M, N, K, P (panels), Kp, TM, VW, NV, U, L0, L1, a_rs, a_ks (A row and K strides),
 ##   a_vec (A rows read as floatU vectors), batch_code (C statements setting long aoff, boff, coff from bz),
-##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_store (C row stride N % VW == 0)
+##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (the epilogue may run on vectors),
+##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors)
 <%
 TN = NV * VW
 fv = "float%d" % VW if VW > 1 else "float"
@@ -79,13 +80,30 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
 sw = "0123456789abcdef"
 def comp(r, v, j):
     return "c%d_%d" % (r, v) if VW == 1 else "c%d_%d.s%s" % (r, v, sw[j])
-simple = act is None and bias_t is None and res_t is None and out_t.name == "f32"
 %>
-% if vec_store and simple and VW > 1:
+% if vec_store and VW > 1 and vec_epi:
     if (m0 + ${TM} <= ${M} && n0 + ${TN} <= ${N}) {
+    % if bias_t is not None:
+        % for v in range(NV):
+        const ${fv} bias${v} = *(const __global ${fv} *)(bias + n0 + ${v * VW});
+        % endfor
+    % endif
     % for r in rows():
         % for v in range(NV):
-        *(__global ${fv} *)(cp + (long)(m0 + ${r}) * ${N} + n0 + ${v * VW}) = c${r}_${v};
+        {
+            const long o = (long)(m0 + ${r}) * ${N} + n0 + ${v * VW};
+            ${fv} a0 = c${r}_${v};
+            % if bias_t is not None:
+            a0 += bias${v};
+            % endif
+            % if res_t is not None:
+            a0 += *(const __global ${fv} *)(res + coff + o);
+            % endif
+            % if act is not None:
+            a0 = ${act};
+            % endif
+            *(__global ${fv} *)(cp + o) = a0;
+        }
         % endfor
     % endfor
         return;

@@ -196,3 +196,12 @@ def test_einsum(eq, shapes, rng):
                    [(n, np.float32, x.shape) for n, x in zip(names, xs)], [("y", np.float32, None)], opset=12)
     feeds = dict(zip(names, xs))
     assert_close(run_ovcl(m, feeds), [np.einsum(eq, *xs)], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("act", [("Relu", {}), ("Gelu", {"approximation_mode": "TANH"}), ("Sigmoid", {}),
+                                 ("Tanh", {}), ("Clamp", {"min": -0.5, "max": 0.5}), ("Abs", {})])
+def test_matmul_fused_activations(act, rng):
+    out, ref = _ir_matmul((3, 8, 16), (16, 32), False, False, True, rng=rng,
+                          fused={"bias": 2, "activation": act},
+                          extra=[((32,), rng.standard_normal(32).astype(np.float32))])
+    assert_close([out], [ref], rtol=1e-4, atol=1e-4)

@@ -99,6 +99,15 @@ def _epilogue(ctx: LoweringContext, out_t: Type):
     return bias, res, act, extra
 
 
+def _vector_safe(act: str | None, out, bias, res) -> bool:
+    """Whether interior tiles may run the epilogue on whole vectors: f32 data, and an activation expression
+    that is also valid OpenCL C on float vectors (no scalar casts or classification builtins, whose vector
+    forms return int vectors)."""
+    if any(v is not None and v.type.name != "f32" for v in (out, bias, res)):
+        return False
+    return act is None or not any(tok in act for tok in ("(float)", "(double)", "(int)", "isnan", "isinf", "isfinite", "&&", "||"))
+
+
 @lowers("MatMul")
 def _matmul(ctx: LoweringContext):
     a, b = ctx.inputs[0], ctx.inputs[1]
@@ -171,4 +180,4 @@ def _matmul(ctx: LoweringContext):
                [a, bp, out, *extra], flops=flops, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp,
                TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1, a_rs=a_rs, a_ks=a_ks, a_vec=a_vec, batch_code=bc,
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
-               act=act, vec_store=(N % VW == 0))
+               act=act, vec_epi=_vector_safe(act, out, bias, res), vec_store=(N % VW == 0))
