@@ -49,7 +49,8 @@ CONV_CASES = [
     ((1, 3, 7, 9), (5, 3, 3, 3), dict(auto_pad="SAME_UPPER", strides=[2, 2])),
     ((1, 3, 7, 9), (5, 3, 3, 3), dict(auto_pad="SAME_LOWER", strides=[2, 2])),
     ((1, 3, 7, 9), (5, 3, 3, 3), dict(auto_pad="VALID")),
-    ((1, 3, 23, 29), (7, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3])),      # ResNet stem-like
+    pytest.param((1, 3, 23, 29), (7, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3]),   # ResNet stem-like
+                 marks=pytest.mark.slow),
     ((1, 2, 11, 13), (4, 2, 3, 5), dict(dilations=[2, 3], pads=[1, 2, 3, 0])),
 ]
 
@@ -209,6 +210,20 @@ def _compile_run(model, feeds):
     return list(ovcl.compile_model(model, "CPU")(feeds).to_tuple())
 
 
+@pytest.mark.parametrize("axis", [1, 2])
+def test_maxpool_ir_axis(axis, rng):
+    """MaxPool-8 indices counted from ``axis`` and i32 index type, against the NumPy reference."""
+    from ovcl.ir import Model, ops
+    xs = (2, 3, 7, 6)
+    x = ops.parameter(xs, "f32", "x")
+    node = ops.make("MaxPool", [x], strides=[2, 1], dilations=[1, 2], pads_begin=[1, 0], pads_end=[1, 1],
+                    kernel=[3, 2], rounding_type="ceil", index_element_type="i32", axis=axis)
+    xv = rng.standard_normal(xs).astype(np.float32)
+    got = _compile_run(Model([node.output(0), node.output(1)], [x]), {"x": xv})
+    assert got[1].dtype == np.int32
+    assert_close(got, node.evaluate([xv]), rtol=RTOL, atol=ATOL)
+
+
 @pytest.mark.parametrize("xs,osz", [((1, 3, 7, 9), [3, 4]), ((2, 2, 5), [3]), ((1, 2, 4, 6, 5), [2, 3, 5]),
                                     ((1, 4, 8, 8), [8, 8]), ((1, 1, 3, 3), [5, 4])])
 def test_adaptive_pool(xs, osz, rng):
@@ -267,20 +282,22 @@ def _fused_conv(rng, op, xs, ws, fused, **attrs):
     return _compile_run(model, feeds), [ref.astype(np.float32)]
 
 
-@pytest.mark.parametrize("fused", [
-    {"bias": True},
-    {"bias": True, "activation": ("Relu", {})},
-    {"bias": True, "residual": True, "activation": ("Relu", {})},
-    {"residual": True},
-    {"bias": True, "activation": ("Clamp", {"min": 0.0, "max": 6.0})},
-])
-@pytest.mark.parametrize("op,xs,ws,attrs", [
-    ("Convolution", (1, 8, 9, 10), (12, 8, 3, 3), dict(strides=[1, 1], pads_begin=[1, 1], pads_end=[1, 1],
-                                                        dilations=[1, 1])),
-    ("Convolution", (1, 16, 7, 7), (20, 16, 1, 1), dict(strides=[1, 1], pads_begin=[0, 0], pads_end=[0, 0],
-                                                         dilations=[1, 1])),
-    ("GroupConvolution", (1, 6, 9, 9), (6, 1, 1, 3, 3), dict(strides=[2, 2], pads_begin=[1, 1],
-                                                               pads_end=[1, 1], dilations=[1, 1])),
+_C3 = ("Convolution", (1, 8, 9, 10), (12, 8, 3, 3), dict(strides=[1, 1], pads_begin=[1, 1], pads_end=[1, 1],
+                                                         dilations=[1, 1]))
+_C1 = ("Convolution", (1, 16, 7, 7), (20, 16, 1, 1), dict(strides=[1, 1], pads_begin=[0, 0], pads_end=[0, 0],
+                                                          dilations=[1, 1]))
+_DW = ("GroupConvolution", (1, 6, 9, 9), (6, 1, 1, 3, 3), dict(strides=[2, 2], pads_begin=[1, 1], pads_end=[1, 1],
+                                                                dilations=[1, 1]))
+_RELU, _RELU6 = ("Relu", {}), ("Clamp", {"min": 0.0, "max": 6.0})
+
+
+@pytest.mark.parametrize("fused,op,xs,ws,attrs", [
+    ({"bias": True}, *_C3),
+    ({"bias": True, "activation": _RELU}, *_C3),
+    ({"bias": True, "residual": True, "activation": _RELU}, *_C3),
+    ({"residual": True}, *_C1),
+    ({"bias": True, "residual": True, "activation": _RELU}, *_C1),
+    ({"bias": True, "activation": _RELU6}, *_DW),
 ])
 def test_fused_epilogue(fused, op, xs, ws, attrs, rng):
     got, ref = _fused_conv(rng, op, xs, ws, fused, **attrs)
