@@ -295,15 +295,23 @@ def _pad(ctx: NodeContext):
         if axes is not None:
             av = ctx.const_value(3)
             r = _rank(x)
-            if av is None or pv is None or r is None:
-                raise ctx.fail("Pad with axes needs constant pads and axes and a known rank")
-            pv = np.asarray(pv).reshape(-1)
-            k = len(av)
-            b, e = [0] * r, [0] * r
-            for i, a in enumerate(np.asarray(av).reshape(-1)):
-                a = int(a) % r
-                b[a], e[a] = int(pv[i]), int(pv[k + i])
-            begin, end = _i64(ctx, b, "begin"), _i64(ctx, e, "end")
+            if r is None:
+                raise ctx.fail("Pad with axes needs an input of known rank")
+            if av is not None and pv is not None:
+                pv = np.asarray(pv).reshape(-1)
+                k = len(av)
+                b, e = [0] * r, [0] * r
+                for i, a in enumerate(np.asarray(av).reshape(-1)):
+                    a = int(a) % r
+                    b[a], e[a] = int(pv[i]), int(pv[k + i])
+                begin, end = _i64(ctx, b, "begin"), _i64(ctx, e, "end")
+            else:       # computed pads or axes: scatter them into full-rank vectors in the graph
+                ax = _to_i64(ctx, axes, "axes")
+                halves = ctx.make("Split", [pads, _i64(ctx, 0, "axis")], "pads", num_splits=2).outputs()
+                zeros = _i64(ctx, [0] * r, "zeros")
+                begin, end = (ctx.make("ScatterElementsUpdate", [zeros, ax, h, _i64(ctx, 0, f"ax{j}")], f"full{j}",
+                                       reduction="none", use_init_val=True).output(0)
+                              for j, h in enumerate(halves))
         elif pv is not None:
             pv = np.asarray(pv).reshape(-1)
             n = pv.size // 2
@@ -323,25 +331,37 @@ def _pad(ctx: NodeContext):
 
 
 def _pad_wrap(ctx: NodeContext, x: Output, begin: Output, end: Output):
-    """Wrap padding as slices of the input concatenated around it (pads of at most the dimension)."""
-    b, e = begin.node.value, end.node.value
-    if b is None or e is None:
-        raise ctx.fail("wrap padding needs constant pads")
-    big = 1 << 62
-    for a, (lo, hi) in enumerate(zip(np.asarray(b).reshape(-1).tolist(), np.asarray(e).reshape(-1).tolist())):
-        lo, hi = int(lo), int(hi)
-        if lo == 0 and hi == 0:
-            continue
+    """Wrap padding as slices of the (cropped) input concatenated around it; pads of at most the dimension.
+    Built from graph ops, so it folds for constant pads and segments for computed ones."""
+    r = _rank(x)
+    if r is None:
+        raise ctx.fail("wrap padding needs an input of known rank")
+    big = _i64(ctx, [1 << 62], "big")
+    zero, one = _i64(ctx, [0], "zero"), _i64(ctx, [1], "one")
+    for a in range(r):
+        ax = _i64(ctx, [a], f"a{a}")
 
-        def piece(start, stop, tag):
-            return ctx.make("Slice", [x, _i64(ctx, [start], f"{tag}{a}b"), _i64(ctx, [stop], f"{tag}{a}e"),
-                                      _i64(ctx, [1], f"{tag}{a}s"), _i64(ctx, [a], f"{tag}{a}a")],
-                            f"{tag}{a}").output(0)
-        if lo < 0 or hi < 0:
-            x = piece(max(-lo, 0), hi if hi < 0 else big, "crop")
-        parts = ([piece(-lo, big, "head")] if lo > 0 else []) + [x] + ([piece(0, hi, "tail")] if hi > 0 else [])
-        if len(parts) > 1:
-            x = ctx.make("Concat", parts, f"wrap{a}", axis=a).output(0)
+        def pick(v, tag):
+            return ctx.make("Gather", [v, ax, _i64(ctx, 0, f"g{tag}{a}")], f"{tag}{a}", batch_dims=0).output(0)
+
+        def sl(src, start, stop, tag):
+            return ctx.make("Slice", [src, start, stop, one, ax], f"{tag}{a}").output(0)
+
+        def op(name, u, v, tag):
+            return ctx.make(name, [u, v], f"{tag}{a}").output(0)
+
+        lo, hi = pick(begin, "lo"), pick(end, "hi")
+        if lo.node.type_name == "Constant" and hi.node.type_name == "Constant" \
+                and int(lo.node.value.reshape(-1)[0]) == 0 and int(hi.node.value.reshape(-1)[0]) == 0:
+            continue
+        dim = pick(_shape_of(ctx, x, f"shape{a}"), "dim")
+        start = op("Maximum", op("Subtract", zero, lo, "neg"), zero, "cs")
+        stop = op("Add", dim, op("Minimum", hi, zero, "ce"), "cstop")
+        x = sl(x, start, stop, "crop")
+        dim = pick(_shape_of(ctx, x, f"cshape{a}"), "cdim")
+        head = sl(x, op("Subtract", dim, op("Maximum", lo, zero, "plo"), "hs"), big, "head")
+        tail = sl(x, zero, op("Maximum", hi, zero, "phi"), "tail")
+        x = ctx.make("Concat", [head, x, tail], f"wrap{a}", axis=a).output(0)
     return x
 
 
@@ -370,7 +390,8 @@ def _d2s(ctx: NodeContext):
 
 @onnx_op("SpaceToDepth")
 def _s2d(ctx: NodeContext):
-    return ctx.make("SpaceToDepth", [ctx.input(0)], block_size=int(ctx.attr("blocksize")), mode="blocks_first")
+    mode = "depth_first" if ctx.attr("mode", "DCR") == "CRD" else "blocks_first"
+    return ctx.make("SpaceToDepth", [ctx.input(0)], block_size=int(ctx.attr("blocksize")), mode=mode)
 
 
 @onnx_op("OneHot")
