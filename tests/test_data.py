@@ -626,6 +626,9 @@ def test_out_of_range_indices_are_safe(op, rng):
     ("linear", "half_pixel", None, [5, 4], {"keep_aspect_ratio_policy": "not_larger", "axes": [2, 3]}),
     ("cubic", "half_pixel", None, [4, 3], {"keep_aspect_ratio_policy": "not_smaller", "axes": [2, 3]}),
     ("linear", "half_pixel", [1, 1, 2, 3], None, {"antialias": 1}),
+    ("cubic", "half_pixel", [1, 1, 0.6, 0.5], None, {"antialias": 1, "exclude_outside": 1, "cubic_coeff_a": -0.5}),
+    ("linear", "align_corners", [1, 1, 0.6, 0.5], None, {"antialias": 1, "exclude_outside": 1}),
+    ("cubic", "asymmetric", [1, 1, 2, 1.5], None, {"exclude_outside": 1}),
 ])
 def test_resize_opset19(mode, coord, scales, sizes, extra, rng):
     x = rnd(rng, (1, 2, 8, 10))

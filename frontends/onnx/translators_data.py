@@ -418,7 +418,8 @@ def _reverse_sequence(ctx: NodeContext):
 
 # -- Resize / Upsample ----------------------------------------------------------------------------------------
 
-_MODES = {"nearest": "nearest", "linear": "linear_onnx", "bilinear": "linear_onnx", "cubic": "cubic"}
+_MODES = {"nearest": "nearest", "linear": "linear_onnx", "bilinear": "linear_onnx", "cubic": "cubic",
+          "bilinear_pillow": "bilinear_pillow", "bicubic_pillow": "bicubic_pillow"}
 
 
 def _interpolate(ctx: NodeContext, x, scales=None, sizes=None, axes=None, mode="nearest",
@@ -461,8 +462,16 @@ def _resize(ctx: NodeContext):
     if coord == "tf_crop_and_resize":
         raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
     antialias = bool(ctx.attr("antialias", 0)) and mode != "nearest"
-    if mode == "cubic" and ctx.attr("exclude_outside", 0):
-        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside is not supported")
+    if ctx.attr("exclude_outside", 0) and mode in ("linear", "cubic"):
+        # taps outside the input dropped and the rest renormalised: Pillow's resampling (OpenVINO's
+        # *_pillow modes) when the filter is the antialiasing one, which it is for any upsampling
+        sv = ctx.const_value(2) if _non_empty(ctx, 2) is not None else None
+        if antialias or (sv is not None and np.all(np.asarray(sv) >= 1)):
+            mode = "bilinear_pillow" if mode == "linear" else "bicubic_pillow"
+            antialias = False
+        elif mode == "cubic":
+            raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside when downsampling without "
+                                     f"antialias is not supported")
     policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
     axes = ctx.attr("axes")
     scales, sizes = _non_empty(ctx, 2), _non_empty(ctx, 3)

@@ -926,7 +926,7 @@ def _cubic_weight(s, a):
                     np.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0))
 
 
-def _antialias_taps(xo, in_n: int, scale: float, mode: str, a: float):
+def _antialias_taps(xo, in_n: int, scale: float, mode: str, a: float, exclude: bool = False):
     """Filter taps widened by 1/scale when downsampling (triangle or cubic kernel), normalised over the whole
     window; taps outside the input take the edge value (ONNX exclude_outside=0)."""
     cubic = mode in ("cubic", "bicubic_pillow")
@@ -941,6 +941,8 @@ def _antialias_taps(xo, in_n: int, scale: float, mode: str, a: float):
     T = int(max(int((hi - lo).max()), 1))
     idx = lo[:, None] + np.arange(T)[None, :]
     valid = idx < hi[:, None]
+    if exclude:
+        valid &= (idx >= 0) & (idx < in_n)
     d = (idx - center[:, None] + 0.5) * ss
     w = _cubic_weight(d, a) if cubic else np.maximum(0.0, 1 - np.abs(d))
     w = np.where(valid, w, 0.0)
@@ -954,6 +956,8 @@ def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     mode = attrs["mode"]
     x = np.arange(out_n, dtype=np.float64)
     xo = _source_coord(x, scale, in_n, out_n, attrs["coordinate_transformation_mode"])
+    if mode in ("bilinear_pillow", "bicubic_pillow"):       # Pillow's resampling: in-range taps only
+        return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)), exclude=True)
     if attrs.get("antialias") and mode != "nearest":
         return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)))
     if mode == "nearest":
