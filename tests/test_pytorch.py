@@ -129,9 +129,19 @@ def test_cnn(cls):
     model = convert(m, x)
     assert str(model.inputs[0].get_partial_shape()) == "[?,3,?,?]"
     check(run(model, x.numpy()), eager(m, (x,)))
-    # dynamic batch and spatial sizes: the same model at another size
-    x2 = torch.randn(1, 3, 40, 48)
-    check(run(model, x2.numpy()), eager(m, (x2,)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", [TinyResNet, TinyMobileNetV2])
+def test_cnn_other_sizes(cls):
+    """Converted once, run at other batch and spatial sizes (every dimension is dynamic)."""
+    torch.manual_seed(0)
+    m = _randomize_bn(cls()).eval()
+    model = convert(m, torch.randn(2, 3, 32, 32))
+    compiled = ovcl.compile_model(model, "CPU")
+    for shape in ((1, 3, 40, 48), (3, 3, 17, 23)):
+        x = torch.randn(*shape)
+        check(list(compiled(x.numpy()).to_tuple()), eager(m, (x,)))
 
 
 class OpsCNN(nn.Module):

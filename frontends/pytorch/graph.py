@@ -591,6 +591,10 @@ def export(module, example_input=None, input_spec=None):
     shapes = {n: s for n, s, _ in declared if s is not None}
     types = {n: t for n, s, t in declared if t is not None}
     args, kwargs = _example_args(example_input)
+    unknown = [n for n, _, _ in declared if names and n not in names]
+    if unknown:
+        raise FrontendError(f"input=...: {', '.join(repr(n) for n in unknown)} not a parameter of "
+                            f"{type(module).__name__}.forward ({', '.join(names)})")
     if not args and not kwargs:
         if not declared:
             raise FrontendError("converting a torch.nn.Module needs example_input=... (a tensor, a tuple of "

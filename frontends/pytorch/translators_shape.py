@@ -41,7 +41,24 @@ def _getitem(ctx):
 def _view(ctx):
     x = ctx.input(0)
     sizes = list(ctx.arg(1))
+    if any(isinstance(s, Output) for s in sizes) and not any(not isinstance(s, Output) and s == 0 for s in sizes):
+        # a dynamic size that is the input's own size at that position becomes 0 (copy) with special_zero:
+        # the target stays a constant, so shape inference keeps the static dimensions
+        src, dst = ctx.val(0).shape, ctx.out_val.shape
+        same = [isinstance(s, Output) and k < len(src) and _same_size(src[k], dst[k]) for k, s in enumerate(sizes)]
+        if any(same):
+            sizes = [0 if same[k] else s for k, s in enumerate(sizes)]
+            return ctx.make("Reshape", [x, ctx.shape_vector(sizes)], special_zero=True)
     return ctx.make("Reshape", [x, ctx.shape_vector(sizes)], special_zero=False)
+
+
+def _same_size(a, b) -> bool:
+    """Whether two torch sizes (ints or SymInts) are the same symbol or number."""
+    ea, eb = getattr(getattr(a, "node", None), "expr", a), getattr(getattr(b, "node", None), "expr", b)
+    try:
+        return bool(ea == eb)
+    except Exception:  # noqa: BLE001
+        return False
 
 
 @torch_op("aten.flatten.using_ints")
@@ -146,12 +163,18 @@ def _expand(ctx):
     r = ctx.rank(x)
     n = len(sizes)
     items = []
+    src = ctx.val(0).shape
     for k, s in enumerate(sizes):
+        j = k - (n - r)              # the input dimension aligned with this one
         if not isinstance(s, Output) and s == -1:
             items.append(1)          # bidirectional broadcast keeps the input's dimension
+        elif isinstance(s, Output) and j >= 0 and _same_size(src[j], ctx.out_val.shape[k]):
+            items.append(1)          # the input already has this (dynamic) size
         else:
             items.append(s)
-    if n == r and all(not isinstance(s, Output) and s in (-1,) for s in sizes):
+    if n == r and all(not isinstance(s, Output) and s == 1 for s in items) and \
+            all(not isinstance(s, Output) and s in (-1, 1) for s in sizes) and \
+            all(s == -1 or _same_size(src[k], 1) for k, s in enumerate(sizes)):
         return x
     return ctx.make("Broadcast", [x, ctx.shape_vector(items)], mode="bidirectional")
 
