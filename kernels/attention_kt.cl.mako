@@ -1,7 +1,7 @@
 ## Key transposition for ScaledDotProductAttention: kt[g][e][j] = key[g][j][e] as float, rows padded with zeros
 ## from S to SP (a multiple of 8) so the attention kernel reads 8 keys per float8 load.
-## params: t (key Type), G (key batch count), S, SP, E
-__kernel void ${name}(__global const ${ctype(t)} *restrict k, __global float *restrict kt) {
+## params: t (key Type), G (key batch count), S, SP, E, ft (float or double)
+__kernel void ${name}(__global const ${ctype(t)} *restrict k, __global ${ft} *restrict kt) {
     const int j = get_global_id(0);
     const int e = get_global_id(1);
     const int g = get_global_id(2);
@@ -10,6 +10,6 @@ __kernel void ${name}(__global const ${ctype(t)} *restrict k, __global float *re
     if (j < ${S}) {
         kt[dst] = ${load(t, "k", "((long)g * %d + j) * %d + e" % (S, E))};
     } else {
-        kt[dst] = 0.0f;
+        kt[dst] = 0;
     }
 }

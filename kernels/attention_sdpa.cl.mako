@@ -36,12 +36,6 @@ def sidx(r):
 def oidx(r, n):
     return "oo + (long)(ib + " + str(r) + ") * " + str(Ev) + " + c0 + " + str(n * W)
 %>
-% if ft == "double":
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-% endif
-% if qt.name == "f16" or vt.name == "f16" or ot.name == "f16":
-#pragma OPENCL EXTENSION cl_khr_fp16 : enable
-% endif
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
 void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *restrict kt,
         __global const ${ctype(vt)} *restrict v
