@@ -52,6 +52,15 @@ RTOL, ATOL = 1e-3, 1e-4
 # =========================================================================================================
 
 def _rss_mb() -> float:
+    """Peak RSS of this process since its exec (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
+    exec, so a worker would report the driver's RSS at fork time when that was larger."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0     # KiB on Linux
 
@@ -204,8 +213,12 @@ def worker_main(argv) -> int:
         return 0
     if a.save:
         np.savez(a.save, *[np.asarray(o) for o in outs])
+    dev = ""
+    if a.runtime == "ovcl":
+        d = r.compiled.device
+        dev = f"{d.name}: {d.full_name}, {d.platform.name.strip()}"
     send({"ok": True, "import_s": import_s, "compile_s": t_compiled - t0, "first_s": t_first - t0,
-          "rss_mb": _rss_mb()})
+          "rss_mb": _rss_mb(), "device": dev})
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd["op"] == "run":
@@ -504,11 +517,7 @@ def main(argv=None) -> int:
         ceil_gflops = max(ceil["sgemm"]["sgemm_1024"]["gflops_best"], ceil["sgemm"]["sgemm_2048"]["gflops_best"])
     except (KeyError, TypeError):
         ceil_gflops = None
-    try:
-        from ovcl.device import get_device
-        device_name = get_device(args.device).full_name
-    except Exception as e:  # noqa: BLE001
-        device_name = f"unavailable: {e}"
+    device_name = "?"     # filled in from an ovcl worker: the driver itself loads no OpenCL driver
     meta = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu": _cpu_name(), "isa": cpu_isa(), "cpus": os.cpu_count(),
             "device": args.device, "device_name": device_name, "rounds": args.rounds, "iters": args.iters,
             "runtimes": args.runtimes, "ceiling_gflops": ceil_gflops, "warm_cache": args.warm_cache,
@@ -523,6 +532,11 @@ def main(argv=None) -> int:
             except Exception as e:  # noqa: BLE001 - one model must not stop the run
                 results.append({"model": name, "gflops": index[name].get("flops", 0) / 1e9,
                                 "runtimes": {rt: {"error": f"error: {type(e).__name__}: {e}"} for rt in args.runtimes}})
+    for res in results:
+        dev = res.get("runtimes", {}).get("ovcl", {}).get("start", {}).get("device")
+        if dev:
+            meta["device_name"] = dev
+            break
     text = render(results, meta)
     print(text)
     if args.out:
