@@ -406,15 +406,18 @@ def _f(x, fmt="{:.2f}", none="–"):
 
 def render(results: list[dict], meta: dict) -> str:
     rts = meta["runtimes"]
-    lines = [f"Benchmark {meta['date_utc']} UTC on {meta['cpu']} ({meta['cpus']} CPUs; {meta.get('isa', '')}), ovcl device "
-             f"{meta['device']} ({meta['device_name']}); {meta['rounds']} rounds x {meta['iters']} warm iterations, "
-             f"interleaved. OpenVINO CPU plugin: LATENCY hint, {meta['threads']} threads, inference precision "
-             f"{meta['ov_precision']}; ONNX Runtime: {meta['threads']} intra-op threads.", "",
-             f"Command: `{meta['command']}`", "",
-             f"sgemm ceiling (NumPy/OpenBLAS, best of 1024^3/2048^3): {_f(meta.get('ceiling_gflops'), '{:.1f}')} "
-             f"GFLOP/s. Latencies are medians of all warm iterations; 'first' = read + compile + first inference "
-             f"(imports excluded; ovcl's {'warm' if meta.get('warm_cache') else 'cold: empty ovcl and PoCL kernel caches'}); "
-             f"RSS = peak of the runtime's own process.", ""]
+    la = meta.get("loadavg")
+    lines = [f"**Benchmark {meta['date_utc']} UTC**: `{meta['command']}`", "",
+             f"- machine: {meta['cpu']}, {meta['cpus']} CPUs ({meta.get('isa', '')}); load average "
+             + (f"{la[0]:.1f} at the start, {la[1]:.1f} at the end" if la else "?")
+             + f"; sgemm ceiling {_f(meta.get('ceiling_gflops'), '{:.1f}')} GFLOP/s (NumPy/OpenBLAS, best of 1024³/2048³)",
+             f"- ovcl: device {meta['device']} ({meta['device_name']}); first result "
+             + ("with warm kernel caches" if meta.get("warm_cache") else "cold (empty ovcl and PoCL kernel caches)"),
+             f"- OpenVINO CPU plugin: LATENCY hint, {meta['threads']} threads, inference precision "
+             f"{meta['ov_precision']}; ONNX Runtime: {meta['threads']} intra-op threads",
+             f"- {meta['rounds']} rounds x {meta['iters']} warm iterations, runtimes interleaved; ms = median of all "
+             f"warm iterations; first = read + compile + first inference (imports excluded); RSS = peak of the "
+             f"runtime's own process", ""]
     head = (["model", "GFLOPs"] + [f"{SHORT[r]} ms" for r in rts] + ["ovcl/OV"]
             + ["ovcl GFLOP/s (% sgemm)"] + [f"first s {'/'.join(SHORT[r] for r in rts)}",
                                             f"RSS MB {'/'.join(SHORT[r] for r in rts)}",
@@ -524,6 +527,7 @@ def main(argv=None) -> int:
             "ov_precision": args.ov_precision, "threads": args.threads,
             "command": "python scripts/bench.py " + " ".join(shlex.quote(a) for a in argv)}
     results = []
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="ovcl-bench-") as tmp:
         for name in names:
             print(f"bench: {name} ({index[name].get('flops', 0) / 1e9:.3f} GFLOPs)", file=sys.stderr, flush=True)
@@ -532,6 +536,7 @@ def main(argv=None) -> int:
             except Exception as e:  # noqa: BLE001 - one model must not stop the run
                 results.append({"model": name, "gflops": index[name].get("flops", 0) / 1e9,
                                 "runtimes": {rt: {"error": f"error: {type(e).__name__}: {e}"} for rt in args.runtimes}})
+    meta["loadavg"] = [load0, os.getloadavg()[0]]
     for res in results:
         dev = res.get("runtimes", {}).get("ovcl", {}).get("start", {}).get("device")
         if dev:
