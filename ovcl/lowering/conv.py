@@ -28,6 +28,10 @@ TILE_OC = 12
 TILE_NV = 1
 DEPTHWISE_NV = 2
 TILE_VW = 8
+DW_KERNEL = True
+DW_PAD = True
+DW_ROWS_S1 = 4
+DW_ROWS_S2 = 2
 
 
 def _pad3(v, fill):
@@ -105,6 +109,10 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     ocg, icg = oc // groups, c // groups
     od, oh, ow = _pad3(out.shape[2:], 1)
     kd, kh, kw = kernel3
+    if (DW_KERNEL and icg == 1 and ocg == 1 and sizes3[0] == 1 and kernel3[0] == 1 and tuple(up3) == (1, 1, 1)
+            and strides3[0] == 1):
+        emit_depthwise(ctx, x, out, wpacked_src, sizes3, kernel3, strides3, dil3, pb3, bias, res, act)
+        return
     # tile shape
     if icg == 1 and ocg == 1:
         to, nv = 1, DEPTHWISE_NV
@@ -150,6 +158,40 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
                N=n, XC=c, XD=xd, XH=xh, XW=xw, OC=oc, OD=od, OH=oh, OW=ow, KD=kd, KH=kh, KW=kw,
                SD=strides3[0], SH=strides3[1], SW=strides3[2], DD=dil3[0], DH=dil3[1], DW=dil3[2],
                ICg=icg, OCg=ocg, TO=to, NV=nv, NBLK=nblk, NT=nt, safe=safe, VW=vw,
+               bias=bias is not None, res=res is not None, act=act)
+
+
+def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, sizes3, kernel3, strides3, dil3,
+                   pb3, bias=None, res=None, act=None):
+    """Depthwise 2-D (and 1-D) convolution straight from the unpadded input (``conv_dw.cl.mako``)."""
+    n, c = x.shape[0], x.shape[1]
+    _, h, wd = sizes3
+    _, oh, ow = _pad3(out.shape[2:], 1)
+    _, kh, kw = kernel3
+    r = DW_ROWS_S1 if strides3[1] == 1 else DW_ROWS_S2
+    r = max(1, min(r, oh))
+    nv = 2 if ow >= 16 else 1
+    tp = 8 * nv
+    nt, nr = -(-ow // tp), -(-oh // r)
+    wv = ctx.constant(np.ascontiguousarray(np.asarray(w, dtype=np.float32).reshape(c, kh * kw)),
+                      f"{ctx.node.name}/weights")
+    pt, pl = pb3[1], pb3[2]
+    need_w = (nt * tp - 1) * strides3[2] + (kw - 1) * dil3[2] + 1
+    if DW_PAD and (pt != 0 or pl != 0 or pb3[1] < 0 or need_w > wd or (nr * r - 1) * strides3[1] + (kh - 1) * dil3[1] + 1 > h):
+        ph = max(h + pt, (nr * r - 1) * strides3[1] + (kh - 1) * dil3[1] + 1)
+        pw = max(wd + pl, need_w)
+        x = _emit_pad(ctx, x, sizes3, (1, ph, pw), (0, pt, pl), (1, 1, 1))
+        h, wd, pt, pl = ph, pw, 0, 0
+    lx = 1
+    while lx * 2 <= min(nt, 8):
+        lx *= 2
+    ly = 1
+    while ly * 2 <= min(nr, 4):
+        ly *= 2
+    args = [out, x, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
+    ctx.launch("conv_dw.cl.mako", (round_up(nt, lx), round_up(nr, ly), n * c), (lx, ly, 1), args,
+               flops=2 * out.numel * kh * kw, C=c, H=h, W=wd, OH=oh, OW=ow, KH=kh, KW=kw, SH=strides3[1],
+               SW=strides3[2], DH=dil3[1], DW=dil3[2], PT=pt, PL=pl, R=r, NV=nv, NT=nt, NR=nr,
                bias=bias is not None, res=res is not None, act=act)
 
 

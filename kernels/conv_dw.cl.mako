@@ -1,0 +1,94 @@
+## Depthwise 2-D convolution (f32, one input and one output channel per group), reading the unpadded input.
+## A work-item computes R output rows x TP = 8*NV output pixels of one channel. Each input row it needs is
+## loaded once per kernel column and feeds every output row it contributes to. Rows outside the input are
+## skipped; columns are loaded as whole vectors when the tile's span lies inside the row, else lane by lane
+## with a bounds check. Epilogue: + bias[c], + residual, activation expression over a0.
+## params: C, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL (pads top / left), R, NV, NT, NR (row blocks),
+## bias, res (bool), act (str|None)
+<%
+TP = 8 * NV
+KK = KH * KW
+NIN = (R - 1) * SH + (KH - 1) * DH + 1
+lanes = ["s%x" % j for j in range(8)]
+%>
+<%def name="rows(checked)">
+% for t in range(NIN):
+    if (ih0 + ${t} >= 0 && ih0 + ${t} < ${H}) {
+        __global const float *xr = xc + (ih0 + ${t}) * ${W};
+    % for kw in range(KW):
+        {
+        % for v in range(NV):
+            % if checked:
+            const float8 x${v} = (float8)(${", ".join("(iw0 + %d >= 0 && iw0 + %d < %d) ? xr[iw0 + %d] : 0.0f" % ((kw * DW + (v * 8 + j) * SW,) * 2 + (W,) + (kw * DW + (v * 8 + j) * SW,)) for j in range(8))});
+            % else:
+            const float8 x${v} = (float8)(${", ".join("xr[iw0 + %d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
+            % endif
+        % endfor
+        % for r in range(R):
+<% d = t - r * SH %>\
+            % if d >= 0 and d % DH == 0 and d // DH < KH:
+                % for v in range(NV):
+            acc${r}_${v} = acc${r}_${v} + x${v} * w${(d // DH) * KW + kw};
+                % endfor
+            % endif
+        % endfor
+        }
+    % endfor
+    }
+% endfor
+</%def>
+__kernel void ${name}(__global float *restrict out, __global const float *restrict x,
+                      __global const float *restrict w
+% if bias:
+                      , __global const float *restrict bias
+% endif
+% if res:
+                      , __global const float *restrict res
+% endif
+) {
+    const int tile = get_global_id(0);
+    const int rb = get_global_id(1);
+    const int nc = get_global_id(2);
+    if (tile >= ${NT} || rb >= ${NR}) return;
+    const int c = nc % ${C};
+    const int ow0 = tile * ${TP};
+    const int oh0 = rb * ${R};
+    const int ih0 = oh0 * ${SH} - ${PT};
+    const int iw0 = ow0 * ${SW} - ${PL};
+    __global const float *xc = x + (long)nc * ${H * W};
+% for k in range(KK):
+    const float w${k} = w[c * ${KK} + ${k}];
+% endfor
+% for r in range(R):
+    % for v in range(NV):
+    float8 acc${r}_${v} = (float8)(0.0f);
+    % endfor
+% endfor
+    if (iw0 >= 0 && iw0 + ${(TP - 1) * SW + (KW - 1) * DW} < ${W}) {
+${rows(False)}
+    } else {
+${rows(True)}
+    }
+% if bias:
+    const float b = bias[c];
+% endif
+% for r in range(R):
+    if (oh0 + ${r} < ${OH}) {
+        const long ob = ((long)nc * ${OH} + oh0 + ${r}) * ${OW} + ow0;
+    % for v in range(NV):
+        % for j in range(8):
+        if (ow0 + ${v * 8 + j} < ${OW}) {
+            float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bias else ""};
+            % if res:
+            a0 += res[ob + ${v * 8 + j}];
+            % endif
+            % if act:
+            a0 = ${act};
+            % endif
+            out[ob + ${v * 8 + j}] = a0;
+        }
+        % endfor
+    % endfor
+    }
+% endfor
+}
