@@ -178,14 +178,25 @@ def _shape_like(out: Output) -> bool:
 
 
 def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
-    """Ids of floating-point constants that must keep their precision: those computing shapes or sizes.
+    """Ids of floating-point constants that FP16 compression leaves alone, as ``openvino.save_model`` does.
 
-    As OpenVINO does (its ShapeOf subgraphs and precision-sensitive inputs stay f32), a constant is kept
-    when it reaches, through small 1-D tensors only, a float->integer Convert, the scales input of an
-    Interpolate or an input of Range: rounding it to f16 could change a shape, not just a value."""
+    * constants computing shapes or sizes: those that reach, through small 1-D tensors only, a float->integer
+      Convert, the scales input of an Interpolate or an input of Range (rounding them to f16 could change a
+      shape, not just a value; OpenVINO keeps its ShapeOf subgraphs in f32);
+    * the constant inputs of a Divide, and the slope of a PReLU when it is a single value (what OpenVINO's
+      save_model keeps in f32 for these ops).
+
+    OpenVINO keeps a few more small constants in f32 in some other patterns (mixed-precision markings);
+    those are compressed here, which changes no shape and costs at most a few bytes of compression."""
+    keep: set[int] = set()
     starts: list[Output] = []
     for n in nodes:
         ins = n.input_values()
+        if n.type_name == "Divide":
+            keep.update(i.node.id for i in ins if i.node.type_name == "Constant")
+        elif n.type_name == "PRelu" and len(ins) > 1 and ins[1].node.type_name == "Constant" \
+                and np.size(ins[1].node.value) == 1:
+            keep.add(ins[1].node.id)
         if n.type_name == "Convert" and ins and ins[0].get_element_type().is_real \
                 and not n.get_output_element_type(0).is_real:
             starts.append(ins[0])
@@ -195,7 +206,6 @@ def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
                 starts.append(ins[k])
         elif n.type_name == "Range":
             starts.extend(ins)
-    keep: set[int] = set()
     seen: set[tuple[int, int]] = set()
     while starts:
         out = starts.pop()
@@ -267,8 +277,54 @@ def _port_xml(pid: int, t: Type, ps: PartialShape, names, indent: str) -> list[s
     return [indent + _open_tag("port", attrs, False), *dims, indent + "</port>"]
 
 
+def _ov_order(model: Model) -> list[Node]:
+    """Nodes in the order OpenVINO's serializer writes them: its topological sort (a stack seeded with the
+    results then the parameters, inputs pushed last-first), parameters first and results last in model
+    order."""
+    roots = model.get_results() + model.get_parameters()
+    stack: list[Node] = list(roots)
+    done: set[int] = set()
+    order: list[Node] = []
+    while stack:
+        node = stack[-1]
+        if node.id in done:
+            stack.pop()
+            continue
+        ready = True
+        ins = node.input_values()
+        for src in reversed(ins):
+            if src.node.id not in done:
+                ready = False
+                stack.append(src.node)
+        if ready:
+            stack.pop()
+            done.add(node.id)
+            order.append(node)
+    return order
+
+
+_RT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*$")
+
+
+def _node_rt_info(node: Node) -> list[tuple[str, str | None]]:
+    """The node's rt_info entries that have an IR form: flags (True) and strings, as OpenVINO writes them
+    (``<attribute name=... version="0" [value=...]/>``); decompression first. Other values stay in memory."""
+    out: list[tuple[str, str | None]] = []
+    flag = node.rt_info.get(DECOMPRESSION)
+    if flag is not None and flag is not False:
+        out.append((DECOMPRESSION, None))
+    for key, value in node.rt_info.items():
+        if key == DECOMPRESSION or not isinstance(key, str) or not _RT_NAME.match(key):
+            continue
+        if value is True:
+            out.append((key, None))
+        elif isinstance(value, str):
+            out.append((key, value))
+    return out
+
+
 def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[bytes]]:
-    ops = model.get_ordered_ops()
+    ops = _ov_order(model)
     params = model.get_parameters()
     results = model.get_results()
     param_ids = {p.id for p in params}
@@ -323,6 +379,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
             else:
                 data = _const_bytes(value, t, where)
                 c = new_layer(node.name, "Constant", node.version)
+                c.rt_info = _node_rt_info(node)
                 c.data = [("element_type", t.name), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
                           ("size", str(len(data)))]
                 c.outputs.append((t, PartialShape(shape), names))
@@ -341,8 +398,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
                     raise IRWriteError(f"{where}: attribute '{key}': {e}") from None
                 if text is not None:
                     layer.data.append((key, text))
-        if node.rt_info.get(DECOMPRESSION) is not None and node.rt_info.get(DECOMPRESSION) is not False:
-            layer.rt_info.append((DECOMPRESSION, None))
+        layer.rt_info = _node_rt_info(node)
         for i, src in enumerate(node.input_values()):
             key = (src.node.id, src.index)
             if key not in port_of:

@@ -125,6 +125,21 @@ def _close(actual, expected):
 
 
 @pytest.fixture(scope="module")
+def ov_ir(tmp_path_factory):
+    """(which, compress) -> the .xml openvino.save_model wrote for that test model (made once per module)."""
+    made = {}
+
+    def get(which, compress):
+        if (which, compress) not in made:
+            d = tmp_path_factory.mktemp(f"ov_{which}_{int(compress)}")
+            (d / "m.onnx").write_bytes(ONNX_MODELS[which]().SerializeToString())
+            ov.save_model(ov.convert_model(str(d / "m.onnx")), str(d / "m.xml"), compress_to_fp16=compress)
+            made[(which, compress)] = d / "m.xml"
+        return made[(which, compress)]
+    return get
+
+
+@pytest.fixture(scope="module")
 def eltwise():
     return ovcl.read_model(_eltwise_onnx().SerializeToString())
 
@@ -324,19 +339,42 @@ def test_names_and_shapes_survive(tmp_path):
 
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("which", WHICH)
-def test_openvino_ir_runs_in_ovcl(which, compress, tmp_path, rng):
-    proto = ONNX_MODELS[which]()
-    (tmp_path / "m.onnx").write_bytes(proto.SerializeToString())
-    ov.save_model(ov.convert_model(str(tmp_path / "m.onnx")), str(tmp_path / "m.xml"), compress_to_fp16=compress)
+def test_openvino_ir_runs_in_ovcl(which, compress, ov_ir, rng):
+    xml = ov_ir(which, compress)
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # every attribute OpenVINO wrote is understood
-        model = ovcl.read_model(tmp_path / "m.xml")
-    om = ov.Core().read_model(str(tmp_path / "m.xml"))
+        model = ovcl.read_model(xml)
+    om = ov.Core().read_model(str(xml))
     assert [sorted(p.get_names()) for p in model.outputs] == [sorted(p.get_names()) for p in om.outputs]
     decompress = [n for n in model.get_ordered_ops() if n.type_name == "Convert" and DECOMPRESSION in n.rt_info]
     assert bool(decompress) == compress
     feeds = _feeds(model, rng)
-    _close(_run_ovcl(model, feeds), _run_ov(tmp_path / "m.xml", feeds))
+    _close(_run_ovcl(model, feeds), _run_ov(xml, feeds))
+
+
+def _ir_layers(xml: str):
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(xml)
+    layers = []
+    for layer in root.find("layers"):
+        data = layer.find("data")
+        ports = [(g.tag, p.attrib, [d.text for d in p.findall("dim")]) for g in layer if g.tag in ("input", "output")
+                 for p in g.findall("port")]
+        rt = [a.attrib for a in layer.findall("rt_info/attribute")]
+        layers.append((dict(layer.attrib), dict(data.attrib) if data is not None else None, ports, rt))
+    edges = sorted(tuple(e.attrib.items()) for e in root.find("edges"))
+    return layers, edges
+
+
+@pytest.mark.parametrize("compress", [True, False])
+@pytest.mark.parametrize("which", WHICH)
+def test_openvino_ir_is_written_back_as_openvino_wrote_it(which, compress, ov_ir, tmp_path):
+    """IR from openvino.save_model, read by ovcl and written again: the same layers in the same order, with the
+    same attributes, ports, names and rt_info, the same edges and a byte-identical .bin."""
+    xml = ov_ir(which, compress)
+    write_ir(read_ir(xml), tmp_path / "ovcl.xml", compress_to_fp16=compress)
+    assert _ir_layers((tmp_path / "ovcl.xml").read_text()) == _ir_layers(xml.read_text())
+    assert (tmp_path / "ovcl.bin").read_bytes() == xml.with_suffix(".bin").read_bytes()
 
 
 # -- malformed IR --------------------------------------------------------------------------------------------
