@@ -102,8 +102,7 @@ def _is_shape_like(v) -> bool:
     if isinstance(v, PartialShape) or type(v).__name__ in ("PartialShape", "Shape"):
         return True
     if isinstance(v, (list, tuple)) and not isinstance(v, str):
-        return all(_is_dim_like(x) for x in v) and not (len(v) > 0 and all(isinstance(x, str) for x in v)
-                                                       and not all(_DIM_TEXT.match(x) for x in v))
+        return all(_is_dim_like(x) for x in v)
     return False
 
 
@@ -118,7 +117,7 @@ def _to_shape(v) -> PartialShape:
 def _is_type_like(v) -> bool:
     if isinstance(v, (Type, np.dtype)):
         return True
-    if v in (float, int, bool):
+    if any(v is t for t in (float, int, bool)):
         return True
     if isinstance(v, type) and issubclass(v, np.generic):
         return True
