@@ -240,6 +240,8 @@ def _is_single_entry(t: tuple) -> bool:
 def parse_input_spec(spec) -> list[InputSpec]:
     """The entries of an ``input=`` value, in order."""
     try:
+        if isinstance(spec, (list, tuple, dict)) and len(spec) == 0:
+            return []
         if isinstance(spec, str):
             return [_parse_text_item(s) for s in _split_top(spec)]
         if isinstance(spec, dict):
