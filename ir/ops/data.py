@@ -418,7 +418,13 @@ class GatherND(Op):
             return _dyn(node, None)
         b = node.attrs["batch_dims"]
         k = idx[-1].min
-        return [(node.input_type(0), PartialShape(list(idx[:-1]) + list(data[b + k:])))]
+        lead = list(idx[:-1])
+        if node.version == "opset5" and b > 0:          # GatherND-5 flattens the batch dimensions
+            flat = Dimension(1)
+            for d in idx[:b]:
+                flat = flat * d
+            lead = [flat] + lead[b:]
+        return [(node.input_type(0), PartialShape(lead + list(data[b + k:])))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -441,7 +447,10 @@ class GatherND(Op):
                     t.append(v)
                 if ok:
                     out[bb, j] = d[bb][tuple(t)]
-        return [out.reshape(tuple(idx.shape[:-1]) + data.shape[b + k:])]
+        lead = tuple(idx.shape[:-1])
+        if node.version == "opset5" and b > 0:
+            lead = (B,) + lead[b:]
+        return [out.reshape(lead + data.shape[b + k:])]
 
 
 # -- Scatter family -------------------------------------------------------------------------------------------
@@ -743,8 +752,13 @@ class Range(Op):
     num_inputs = (3, 3)
 
     @classmethod
+    def out_type(cls, node) -> Type:
+        # Range-1 has no output_type: its output takes the inputs' type
+        return node.input_type(0) if node.version == "opset1" else as_type(node.attrs["output_type"])
+
+    @classmethod
     def infer(cls, node):
-        t = as_type(node.attrs["output_type"])
+        t = cls.out_type(node)
         vals = [node.input_const(i) for i in range(3)]
         if any(v is None for v in vals):
             return [(t, PartialShape.dynamic(1))]
@@ -755,7 +769,7 @@ class Range(Op):
 
     @classmethod
     def evaluate(cls, node, inputs):
-        t = as_type(node.attrs["output_type"])
+        t = cls.out_type(node)
         start, stop, step = (np.asarray(v).reshape(-1)[0] for v in inputs)
         n = range_count(start, stop, step)
         if t.is_integral:
