@@ -973,7 +973,8 @@ def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     if mode in ("bilinear_pillow", "bicubic_pillow"):       # Pillow's resampling: in-range taps only
         return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)), exclude=True)
     if attrs.get("antialias") and mode != "nearest":
-        return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)))
+        # OpenVINO's "linear" renormalises over in-range taps; linear_onnx/cubic follow ONNX (edge taps clamp)
+        return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)), exclude=mode == "linear")
     if mode == "nearest":
         i = _nearest(xo, attrs["nearest_mode"], scale).astype(np.int64)
         return np.clip(i, 0, in_n - 1)[:, None], np.ones((out_n, 1))
