@@ -29,6 +29,8 @@ TILE_NV = 1
 DEPTHWISE_NV = 2
 TILE_VW = 8
 DW_KERNEL = True
+WG_MODE = "panel"
+WG_TILES = 4
 DW_PAD = True
 DW_ROWS_S1 = 4
 DW_ROWS_S2 = 2
@@ -90,6 +92,17 @@ def _pick_tile_oc(oc: int) -> int:
     return 8
 
 
+def _local_panel(nt: int, nb: int, rows: int) -> tuple[int, int]:
+    """A work-group of a few pixel tiles x (nearly) all channel blocks: PoCL runs its work-items as a loop
+    with the tile index innermost, so each block's weights serve several tiles from L1 while the group's input
+    panel serves every block from L1/L2. Channel blocks are split only to leave >= 16 groups for the cores."""
+    lx = min(WG_TILES, nt)
+    gx = -(-nt // lx) * rows
+    split = max(1, -(-16 // gx))
+    ly = max(1, -(-nb // split))
+    return lx, ly
+
+
 def _local_2d(nt: int, nb: int) -> tuple[int, int]:
     """A work-group of a few pixel tiles x a few channel blocks (PoCL runs a group as one loop)."""
     lx = 1
@@ -149,8 +162,8 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
         w = np.concatenate([w, np.zeros((nblk * to - oc, icg, kd * kh * kw), np.float32)])
     w = np.ascontiguousarray(w.reshape(nblk, to, icg, kd * kh * kw).transpose(0, 2, 3, 1))
     wv = ctx.constant(w, f"{ctx.node.name}/weights_packed")
-    lx, ly = _local_2d(nt, nblk)
     rows = n * od * oh
+    lx, ly = _local_2d(nt, nblk) if WG_MODE == "small" else _local_panel(nt, nblk, rows)
     gsize = (round_up(nt, lx), round_up(nblk, ly), rows)
     args = [out, src, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
     flops = 2 * out.numel * icg * kd * kh * kw
