@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ovcl.ir import Output, Type
+from ovcl.ir import Output, Type, ops
 
 from .graph import NodeContext, torch_op
 
@@ -147,6 +147,27 @@ def _sdpa(ctx):
         qh, kh = ctx.dim(q, -3), ctx.dim(k, -3)
         if qh != kh:
             raise ctx.fail("grouped-query attention (enable_gqa with fewer key/value heads) is not supported")
+    t = q.get_element_type()
+    if dropout and dropout > 0:
+        raise ctx.fail("attention dropout (dropout_p > 0): call module.eval() before converting")
+    if causal and mask is not None:
+        raise ctx.fail("both attn_mask and is_causal are set")
+    if "ScaledDotProductAttention" in ops.OPS:
+        # the fused op (opset13): boolean mask True takes part, float masks are added, a scalar 0 is none
+        ins = [q, k, v]
+        if mask is not None:
+            m = ctx.tensor(mask)
+            ins.append(m if m.get_element_type() == Type.boolean else ctx.convert(m, t))
+        elif scale is not None:
+            ins.append(_cst(ctx, 0, q, "nomask"))
+        if scale is not None:
+            ins.append(ctx.scalar(scale, t) if isinstance(scale, Output) else _cst(ctx, scale, q, "scale"))
+        return ctx.make("ScaledDotProductAttention", ins, causal=bool(causal))
+    return _sdpa_decomposed(ctx, q, k, v, mask, causal, scale)
+
+
+def _sdpa_decomposed(ctx, q, k, v, mask, causal, scale):
+    """MatMul, scale, mask, Softmax, MatMul: for builds of the IR without the fused op."""
     t = q.get_element_type()
     e = ctx.dim(q, ctx.rank(q) - 1)
     if scale is None:
