@@ -24,7 +24,7 @@ class Type:
     # -- properties ---------------------------------------------------------
     @property
     def is_real(self) -> bool:
-        return self.name in ("f64", "f32", "f16", "bf16")
+        return self.name in _REAL
 
     @property
     def is_integral(self) -> bool:
@@ -32,7 +32,7 @@ class Type:
 
     @property
     def is_signed(self) -> bool:
-        return self.name[0] in "fi" or self.name == "bf16"
+        return self.name[0] in "fib"
 
     @property
     def is_static(self) -> bool:
@@ -79,6 +79,18 @@ class Type:
         return t
 
 
+_REAL = ("f64", "f32", "f16", "bf16", "f8e4m3", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1")
+
+
+def _ml(name: str):
+    """A narrow NumPy dtype from ml_dtypes (installed with onnx), or None without it."""
+    try:
+        import ml_dtypes
+    except ImportError:  # pragma: no cover
+        return None
+    return getattr(ml_dtypes, name, None)
+
+
 def _define(name, dtype, ir_precision, *aliases):
     t = Type(name, dtype, ir_precision)
     setattr(Type, name, t)
@@ -92,7 +104,7 @@ def _define(name, dtype, ir_precision, *aliases):
 _define("f64", np.float64, "FP64", "float64", "double")
 _define("f32", np.float32, "FP32", "float32", "float")
 _define("f16", np.float16, "FP16", "float16", "half")
-_define("bf16", None, "BF16", "bfloat16")
+_define("bf16", _ml("bfloat16"), "BF16", "bfloat16")
 _define("i64", np.int64, "I64", "int64")
 _define("i32", np.int32, "I32", "int32", "int")
 _define("i16", np.int16, "I16", "int16")
@@ -102,6 +114,16 @@ _define("u32", np.uint32, "U32", "uint32")
 _define("u16", np.uint16, "U16", "uint16")
 _define("u8", np.uint8, "U8", "uint8")
 _define("u1", None, "U1")
+# narrow types, one element per byte on the host (as ml_dtypes holds them) and on the device
+_define("f8e4m3", _ml("float8_e4m3fn"), "F8E4M3", "float8_e4m3fn")
+_define("f8e4m3fnuz", _ml("float8_e4m3fnuz"), "F8E4M3FNUZ", "float8_e4m3fnuz")
+_define("f8e5m2", _ml("float8_e5m2"), "F8E5M2", "float8_e5m2")
+_define("f8e5m2fnuz", _ml("float8_e5m2fnuz"), "F8E5M2FNUZ", "float8_e5m2fnuz")
+_define("f4e2m1", _ml("float4_e2m1fn"), "F4E2M1", "float4_e2m1fn")
+_define("i4", _ml("int4"), "I4", "int4")
+_define("u4", _ml("uint4"), "U4", "uint4")
+_define("i2", _ml("int2"), "I2", "int2")
+_define("u2", _ml("uint2"), "U2", "uint2")
 _define("boolean", np.bool_, "BOOL", "bool")
 _define("dynamic", None, "DYNAMIC", "undefined")
 

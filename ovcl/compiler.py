@@ -113,8 +113,9 @@ class Lowered:
         unique: dict[str, str] = {}
         for l in self.launches:
             unique.setdefault(l.kernel, l.source)
+        from .programs import render
         prelude = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if device.caps.fp64 else ""
-        return prelude + "\n".join(unique[k] for k in sorted(unique))
+        return prelude + render("prelude.cl.mako") + "\n".join(unique[k] for k in sorted(unique))
 
 
 def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) -> Plan:

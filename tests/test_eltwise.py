@@ -64,3 +64,15 @@ def test_where_cast_clip(rng):
                    [("y", np.int64, None)], initializers=[("lo", np.float32(-0.5)), ("hi", np.float32(0.7))])
     feeds = {"c": c, "a": a * 3, "b": b * 3}
     assert_close(run_ovcl(m, feeds), run_ort(m, feeds))
+
+
+# one case per narrow type and direction; the conformance suite runs all of them
+CAST_CASES = __import__("helpers").backend_cases(
+    r"^test_cast_(FLOAT_to_(FLOAT8E4M3FN|FLOAT8E5M2FNUZ|INT4|UINT2|FLOAT4E2M1|BFLOAT16)|FLOAT8E5M2_to_FLOAT"
+    r"|INT4_to_FLOAT|no_saturate_FLOAT_to_FLOAT8E4M3FN)$")
+
+
+@pytest.mark.parametrize("case", CAST_CASES, ids=[c.name for c in CAST_CASES])
+def test_cast_backend_case(case):
+    """Every element type ONNX casts between, float8/int4/bfloat16 included, on ONNX's own cases."""
+    __import__("helpers").check_backend_case(case)

@@ -95,15 +95,23 @@ def _variadic(ctx: NodeContext):
     return acc
 
 
+def _convert(ctx: NodeContext, x, t):
+    """Convert, saturating to the finite range of an 8-bit float target unless ``saturate=0``."""
+    if t.name.startswith("f8") and x.get_element_type().is_real and ctx.attr("saturate", 1):
+        import ml_dtypes
+        hi = float(ml_dtypes.finfo(t.dtype).max)
+        x = ctx.make("Clamp", [x], "saturate", min=-hi, max=hi).output(0)
+    return ctx.make("Convert", [x], destination_type=t.name)
+
+
 @onnx_op("Cast")
 def _cast(ctx):
-    t = onnx_type(ctx.attr("to"))
-    return ctx.make("Convert", [ctx.input(0)], destination_type=t.name)
+    return _convert(ctx, ctx.input(0), onnx_type(ctx.attr("to")))
 
 
 @onnx_op("CastLike")
 def _cast_like(ctx):
-    return ctx.make("Convert", [ctx.input(0)], destination_type=ctx.input(1).get_element_type().name)
+    return _convert(ctx, ctx.input(0), ctx.input(1).get_element_type())
 
 
 @onnx_op("Where")

@@ -52,13 +52,19 @@ def _along_axis(ctx: NodeContext, v, x, axis: int, block: int, suffix: str):
 
 def _quantize(ctx: NodeContext, x, scale, zp, out_t: Type, axis: int, block: int, saturate_to=None):
     ft = x.get_element_type()
+    import ml_dtypes
     scale = _f(ctx, _along_axis(ctx, scale, x, axis, block, "scale"), ft, "scale_f")
     y = ctx.make("Divide", [x, scale], "div").output(0)
-    y = ctx.make("Round", [y], "round", mode="half_to_even").output(0)
+    if out_t.is_integral:        # float targets round in their own encoding
+        y = ctx.make("Round", [y], "round", mode="half_to_even").output(0)
     if zp is not None:
         y = ctx.make("Add", [y, _f(ctx, _along_axis(ctx, zp, x, axis, block, "zp"), ft, "zp_f")], "add_zp").output(0)
-    info = np.iinfo(out_t.dtype)
-    y = ctx.make("Clamp", [y], "saturate", min=float(info.min), max=float(info.max)).output(0)
+    if out_t.is_integral:
+        info = ml_dtypes.iinfo(out_t.dtype)
+        y = ctx.make("Clamp", [y], "saturate", min=float(info.min), max=float(info.max)).output(0)
+    elif ctx.attr("saturate", 1) and out_t.name.startswith("f8"):
+        hi = float(ml_dtypes.finfo(out_t.dtype).max)
+        y = ctx.make("Clamp", [y], "saturate", min=-hi, max=hi).output(0)
     return ctx.make("Convert", [y], "to_int", destination_type=out_t.name).output(0)
 
 
@@ -79,8 +85,6 @@ def _quantize_linear(ctx: NodeContext):
         out_t = onnx_type(ctx.attr("output_dtype"))
     else:
         out_t = Type.u8
-    if not out_t.is_integral:
-        raise ctx.fail(f"quantising to {out_t} is not supported")
     return _quantize(ctx, x, scale, zp, out_t, int(ctx.attr("axis", 1)), int(ctx.attr("block_size", 0)))
 
 

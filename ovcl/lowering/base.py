@@ -34,11 +34,16 @@ def lowers(*type_names: str):
 # -- element types in OpenCL C ------------------------------------------------------------------------------
 
 _CTYPE = {"f64": "double", "f32": "float", "f16": "half", "i64": "long", "i32": "int", "i16": "short",
-          "i8": "char", "u64": "ulong", "u32": "uint", "u16": "ushort", "u8": "uchar", "boolean": "uchar"}
+          "i8": "char", "u64": "ulong", "u32": "uint", "u16": "ushort", "u8": "uchar", "boolean": "uchar",
+          "bf16": "ushort"}
+# narrow types: one byte per element, decoded and encoded by the functions in kernels/prelude.cl.mako
+NARROW = ("f8e4m3", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1", "i4", "u4", "i2", "u2")
 
 
 def ctype(t: Type) -> str:
     """How a tensor of type ``t`` is stored in device memory."""
+    if t.name in NARROW:
+        return "uchar"
     try:
         return _CTYPE[t.name]
     except KeyError:
@@ -46,13 +51,22 @@ def ctype(t: Type) -> str:
 
 
 def cctype(t: Type) -> str:
-    """The type arithmetic on ``t`` uses: f16 computes in float (storage stays half)."""
-    return "float" if t.name == "f16" else ctype(t)
+    """The type arithmetic on ``t`` uses: f16, bf16 and the narrow floats compute in float, narrow
+    integers in int (storage keeps the narrow form)."""
+    if t.name in ("f16", "bf16") or (t.name in NARROW and t.is_real):
+        return "float"
+    if t.name in NARROW:
+        return "int"
+    return ctype(t)
 
 
 def load(t: Type, ptr: str, idx: str) -> str:
     """C expression reading element ``idx`` of ``ptr`` as ``cctype(t)``."""
-    return f"vload_half({idx}, {ptr})" if t.name == "f16" else f"{ptr}[{idx}]"
+    if t.name == "f16":
+        return f"vload_half({idx}, {ptr})"
+    if t.name == "bf16" or t.name in NARROW:
+        return f"ovcl_{t.name}_load({ptr}[{idx}])"
+    return f"{ptr}[{idx}]"
 
 
 def store(t: Type, ptr: str, idx: str, val: str) -> str:
@@ -61,6 +75,8 @@ def store(t: Type, ptr: str, idx: str, val: str) -> str:
         return f"vstore_half_rte({val}, {idx}, {ptr});"
     if t.name == "boolean":
         return f"{ptr}[{idx}] = (uchar)(({val}) != 0);"
+    if t.name == "bf16" or t.name in NARROW:
+        return f"{ptr}[{idx}] = ovcl_{t.name}_store({val});"
     return f"{ptr}[{idx}] = ({ctype(t)})({val});"
 
 

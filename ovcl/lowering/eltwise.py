@@ -99,8 +99,8 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
             return (f"{L(0.5)} * a0 * ({one} + tanh({L(0.7978845608028654)} * "
                     f"(a0 + {L(0.044715)} * a0 * a0 * a0)))")
         return f"{L(0.5)} * a0 * ({one} + erf(a0 * {L(0.7071067811865476)}))"
-    if op == "Clamp":
-        return f"fmin(fmax(a0, {L(attrs['min'])}), {L(attrs['max'])})"
+    if op == "Clamp":      # NaN stays NaN (fmin/fmax alone would replace it)
+        return f"(isnan(a0) ? a0 : fmin(fmax(a0, {L(attrs['min'])}), {L(attrs['max'])}))"
     return floats.get(op)
 
 

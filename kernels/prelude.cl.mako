@@ -1,0 +1,75 @@
+## Shared by every program: conversions of the narrow element types (one element per byte; bf16 in 16
+## bits) to and from their compute types. Encoders round to nearest even and do not saturate: overflow
+## gives infinity where the format has one, else NaN (saturation is a Clamp before the Convert).
+
+// minifloat with E exponent and M mantissa bits, bias B; kind: 0 = "fn" (no inf, NaN = all ones),
+// 1 = "fnuz" (no inf, no -0, NaN = 0x80), 2 = IEEE-like (inf and NaN at the top exponent), 3 = no inf/NaN
+static inline float ovcl_mf_load(uint c, int E, int M, int B, int kind) {
+    const uint sign = (c >> (E + M)) & 1u;
+    const uint mag = c & ((1u << (E + M)) - 1u);
+    const uint e = mag >> M, m = mag & ((1u << M) - 1u);
+    if (kind == 0 && mag == (1u << (E + M)) - 1u) return NAN;
+    if (kind == 1 && sign && mag == 0u) return NAN;
+    if (kind == 2 && e == (1u << E) - 1u) return m ? NAN : (sign ? -INFINITY : INFINITY);
+    const float v = e == 0u ? ldexp((float)m, 1 - B - M) : ldexp((float)((1u << M) + m), (int)e - B - M);
+    return sign ? -v : v;
+}
+
+static inline uchar ovcl_mf_store(float x, int E, int M, int B, int kind, uint max_code) {
+    const uint bits = as_uint(x);
+    const uint sbit = (bits >> 31) << (E + M);
+    if (isnan(x)) {                               // the NaN codes ml_dtypes (and so ONNX) use
+        if (kind == 1) return 0x80;
+        if (kind == 2) return (uchar)(0x7Eu | sbit);
+        if (kind == 3) return (uchar)(1u << (E + M));
+        return (uchar)(((1u << (E + M)) - 1u) | sbit);
+    }
+    const uint ab = bits & 0x7FFFFFFFu;
+    const int e = (int)(ab >> 23) - 127;
+    uint code;
+    if (isinf(x) || e + B >= (1 << E) + 1) {
+        code = max_code + 1u;
+    } else if (e < 1 - B) {                        // subnormal (or zero) in the target
+        code = (uint)rint(ldexp(fabs(x), B - 1 + M));
+    } else {
+        const uint mant = ab & 0x7FFFFFu;
+        const int shift = 23 - M;
+        const uint r = mant + ((1u << (shift - 1)) - 1u) + ((mant >> shift) & 1u);
+        code = ((uint)(e + B) << M) + (r >> shift);   // a mantissa carry moves into the exponent
+    }
+    if (code > max_code) {
+        if (kind == 2) code = ((1u << E) - 1u) << M;   // infinity
+        else if (kind == 3) code = max_code;
+        else return (uchar)(kind == 1 ? 0x80u : (((1u << (E + M)) - 1u) | sbit));
+    }
+    if (kind == 1 && code == 0u) return 0;        // fnuz has no negative zero
+    return (uchar)(code | sbit);
+}
+
+static inline float ovcl_f8e4m3_load(uchar c) { return ovcl_mf_load(c, 4, 3, 7, 0); }
+static inline uchar ovcl_f8e4m3_store(float x) { return ovcl_mf_store(x, 4, 3, 7, 0, 0x7Eu); }
+static inline float ovcl_f8e4m3fnuz_load(uchar c) { return ovcl_mf_load(c, 4, 3, 8, 1); }
+static inline uchar ovcl_f8e4m3fnuz_store(float x) { return ovcl_mf_store(x, 4, 3, 8, 1, 0x7Fu); }
+static inline float ovcl_f8e5m2_load(uchar c) { return ovcl_mf_load(c, 5, 2, 15, 2); }
+static inline uchar ovcl_f8e5m2_store(float x) { return ovcl_mf_store(x, 5, 2, 15, 2, 0x7Bu); }
+static inline float ovcl_f8e5m2fnuz_load(uchar c) { return ovcl_mf_load(c, 5, 2, 16, 1); }
+static inline uchar ovcl_f8e5m2fnuz_store(float x) { return ovcl_mf_store(x, 5, 2, 16, 1, 0x7Fu); }
+static inline float ovcl_f4e2m1_load(uchar c) { return ovcl_mf_load(c, 2, 1, 1, 3); }
+static inline uchar ovcl_f4e2m1_store(float x) { return ovcl_mf_store(x, 2, 1, 1, 3, 0x7u); }
+
+static inline float ovcl_bf16_load(ushort c) { return as_float((uint)c << 16); }
+static inline ushort ovcl_bf16_store(float x) {
+    const uint b = as_uint(x);
+    if (isnan(x)) return (ushort)((b >> 16) | 0x40u);
+    return (ushort)((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
+}
+
+// narrow integers keep their value in the low bits of the byte
+static inline int ovcl_i4_load(uchar c) { return ((int)(char)(uchar)(c << 4)) >> 4; }
+static inline uchar ovcl_i4_store(int v) { return (uchar)(v & 0xF); }
+static inline int ovcl_u4_load(uchar c) { return (int)(c & 0xFu); }
+static inline uchar ovcl_u4_store(int v) { return (uchar)(v & 0xF); }
+static inline int ovcl_i2_load(uchar c) { return ((int)(char)(uchar)(c << 6)) >> 6; }
+static inline uchar ovcl_i2_store(int v) { return (uchar)(v & 0x3); }
+static inline int ovcl_u2_load(uchar c) { return (int)(c & 0x3u); }
+static inline uchar ovcl_u2_store(int v) { return (uchar)(v & 0x3); }
