@@ -37,8 +37,6 @@ __all__ = ["IRReadError", "IRWriteError", "ON_DISK_NAMES", "compress_value_to_fp
            "read_ir", "read_ir_bytes", "serialize", "write_ir"]
 
 
-
-
 class IRReadError(IRError):
     """An IR file that cannot be read: malformed XML, a broken graph, bad weights, an unknown op."""
 
@@ -230,9 +228,9 @@ class _Layer:
         self.type = type_
         self.version = version
         self.data: list[tuple[str, str]] = []
-        self.rt_info: list[tuple[str, str | None]] = []
+        self.rt_info: list[list[tuple[str, str]]] = []
         self.inputs: list[tuple[Type, PartialShape]] = []
-        self.outputs: list[tuple[Type, PartialShape, set]] = []
+        self.outputs: list[tuple[Type, PartialShape, set, dict]] = []
         self.extra: list[tuple[str, str]] = []
 
 
@@ -267,14 +265,14 @@ def _dims_xml(ps: PartialShape, indent: str) -> list[str]:
     return [f"{indent}<dim>{d.min if d.is_static else -1}</dim>" for d in ps]
 
 
-def _port_xml(pid: int, t: Type, ps: PartialShape, names, indent: str) -> list[str]:
+def _port_xml(pid: int, t: Type, ps: PartialShape, names, indent: str, rt: dict | None = None) -> list[str]:
     attrs = [("id", str(pid)), ("precision", t.ir_precision)]
     if names:
         attrs.append(("names", _escape_names(names)))
-    dims = _dims_xml(ps, indent + "\t")
-    if not dims:
+    body = _dims_xml(ps, indent + "\t") + _rt_xml(_rt_entries(rt or {}), indent + "\t")
+    if not body:
         return [indent + _open_tag("port", attrs, True)]
-    return [indent + _open_tag("port", attrs, False), *dims, indent + "</port>"]
+    return [indent + _open_tag("port", attrs, False), *body, indent + "</port>"]
 
 
 def _ov_order(model: Model) -> list[Node]:
@@ -306,20 +304,57 @@ def _ov_order(model: Model) -> list[Node]:
 _RT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*$")
 
 
-def _node_rt_info(node: Node) -> list[tuple[str, str | None]]:
-    """The node's rt_info entries that have an IR form: flags (True) and strings, as OpenVINO writes them
-    (``<attribute name=... version="0" [value=...]/>``); decompression first. Other values stay in memory."""
-    out: list[tuple[str, str | None]] = []
-    flag = node.rt_info.get(DECOMPRESSION)
+def _rt_entries(info: dict) -> list[list[tuple[str, str]]]:
+    """The rt_info entries that have an IR form, each as the attributes of one ``<attribute>`` element, as
+    OpenVINO writes them: flags (True) as ``name version="0"``, strings with ``value=``, dicts (entries read
+    from IR with other fields, e.g. ``layout``) with their fields. Decompression first; other values stay
+    in memory only."""
+    out: list[list[tuple[str, str]]] = []
+    flag = info.get(DECOMPRESSION)
     if flag is not None and flag is not False:
-        out.append((DECOMPRESSION, None))
-    for key, value in node.rt_info.items():
+        out.append([("name", DECOMPRESSION), ("version", "0")])
+    for key, value in info.items():
         if key == DECOMPRESSION or not isinstance(key, str) or not _RT_NAME.match(key):
             continue
         if value is True:
-            out.append((key, None))
+            out.append([("name", key), ("version", "0")])
         elif isinstance(value, str):
-            out.append((key, value))
+            out.append([("name", key), ("version", "0"), ("value", value)])
+        elif isinstance(value, dict) and all(isinstance(k, str) and _RT_NAME.match(k) and isinstance(v, str)
+                                             for k, v in value.items()):
+            fields = dict(value)
+            version = fields.pop("version", "0")
+            fields.pop("name", None)
+            out.append([("name", key), ("version", version), *fields.items()])
+    return out
+
+
+def _rt_xml(entries: list[list[tuple[str, str]]], indent: str) -> list[str]:
+    if not entries:
+        return []
+    return ([indent + "<rt_info>"] + [indent + "\t" + _open_tag("attribute", a, True) for a in entries]
+            + [indent + "</rt_info>"])
+
+
+def _read_rt(el: ET.Element | None) -> dict:
+    """``<rt_info>`` attributes of a layer or port: a flag (True), the ``value`` string, or, for entries with
+    other fields, a dict of them (version included)."""
+    out: dict[str, Any] = {}
+    if el is None:
+        return out
+    for attr in el.findall("attribute"):
+        name = attr.get("name")
+        if not name:
+            continue
+        fields = {k: v for k, v in attr.attrib.items() if k != "name"}
+        if name == DECOMPRESSION:
+            out[name] = True
+        elif fields.get("version", "0") == "0" and set(fields) <= {"version"}:
+            out[name] = True
+        elif set(fields) == {"version", "value"} and fields["version"] == "0":
+            out[name] = fields["value"]
+        else:
+            out[name] = fields
     return out
 
 
@@ -368,21 +403,21 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
                 c = new_layer(f"{node.name}_compressed", "Constant", "opset1")
                 c.data = [("element_type", "f16"), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
                           ("size", str(len(data)))]
-                c.outputs.append((Type.f16, PartialShape(shape), set()))
+                c.outputs.append((Type.f16, PartialShape(shape), set(), {}))
                 conv = new_layer(node.name, "Convert", "opset1")
                 conv.data = [("destination_type", t.name)]
-                conv.rt_info = [(DECOMPRESSION, None)]
+                conv.rt_info = _rt_entries({DECOMPRESSION: True})
                 conv.inputs.append((Type.f16, PartialShape(shape)))
-                conv.outputs.append((t, PartialShape(shape), names))
+                conv.outputs.append((t, PartialShape(shape), names, node.output(0).get_rt_info()))
                 edges.append((c.id, 0, conv.id, 0))
                 port_of[(node.id, 0)] = (conv.id, 1)
             else:
                 data = _const_bytes(value, t, where)
                 c = new_layer(node.name, "Constant", node.version)
-                c.rt_info = _node_rt_info(node)
+                c.rt_info = _rt_entries(node.rt_info)
                 c.data = [("element_type", t.name), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
                           ("size", str(len(data)))]
-                c.outputs.append((t, PartialShape(shape), names))
+                c.outputs.append((t, PartialShape(shape), names, node.output(0).get_rt_info()))
                 port_of[(node.id, 0)] = (c.id, 0)
             continue
 
@@ -398,7 +433,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
                     raise IRWriteError(f"{where}: attribute '{key}': {e}") from None
                 if text is not None:
                     layer.data.append((key, text))
-        layer.rt_info = _node_rt_info(node)
+        layer.rt_info = _rt_entries(node.rt_info)
         for i, src in enumerate(node.input_values()):
             key = (src.node.id, src.index)
             if key not in port_of:
@@ -415,7 +450,8 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
         n_in = len(layer.inputs)
         for k in range(node.get_output_size()):
             out = node.output(k)
-            layer.outputs.append((out.get_element_type(), out.get_partial_shape(), out._info.names))
+            layer.outputs.append((out.get_element_type(), out.get_partial_shape(), out._info.names,
+                                  out.get_rt_info()))
             port_of[(node.id, k)] = (layer.id, n_in + k)
 
     lines = ['<?xml version="1.0"?>', _open_tag("net", [("name", model.name), ("version", "11")], False),
@@ -425,12 +461,7 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
         lines.append("\t\t" + _open_tag("layer", attrs + layer.extra, False))
         if layer.data:
             lines.append("\t\t\t" + _open_tag("data", layer.data, True))
-        if layer.rt_info:
-            lines.append("\t\t\t<rt_info>")
-            for name, value in layer.rt_info:
-                a = [("name", name), ("version", "0")] + ([("value", value)] if value is not None else [])
-                lines.append("\t\t\t\t" + _open_tag("attribute", a, True))
-            lines.append("\t\t\t</rt_info>")
+        lines += _rt_xml(layer.rt_info, "\t\t\t")
         if layer.inputs:
             lines.append("\t\t\t<input>")
             for pid, (t, ps) in enumerate(layer.inputs):
@@ -438,8 +469,8 @@ def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[by
             lines.append("\t\t\t</input>")
         if layer.outputs:
             lines.append("\t\t\t<output>")
-            for k, (t, ps, names) in enumerate(layer.outputs):
-                lines += _port_xml(len(layer.inputs) + k, t, ps, names, "\t\t\t\t")
+            for k, (t, ps, names, rt) in enumerate(layer.outputs):
+                lines += _port_xml(len(layer.inputs) + k, t, ps, names, "\t\t\t\t", rt)
             lines.append("\t\t\t</output>")
         lines.append("\t\t</layer>")
     lines.append("\t</layers>")
@@ -689,11 +720,12 @@ class _Reader:
                 names = port.get("names")
                 if names:
                     out._info.names.update(_split_names(names))
+                out._info.rt_info.update(_read_rt(port.find("rt_info")))
                 outputs[(lid, pid)] = out
             in_els = [p for g in layer.findall("input") for p in g.findall("port")]
             for pid, port, src in zip(in_ports[lid], in_els, ins):
                 self.check_port(layer, port, src, f"input port {pid}", dims=False)
-            self.read_rt_info(layer, node)
+            node.rt_info.update(_read_rt(layer.find("rt_info")))
             if node.type_name == "Result" and layer.get("output_names"):
                 node.output(0).add_names(_split_names(layer.get("output_names")))
 
@@ -731,18 +763,6 @@ class _Reader:
             raise self.err(layer, f"{what} is declared with shape {declared} but the graph infers "
                                   f"{out.get_partial_shape()}; the IR is inconsistent")
 
-    def read_rt_info(self, layer, node: Node) -> None:
-        rt = layer.find("rt_info")
-        if rt is None:
-            return
-        for attr in rt.findall("attribute"):
-            name = attr.get("name")
-            if not name:
-                continue
-            if name == DECOMPRESSION:
-                node.rt_info[DECOMPRESSION] = True
-            else:
-                node.rt_info[name] = attr.get("value", True)
 
     # -- one layer ---------------------------------------------------------------------------------
     def build(self, layer, inputs: list[Output]) -> Node:
@@ -752,7 +772,7 @@ class _Reader:
         op = OPS.get(type_name)
         if op is None or getattr(op, "internal", False):
             raise self.err(layer, f"unknown op type '{disk_type}' ({version}): ovcl has no definition for it; "
-                                  f"it needs an op in ovcl/ir/ops (or replace it in the source model)")
+                                  f"it needs an op definition in ovcl.ir.ops (or replace the op in the source model)")
         data_el = layer.find("data")
         data = dict(data_el.attrib) if data_el is not None else {}
         name = layer.get("name")

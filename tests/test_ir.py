@@ -335,6 +335,25 @@ def test_names_and_shapes_survive(tmp_path):
     assert str(om.inputs[0].get_partial_shape()) == "[1..10,?,3]"
 
 
+def test_rt_info_survives(tmp_path):
+    """Layer and port rt_info OpenVINO wrote (e.g. a layout) and model rt_info are written back."""
+    import openvino.opset13 as ops
+    p = ops.parameter([1, 3, 4, 4], ov.Type.f32, name="x")
+    p.set_layout(ov.Layout("NCHW"))
+    m = ov.Model([ops.relu(p)], [p], "laid")
+    m.set_rt_info("value", ["framework", "name"])
+    ov.save_model(m, str(tmp_path / "ov.xml"))
+    model = read_ir(tmp_path / "ov.xml")
+    assert model.inputs[0].get_rt_info()["layout"]["layout"] == "[N,C,H,W]"
+    assert model.rt_info["framework"] == {"name": "value"}
+    model.get_parameters()[0].rt_info["note"] = "kept"
+    write_ir(model, tmp_path / "ovcl.xml")
+    back = ov.Core().read_model(str(tmp_path / "ovcl.xml"))
+    assert str(back.get_parameters()[0].get_layout()) == "[N,C,H,W]"
+    assert back.get_rt_info(["framework", "name"]).astype(str) == "value"
+    assert read_ir(tmp_path / "ovcl.xml").get_parameters()[0].rt_info["note"] == "kept"
+
+
 # -- OpenVINO -> ovcl ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("compress", [True, False])
