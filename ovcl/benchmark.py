@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import threading
 import time
 
 import numpy as np
@@ -23,37 +22,51 @@ def _log(msg: str) -> None:
     print(msg, flush=True)
 
 
+_TICKER = r"""
+import sys, time
+what, period, tty = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
+t0 = time.perf_counter()
+try:
+    while True:
+        time.sleep(period)
+        el = time.perf_counter() - t0
+        sys.stderr.write(f"\r[ .... ] {what}: {el:.0f} s" if tty else f"[ .... ] {what}: still running, {el:.0f} s\n")
+        sys.stderr.flush()
+except KeyboardInterrupt:
+    pass
+"""
+
+
 class _Progress:
-    """Elapsed time on stderr while a long step runs (a live line on a terminal, else every 10 s)."""
+    """Elapsed time on stderr while a long step runs (a live line on a terminal, else a line every 10 s).
+
+    The ticker is a child process, not a thread: building programs and the first launches (where PoCL
+    compiles) can hold the GIL for minutes, and a thread would print nothing meanwhile."""
 
     def __init__(self, what: str, enabled: bool = True):
         self.what = what
         self.enabled = enabled
-        self._stop = threading.Event()
-        self._thread = None
+        self._proc = None
         self._tty = sys.stderr.isatty()
 
     def __enter__(self):
         if self.enabled:
-            self._t0 = time.perf_counter()
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
+            import subprocess
+            try:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-c", _TICKER, self.what, "1" if self._tty else "10", "1" if self._tty else "0"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            except OSError:
+                self._proc = None
         return self
 
-    def _run(self):
-        period = 0.5 if self._tty else 10.0
-        while not self._stop.wait(period):
-            el = time.perf_counter() - self._t0
-            if self._tty:
-                sys.stderr.write(f"\r[ .... ] {self.what}: {el:.1f} s")
-            else:
-                sys.stderr.write(f"[ .... ] {self.what}: still running, {el:.0f} s\n")
-            sys.stderr.flush()
-
     def __exit__(self, *exc):
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001
+                self._proc.kill()
             if self._tty:
                 sys.stderr.write("\r\033[K")
                 sys.stderr.flush()
