@@ -638,3 +638,12 @@ def test_resize_opset19(mode, coord, scales, sizes, extra, rng):
         inits, ins = [("sz", i64(sizes))], ["x", "", "", "sz"]
     run1([helper.make_node("Resize", ins, ["y"], mode=mode, coordinate_transformation_mode=coord, **extra)],
          {"x": x}, initializers=inits, opset=19, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float16, np.int64, np.bool_])
+def test_gather_rows_types(dtype, rng):
+    """Row gathers move raw bits in vectors of the row: every element size."""
+    table = rnd(rng, (50, 32), dtype)
+    idx = rng.integers(-50, 50, (3, 7)).astype(np.int64)
+    run1([helper.make_node("Gather", ["w", "i"], ["y"], axis=0), helper.make_node("GatherElements", ["w", "j"], ["z"], axis=1)],
+         {"i": idx}, outputs=("y", "z"), initializers=[("w", table), ("j", np.abs(idx[:, :1] % 32).repeat(32, 1)[:2].reshape(2, 32).astype(np.int64).repeat(25, 0))])
