@@ -79,7 +79,7 @@ def cmd_run(args) -> int:
     compiled = core.compile_model(model, args.device, {"VERBOSE": args.verbose})
     if bundled:
         data = np.load(MODELS / "digits_test.npz")
-        images = (data["images"].astype(np.float32) / 16.0)[:, None]
+        images = data["images"].astype(np.float32) / 16.0          # [N, 1, 8, 8] in [0, 1]
         labels = data["labels"]
         compiled({"image": images[:1]})
         t_first = time.perf_counter()
