@@ -986,6 +986,10 @@ def _weights_loader(weights, default_path: Path | None):
     def load(err):
         if isinstance(weights, (bytes, bytearray, memoryview)):
             return memoryview(bytes(weights))
+        if isinstance(weights, np.ndarray):
+            return memoryview(np.ascontiguousarray(weights).tobytes())
+        if weights is not None and not isinstance(weights, (str, os.PathLike)):
+            raise err(f"weights must be a path, bytes or a NumPy array, not {type(weights).__name__}")
         path = Path(os.fspath(weights)) if weights is not None else default_path
         if path is None:
             raise err("the model has constants but no weights were given: pass weights= (the .bin path or bytes)")
