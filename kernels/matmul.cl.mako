@@ -1,9 +1,10 @@
-## Tiled matrix product over a B operand packed into panels (see ovcl/lowering/matmul.py).
+## Tiled matrix product over a B operand packed into panels (see ovcl/lowering/matmul.py), or read in place
+## (b_direct: a row-major f32 B whose rows are whole numbers of aligned vectors, panel p = columns p*TN..).
 ## Each work-item computes a TM x TN tile of C (TN = NV * VW) in float vector accumulators, looping over K
 ## unrolled by U. Packed B: for every B batch, ceil(N / TN) panels of Kp x TN floats (zero padded), so that one
 ## row of a panel is NV aligned vector loads.
 ## params: a_t, out_t, M, N, K, P (panels), Kp, TM, VW, NV, U, L0, L1, a_rs, a_ks (A row and K strides),
-##   a_vec (A rows read as floatU vectors), batch_code (C statements setting long aoff, boff, coff from bz),
+##   a_vec (A rows read as floatU vectors), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (the epilogue may run on vectors),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors)
 <%
@@ -29,7 +30,11 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
     if (p >= ${P} || mb * ${TM} >= ${M}) return;
     long aoff = 0, boff = 0, coff = 0;
     ${batch_code}
+% if b_direct:
+    const __global float *bp = Bp + boff + (long)p * ${TN};
+% else:
     const __global float *bp = Bp + boff + (long)p * ${Kp * TN};
+% endif
     const int m0 = mb * ${TM};
 % for r in rows():
     const __global ${ctype(a_t)} *a${r} = A + aoff + (long)min(m0 + ${r}, ${M - 1}) * ${a_rs};
@@ -47,7 +52,7 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
 % endif
 % for u in range(U):
     % for v in range(NV):
-        const ${fv} b${u}_${v} = *(const __global ${fv} *)(bp + (k + ${u}) * ${TN} + ${v * VW});
+        const ${fv} b${u}_${v} = *(const __global ${fv} *)(bp + (long)(k + ${u}) * ${b_rs} + ${v * VW});
     % endfor
     % for r in rows():
         % if a_vec:
@@ -64,7 +69,7 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
 % if K4 < K:
     for (int k = ${K4}; k < ${K}; ++k) {
     % for v in range(NV):
-        const ${fv} b${v} = *(const __global ${fv} *)(bp + k * ${TN} + ${v * VW});
+        const ${fv} b${v} = *(const __global ${fv} *)(bp + (long)k * ${b_rs} + ${v * VW});
     % endfor
     % for r in rows():
         const float x${r} = ${load(a_t, "a%d" % r, "k * %d" % a_ks)};

@@ -205,3 +205,11 @@ def test_matmul_fused_activations(act, rng):
                           fused={"bias": 2, "activation": act},
                           extra=[((32,), rng.standard_normal(32).astype(np.float32))])
     assert_close([out], [ref], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4, 19, 16), (3, 4, 16, 64)), ((12, 40, 64), (12, 64, 40)),
+                                   ((2, 33, 17), (17, 48)), ((5, 3), (3, 24)), ((2, 1, 7, 9), (3, 9, 8))])
+def test_matmul_run_time_b_in_place(sa, sb, rng):
+    """Run-time B with N a multiple of 8: read in place instead of packed."""
+    out, ref = _ir_matmul(sa, sb, False, False, False, rng=rng)
+    assert_close([out], [ref], rtol=1e-4, atol=1e-4)

@@ -2,7 +2,8 @@
 
 A constant B (weights; also a Constant behind a decompression Convert) is packed at compile time into
 ``ceil(N / TN)`` panels of ``Kp x TN`` floats per B batch (zero padded: Kp = K rounded up to the unroll, N to
-TN). A B computed at run time (attention's QK^T and ·V) is packed by a small kernel into a scratch buffer first.
+TN). A B computed at run time (attention's QK^T and ·V) is read in place when it is f32, row-major and N is a
+multiple of the vector width (the tile width then divides N); otherwise a small kernel packs it first.
 Each work-item of ``matmul.cl.mako`` computes a TM x TN tile with TN = NV vector accumulators of width VW.
 Integer and f64 products use ``matmul_naive.cl.mako``.
 
@@ -153,25 +154,32 @@ def _matmul(ctx: LoweringContext):
         return
 
     t = tile_params(ctx, M, N, K)
+    bv = _const_b(ctx)
+    # a run-time B read in place: f32, row-major, rows of whole aligned vectors, N a multiple of the tile width
+    direct = bv is None and b.type.name == "f32" and b_ns == 1 and N % t["VW"] == 0 and t.get("DIRECT_B", 1)
+    if direct:
+        while t["NV"] > 1 and N % (t["NV"] * t["VW"]):
+            t["NV"] -= 1
     TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
     TN = VW * NV
     P = (N + TN - 1) // TN
     Kp = round_up(K, U)
     panel = P * Kp * TN
-    bv = _const_b(ctx)
-    if bv is not None:
+    if direct:
+        bp, panel, b_rs = b, K * N, N
+    elif bv is not None:
         arr = np.asarray(bv, dtype=np.float32).reshape([-1] + list(sb[-2:]))
         if tb:
             arr = arr.transpose(0, 2, 1)
         packed = np.zeros((arr.shape[0], Kp, P * TN), np.float32)
         packed[:, :K, :N] = arr
         packed = packed.reshape(arr.shape[0], Kp, P, TN).transpose(0, 2, 1, 3)
-        bp = ctx.constant(np.ascontiguousarray(packed))
+        bp, b_rs = ctx.constant(np.ascontiguousarray(packed)), TN
     else:
-        bp = ctx.temp((nb_b * panel,), Type.f32)
-        total = nb_b * panel
-        ctx.launch("matmul_pack.cl.mako", (round_up(total, 256),), (256,), [b, bp], b_t=b.type, TN=TN, Kp=Kp, P=P,
-                   K=K, N=N, total=total, b_ks=b_ks, b_ns=b_ns, bstride=K * N)
+        bp, b_rs = ctx.temp((nb_b * panel,), Type.f32), TN
+        l1 = min(Kp, max(1, 256 // TN))
+        ctx.launch("matmul_pack.cl.mako", (TN, round_up(Kp, l1), nb_b * P), (TN, l1, 1), [b, bp], b_t=b.type,
+                   TN=TN, Kp=Kp, P=P, K=K, N=N, b_ks=b_ks, b_ns=b_ns, bstride=K * N)
     bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * panel for s in b_bstr], "coff": c_bs})
     L0 = min(t["L0"], P)
     MB = (M + TM - 1) // TM
@@ -181,5 +189,6 @@ def _matmul(ctx: LoweringContext):
     ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nbatch), (L0, L1, 1),
                [a, bp, out, *extra], flops=flops, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp,
                TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1, a_rs=a_rs, a_ks=a_ks, a_vec=a_vec, batch_code=bc,
+               b_direct=bool(direct), b_rs=b_rs,
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
                act=act, vec_epi=_vector_safe(act, out, bias, res), vec_store=(N % VW == 0))
