@@ -3,7 +3,8 @@
 ## "amax" / "aavg" (adaptive bins: [o*in/out, ceil((o+1)*in/out)) ). Max writes indices too when idx_t is
 ## given: the flat position in the input, counted from axis ``axis`` (0: whole tensor, 1: per image, 2+:
 ## per plane). Avg divides by the taps inside the input (exclude_pad) or inside input + explicit pads.
-## params: mode, t (Type), idx_t (Type|None), n_total, C, D, H, W, OD, OH, OW, K, S, Dl, P, PE (3 each),
+## Grid: (OW, OH, N*C*OD), no 64-bit index division.
+## params: mode, t (Type), idx_t (Type|None), C, D, H, W, OD, OH, OW, K, S, Dl, P, PE (3 each),
 ## exclude_pad (bool), axis
 <%
 IN = [D, H, W]
@@ -12,18 +13,49 @@ adaptive = mode in ("amax", "aavg")
 is_max = mode in ("max", "amax")
 ax = ["d", "h", "w"]
 %>
+<%def name="nest(checked)">
+% for i in range(3):
+    % if adaptive:
+    for (int i${ax[i]} = b${ax[i]}; i${ax[i]} < e${ax[i]}; ++i${ax[i]}) {
+    % else:
+    for (int k${ax[i]} = 0; k${ax[i]} < ${K[i]}; ++k${ax[i]}) {
+        const int i${ax[i]} = b${ax[i]} + k${ax[i]} * ${Dl[i]};
+        % if checked:
+        if (i${ax[i]} < 0 || i${ax[i]} >= ${IN[i]}) continue;
+        % endif
+    % endif
+% endfor
+        const int pos = (id * ${H} + ih) * ${W} + iw;
+        const ${cctype(t)} v = ${load(t, "xp", "pos")};
+% if is_max:
+    % if t.is_real:
+        arg = v > best ? pos : arg;
+        best = v > best ? v : best;
+    % else:
+        if (arg < 0 || v > best) { best = v; arg = pos; }
+    % endif
+% else:
+        acc += v;
+    % if adaptive or (exclude_pad and checked):
+        cnt += 1;
+    % endif
+% endif
+% for i in range(3):
+    }
+% endfor
+</%def>
 __kernel void ${name}(__global ${ctype(t)} *restrict out
 % if idx_t is not None:
                       , __global ${ctype(idx_t)} *restrict idx
 % endif
                       , __global const ${ctype(t)} *restrict x) {
-    const long gid = get_global_id(0);
-    if (gid >= ${n_total}) return;
-    long r = gid;
-    const int ow = (int)(r % ${OW}); r /= ${OW};
-    const int oh = (int)(r % ${OH}); r /= ${OH};
-    const int od = (int)(r % ${OD}); r /= ${OD};
-    const long nc = r;
+    const int ow = get_global_id(0);
+    const int oh = get_global_id(1);
+    const int r = get_global_id(2);
+    if (ow >= ${OW} || oh >= ${OH}) return;
+    const int od = r % ${OD};
+    const long nc = r / ${OD};
+    const long gid = ((long)r * ${OH} + oh) * ${OW} + ow;
     __global const ${ctype(t)} *xp = x + nc * ${D * H * W};
 % for i in range(3):
     % if adaptive:
@@ -34,7 +66,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out
     % endif
 % endfor
 % if is_max:
-    ${cctype(t)} best = 0;
+    ${cctype(t)} best = ${lit(float("-inf"), t) if t.is_real else "0"};
     int arg = -1;
 % else:
     float acc = 0.0f;
@@ -47,28 +79,18 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out
     int cnt = 0;
     % endif
 % endif
-% for i in range(3):
-    % if adaptive:
-    for (int i${ax[i]} = b${ax[i]}; i${ax[i]} < e${ax[i]}; ++i${ax[i]}) {
-    % else:
-    for (int k${ax[i]} = 0; k${ax[i]} < ${K[i]}; ++k${ax[i]}) {
-        const int i${ax[i]} = b${ax[i]} + k${ax[i]} * ${Dl[i]};
-        if (i${ax[i]} < 0 || i${ax[i]} >= ${IN[i]}) continue;
-    % endif
-% endfor
-        const int pos = (id * ${H} + ih) * ${W} + iw;
-        const ${cctype(t)} v = ${load(t, "xp", "pos")};
-% if is_max:
-        if (arg < 0 || v > best) { best = v; arg = pos; }
+% if adaptive:
+${nest(True)}
 % else:
-        acc += v;
-    % if adaptive or exclude_pad:
-        cnt += 1;
+    if (${" && ".join("b%s >= 0 && b%s + %d < %d" % (ax[i], ax[i], (K[i] - 1) * Dl[i], IN[i]) for i in range(3))}) {
+    % if not is_max and exclude_pad:
+        cnt = ${K[0] * K[1] * K[2]};
     % endif
-% endif
-% for i in range(3):
+${nest(False)}
+    } else {
+${nest(True)}
     }
-% endfor
+% endif
 % if is_max:
     ${store(t, "out", "gid", "best")}
     % if idx_t is not None:

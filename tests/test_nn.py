@@ -115,6 +115,12 @@ def test_maxpool(xs, attrs, rng):
     _check(*_pool_model("MaxPool", xs, rng, outputs=("y", "i"), **attrs))
 
 
+@pytest.mark.parametrize("xs,attrs", [MAXPOOL_CASES[1], MAXPOOL_CASES[3]])
+def test_maxpool_values_only(xs, attrs, rng):
+    """Without an Indices output the kernel skips them."""
+    _check(*_pool_model("MaxPool", xs, rng, **attrs))
+
+
 AVGPOOL_CASES = [
     ((1, 3, 8, 8), dict(kernel_shape=[2, 2], strides=[2, 2])),
     ((2, 5, 13, 11), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)),

@@ -129,6 +129,8 @@ def _maxpool(ctx: NodeContext):
     y = ctx.make("MaxPool", [x], kernel=[int(v) for v in ctx.attr("kernel_shape")],
                  dilations=[int(v) for v in ctx.attr("dilations", [1] * nd)], rounding_type=_rounding(ctx),
                  index_element_type="i64", axis=0, **attrs)
+    if len(ctx.proto.output) < 2 or not ctx.proto.output[1]:
+        y.rt_info["indices_unused"] = True      # the kernel may skip writing them
     return [y.output(0), y.output(1)]
 
 

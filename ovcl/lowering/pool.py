@@ -7,7 +7,7 @@ import numpy as np
 from ovcl.ir import Type
 from ovcl.ir.ops.nn import lrn_window, pool_geometry
 
-from .base import LoweringContext, Value, c_literal, linear_sizes, lowers
+from .base import LoweringContext, Value, c_literal, linear_sizes, lowers, round_up
 from .eltwise import emit_eltwise
 
 
@@ -24,11 +24,16 @@ def _emit_pool(ctx: LoweringContext, mode: str, x: Value, out: Value, idx: Value
         raise ctx.fail(f"{x.rank - 2} spatial axes: at most 3 are supported")
     d, h, w = _pad3(x.shape[2:], 1)
     od, oh, ow = _pad3(out.shape[2:], 1)
-    total = out.numel
-    g, l = linear_sizes(total, 64)
+    lx = 1
+    while lx * 2 <= min(ow, 16):
+        lx *= 2
+    ly = 1
+    while ly * 2 <= oh and lx * ly * 2 <= 64:
+        ly *= 2
+    g = (round_up(ow, lx), round_up(oh, ly), x.shape[0] * x.shape[1] * od)
     args = [out] + ([idx] if idx is not None else []) + [x]
-    ctx.launch("pool.cl.mako", g, l, args, mode=mode, t=x.type, idx_t=idx.type if idx is not None else None,
-               n_total=total, C=x.shape[1], D=d, H=h, W=w, OD=od, OH=oh, OW=ow, K=_pad3(kernel, 1),
+    ctx.launch("pool.cl.mako", g, (lx, ly, 1), args, mode=mode, t=x.type,
+               idx_t=idx.type if idx is not None else None, C=x.shape[1], D=d, H=h, W=w, OD=od, OH=oh, OW=ow, K=_pad3(kernel, 1),
                S=_pad3(strides, 1), Dl=_pad3(dil, 1), P=_pad3(pb, 0), PE=_pad3(pe, 0), exclude_pad=exclude_pad,
                axis=axis)
 
@@ -40,7 +45,9 @@ def _maxpool(ctx: LoweringContext):
     axis = int(ctx.attrs.get("axis", 0))
     if axis < 0:
         axis += x.rank
-    _emit_pool(ctx, "max", x, ctx.outputs[0], ctx.outputs[1] if len(ctx.outputs) > 1 else None, kernel, strides,
+    # a frontend that knows nobody reads the indices says so (they cost ~40% of the kernel's time)
+    want_idx = len(ctx.outputs) > 1 and not ctx.node.rt_info.get("indices_unused", False)
+    _emit_pool(ctx, "max", x, ctx.outputs[0], ctx.outputs[1] if want_idx else None, kernel, strides,
                dil, pb, pe, axis=axis)
 
 
