@@ -326,3 +326,38 @@ def test_fused_epilogue_generic_path(rng):
     got = _compile_run(Model([node], [x]), {"x": xv})
     ref = np.maximum(conv.evaluate([xv.astype(np.float32), w.astype(np.float32)])[0] + b.reshape(1, -1, 1, 1), 0)
     np.testing.assert_allclose(got[0].astype(np.float32), ref, rtol=1e-2, atol=1e-2)
+
+
+def test_resnet_like_block(rng):
+    """Conv+BN+Relu, MaxPool, a bottleneck with a residual Add, and global pooling, end to end."""
+    def w(*s):
+        return (rng.standard_normal(s) / np.sqrt(np.prod(s[1:]))).astype(np.float32)
+
+    def bn(c):
+        return [rng.uniform(0.5, 1.5, c).astype(np.float32), rng.standard_normal(c).astype(np.float32),
+                rng.standard_normal(c).astype(np.float32) * 0.1, rng.uniform(0.5, 1.5, c).astype(np.float32)]
+
+    inits, nodes = [], []
+
+    def conv_bn_relu(x, y, cin, cout, k, s, relu=True):
+        p = k // 2
+        inits.append((f"{y}_w", w(cout, cin, k, k)))
+        nodes.append(helper.make_node("Conv", [x, f"{y}_w"], [f"{y}_c"], kernel_shape=[k, k], strides=[s, s],
+                                      pads=[p] * 4))
+        names = [f"{y}_{n}" for n in ("g", "b", "m", "v")]
+        inits.extend(zip(names, bn(cout)))
+        nodes.append(helper.make_node("BatchNormalization", [f"{y}_c"] + names, [f"{y}_bn" if relu else y]))
+        if relu:
+            nodes.append(helper.make_node("Relu", [f"{y}_bn"], [y]))
+
+    conv_bn_relu("x", "stem", 3, 16, 7, 2)
+    nodes.append(helper.make_node("MaxPool", ["stem"], ["pool"], kernel_shape=[3, 3], strides=[2, 2],
+                                  pads=[1, 1, 1, 1]))
+    conv_bn_relu("pool", "a", 16, 8, 1, 1)
+    conv_bn_relu("a", "b", 8, 8, 3, 1)
+    conv_bn_relu("b", "c", 8, 16, 1, 1, relu=False)
+    nodes.append(helper.make_node("Add", ["c", "pool"], ["sum"]))
+    nodes.append(helper.make_node("Relu", ["sum"], ["act"]))
+    nodes.append(helper.make_node("GlobalAveragePool", ["act"], ["y"]))
+    m = onnx_model(nodes, [("x", np.float32, (1, 3, 37, 41))], [("y", np.float32, None)], initializers=inits)
+    _check(m, {"x": rng.standard_normal((1, 3, 37, 41)).astype(np.float32)})
