@@ -1,6 +1,7 @@
 ## Softmax / LogSoftmax along one axis, numerically stable (the row maximum is subtracted): one work-group
 ## per row; passes: maximum, sum of exponentials (softmax stores them), then scale (or x - max - log(sum)).
-## params: t (Type), A (axis length), I (inner stride: elements after the axis), rows, WG, log (bool)
+## params: t (Type), A (axis length), I (inner stride: elements after the axis), rows, WG, log (bool),
+##   vec (f32, I == 1, WG == 1: float8 body between a scalar head and tail)
 <%
 ct = cctype(t)
 def red(var, op):
@@ -19,6 +20,49 @@ void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *rest
     const long base = g * ${A};
 % else:
     const long base = (g / ${I}) * ${A * I} + (g % ${I});
+% endif
+% if vec:
+    ## contiguous f32 row, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
+    const int head = (int)min((long)${A}, (8 - (base & 7)) & 7);
+    const int nv = (${A} - head) >> 3;
+    const int tail = head + (nv << 3);
+    const __global float8 *v_in = (const __global float8 *)(in + base + head);
+    __global float8 *v_out = (__global float8 *)(out + base + head);
+    float m = -INFINITY;
+    float8 m8 = (float8)(-INFINITY);
+    for (int i = 0; i < head; ++i) m = fmax(m, in[base + i]);
+    for (int v = 0; v < nv; ++v) m8 = fmax(m8, v_in[v]);
+    for (int i = tail; i < ${A}; ++i) m = fmax(m, in[base + i]);
+    m8.lo = fmax(m8.lo, m8.hi);
+    m8.s01 = fmax(m8.s01, m8.s23);
+    m = fmax(m, fmax(m8.s0, m8.s1));
+    float s = 0.0f;
+    float8 s8 = (float8)(0.0f);
+    % if log:
+    for (int i = 0; i < head; ++i) s += exp(in[base + i] - m);
+    for (int v = 0; v < nv; ++v) s8 += exp(v_in[v] - m);
+    for (int i = tail; i < ${A}; ++i) s += exp(in[base + i] - m);
+    % else:
+    for (int i = 0; i < head; ++i) { const float e = exp(in[base + i] - m); out[base + i] = e; s += e; }
+    for (int v = 0; v < nv; ++v) { const float8 e = exp(v_in[v] - m); v_out[v] = e; s8 += e; }
+    for (int i = tail; i < ${A}; ++i) { const float e = exp(in[base + i] - m); out[base + i] = e; s += e; }
+    % endif
+    s8.lo += s8.hi;
+    s8.s01 += s8.s23;
+    s += s8.s0 + s8.s1;
+    % if log:
+    const float sh = m + log(s);
+    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] - sh;
+    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] - sh;
+    for (int i = tail; i < ${A}; ++i) out[base + i] = in[base + i] - sh;
+    % else:
+    const float inv = 1.0f / s;
+    for (int i = 0; i < head; ++i) out[base + i] *= inv;
+    for (int v = 0; v < nv; ++v) v_out[v] *= inv;
+    for (int i = tail; i < ${A}; ++i) out[base + i] *= inv;
+    % endif
+}
+<% return %>
 % endif
     ${ct} m = -INFINITY;
     for (int i = lid; i < ${A}; i += ${WG}) {

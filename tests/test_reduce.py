@@ -117,7 +117,8 @@ def test_argmax(op, axis, keep, last, rng):
 @pytest.mark.parametrize("op", ["Softmax", "LogSoftmax"])
 @pytest.mark.parametrize("opset,shape,axis", [(11, (3, 4, 5), 1), (11, (2, 3, 4, 5), 0), (11, (3, 4, 5), -1),
                                               (13, (3, 4, 5), 1), (13, (3, 4, 5), -1), (13, (2, 3, 4, 5), 0),
-                                              (13, (1, 1000), 1), (13, (7,), 0)])
+                                              (13, (1, 1000), 1), (13, (7,), 0),
+                                              (13, (5, 1001), -1)])
 def test_softmax(op, opset, shape, axis, rng):
     x = (rng.standard_normal(shape) * 10).astype(np.float32)
     m = onnx_model([helper.make_node(op, ["x"], ["y"], axis=axis)], [("x", np.float32, shape)],

@@ -21,4 +21,5 @@ def _softmax(ctx: LoweringContext):
     rows = x.numel // A
     wg = group_size(ctx, rows, A)
     ctx.launch("softmax.cl.mako", (rows * wg,), (wg,), [x, out], t=x.type, A=A, I=I, rows=rows, WG=wg,
-               log=ctx.node.type_name == "LogSoftmax", flops=5 * x.numel)
+               log=ctx.node.type_name == "LogSoftmax", vec=(x.type.name == "f32" and I == 1 and wg == 1 and A >= 16),
+               flops=5 * x.numel)
