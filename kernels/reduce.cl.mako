@@ -2,10 +2,33 @@
 ## elements, then (WG > 1) a tree in local memory combines the shares. No barrier inside the element loop.
 ## params: in_t, out_t, acc (C accumulator type), init, mapx (C expression over x), comb (over a, b),
 ##   fin (over a, and R), R (reduced count), n_out, WG, base_code (sets long base from o),
-##   red_code (sets long roff from r)
+##   red_code (sets long roff from r), vec (f32, WG == 1, contiguous segment: float8 body)
+% if vec:
+inline float8 ${name}_comb8(float8 a, float8 b) { return ${comb}; }
+inline float ${name}_comb(float a, float b) { return ${comb}; }
+% endif
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
 void ${name}(__global const ${ctype(in_t)} *restrict in, __global ${ctype(out_t)} *restrict out) {
     const long o = get_group_id(0);
+% if vec:
+    ## contiguous f32 segment, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
+    ${base_code}
+    const int head = (int)min((long)${R}, (8 - (base & 7)) & 7);
+    const int nv = (${R} - head) >> 3;
+    const int tail = head + (nv << 3);
+    const __global float8 *v_in = (const __global float8 *)(in + base + head);
+    float a = ${init};
+    float8 a8 = (float8)(${init});
+    for (int i = 0; i < head; ++i) { const float x = in[base + i]; a = ${name}_comb(a, ${mapx}); }
+    for (int v = 0; v < nv; ++v) { const float8 x = v_in[v]; a8 = ${name}_comb8(a8, ${mapx}); }
+    for (int i = tail; i < ${R}; ++i) { const float x = in[base + i]; a = ${name}_comb(a, ${mapx}); }
+% for c in "01234567":
+    a = ${name}_comb(a, a8.s${c});
+% endfor
+    ${store(out_t, "out", "o", fin)}
+}
+<% return %>
+% endif
 % if WG > 1:
     __local ${acc} scratch[${WG}];
     const int lid = get_local_id(0);

@@ -129,9 +129,11 @@ def _reduce(ctx: LoweringContext):
         fin = f"a / {max(R, 1)}"
     n_out = out.numel
     wg = group_size(ctx, n_out, R)
+    vec = (x.type.name == "f32" and acc == "float" and wg == 1 and R >= 16 and len(red) == 1 and red[0][1] == 1
+           and op not in ("ReduceLogicalAnd", "ReduceLogicalOr"))
     ctx.launch("reduce.cl.mako", (n_out * wg,), (wg,), [x, out], in_t=x.type, out_t=out.type, acc=acc, init=init,
                mapx=mapx, comb=comb, fin=fin, R=R, n_out=n_out, WG=wg, base_code=offset_code("base", "o", kept),
-               red_code=offset_code("roff", "r", red), flops=x.numel)
+               red_code=offset_code("roff", "r", red), vec=vec, flops=x.numel)
 
 
 @lowers("TopK")
