@@ -2,7 +2,8 @@
 ## variance from centred values (two passes over the segment, exact in float), then the output pass.
 ## NormalizeL2: sum of squares, then the output pass.
 ## params: t (Type), mode ("mvn" | "l2"), R (segment size), WG, base_code (sets long base from o),
-##   red_code (sets long roff from r), normalize_variance, eps (C literal), eps_mode
+##   red_code (sets long roff from r), normalize_variance, eps (C literal), eps_mode,
+##   vec (f32, WG == 1, contiguous segment: float8 body)
 <% ct = cctype(t) %>
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
 void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *restrict out) {
@@ -14,6 +15,66 @@ void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *rest
     const int lid = 0;
 % endif
     ${base_code}
+% if vec:
+    ## contiguous f32 segment, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
+    const int head = (int)min((long)${R}, (8 - (base & 7)) & 7);
+    const int nv = (${R} - head) >> 3;
+    const int tail = head + (nv << 3);
+    const __global float8 *v_in = (const __global float8 *)(in + base + head);
+    __global float8 *v_out = (__global float8 *)(out + base + head);
+<%def name="hsum(v8, s)">
+    ${v8}.lo += ${v8}.hi;
+    ${v8}.s01 += ${v8}.s23;
+    ${s} += ${v8}.s0 + ${v8}.s1;
+</%def>
+    % if mode == "mvn":
+    float s = 0.0f;
+    float8 s8 = (float8)(0.0f);
+    for (int i = 0; i < head; ++i) s += in[base + i];
+    for (int v = 0; v < nv; ++v) s8 += v_in[v];
+    for (int i = tail; i < ${R}; ++i) s += in[base + i];
+    ${hsum("s8", "s")}
+    const float mean = s / (float)${R};
+        % if normalize_variance:
+    float q = 0.0f;
+    float8 q8 = (float8)(0.0f);
+    for (int i = 0; i < head; ++i) { const float d = in[base + i] - mean; q += d * d; }
+    for (int v = 0; v < nv; ++v) { const float8 d = v_in[v] - mean; q8 += d * d; }
+    for (int i = tail; i < ${R}; ++i) { const float d = in[base + i] - mean; q += d * d; }
+    ${hsum("q8", "q")}
+    q = q / (float)${R};
+            % if eps_mode == "inside_sqrt":
+    const float inv = 1.0f / sqrt(q + ${eps});
+            % else:
+    const float inv = 1.0f / (sqrt(q) + ${eps});
+            % endif
+    for (int i = 0; i < head; ++i) out[base + i] = (in[base + i] - mean) * inv;
+    for (int v = 0; v < nv; ++v) v_out[v] = (v_in[v] - mean) * inv;
+    for (int i = tail; i < ${R}; ++i) out[base + i] = (in[base + i] - mean) * inv;
+        % else:
+    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] - mean;
+    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] - mean;
+    for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] - mean;
+        % endif
+    % else:
+    float s = 0.0f;
+    float8 s8 = (float8)(0.0f);
+    for (int i = 0; i < head; ++i) { const float x = in[base + i]; s += x * x; }
+    for (int v = 0; v < nv; ++v) { const float8 x = v_in[v]; s8 += x * x; }
+    for (int i = tail; i < ${R}; ++i) { const float x = in[base + i]; s += x * x; }
+    ${hsum("s8", "s")}
+        % if eps_mode == "add":
+    const float inv = 1.0f / sqrt(s + ${eps});
+        % else:
+    const float inv = 1.0f / sqrt(fmax(s, ${eps}));
+        % endif
+    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv;
+    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv;
+    for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] * inv;
+    % endif
+}
+<% return %>
+% endif
 <%def name="allreduce(var)">
 % if WG > 1:
     scratch[lid] = ${var};

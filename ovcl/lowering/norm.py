@@ -20,6 +20,7 @@ def _launch(ctx: LoweringContext, mode: str, **params):
     wg = group_size(ctx, n_seg, R)
     ctx.launch("norm.cl.mako", (n_seg * wg,), (wg,), [x, out], t=x.type, mode=mode, R=R, WG=wg,
                base_code=offset_code("base", "o", kept), red_code=offset_code("roff", "r", red),
+               vec=(x.type.name == "f32" and wg == 1 and R >= 16 and len(red) == 1 and red[0][1] == 1),
                flops=4 * x.numel, **params)
 
 
