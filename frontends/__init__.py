@@ -9,6 +9,9 @@ from ovcl.errors import FrontendError
 
 def load(obj, **kwargs):
     """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto`` or a ``torch.nn.Module``) with its frontend."""
+    if isinstance(obj, str) and obj.lstrip().startswith("<"):      # IR given as XML text, as openvino allows
+        from ovcl.ir.serialize import read_ir_bytes
+        return read_ir_bytes(obj, kwargs.get("weights"))
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
         suffix = path.suffix.lower()

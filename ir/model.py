@@ -108,6 +108,27 @@ class Model:
                 if new.node.type_name != "Parameter" or not new._info.names:
                     new._info.names |= names
 
+    def add_parameters(self, parameters) -> None:
+        self._parameters.extend(parameters)
+
+    def remove_parameter(self, parameter: Node) -> None:
+        self._parameters = [p for p in self._parameters if p is not parameter]
+
+    def add_results(self, results) -> None:
+        self._results.extend(results)
+
+    def remove_result(self, result: Node) -> None:
+        self._results = [r for r in self._results if r is not result]
+
+    def set_parameters(self, parameters) -> None:
+        """Set the inputs, in order (e.g. after cutting the graph at inner tensors)."""
+        self._parameters = list(parameters)
+
+    def replace_graph(self, other: "Model") -> None:
+        """Take ``other``'s graph (parameters and results): for edits done on a copy, applied when they fit."""
+        self._parameters = list(other._parameters)
+        self._results = list(other._results)
+
     def reshape(self, shapes) -> None:
         """Set new input shapes: a shape (one input), a list of shapes, or a dict keyed by input name,
         index or port. Shapes as OpenVINO takes them: lists with -1 or (min, max), strings, PartialShape."""

@@ -318,8 +318,7 @@ def apply_input_spec(model: Model, spec) -> Model:
         return model
     work = model.clone()
     _apply(work, specs, spec)
-    model._results = work._results            # noqa: SLF001 - the Model API has no setter for these
-    model._parameters = work._parameters      # noqa: SLF001
+    model.replace_graph(work)
     return model
 
 
@@ -370,7 +369,7 @@ def _apply(model: Model, specs: list[InputSpec], spec) -> None:
         order = [p for _, p in targets]
         reach = _reachable(model) if cut else None
         rest = [p for p in params if p.id not in seen and (reach is None or p.id in reach)]
-        model._parameters = order + rest      # noqa: SLF001
+        model.set_parameters(order + rest)
     try:
         model.validate_nodes_and_infer_types()
     except IRError as e:
