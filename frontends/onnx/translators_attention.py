@@ -352,3 +352,40 @@ def _swiglu(ctx: NodeContext):
     beta = ctx.const(np.array(alpha, dtype=a.get_element_type().dtype), suffix="alpha")
     g = ctx.make("Swish", [a, beta], "swish").output(0)
     return ctx.make("Multiply", [g, b], "gate")
+
+
+@onnx_op("CausalConvWithState")
+def _causal_conv(ctx: NodeContext):
+    """Depthwise causal conv1d over [past_state (or zeros), input]: a GroupConvolution without padding, then
+    the optional SiLU; present_state is the last k - 1 positions of the concatenation."""
+    x, w, b, past = ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3)
+    act = ctx.attr("activation", "none") or "none"
+    if act not in ("none", "silu", "swish"):
+        raise ctx.fail(f"activation '{act}' is not one of none, silu, swish")
+    if _rank(ctx, x) != 3 or _rank(ctx, w) != 3:
+        raise ctx.fail("input and weight must be rank 3")
+    B = _static(ctx, x, 0, "batch size")
+    C = _static(ctx, x, 1, "channel count")
+    T = _static(ctx, x, 2, "length")
+    k = _static(ctx, w, 2, "kernel size")
+    dt = x.get_element_type().dtype
+    if past is None:
+        past = ctx.const(np.zeros((B, C, k - 1), dtype=dt), suffix="zero_state") if k > 1 else None
+    padded = x if past is None else ctx.make("Concat", [past, x], "padded", axis=2).output(0)
+    wg = ctx.make("Reshape", [w, ctx.const(_i64([C, 1, 1, k]), suffix="w_shape")], "w_groups",
+                  special_zero=False).output(0)
+    y = ctx.make("GroupConvolution", [padded, wg], "conv", strides=[1], pads_begin=[0], pads_end=[0],
+                 dilations=[1], auto_pad="explicit").output(0)
+    if b is not None:
+        bb = ctx.make("Reshape", [b, ctx.const(_i64([1, C, 1]), suffix="b_shape")], "b_c1",
+                      special_zero=False).output(0)
+        y = ctx.make("Add", [y, bb], "bias").output(0)
+    if act != "none":
+        # y * sigmoid(y), not Swish: the conv epilogue fusion has no kernel expression for Swish (yet)
+        sg = ctx.make("Sigmoid", [y], "sigmoid").output(0)
+        y = ctx.make("Multiply", [y, sg], "silu").output(0)
+    total = T + k - 1
+    state = ctx.make("Slice", [padded, ctx.const(_i64([total - (k - 1)]), suffix="st_b"),
+                               ctx.const(_i64([total]), suffix="st_e"), ctx.const(_i64([1]), suffix="st_s"),
+                               ctx.const(_i64([2]), suffix="st_a")], "present_state").output(0)
+    return [y, state]
