@@ -389,3 +389,23 @@ def _causal_conv(ctx: NodeContext):
                                ctx.const(_i64([total]), suffix="st_e"), ctx.const(_i64([1]), suffix="st_s"),
                                ctx.const(_i64([2]), suffix="st_a")], "present_state").output(0)
     return [y, state]
+
+
+@onnx_op("LinearAttention")
+def _linear_attention(ctx: NodeContext):
+    q, k, v, past, decay, beta = (ctx.input(i) for i in range(6))
+    rule = ctx.attr("update_rule", "gated_delta") or "gated_delta"
+    if rule not in ("linear", "gated", "delta", "gated_delta"):
+        raise ctx.fail(f"update_rule '{rule}' is not one of linear, gated, delta, gated_delta")
+    gated, delta = rule in ("gated", "gated_delta"), rule in ("delta", "gated_delta")
+    if gated != (decay is not None) or delta != (beta is not None):
+        raise ctx.fail(f"update_rule '{rule}' {'needs' if gated else 'forbids'} decay and "
+                       f"{'needs' if delta else 'forbids'} beta")
+    hq, hkv = ctx.attr("q_num_heads"), ctx.attr("kv_num_heads")
+    if not hq or not hkv:
+        raise ctx.fail("q_num_heads and kv_num_heads are required")
+    ins = [q, k, v] + [x for x in (past, decay, beta) if x is not None]
+    node = ctx.make("LinearAttention", ins, q_num_heads=int(hq), kv_num_heads=int(hkv),
+                    scale=float(ctx.attr("scale", 0.0) or 0.0), has_past=past is not None,
+                    has_decay=decay is not None, has_beta=beta is not None)
+    return [node.output(0), node.output(1)]

@@ -138,3 +138,78 @@ def sdpa_reference(q, k, v, mask=None, scale=None, sink=None, causal=False) -> n
     if sink is not None:
         p = p[..., :-1]
     return np.matmul(p, vf).astype(q.dtype)
+
+
+@register
+class LinearAttention(Op):
+    """Recurrent linear attention (ovcl extension mirroring ONNX LinearAttention-27; not an OpenVINO opset op).
+
+    Inputs: query ``[B, T, Hq*Dk]``, key ``[B, T, Hkv*Dk]``, value ``[B, T, Hkv*Dv]``, then, as the ``has_*``
+    attributes say, past_state ``[B, Hkv, Dk, Dv]``, decay ``[B, T, Hkv]`` or ``[B, T, Hkv*Dk]`` (log-space
+    gate), beta ``[B, T, Hkv]`` or ``[B, T, 1]``. Per step t: ``S *= exp(decay_t)`` (gated rules);
+    ``v_t = beta_t * (v_t - S^T k_t)`` (delta rules); ``S += k_t v_t^T``; ``out_t = scale * q_t S`` (query head
+    h reads state head ``h // (Hq / Hkv)``). Outputs: ``[B, T, Hq*Dv]`` and the final state.
+    """
+    type_name = "LinearAttention"
+    version = "ovcl"
+    attrs = {"q_num_heads": 1, "kv_num_heads": 1, "scale": 0.0, "has_past": False, "has_decay": False,
+             "has_beta": False}
+    num_inputs = (3, 6)
+
+    @classmethod
+    def _slots(cls, node):
+        k = 3
+        slots = {}
+        for name in ("past", "decay", "beta"):
+            if node.attrs[f"has_{name}"]:
+                slots[name] = k
+                k += 1
+        return slots
+
+    @classmethod
+    def infer(cls, node):
+        q, v = node.input_shape(0), node.input_shape(2)
+        t = node.input_type(0)
+        slots = cls._slots(node)
+        where = f"LinearAttention node '{node.name}'"
+        if len(slots) + 3 != node.get_input_size():
+            raise IRError(f"{where}: {node.get_input_size()} inputs do not match the has_* attributes")
+        hq, hkv = int(node.attrs["q_num_heads"]), int(node.attrs["kv_num_heads"])
+        if hq <= 0 or hkv <= 0 or hq % hkv:
+            raise IRError(f"{where}: q_num_heads {hq} must be a positive multiple of kv_num_heads {hkv}")
+        st = node.input_type(slots["past"]) if "past" in slots else t
+        if q.rank_is_dynamic or v.rank_is_dynamic or not (q.is_static and v.is_static):
+            return [(t, PartialShape.dynamic(3)), (st, PartialShape.dynamic(4))]
+        B, T, qd = q.to_shape()
+        dk, dv = qd // hq, v.to_shape()[2] // hkv
+        return [(t, PartialShape([B, T, hq * dv])), (st, PartialShape([B, hkv, dk, dv]))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        slots = cls._slots(node)
+        get = lambda n: inputs[slots[n]] if n in slots else None   # noqa: E731
+        return list(linear_attention_reference(inputs[0], inputs[1], inputs[2], get("past"), get("decay"),
+                                               get("beta"), int(node.attrs["q_num_heads"]),
+                                               int(node.attrs["kv_num_heads"]), float(node.attrs["scale"])))
+
+
+def linear_attention_reference(q, k, v, past, decay, beta, hq, hkv, scale):
+    B, T, _ = q.shape
+    dk, dv = q.shape[2] // hq, v.shape[2] // hkv
+    split = lambda x, h: x.reshape(B, T, h, -1).transpose(0, 2, 1, 3).astype(np.float64)   # noqa: E731
+    q4, k4, v4 = split(q, hq), split(k, hkv), split(v, hkv)
+    S = np.zeros((B, hkv, dk, dv)) if past is None else past.astype(np.float64).copy()
+    sc = scale if scale else 1.0 / np.sqrt(dk)
+    g4 = split(decay, hkv) if decay is not None else None
+    b4 = beta.reshape(B, T, beta.shape[2], 1).transpose(0, 2, 1, 3).astype(np.float64) if beta is not None else None
+    out = np.zeros((B, hq, T, dv))
+    for i in range(T):
+        kt, vt = k4[:, :, i], v4[:, :, i]
+        if g4 is not None:
+            S = S * np.exp(g4[:, :, i])[..., None]
+        if b4 is not None:
+            vt = b4[:, :, i] * (vt - np.einsum("bhdm,bhd->bhm", S, kt))
+        S = S + kt[..., :, None] * vt[..., None, :]
+        out[:, :, i] = sc * np.einsum("bhd,bhdm->bhm", q4[:, :, i], np.repeat(S, hq // hkv, axis=1))
+    st = past.dtype if past is not None else q.dtype
+    return out.transpose(0, 2, 1, 3).reshape(B, T, hq * dv).astype(q.dtype), S.astype(st)

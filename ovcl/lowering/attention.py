@@ -104,3 +104,42 @@ def _sdpa(ctx: LoweringContext):
                qt=q.type, vt=v.type, ot=out.type, mt=mt, st=st, scale=scale, causal=causal, L=L, S=S, SP=SP,
                E=E, Ev=Ev, W=W, NV=NV, RQ=RQ, NRB=NRB, WG=WG, SCR=SCR, bd=bd, offs=offs, mL=mL, mS=mS, sL=sL,
                ft=ft)
+
+
+@lowers("LinearAttention")
+def _linear_attention(ctx: LoweringContext):
+    q, k, v = ctx.inputs[:3]
+    out, state = ctx.outputs
+    for x in ctx.inputs:
+        if x.type.name not in ("f32", "f16"):
+            raise ctx.fail(f"element type {x.type} has no OpenCL linear-attention kernel (f32 and f16 only)")
+    a = ctx.attrs
+    HQ, HKV = int(a["q_num_heads"]), int(a["kv_num_heads"])
+    B, T = q.shape[0], q.shape[1]
+    DK, DV = q.shape[2] // HQ, v.shape[2] // HKV
+    slot = 3
+    args = [q, k, v]
+    pt = dt = bt = None
+    DPD, BW = False, 1
+    if a["has_past"]:
+        pt = ctx.inputs[slot].type
+        args.append(ctx.inputs[slot])
+        slot += 1
+    if a["has_decay"]:
+        d = ctx.inputs[slot]
+        dt, DPD = d.type, d.shape[2] != HKV       # per key dimension, else per head
+        args.append(d)
+        slot += 1
+    if a["has_beta"]:
+        b = ctx.inputs[slot]
+        bt, BW = b.type, b.shape[2]
+        args.append(b)
+    if state.numel == 0:
+        return
+    scale = float(a["scale"]) or 1.0 / np.sqrt(DK)
+    WG = min(DV, 16) if DV > 0 else 1
+    args += [out, state]
+    ctx.launch("attention_linear.cl.mako", (round_up(DV, WG), HKV, B), (WG, 1, 1), args,
+               flops=B * T * HKV * DV * DK * (4 + 2 * (HQ // HKV)),
+               qt=q.type, kt=k.type, vt=v.type, ot=out.type, stt=state.type, pt=pt, dt=dt, DPD=DPD, bt=bt, BW=BW,
+               B=B, T=T, HQ=HQ, HKV=HKV, DK=DK, DV=DV, scale=c_literal(scale, Type.f32), WG=WG)
