@@ -1,5 +1,8 @@
 """Compile-time fusion on a static graph (after specialisation, before lowering).
 
+0. Folding: BatchNormInference becomes a per-channel Multiply and Add; a per-channel constant Multiply
+   after a Convolution (through its bias Add, if any) goes into the weights; consecutive constant Adds
+   merge. So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
    axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation
    becomes one node whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps
@@ -177,6 +180,129 @@ def _fuse_group(members: list[Node]) -> dict[Output, Output]:
     return {out: node.output(0)}
 
 
+def _const(out: Output) -> np.ndarray | None:
+    return out.node.value if out.node.type_name == "Constant" else None
+
+
+def _channel_vector(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``value`` as a 1-D per-channel (axis 1) vector when it broadcasts that way against ``shape``."""
+    if value.ndim > len(shape) or len(shape) < 2:
+        return None
+    padded = (1,) * (len(shape) - value.ndim) + value.shape
+    if any(d != 1 for k, d in enumerate(padded) if k != 1) or padded[1] not in (1, shape[1]):
+        return None
+    return np.broadcast_to(value.reshape(-1), (shape[1],))
+
+
+def _as_channels(vec: np.ndarray, rank: int, dtype) -> np.ndarray:
+    return np.asarray(vec, dtype=dtype).reshape((1, -1) + (1,) * (rank - 2))
+
+
+def decompose_batchnorm(model: Model) -> int:
+    """BatchNormInference with constant statistics -> x * scale + shift (per channel)."""
+    from ovcl.ir.ops import make
+    mapping = {}
+    for node in model.get_ordered_ops():
+        if node.type_name != "BatchNormInference":
+            continue
+        x = node.input_value(0)
+        stats = [_const(node.input_value(i)) for i in range(1, 5)]
+        if any(v is None for v in stats) or not x.get_element_type().is_real:
+            continue
+        gamma, beta, mean, var = (v.astype(np.float64) for v in stats)
+        scale = gamma / np.sqrt(var + float(node.attrs["epsilon"]))
+        shift = beta - mean * scale
+        rank, dt = len(x.get_shape()), x.get_element_type().dtype
+        mul = make("Multiply", [x, constant(_as_channels(scale, rank, dt), name=f"{node.name}/scale")],
+                   name=f"{node.name}/mul")
+        add = make("Add", [mul, constant(_as_channels(shift, rank, dt), name=f"{node.name}/shift")], name=node.name)
+        mapping[node.output(0)] = add.output(0)
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
+def fold_scales_into_conv(model: Model) -> int:
+    """Conv [-> Add(c)] -> Multiply(s), with constant weights and per-channel c and s, becomes
+    Conv(W * s) [-> Add(c * s)]."""
+    from ovcl.ir.ops import make
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+    mapping = {}
+    for mul in model.get_ordered_ops():
+        if mul.type_name != "Multiply" or mul.get_output_element_type(0).name != "f32":
+            continue
+        for k in (0, 1):
+            src, other = mul.input_value(k), mul.input_value(1 - k)
+            s = _const(other)
+            if s is None or src in outputs or _only_user(users, src) is not mul:
+                continue
+            s = _channel_vector(s, src.get_shape())
+            if s is None:
+                continue
+            add, conv_out = None, src
+            if src.node.type_name == "Add":
+                a0, a1 = src.node.input_value(0), src.node.input_value(1)
+                c_out, x_out = (a1, a0) if _const(a1) is not None else (a0, a1)
+                c = _const(c_out)
+                if c is None or _channel_vector(c, src.get_shape()) is None or x_out in outputs \
+                        or _only_user(users, x_out) is not src.node:
+                    continue
+                add, conv_out = (src.node, _channel_vector(c, src.get_shape())), x_out
+            conv = conv_out.node
+            w = _const(conv.input_value(1)) if conv.get_input_size() == 2 else None
+            if conv.type_name not in ("Convolution", "GroupConvolution") or w is None:
+                continue
+            if conv.type_name == "Convolution":
+                w2 = w * s.reshape((-1,) + (1,) * (w.ndim - 1))
+            else:
+                w2 = w * s.reshape(w.shape[:2] + (1,) * (w.ndim - 2))
+            new_conv = make(conv.type_name, [conv.input_value(0), constant(w2.astype(w.dtype), name=f"{conv.name}/scaled")],
+                            name=conv.name, **conv.attrs)
+            out = new_conv.output(0)
+            if add is not None:
+                rank = len(src.get_shape())
+                out = make("Add", [out, constant(_as_channels(add[1] * s, rank, w.dtype), name=f"{add[0].name}/scaled")],
+                           name=add[0].name).output(0)
+            mapping[mul.output(0)] = out
+            break
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
+def merge_constant_adds(model: Model) -> int:
+    """Add(Add(x, c1), c2) -> Add(x, c1 + c2) for constants, when the inner sum has no other user."""
+    from ovcl.ir.ops import make
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+    mapping, done = {}, set()
+    for outer in model.get_ordered_ops():
+        if outer.type_name != "Add":
+            continue
+        for k in (0, 1):
+            inner_out, c2 = outer.input_value(k), _const(outer.input_value(1 - k))
+            inner = inner_out.node
+            if c2 is None or inner.type_name != "Add" or inner.id in done or inner_out in outputs \
+                    or _only_user(users, inner_out) is not outer:
+                continue
+            c1_k = 1 if _const(inner.input_value(1)) is not None else 0
+            c1 = _const(inner.input_value(c1_k))
+            x = inner.input_value(1 - c1_k)
+            if c1 is None or _const(x) is not None:
+                continue
+            total = (c1 + c2).astype(c1.dtype)
+            if np.broadcast_shapes(total.shape, x.get_shape()) != tuple(x.get_shape()):
+                continue
+            done.add(inner.id)
+            mapping[outer.output(0)] = make("Add", [x, constant(total, name=f"{outer.name}/c")], name=outer.name).output(0)
+            break
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
 def fuse(model: Model) -> dict[str, int]:
     """Run every fusion on ``model`` in place; returns counts per kind."""
-    return {"epilogues": fuse_epilogues(model), "eltwise_chains": fuse_eltwise_chains(model)}
+    counts = {"batchnorms": decompose_batchnorm(model), "scales": fold_scales_into_conv(model),
+              "adds": merge_constant_adds(model)}
+    counts["epilogues"] = fuse_epilogues(model)
+    counts["eltwise_chains"] = fuse_eltwise_chains(model)
+    return counts

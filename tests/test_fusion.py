@@ -1,0 +1,52 @@
+"""Compile-time fusion keeps results (against ONNX Runtime) while cutting launches."""
+import numpy as np
+import pytest
+from onnx import helper
+
+import ovcl
+from helpers import onnx_model, run_ort
+
+
+def _bn_inits(rng, c, prefix):
+    return [(f"{prefix}g", rng.uniform(0.5, 2, c).astype(np.float32)),
+            (f"{prefix}b", rng.standard_normal(c).astype(np.float32)),
+            (f"{prefix}m", rng.standard_normal(c).astype(np.float32)),
+            (f"{prefix}v", rng.uniform(0.5, 2, c).astype(np.float32))]
+
+
+@pytest.mark.parametrize("group", [1, 4])
+@pytest.mark.parametrize("conv_bias", [False, True])
+def test_conv_batchnorm_relu_is_one_convolution(group, conv_bias, rng):
+    c = 8
+    inits = [("w", rng.standard_normal((c, 8 // group, 3, 3)).astype(np.float32))] + _bn_inits(rng, c, "bn")
+    conv_in = ["x", "w"]
+    if conv_bias:
+        inits.append(("cb", rng.standard_normal(c).astype(np.float32)))
+        conv_in.append("cb")
+    nodes = [helper.make_node("Conv", conv_in, ["c"], pads=[1, 1, 1, 1], group=group),
+             helper.make_node("BatchNormalization", ["c", "bng", "bnb", "bnm", "bnv"], ["bn"]),
+             helper.make_node("Relu", ["bn"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [1, 8, 9, 11])], [("y", np.float32, None)], initializers=inits)
+    x = rng.standard_normal((1, 8, 9, 11)).astype(np.float32)
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert {l.op for l in compiled.launches()} <= {"Convolution", "GroupConvolution"}
+    np.testing.assert_allclose(compiled([x])[0], run_ort(m, {"x": x})[0], rtol=1e-4, atol=1e-4)
+
+
+def test_residual_block_and_standalone_batchnorm(rng):
+    """x -> BN -> (conv -> + x) -> relu: a standalone BN becomes a fused scale-shift, the add a residual."""
+    c = 4
+    inits = [("w", rng.standard_normal((c, c, 1, 1)).astype(np.float32)),
+             ("cb", rng.standard_normal(c).astype(np.float32))] + _bn_inits(rng, c, "bn")
+    nodes = [helper.make_node("BatchNormalization", ["x", "bng", "bnb", "bnm", "bnv"], ["n"]),
+             helper.make_node("Conv", ["n", "w", "cb"], ["c"]),
+             helper.make_node("Add", ["c", "n"], ["s"]),
+             helper.make_node("Relu", ["s"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [2, c, 5, 7])], [("y", np.float32, None)], initializers=inits)
+    x = rng.standard_normal((2, c, 5, 7)).astype(np.float32)
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    ops = [l.op for l in compiled.launches()]
+    assert "Add" not in ops and "Relu" not in ops and "BatchNormInference" not in ops, ops
+    np.testing.assert_allclose(compiled([x])[0], run_ort(m, {"x": x})[0], rtol=1e-4, atol=1e-4)
+    plain = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", {"OVCL_FUSION": "NO"})
+    np.testing.assert_allclose(plain([x])[0], compiled([x])[0], rtol=1e-4, atol=1e-4)
