@@ -1,10 +1,12 @@
 ## ScatterElementsUpdate (after a copy of data into out): one work-item per position of the updates except
 ## along the axis; it applies that column's updates in order, so duplicate targets reduce deterministically
 ## without atomics (updates of different columns never share a target).
-## params: t (Type), IT, idx, ushape, ustrides, ostrides, axis, A, reduction, use_init, ncols, ident (C literal)
+## Without a reduction (duplicates undefined) every update element gets its own work-item instead (full).
+## params: t (Type), IT, idx, ushape, ustrides, ostrides, axis, A, reduction, use_init, ncols, ident (C literal),
+## full
 <%
-UA = ushape[axis]
-others = [d for d in range(len(ushape)) if d != axis]
+UA = 1 if full else ushape[axis]
+others = [d for d in range(len(ushape)) if full or d != axis]
 ct = cctype(t)
 def combine(a, b):
     if reduction == "sum" or reduction == "mean":
@@ -37,7 +39,9 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${IT} *
         const ${idx} c = rem;
     % endif
         ub += c * ${ustrides[d]};
+    % if d != axis:
         ob += c * ${ostrides[d]};
+    % endif
     }
 % endfor
 % if reduction != "none" and (not use_init or reduction == "mean"):

@@ -385,7 +385,8 @@ def _scatter_elements(ctx: LoweringContext):
     axis = _const_ints(ctx, 3)[0] % data.rank
     red = str(ctx.attrs["reduction"]).lower()
     ushape = list(idx.shape)
-    ncols = int(np.prod([n for k, n in enumerate(ushape) if k != axis], dtype=np.int64))
+    full = red == "none"
+    ncols = int(np.prod([n for k, n in enumerate(ushape) if full or k != axis], dtype=np.int64))
     gsize, lsize = linear_sizes(ncols, 64)
     ident = c_literal(D.reduction_identity(red, data.type.dtype if data.type.dtype is not None else np.float32), data.type) \
         if red not in ("none", "mean") else "0"
@@ -395,7 +396,7 @@ def _scatter_elements(ctx: LoweringContext):
     ctx.launch("data_scatter_elements.cl.mako", gsize, lsize, args, t=data.type, IT=ctype(idx.type),
                idx=_idx(data.numel, upd.numel), ushape=ushape, ustrides=contiguous_strides(upd.shape),
                ostrides=contiguous_strides(out.shape), axis=axis, A=data.shape[axis], reduction=red,
-               use_init=bool(ctx.attrs["use_init_val"]), ncols=ncols, ident=ident)
+               use_init=bool(ctx.attrs["use_init_val"]), ncols=ncols, ident=ident, full=full)
 
 
 @lowers("ScatterNDUpdate")
