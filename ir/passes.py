@@ -49,6 +49,8 @@ def fold_constants(model: Model, keep_decompression: bool = True) -> int:
             if out_t.dtype is not None and arr.dtype != out_t.dtype:
                 arr = arr.astype(out_t.dtype)
             expect = node.get_output_partial_shape(k)
+            if expect.is_static and expect.to_shape() == () and arr.shape == (1,):
+                arr = arr.reshape(())          # np.ascontiguousarray turns 0-d results into 1-d ones
             if expect.is_static and tuple(arr.shape) != expect.to_shape():
                 raise IRError(f"{node.type_name} node '{node.name}': folded to shape {arr.shape}, "
                               f"inferred {expect}")
