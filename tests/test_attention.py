@@ -1,6 +1,6 @@
 """Attention and transformer ops: the fused ScaledDotProductAttention kernel against its NumPy reference, ONNX
-Attention / RMSNormalization / RotaryEmbedding / SwiGLU against ``onnx.reference`` on random inputs, and a
-focused run of ONNX backend node cases for these ops.
+Attention / RMSNormalization / RotaryEmbedding / LinearAttention against ``onnx.reference`` on random inputs,
+and a focused run of ONNX backend node cases for these ops (plus SwiGLU and CausalConvWithState).
 
 Tolerances: f32 rtol 1e-4 / atol 1e-5 (the kernel accumulates in float, the references in float64 or float32);
 f16 rtol 1e-2 / atol 1e-3; backend cases with the case's own rtol/atol (default 1e-3 / 1e-7).
@@ -178,9 +178,31 @@ def test_onnx_rotary_embedding(interleaved, rank3, rot, rng):
     assert_close(run_ovcl(m, feeds), _ref(m, feeds), **F32)
 
 
+@pytest.mark.parametrize("rule,T,hq,hkv", [("gated_delta", 7, 4, 2), ("linear", 1, 2, 2), ("delta", 5, 3, 1)])
+def test_onnx_linear_attention(rule, T, hq, hkv, rng):
+    B, dk, dv = 2, 8, 6
+    names = ["query", "key", "value", "past_state", "decay", "beta"]
+    shapes = {"query": (B, T, hq * dk), "key": (B, T, hkv * dk), "value": (B, T, hkv * dv),
+              "past_state": (B, hkv, dk, dv)}
+    if "gated" in rule:
+        shapes["decay"] = (B, T, hkv * dk)
+    if "delta" in rule:
+        shapes["beta"] = (B, T, hkv)
+    node = helper.make_node("LinearAttention", [n if n in shapes else "" for n in names], ["y", "state"],
+                            q_num_heads=hq, kv_num_heads=hkv, update_rule=rule)
+    m = onnx_model([node], [(n, np.float32, shapes[n]) for n in names if n in shapes],
+                   [("y", None, None), ("state", None, None)], opset=27)
+    feeds = {n: (rng.standard_normal(s) * 0.5).astype(np.float32) for n, s in shapes.items()}
+    if "decay" in feeds:
+        feeds["decay"] = -np.abs(feeds["decay"])
+    if "beta" in feeds:
+        feeds["beta"] = rng.random(shapes["beta"]).astype(np.float32)
+    assert_close(run_ovcl(m, feeds), _ref(m, feeds), **F32)
+
+
 # -- ONNX backend node cases ---------------------------------------------------------------------------------
 
-_OPS = ("Attention", "RMSNormalization", "RotaryEmbedding", "SwiGLU")
+_OPS = ("Attention", "RMSNormalization", "RotaryEmbedding", "SwiGLU", "CausalConvWithState", "LinearAttention")
 _SUBSET = [
     "test_attention_4d", "test_attention_4d_fp16", "test_attention_4d_gqa_attn_mask", "test_attention_4d_causal",
     "test_attention_4d_attn_mask_bool_4d", "test_attention_4d_diff_heads_with_past_and_present_mask3d",
@@ -192,6 +214,9 @@ _SUBSET = [
     "test_rms_normalization_3d_axis1_epsilon", "test_rms_normalization_default_axis",
     "test_rotary_embedding_3d_input", "test_rotary_embedding_with_interleaved_rotary_dim",
     "test_rotary_embedding_no_position_ids", "test_swiglu_alpha",
+    "test_causal_conv_with_state_silu_with_past_state", "test_causal_conv_with_state_kernel_size_one",
+    "test_linear_attention_gated_delta_gqa", "test_linear_attention_decode_step", "test_linear_attention_fp16",
+    "test_linear_attention_gated_per_head_decay",
 ]
 
 
