@@ -1,4 +1,4 @@
-## CumProd along an axis of length A (inner stride I): one work-item per segment.
+## CumProd along a constant axis of length A (inner stride I): one work-item per segment.
 ## params: t, A, I, segs, exclusive, reverse
 <% ct = cctype(t) %>
 __kernel void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *restrict out) {

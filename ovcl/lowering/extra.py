@@ -32,8 +32,13 @@ def _cumprod(ctx: LoweringContext):
     axis = 0
     if len(ctx.inputs) > 1:
         v = ctx.input_const(1)
-        if v is None:
-            raise ctx.fail("the axis input must be a constant")
+        if v is None:      # axis known at run time: one work-item per element walks its prefix
+            shape = list(x.shape or (1,))
+            gsize, lsize = linear_sizes(out.numel, 64)
+            ctx.launch("extra_cumprod_rt.cl.mako", gsize, lsize, [x, ctx.inputs[1], out], t=x.type,
+                       at=ctx.inputs[1].type, shape=shape, strides=contiguous_strides(shape), n=out.numel,
+                       exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]))
+            return
         axis = int(np.asarray(v).reshape(-1)[0])
     axis %= max(x.rank, 1)
     shape = x.shape or (1,)
