@@ -1,7 +1,7 @@
 ## Interpolate with per-axis tap tables made at compile time: for each resized axis a, output coordinate c
 ## reads taps[a] source indices tidx[off_a + c*T_a + k] with weights tw[...]. One work-item per output element.
 ## params: t (Type), idx, n, dims: list of (D_out, istride, axis_table or None) with axis_table = (off, T),
-## nearest (no weights: a pure gather)
+## nearest (no weights: a pure gather). Integer outputs truncate toward zero (as ONNX Runtime), clamped to the type.
 <%
 ct = cctype(t)
 acc_t = "double" if t.name == "f64" else "float"
@@ -44,7 +44,12 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype
     % if t.is_real:
     ${store(t, "out", "gid", "(%s)acc" % ct)}
     % else:
-    ${store(t, "out", "gid", "(%s)rint(acc)" % ct)}
+<% import numpy as _np; info = _np.iinfo(t.dtype) if t.name != "boolean" else None %>\
+        % if info is not None and info.bits <= 32:
+    ${store(t, "out", "gid", "(%s)fmin(fmax(acc, (%s)%d), (%s)%d)" % (ct, acc_t, info.min, acc_t, info.max))}
+        % else:
+    ${store(t, "out", "gid", "(%s)acc" % ct)}
+        % endif
     % endif
 % endif
 }

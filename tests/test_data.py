@@ -647,3 +647,11 @@ def test_gather_rows_types(dtype, rng):
     idx = rng.integers(-50, 50, (3, 7)).astype(np.int64)
     run1([helper.make_node("Gather", ["w", "i"], ["y"], axis=0), helper.make_node("GatherElements", ["w", "j"], ["z"], axis=1)],
          {"i": idx}, outputs=("y", "z"), initializers=[("w", table), ("j", np.abs(idx[:, :1] % 32).repeat(32, 1)[:2].reshape(2, 32).astype(np.int64).repeat(25, 0))])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32])
+@pytest.mark.parametrize("mode", ["linear", "nearest"])
+def test_resize_integer(dtype, mode, rng):
+    x = rng.integers(0, 255, (1, 2, 5, 6)).astype(dtype)
+    run1([helper.make_node("Resize", ["x", "", "sc"], ["y"], mode=mode)], {"x": x},
+         initializers=[("sc", np.array([1, 1, 1.7, 0.6], np.float32))], opset=13)

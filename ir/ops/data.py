@@ -1079,7 +1079,8 @@ class Interpolate(Op):
                 acc += moved[..., idx[:, t]] * w[:, t]
             y = np.moveaxis(acc, -1, a)
         if x.dtype.kind in "iu":
-            y = np.round(y)
+            info = np.iinfo(x.dtype)
+            y = np.trunc(np.clip(y, info.min, info.max))
         return [y.astype(x.dtype)]
 
 
