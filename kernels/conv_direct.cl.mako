@@ -107,6 +107,7 @@ ${conv_body(True)}
 ${conv_body(False)}
 % endif
     const long obase = (((long)n * ${OC} + oc0) * ${OD} + od) * ${OH * OW} + oh * ${OW} + ow0;
+<%def name="epilogue(full)">
 % for o in range(TO):
     % if OC % TO:
     if (oc0 + ${o} < ${OC})
@@ -116,8 +117,10 @@ ${conv_body(False)}
         const float b = bias[oc0 + ${o}];
     % endif
     % for v in range(NV):
-        % for j in range(VW):
-        if (ow0 + ${v * VW + j} < ${OW}) {
+        % if full:
+        ## every lane in range: plain consecutive stores, which LLVM merges into vector stores
+            % for j in range(VW):
+        {
             float a0 = acc${o}_${v}.${lanes[j]}${" + b" if bias else ""};
             % if res:
             a0 += res[obase + ${o * OD * OH * OW + v * VW + j}];
@@ -127,8 +130,35 @@ ${conv_body(False)}
             % endif
             out[obase + ${o * OD * OH * OW + v * VW + j}] = a0;
         }
-        % endfor
+            % endfor
+        % else:
+        {
+            ${VT} rv = acc${o}_${v};
+            const float *rp = (const float *)&rv;
+            for (int j = 0; j < ${VW}; ++j) {
+                if (ow0 + ${v * VW} + j >= ${OW}) break;
+                float a0 = rp[j]${" + b" if bias else ""};
+            % if res:
+                a0 += res[obase + ${o * OD * OH * OW + v * VW} + j];
+            % endif
+            % if act:
+                a0 = ${act};
+            % endif
+                out[obase + ${o * OD * OH * OW + v * VW} + j] = a0;
+            }
+        }
+        % endif
     % endfor
     }
 % endfor
+</%def>
+% if OW % TP == 0:
+${epilogue(True)}
+% else:
+    if (ow0 + ${TP} <= ${OW}) {
+${epilogue(True)}
+    } else {
+${epilogue(False)}
+    }
+% endif
 }
