@@ -34,3 +34,16 @@ def _cumprod(ctx: NodeContext):
         axis = _i64(ctx, 0, "axis")
     return ctx.make("CumProd", [ctx.input(0), axis], exclusive=bool(ctx.attr("exclusive", 0)),
                     reverse=bool(ctx.attr("reverse", 0)))
+
+
+@onnx_op("NonMaxSuppression")
+def _nms(ctx: NodeContext):
+    ins = [ctx.input(0), ctx.input(1)]
+    maxo, iou, st = ctx.input(2), ctx.input(3), ctx.input(4)
+    ins.append(maxo if maxo is not None else _i64(ctx, 0, "max_output"))
+    ins.append(iou if iou is not None else ctx.const(np.array(0, np.float32), suffix="iou_threshold"))
+    if st is not None:
+        ins.append(st)
+    node = ctx.make("NonMaxSuppression", ins, box_encoding="center" if ctx.attr("center_point_box", 0) else "corner",
+                    sort_result_descending=False, output_type="i64")
+    return [node.output(0)]

@@ -155,3 +155,98 @@ class CumProd(Op):
         if node.attrs["reverse"]:
             c = np.flip(c, axis)
         return [np.ascontiguousarray(c)]
+
+
+# -- NonMaxSuppression ----------------------------------------------------------------------------------------
+
+def _nms_iou(a: np.ndarray, b: np.ndarray, center: bool) -> float:
+    if center:
+        ax0, ax1, ay0, ay1 = a[0] - a[2] / 2, a[0] + a[2] / 2, a[1] - a[3] / 2, a[1] + a[3] / 2
+        bx0, bx1, by0, by1 = b[0] - b[2] / 2, b[0] + b[2] / 2, b[1] - b[3] / 2, b[1] + b[3] / 2
+    else:
+        ay0, ay1 = min(a[0], a[2]), max(a[0], a[2])
+        ax0, ax1 = min(a[1], a[3]), max(a[1], a[3])
+        by0, by1 = min(b[0], b[2]), max(b[0], b[2])
+        bx0, bx1 = min(b[1], b[3]), max(b[1], b[3])
+    iw, ih = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    a1, a2 = (ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0)
+    union = a1 + a2 - inter
+    if a1 <= 0 or a2 <= 0 or union <= 0:
+        return 0.0
+    return inter / union
+
+
+@register
+class NonMaxSuppression(Op):
+    """OpenVINO NonMaxSuppression-9 (hard NMS; soft_nms_sigma must be 0). Inputs: boxes [B, N, 4], scores
+    [B, C, N], max_output_boxes_per_class, iou_threshold, score_threshold (all optional after scores; a missing
+    score_threshold filters nothing). Outputs: selected_indices [M, 3] (batch, class, box), selected_scores
+    [M, 3] (batch, class, score), valid_outputs [1]. Per class, boxes go by score (ties: lower index first);
+    a box is dropped when its IoU with a kept one exceeds iou_threshold; scores must exceed score_threshold.
+    ``sort_result_descending`` False keeps batch, class, score order (ONNX's)."""
+    type_name = "NonMaxSuppression"
+    version = "opset9"
+    attrs = {"box_encoding": "corner", "sort_result_descending": True, "output_type": "i64"}
+    num_inputs = (2, 6)
+    data_dependent = True
+
+    @classmethod
+    def _bound(cls, node) -> int:
+        b, s = node.input_shape(0), node.input_shape(1)
+        if b.rank_is_dynamic or s.rank_is_dynamic or not (b.is_static and s.is_static):
+            return -1
+        B, N = b[0].get_length(), b[1].get_length()
+        C = s[1].get_length()
+        k = N
+        m = _ints(node, 2) if node.get_input_size() > 2 else [0]
+        if m is not None:
+            k = min(N, max(m[0], 0)) if m else 0
+        return B * C * k
+
+    @classmethod
+    def infer(cls, node):
+        if node.attrs["box_encoding"] not in ("corner", "center"):
+            raise _fail(node, f"box_encoding {node.attrs['box_encoding']!r} is not corner or center")
+        hi = cls._bound(node)
+        t = as_type(node.attrs["output_type"])
+        m = Dimension(0, hi) if hi >= 0 else Dimension()
+        return [(t, PartialShape([m, Dimension(3)])), (node.input_type(1), PartialShape([m, Dimension(3)])),
+                (t, PartialShape([Dimension(1)]))]
+
+    @classmethod
+    def upper_bounds(cls, node):
+        hi = cls._bound(node)
+        return [((hi, 3), 0), ((hi, 3), 0), ((1,), None)]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        boxes, scores = inputs[0], inputs[1]
+        get = lambda i, d: np.asarray(inputs[i]).reshape(-1)[0] if len(inputs) > i and np.asarray(inputs[i]).size else d  # noqa: E731
+        max_out = max(int(get(2, 0)), 0)
+        iou_t = float(get(3, 0.0))
+        has_st = len(inputs) > 4 and np.asarray(inputs[4]).size > 0
+        score_t = float(get(4, 0.0))
+        center = node.attrs["box_encoding"] == "center"
+        rows, srows = [], []
+        B, C, N = scores.shape
+        for b in range(B):
+            for c in range(C):
+                cand = [i for i in range(N) if not has_st or scores[b, c, i] > score_t]
+                cand.sort(key=lambda i: (-scores[b, c, i], i))
+                kept = []
+                for i in cand:
+                    if len(kept) >= max_out:
+                        break
+                    if all(_nms_iou(boxes[b, i], boxes[b, j], center) <= iou_t for j in kept):
+                        kept.append(i)
+                        rows.append((b, c, i))
+                        srows.append((b, c, scores[b, c, i]))
+        if node.attrs["sort_result_descending"]:
+            order = sorted(range(len(rows)), key=lambda k: (-srows[k][2], k))
+            rows, srows = [rows[k] for k in order], [srows[k] for k in order]
+        t = as_type(node.attrs["output_type"]).dtype
+        return [np.array(rows, dtype=t).reshape(-1, 3), np.array(srows, dtype=scores.dtype).reshape(-1, 3),
+                np.array([len(rows)], dtype=t)]

@@ -48,3 +48,38 @@ def _cumprod(ctx: LoweringContext):
     gsize, lsize = linear_sizes(segs, 64)
     ctx.launch("extra_cumprod.cl.mako", gsize, lsize, [x, out], t=x.type, A=A, I=inner, segs=segs,
                exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]))
+
+
+@lowers("NonMaxSuppression")
+def _nms(ctx: LoweringContext):
+    from ovcl.ir import Type
+    if len(ctx.outputs) != 4:
+        raise ctx.fail("runs in bounded form only (its output length depends on the data)")
+    boxes, scores = ctx.inputs[0], ctx.inputs[1]
+    out_idx, out_scores, valid, length = ctx.outputs
+    opt = [(ctx.inputs[k] if len(ctx.inputs) > k and ctx.inputs[k].numel > 0 else None) for k in (2, 3, 4)]
+    if len(ctx.inputs) > 5 and ctx.inputs[5].numel and ctx.input_const(5) is not None \
+            and float(np.asarray(ctx.input_const(5)).reshape(-1)[0]) != 0:
+        raise ctx.fail("soft NMS (soft_nms_sigma != 0) is not supported")
+    B, N = boxes.shape[0], boxes.shape[1]
+    C = scores.shape[1]
+    M = out_idx.shape[0]
+    mt, ft_iou, ft_st = [(v.type if v is not None else None) for v in opt]
+    common = dict(bt=boxes.type, st=scores.type, it=out_idx.type, mt=mt, ft_iou=ft_iou, ft_st=ft_st, B=B, C=C, N=N,
+                  M=M, center=ctx.attrs["box_encoding"] == "center",
+                  descending=bool(ctx.attrs["sort_result_descending"]))
+    order = ctx.temp((max(B * C * N, 1),), Type.i32)
+    sel = ctx.temp((max(B * C * N, 1),), Type.i32)
+    cnt = ctx.temp((max(B * C, 1),), Type.i32)
+    if B * C * N:
+        g, l = linear_sizes(B * C * N, 64)
+        ctx.launch("extra_nms.cl.mako", g, l, [scores] + ([opt[2]] if opt[2] is not None else []) + [order],
+                   phase="rank", **common)
+        g, l = linear_sizes(B * C, 64)
+        ctx.launch("extra_nms.cl.mako", g, l, [boxes, scores] + [v for v in opt if v is not None] + [order, sel, cnt],
+                   phase="select", **common)
+    else:
+        common["B"] = 0
+    flat = ctx.temp((max(B * C * N, 1),), Type.i32)
+    ctx.launch("extra_nms.cl.mako", (1,), (1,), [scores, sel, cnt, flat, out_idx, out_scores, valid, length],
+               phase="gather", **common)
