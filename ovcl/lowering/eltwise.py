@@ -44,12 +44,32 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
     strides = [broadcast_strides(v.shape if v.shape else [1], shape) for v in inputs]
     dims, cstrides = collapse(shape, [contiguous_strides(shape)] + strides)
     own = cstrides[0]
-    ins = [(v.type, None if s == own else s) for v, s in zip(inputs, cstrides[1:])]
+    # single-value constants become literals in the source: no argument, no load, folded by the compiler
+    ins = [(v.type, None if s == own else s, _literal(v)) for v, s in zip(inputs, cstrides[1:])]
     gsize, lsize = linear_sizes(n, 256)
     idx = "int" if n < 2 ** 31 - 1 else "long"
     expr = expr.replace("(T)", f"({cctype(out.type)})")
-    ctx.launch("eltwise.cl.mako", gsize, lsize, [out, *inputs], out_t=out.type, ins=ins, dims=dims, n=n,
+    args = [out] + [v for v, (_, _, lit) in zip(inputs, ins) if lit is None]
+    ctx.launch("eltwise.cl.mako", gsize, lsize, args, out_t=out.type, ins=ins, dims=dims, n=n,
                expr=expr, idx=idx, body=list(body))
+
+
+def _scalar_const(v: Value):
+    """The value of a single-element compile-time constant, else None."""
+    s = v.storage
+    if s.kind == "const" and s.const is not None and s.const.size == 1 and v.numel == 1:
+        return s.const.reshape(-1)[0]
+    return None
+
+
+def _literal(v: Value) -> str | None:
+    value = _scalar_const(v)
+    if value is None or v.type.name not in _LITERAL_TYPES:
+        return None
+    return c_literal(value.item() if hasattr(value, "item") else value, v.type)
+
+
+_LITERAL_TYPES = ("f32", "f64", "i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8", "boolean")
 
 
 def _is_float(t: Type) -> bool:
@@ -170,11 +190,17 @@ def _int_clamp(t: Type, attrs: dict) -> str:
     return f"(a0 < {lo} ? {lo} : (a0 > {hi} ? {hi} : a0))"
 
 
-def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type) -> str | None:
+def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts: dict | None = None) -> str | None:
     """The C expression of one element-wise op over ``a0``, ``a1``, ... (None if there is no kernel for it).
-    ``(T)`` in the result stands for the output's compute type."""
+    ``(T)`` in the result stands for the output's compute type; ``consts`` maps operand positions to known
+    scalar values, for cheaper special cases (a power of 2 or 3 is a product, not pow())."""
     t = in_types[0]
     one, zero = c_literal(1, t), c_literal(0, t)
+    if op == "Power" and t.is_real and consts and 1 in consts:
+        special = {1.0: "a0", 2.0: "a0 * a0", 3.0: "a0 * a0 * a0", 4.0: "(a0 * a0) * (a0 * a0)",
+                   0.5: "sqrt(a0)", -1.0: f"{one} / a0", -0.5: "rsqrt(a0)", 0.0: one}
+        if float(consts[1]) in special:
+            return special[float(consts[1])]
     if op == "Clamp" and not t.is_real:
         return _int_clamp(t, attrs)
     if op in UNARY_OPS:
@@ -202,7 +228,8 @@ ELTWISE_OPS = UNARY_OPS + BINARY_OPS + ["Convert", "ConvertLike", "Select", "PRe
 @lowers(*ELTWISE_OPS)
 def _eltwise(ctx: LoweringContext):
     ins, out = list(ctx.inputs), ctx.outputs[0]
-    expr = node_expr(ctx.node.type_name, ctx.attrs, [v.type for v in ins], out.type)
+    consts = {k: c for k, v in enumerate(ins) if (c := _scalar_const(v)) is not None}
+    expr = node_expr(ctx.node.type_name, ctx.attrs, [v.type for v in ins], out.type, consts)
     if expr is None:
         raise ctx.fail(f"no kernel for element type {ins[0].type}")
     if ctx.node.type_name == "PRelu":
@@ -221,9 +248,11 @@ def _fused(ctx: LoweringContext):
     body = []
     types = [v.type for v in ctx.inputs]           # operand k < n: external input; k >= n: step k - n
     names = [f"a{k}" for k in range(len(ctx.inputs))]
+    known = {k: c for k, v in enumerate(ctx.inputs) if (c := _scalar_const(v)) is not None}
     for j, step in enumerate(ctx.attrs["steps"]):
         op, attrs, operands, out_t = step["op"], step["attrs"], step["operands"], Type.from_name(step["type"])
-        expr = node_expr(op, attrs, [types[k] for k in operands], out_t)
+        consts = {i: known[k] for i, k in enumerate(operands) if k in known}
+        expr = node_expr(op, attrs, [types[k] for k in operands], out_t, consts)
         if expr is None:
             raise ctx.fail(f"step {op} has no kernel for {types[operands[0]]}")
         expr = _OPERAND.sub(lambda m: names[operands[int(m.group(1))]], expr).replace("(T)", f"({cctype(out_t)})")
