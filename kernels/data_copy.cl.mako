@@ -19,10 +19,16 @@ def mapping(d, c):
     if m == "reflect":
         if n == 1:
             return ""
+        if d["short"]:          # pads shorter than the dimension: one reflection at most
+            return ("{ %s t = %s - (%d); if (t < 0) t = -t; else if (t >= %d) t = %d - t; io += t * (%d); }"
+                    % (idx, c, lo, n, 2 * (n - 1), d["is"]))
         p = 2 * (n - 1)
         return ("{ %s t = %s - (%d); t = (t < 0 ? -t : t) %% %d; if (t >= %d) t = %d - t; io += t * (%d); }"
                 % (idx, c, lo, p, n, p, d["is"]))
     if m == "symmetric":
+        if d["short"]:
+            return ("{ %s t = %s - (%d); if (t < 0) t = -1 - t; else if (t >= %d) t = %d - t; io += t * (%d); }"
+                    % (idx, c, lo, n, 2 * n - 1, d["is"]))
         p = 2 * n
         return ("{ %s t = (%s - (%d)) %% %d; if (t < 0) t += %d; if (t >= %d) t = %d - t; io += t * (%d); }"
                 % (idx, c, lo, p, p, n, p - 1, d["is"]))

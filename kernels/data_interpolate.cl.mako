@@ -1,27 +1,35 @@
 ## Interpolate with per-axis tap tables made at compile time: for each resized axis a, output coordinate c
-## reads taps[a] source indices tidx[off_a + c*T_a + k] with weights tw[...]. One work-item per output element.
-## params: t (Type), idx, n, dims: list of (D_out, istride, axis_table or None) with axis_table = (off, T),
+## reads taps source indices tidx[off_a + c*T_a + k] with weights tw[...]. get_global_id(0) walks the innermost
+## output dimension, get_global_id(1) the other dimensions (flattened).
+## params: t (Type), idx, dims: list of (D_out, istride, axis_table or None) with axis_table = (off, T), R (rows),
 ## nearest (no weights: a pure gather). Integer outputs truncate toward zero (as ONNX Runtime), clamped to the type.
 <%
 ct = cctype(t)
 acc_t = "double" if t.name == "f64" else "float"
 res = [k for k, d in enumerate(dims) if d[2] is not None]
+last = len(dims) - 1
 %>
 __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict in,
                       __global const int *restrict tidx, __global const float *restrict tw) {
-    const ${idx} gid = get_global_id(0);
-    if (gid >= ${n}) return;
-    ${idx} rem = gid;
+    const ${idx} c${last} = get_global_id(0);
+    const ${idx} r = get_global_id(1);
+    if (c${last} >= ${dims[last][0]} || r >= ${R}) return;
+    const ${idx} gid = r * ${dims[last][0]} + c${last};
     ${idx} base = 0;
-% for k in reversed(range(len(dims))):
+% if last > 0:
+    ${idx} rem = r;
+% endif
+% for k in reversed(range(last)):
 <% D, ist, tab = dims[k] %>\
     % if k > 0:
     const ${idx} c${k} = rem % ${D}; rem /= ${D};
     % else:
     const ${idx} c${k} = rem;
     % endif
-    % if tab is None:
-    base += c${k} * ${ist};
+% endfor
+% for k in range(len(dims)):
+    % if dims[k][2] is None and dims[k][1] != 0:
+    base += c${k} * ${dims[k][1]};
     % endif
 % endfor
 % if nearest:
@@ -33,6 +41,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype
     ${acc_t} acc = 0;
     % for j, k in enumerate(res):
 <% off, T = dims[k][2] %>\
+    #pragma unroll
     for (int k${k} = 0; k${k} < ${T}; ++k${k}) {
         const ${idx} o${k} = ${"base" if j == 0 else "o%d" % res[j - 1]} + (${idx})tidx[${off} + c${k} * ${T} + k${k}] * ${dims[k][1]};
         const ${acc_t} w${k} = ${"" if j == 0 else "w%d * " % res[j - 1]}(${acc_t})tw[${off} + c${k} * ${T} + k${k}];

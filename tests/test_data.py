@@ -324,13 +324,15 @@ def test_pad_wrap(rng):
          initializers=[("p", i64([1, 0, 2, 3, -1, 1]))])
 
 
-def test_pad_symmetric_ir(rng):
+@pytest.mark.parametrize("mode", ["symmetric", "reflect"])
+def test_pad_long_ir(mode, rng):
+    """Pads longer than the dimension reflect periodically (as NumPy)."""
     from ovcl.ir import ops
     x = rnd(rng, (3, 4))
     m, node = _ir_model(lambda a: ops.make("Pad", [a, ops.constant(i64([2, 5])), ops.constant(i64([3, 1]))],
-                                           pad_mode="symmetric"), {"x": x})
+                                           pad_mode=mode), {"x": x})
     out = run_ovcl(m, {"x": x})
-    ref = np.pad(x, [(2, 3), (5, 1)], mode="symmetric")
+    ref = np.pad(x, [(2, 3), (5, 1)], mode=mode)
     np.testing.assert_array_equal(out[0], ref)
     np.testing.assert_array_equal(node.evaluate([x, i64([2, 5]), i64([3, 1])])[0], ref)
 

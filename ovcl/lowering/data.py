@@ -50,8 +50,9 @@ def _vec(n: int, size: int, limit_bytes: int = 16) -> int:
     return 1
 
 
-def dim(D_, os_, is_, mode="lin", lo=0, n=0) -> dict:
-    return {"D": int(D_), "os": int(os_), "is": int(is_), "mode": mode, "lo": int(lo), "n": int(n)}
+def dim(D_, os_, is_, mode="lin", lo=0, n=0, short=False) -> dict:
+    return {"D": int(D_), "os": int(os_), "is": int(is_), "mode": mode, "lo": int(lo), "n": int(n),
+            "short": bool(short)}
 
 
 def _simplify(dims: list[dict]) -> list[dict]:
@@ -273,7 +274,9 @@ def _pad(ctx: LoweringContext):
             ibase += -lo * ist[k]
             dims.append(dim(out.shape[k], ost[k], ist[k]))
         else:
-            dims.append(dim(out.shape[k], ost[k], ist[k], mode if mode != "constant" else "const", lo, n))
+            limit = n - 1 if mode == "reflect" else n          # pads within one reflection: no modulo
+            dims.append(dim(out.shape[k], ost[k], ist[k], mode if mode != "constant" else "const", lo, n,
+                            short=max(lo, 0) <= limit and max(hi, 0) <= limit))
     if mode == "constant":
         padv = ctx.inputs[3] if len(ctx.inputs) > 3 else ctx.constant(np.zeros(1, dtype=np.bool_ if x.type is Type.boolean else x.type.dtype))
         if x.numel == 0:
@@ -494,9 +497,10 @@ def _interpolate(ctx: LoweringContext):
         return
     ti = ctx.constant(np.concatenate(tidx), f"{ctx.node.name}/taps")
     twv = ctx.constant(np.concatenate(tw), f"{ctx.node.name}/weights")
-    gsize, lsize = linear_sizes(out.numel, 64)
+    R = out.numel // out.shape[-1]
+    gsize, lsize = sizes_2d(out.shape[-1], R)
     ctx.launch("data_interpolate.cl.mako", gsize, lsize, [out, x, ti, twv], t=x.type,
-               idx=_idx(out.numel, x.numel), n=out.numel, dims=dims, nearest=nearest)
+               idx=_idx(out.numel, x.numel), R=R, dims=dims, nearest=nearest)
 
 
 # -- ReverseSequence ------------------------------------------------------------------------------------------
