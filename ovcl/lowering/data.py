@@ -467,6 +467,32 @@ def _range(ctx: LoweringContext):
 
 # -- Interpolate ----------------------------------------------------------------------------------------------
 
+def _nearest_as_repeat(ctx, out: Value, x: Value, dims, tidx: np.ndarray) -> bool:
+    """Nearest resizing by whole factors that repeats every source element k times (index = c // k) is a
+    strided copy with a zero stride: no tables."""
+    spec = []
+    ost = contiguous_strides(out.shape)
+    for (D_, ist, tab), o in zip(dims, ost):
+        if tab is None:
+            spec.append(dim(D_, o, ist))
+            continue
+        off, _ = tab
+        spec.append((D_, o, ist, tidx[off:off + D_]))
+    copy_dims = []
+    for k, item in enumerate(spec):
+        if isinstance(item, dict):
+            copy_dims.append(item)
+            continue
+        D_, o, ist, table = item
+        n = x.shape[k]
+        if D_ % n or not np.array_equal(table, np.arange(D_) // (D_ // n)):
+            return False
+        rep = D_ // n
+        copy_dims += [dim(n, rep * o, ist), dim(rep, o, 0)]
+    emit_copy(ctx, out, x, copy_dims)
+    return True
+
+
 @lowers("Interpolate")
 def _interpolate(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
@@ -494,6 +520,8 @@ def _interpolate(ctx: LoweringContext):
         off += i.size
     if not tidx:
         _copy_all(ctx, out, x)
+        return
+    if nearest and _nearest_as_repeat(ctx, out, x, dims, np.concatenate(tidx)):
         return
     ti = ctx.constant(np.concatenate(tidx), f"{ctx.node.name}/taps")
     twv = ctx.constant(np.concatenate(tw), f"{ctx.node.name}/weights")
