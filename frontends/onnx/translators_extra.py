@@ -47,3 +47,13 @@ def _nms(ctx: NodeContext):
     node = ctx.make("NonMaxSuppression", ins, box_encoding="center" if ctx.attr("center_point_box", 0) else "corner",
                     sort_result_descending=False, output_type="i64")
     return [node.output(0)]
+
+
+@onnx_op("Unique")
+def _unique(ctx: NodeContext):
+    ins = [ctx.input(0)]
+    if ctx.has_attr("axis"):
+        ins.append(_i64(ctx, int(ctx.attr("axis")), "axis"))
+    node = ctx.make("Unique", ins, sorted=bool(ctx.attr("sorted", 1)), index_element_type="i64",
+                    count_element_type="i64")
+    return [node.output(k) for k in range(4)]

@@ -250,3 +250,76 @@ class NonMaxSuppression(Op):
         t = as_type(node.attrs["output_type"]).dtype
         return [np.array(rows, dtype=t).reshape(-1, 3), np.array(srows, dtype=scores.dtype).reshape(-1, 3),
                 np.array([len(rows)], dtype=t)]
+
+
+# -- Unique ---------------------------------------------------------------------------------------------------
+
+@register
+class Unique(Op):
+    """OpenVINO Unique-10: data and an optional constant scalar axis (none: the flattened data). Outputs: the
+    unique elements (slices along axis), the index of each one's first occurrence, for every input element
+    (slice) the index of its unique one, and the counts. ``sorted`` False keeps first-occurrence order."""
+    type_name = "Unique"
+    version = "opset10"
+    attrs = {"sorted": True, "index_element_type": "i64", "count_element_type": "i64"}
+    num_inputs = (1, 2)
+    data_dependent = True
+
+    @classmethod
+    def _axis(cls, node) -> int | None:
+        if node.get_input_size() < 2:
+            return None
+        a = _ints(node, 1)
+        if a is None:
+            raise _fail(node, "the axis input must be a constant")
+        return normalize_axis(a[0], len(node.input_shape(0)), node)
+
+    @classmethod
+    def infer(cls, node):
+        ps = node.input_shape(0)
+        it, ct = as_type(node.attrs["index_element_type"]), as_type(node.attrs["count_element_type"])
+        if ps.rank_is_dynamic:
+            return [(node.input_type(0), PartialShape.dynamic()), (it, PartialShape([Dimension()])),
+                    (it, PartialShape([Dimension()])), (ct, PartialShape([Dimension()]))]
+        axis = cls._axis(node)
+        if axis is None:
+            n = int(np.prod([d.max for d in ps])) if all(d.max >= 0 for d in ps) else -1
+            total = Dimension(n) if ps.is_static else Dimension()
+            u = Dimension(min(n, 1), n) if n >= 0 else Dimension()
+            y = PartialShape([u])
+        else:
+            n = ps[axis].max
+            total = ps[axis]
+            u = Dimension(min(n, 1), n) if n >= 0 else Dimension()
+            dims = list(ps)
+            dims[axis] = u
+            y = PartialShape(dims)
+        return [(node.input_type(0), y), (it, PartialShape([u])), (it, PartialShape([total])),
+                (ct, PartialShape([u]))]
+
+    @classmethod
+    def upper_bounds(cls, node):
+        shape = node.input_shape(0).to_shape()
+        axis = cls._axis(node)
+        if axis is None:
+            n = int(np.prod(shape, dtype=np.int64))
+            return [((n,), 0), ((n,), 0), ((n,), None), ((n,), 0)]
+        n = shape[axis]
+        return [(tuple(shape), axis), ((n,), 0), ((n,), None), ((n,), 0)]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x = inputs[0]
+        axis = None if len(inputs) < 2 else normalize_axis(int(np.asarray(inputs[1]).reshape(-1)[0]), x.ndim, node)
+        src = x.reshape(-1) if axis is None else x
+        xs = src.astype(np.float64) if src.dtype.kind == "V" or src.dtype.name == "bfloat16" else src
+        _, idx, inv, cnt = np.unique(xs, return_index=True, return_inverse=True, return_counts=True, axis=axis if axis is not None else 0)
+        inv = inv.reshape(-1)
+        if not node.attrs["sorted"]:
+            order = np.argsort(idx, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            idx, cnt, inv = idx[order], cnt[order], rank[inv]
+        y = np.take(src, idx, axis=0 if axis is None else axis)
+        it, ct = as_type(node.attrs["index_element_type"]).dtype, as_type(node.attrs["count_element_type"]).dtype
+        return [y, idx.astype(it), inv.astype(it), cnt.astype(ct)]

@@ -53,10 +53,9 @@ def _cumprod(ctx: LoweringContext):
 @lowers("NonMaxSuppression")
 def _nms(ctx: LoweringContext):
     from ovcl.ir import Type
-    if len(ctx.outputs) != 4:
-        raise ctx.fail("runs in bounded form only (its output length depends on the data)")
     boxes, scores = ctx.inputs[0], ctx.inputs[1]
-    out_idx, out_scores, valid, length = ctx.outputs
+    out_idx, out_scores, valid = ctx.outputs[:3]    # static when the bound is 0
+    length = ctx.outputs[3] if len(ctx.outputs) > 3 else ctx.temp((), Type.i64)
     opt = [(ctx.inputs[k] if len(ctx.inputs) > k and ctx.inputs[k].numel > 0 else None) for k in (2, 3, 4)]
     if len(ctx.inputs) > 5 and ctx.inputs[5].numel and ctx.input_const(5) is not None \
             and float(np.asarray(ctx.input_const(5)).reshape(-1)[0]) != 0:
@@ -83,3 +82,28 @@ def _nms(ctx: LoweringContext):
     flat = ctx.temp((max(B * C * N, 1),), Type.i32)
     ctx.launch("extra_nms.cl.mako", (1,), (1,), [scores, sel, cnt, flat, out_idx, out_scores, valid, length],
                phase="gather", **common)
+
+
+@lowers("Unique")
+def _unique(ctx: LoweringContext):
+    from ovcl.ir import Type
+    x = ctx.inputs[0]
+    y, indices, rev, counts = ctx.outputs[:4]      # static when the length is (one element)
+    length = ctx.outputs[4] if len(ctx.outputs) > 4 else ctx.temp((), Type.i64)
+    shape = list(x.shape) or [1]
+    if len(ctx.inputs) > 1:
+        axis = int(np.asarray(ctx.input_const(1)).reshape(-1)[0]) % len(shape)
+        outer = int(np.prod(shape[:axis], dtype=np.int64))
+        A, inner = shape[axis], int(np.prod(shape[axis + 1:], dtype=np.int64))
+    else:
+        outer, A, inner = 1, max(x.numel, 1) if x.numel else 0, 1
+    common = dict(xt=x.type, it=indices.type, ct=counts.type, outer=outer, A=A, inner=inner,
+                  srt=bool(ctx.attrs["sorted"]))
+    if A == 0 or outer * inner == 0:
+        raise ctx.fail("empty input")
+    first = ctx.temp((A,), Type.i32)
+    rk = ctx.temp((A,), Type.i32)
+    g, l = linear_sizes(A, 64)
+    ctx.launch("extra_unique.cl.mako", g, l, [x, first], phase="first", **common)
+    ctx.launch("extra_unique.cl.mako", g, l, [x, first, rk, y, indices, counts], phase="place", **common)
+    ctx.launch("extra_unique.cl.mako", g, l, [first, rk, rev, length], phase="finish", **common)
