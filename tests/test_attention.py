@@ -52,6 +52,7 @@ SDPA_CASES = [
     (((2, 3, 1, 8), (2, 3, 1, 8), (2, 3, 1, 12)), None, False),          # one key, one query
     (((2, 1, 2, 8), (2, 1, 1200, 8), (2, 1, 1200, 8)), None, False),     # long keys: global scratch rows
     (((1, 2, 12, 8), (1, 2, 5, 8), (1, 2, 5, 8)), None, True),           # causal with L > S
+    (((1, 2, 3, 5), (1, 2, 9, 5), (1, 2, 9, 3)), ("f", (2, 1, 9)), False),  # odd head sizes
 ]
 
 

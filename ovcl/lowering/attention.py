@@ -52,7 +52,7 @@ def _sdpa(ctx: LoweringContext):
     Gk = int(np.prod(k.shape[:-2], dtype=np.int64))
     kt = ctx.temp((Gk, E, SP), ftype)
     wx = 8
-    ctx.launch("attention_kt.cl.mako", (SP, E, Gk), (wx, 1, 1), [k, kt], t=k.type, G=Gk, S=S, SP=SP, E=E, ft=ft)
+    ctx.launch("attention_kt.cl.mako", (SP // 8, round_up(E, wx), Gk), (1, wx, 1), [k, kt], t=k.type, G=Gk, S=S, SP=SP, E=E, ft=ft)
 
     # 2. the fused kernel
     args = [q, kt, v]
