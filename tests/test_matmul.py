@@ -213,3 +213,24 @@ def test_matmul_run_time_b_in_place(sa, sb, rng):
     """Run-time B with N a multiple of 8: read in place instead of packed."""
     out, ref = _ir_matmul(sa, sb, False, False, False, rng=rng)
     assert_close([out], [ref], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("tile", [{"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1, "PANEL_BYTES": 0},
+                                  {"TM": 2, "VW": 8, "NV": 2, "U": 2, "L0": 2, "L1": 4, "AVEC": 1}])
+@pytest.mark.parametrize("const_b", [False, True], ids=["input_b", "const_b"])
+def test_matmul_other_tiles(tile, const_b, rng):
+    """Other tile parameters (the GPU defaults among them) run on the CPU device too."""
+    sa, sb = (2, 37, 20), (20, 48)
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = rng.standard_normal(sb).astype(np.float32)
+    pa = ops.parameter(sa, name="a")
+    params, feeds = [pa], {"a": a}
+    if const_b:
+        nb = ops.constant(b)
+    else:
+        nb = ops.parameter(sb, name="b")
+        params.append(nb)
+        feeds["b"] = b
+    node = ops.make("MatMul", [pa, nb])
+    out = ovcl.compile_model(Model([node], params), "CPU", {"MATMUL_TILE": tile})(feeds).to_tuple()[0]
+    assert_close([out], [a @ b], rtol=1e-4, atol=1e-4)
