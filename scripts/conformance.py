@@ -601,7 +601,8 @@ def main(argv=None) -> int:
     def progress(r: Result, done: int, total: int) -> None:
         if args.verbose or r.status not in ("pass", "unsupported"):
             if args.verbose or r.core:
-                print(f"[{done}/{total}] {r.status:11s} {r.name}: {r.message[:160]}", flush=True)
+                msg = re.sub(r"\s+", " ", r.message)[:200]
+                print(f"[{done}/{total}] {r.status:11s} {r.name}: {msg}", flush=True)
         elif done % 100 == 0:
             print(f"[{done}/{total}] ...", flush=True)
 
