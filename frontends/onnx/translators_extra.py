@@ -57,3 +57,36 @@ def _unique(ctx: NodeContext):
     node = ctx.make("Unique", ins, sorted=bool(ctx.attr("sorted", 1)), index_element_type="i64",
                     count_element_type="i64")
     return [node.output(k) for k in range(4)]
+
+
+@onnx_op("CenterCropPad")
+def _center_crop_pad(ctx: NodeContext):
+    """Slice to the centred window where the target is smaller, Pad with zeros (centred, the odd one after)
+    where it is larger; the target may be a run-time value."""
+    x = ctx.input(0)
+    rank = _rank(ctx, x)
+    axes = [int(a) % rank for a in (ctx.attr("axes") or range(rank))]
+    target = ctx.make("Convert", [ctx.input(1)], "target", destination_type="i64").output(0)
+    ps = x.get_partial_shape()
+    if all(ps[a].is_static for a in axes):
+        dims = _i64(ctx, [ps[a].get_length() for a in axes], "dims")
+    else:
+        shape = ctx.make("ShapeOf", [x], "shape", output_type="i64").output(0)
+        dims = ctx.make("Gather", [shape, _i64(ctx, axes, "axes_idx"), _i64(ctx, 0, "gaxis")], "dims",
+                        batch_dims=0).output(0)
+    zero, two = _i64(ctx, 0, "zero"), _i64(ctx, 2, "two")
+    diff = ctx.make("Subtract", [dims, target], "diff").output(0)
+    start = ctx.make("Divide", [ctx.make("Maximum", [diff, zero], "crop"), two], "start",
+                     m_pythondiv=True).output(0)
+    stop = ctx.make("Add", [start, ctx.make("Minimum", [dims, target], "kept")], "stop").output(0)
+    y = ctx.make("Slice", [x, start, stop, _i64(ctx, [1] * len(axes), "steps"), _i64(ctx, axes, "axes")],
+                 "crop_slice").output(0)
+    pad = ctx.make("Maximum", [ctx.make("Subtract", [target, dims], "grow"), zero], "pad").output(0)
+    pb = ctx.make("Divide", [pad, two], "pad_b", m_pythondiv=True).output(0)
+    pe = ctx.make("Subtract", [pad, pb], "pad_e").output(0)
+    full = []
+    for k, p in enumerate((pb, pe)):
+        full.append(ctx.make("ScatterUpdate", [_i64(ctx, [0] * rank, f"zeros{k}"), _i64(ctx, axes, f"pidx{k}"), p,
+                                               _i64(ctx, 0, f"paxis{k}")], f"pads{k}").output(0))
+    value = ctx.const(np.zeros((), dtype=x.get_element_type().dtype), suffix="value")
+    return ctx.make("Pad", [y, full[0], full[1], value], pad_mode="constant")
