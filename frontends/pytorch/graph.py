@@ -388,9 +388,7 @@ class Converter:
                 self.values[node] = c
                 return
         name = target_name(node.target)
-        fn = TRANSLATORS.get(name)
-        if fn is None and name.count(".") >= 2:
-            fn = TRANSLATORS.get(name.rsplit(".", 1)[0])
+        fn = find_translator(name)
         if fn is None:
             where = module_path(node)
             raise UnsupportedOpError(f"PyTorch op {name} (node '{node.name}'"
@@ -508,6 +506,23 @@ def _output_names(ep, n: int) -> list[str | None]:
 
 
 # -- capture --------------------------------------------------------------------
+
+def find_translator(name: str):
+    fn = TRANSLATORS.get(name)
+    if fn is None and name.count(".") >= 2:
+        fn = TRANSLATORS.get(name.rsplit(".", 1)[0])
+    return fn
+
+
+def needs_decomposition(ep) -> bool:
+    """Whether the exported graph has ops ovcl does not translate directly (in-place ops, higher-order ops,
+    composite ops); when it has none, the decomposition pass (a full re-trace) is skipped: it would keep
+    every op as it is or split ops ovcl translates whole."""
+    for node in ep.graph.nodes:
+        if node.op == "call_function" and find_translator(target_name(node.target)) is None:
+            return True
+    return False
+
 
 def _decompositions():
     import torch
@@ -723,6 +738,8 @@ def convert(obj, example_input=None, input=None, **kwargs) -> Model:  # noqa: A0
     else:
         raise FrontendError(f"the PyTorch frontend takes a torch.nn.Module or torch.export.ExportedProgram, "
                             f"not {type(obj).__name__}")
+    if not needs_decomposition(ep):
+        return Converter(ep, shapes, types, name=name).convert()
     try:
         ep = ep.run_decompositions(_decompositions())
     except Exception as e:  # noqa: BLE001

@@ -256,9 +256,13 @@ _LOGIC = {"logical_and": "LogicalAnd", "logical_or": "LogicalOr", "logical_xor":
           "bitwise_and": "BitwiseAnd", "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor"}
 
 
-@torch_op(*(f"aten.{n}.{o}" for n in _LOGIC for o in ("default", "Tensor", "Scalar")))
+_DUNDER = {"__and__": "bitwise_and", "__or__": "bitwise_or", "__xor__": "bitwise_xor"}
+
+
+@torch_op(*(f"aten.{n}.{o}" for n in list(_LOGIC) + list(_DUNDER) for o in ("default", "Tensor", "Scalar")))
 def _logic(ctx):
     name = ctx.op_name.split(".")[1]
+    name = _DUNDER.get(name, name)
     if name.startswith("logical"):
         return ctx.make(_LOGIC[name], [ctx.input(0, Type.boolean), ctx.input(1, Type.boolean)])
     t = ctx.out_type
@@ -268,7 +272,7 @@ def _logic(ctx):
     return ctx.make(_LOGIC[name], [a, b])
 
 
-@torch_op("aten.bitwise_not.default")
+@torch_op("aten.bitwise_not.default", "aten.__invert__.default")
 def _bitwise_not(ctx):
     x = ctx.input(0)
     if x.get_element_type() == Type.boolean:
