@@ -90,3 +90,22 @@ def _center_crop_pad(ctx: NodeContext):
                                                _i64(ctx, 0, f"paxis{k}")], f"pads{k}").output(0))
     value = ctx.const(np.zeros((), dtype=x.get_element_type().dtype), suffix="value")
     return ctx.make("Pad", [y, full[0], full[1], value], pad_mode="constant")
+
+
+@onnx_op("Col2Im")
+def _col2im(ctx: NodeContext):
+    nd = None
+    bs = ctx.input(2).get_partial_shape()
+    if not bs.rank_is_dynamic and bs[0].is_static:
+        nd = bs[0].get_length()
+    if nd is None:
+        raise ctx.fail("the length of block_shape must be known")
+    pads = list(ctx.attr("pads", [0] * (2 * nd)))
+    return ctx.make("Col2Im", [ctx.input(0), ctx.input(1), ctx.input(2)],
+                    strides=list(ctx.attr("strides", [1] * nd)), dilations=list(ctx.attr("dilations", [1] * nd)),
+                    pads_begin=pads[:nd], pads_end=pads[nd:])
+
+
+@onnx_op("AffineGrid")
+def _affine_grid(ctx: NodeContext):
+    return ctx.make("AffineGrid", [ctx.input(0), ctx.input(1)], align_corners=bool(ctx.attr("align_corners", 0)))

@@ -323,3 +323,107 @@ class Unique(Op):
         y = np.take(src, idx, axis=0 if axis is None else axis)
         it, ct = as_type(node.attrs["index_element_type"]).dtype, as_type(node.attrs["count_element_type"]).dtype
         return [y, idx.astype(it), inv.astype(it), cnt.astype(ct)]
+
+
+# -- Col2Im ---------------------------------------------------------------------------------------------------
+
+def _col2im_blocks(img, k, strides, dil, pb, pe) -> list[int]:
+    return [(img[d] + pb[d] + pe[d] - (dil[d] * (k[d] - 1) + 1)) // strides[d] + 1 for d in range(len(img))]
+
+
+@register
+class Col2Im(Op):
+    """OpenVINO Col2Im-15, extended to any number of spatial dims (as ONNX Col2Im): data [N, C*prod(k), L]
+    (or unbatched [C*prod(k), L]), output_size and kernel_size; sums each column back into its window."""
+    type_name = "Col2Im"
+    version = "opset15"
+    attrs = {"strides": [1, 1], "dilations": [1, 1], "pads_begin": [0, 0], "pads_end": [0, 0]}
+    num_inputs = (3, 3)
+
+    @classmethod
+    def infer(cls, node):
+        ps = node.input_shape(0)
+        img, k = _ints(node, 1), _ints(node, 2)
+        if ps.rank_is_dynamic or img is None or k is None:
+            rank = None if ps.rank_is_dynamic else len(ps) + node.input_shape(1)[0].get_length() - 1 \
+                if not node.input_shape(1).rank_is_dynamic and node.input_shape(1)[0].is_static else None
+            return [(node.input_type(0), PartialShape.dynamic(rank))]
+        dims = list(ps)
+        batched = len(dims) == 3
+        cdim = dims[1] if batched else dims[0]
+        kp = int(np.prod(k))
+        c = Dimension(cdim.get_length() // kp) if cdim.is_static else Dimension()
+        out = ([dims[0]] if batched else []) + [c] + [Dimension(v) for v in img]
+        return [(node.input_type(0), PartialShape(out))]
+
+    @classmethod
+    def params(cls, node, nd):
+        a = node.attrs
+
+        def full(v, d):
+            v = list(v)
+            return v if len(v) == nd else [d] * nd if not v else (v * nd)[:nd]
+        return full(a["strides"], 1), full(a["dilations"], 1), full(a["pads_begin"], 0), full(a["pads_end"], 0)
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x, img, k = inputs[0], [int(v) for v in inputs[1].reshape(-1)], [int(v) for v in inputs[2].reshape(-1)]
+        batched = x.ndim == 3
+        if not batched:
+            x = x[None]
+        nd = len(img)
+        strides, dil, pb, pe = cls.params(node, nd)
+        blocks = _col2im_blocks(img, k, strides, dil, pb, pe)
+        N, CK, L = x.shape
+        C = CK // int(np.prod(k))
+        padded = np.zeros((N, C) + tuple(img[d] + pb[d] + pe[d] for d in range(nd)), dtype=np.float64)
+        cols = x.reshape((N, C) + tuple(k) + tuple(blocks)).astype(np.float64)
+        import itertools
+        for kk in itertools.product(*[range(v) for v in k]):
+            sl = tuple(slice(kk[d] * dil[d], kk[d] * dil[d] + strides[d] * (blocks[d] - 1) + 1, strides[d])
+                       for d in range(nd))
+            padded[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + kk]
+        out = padded[(slice(None), slice(None)) + tuple(slice(pb[d], pb[d] + img[d]) for d in range(nd))]
+        out = out.astype(x.dtype)
+        return [out if batched else out[0]]
+
+
+# -- AffineGrid -----------------------------------------------------------------------------------------------
+
+def affine_base(n: int, align: bool) -> np.ndarray:
+    i = np.arange(n, dtype=np.float64)
+    if align:
+        return np.full(n, -1.0) if n == 1 else -1 + 2 * i / (n - 1)
+    return -1 + (2 * i + 1) / n
+
+
+@register
+class AffineGrid(Op):
+    """ONNX AffineGrid-20 (no OpenVINO op): theta [N, 2, 3] or [N, 3, 4] and size (N, C, H, W) or
+    (N, C, D, H, W) give the sampling grid [N, H, W, 2] or [N, D, H, W, 3] (x first)."""
+    type_name = "AffineGrid"
+    version = "ovcl"
+    attrs = {"align_corners": False}
+    num_inputs = (2, 2)
+
+    @classmethod
+    def infer(cls, node):
+        size = _ints(node, 1)
+        if size is None:
+            n = node.input_shape(1)
+            rank = n[0].get_length() if not n.rank_is_dynamic and n[0].is_static else None
+            return [(node.input_type(0), PartialShape.dynamic(rank))]
+        nd = len(size) - 2
+        return [(node.input_type(0), PartialShape([Dimension(size[0])] + [Dimension(v) for v in size[2:]]
+                                                  + [Dimension(nd)]))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        theta, size = inputs[0], [int(v) for v in inputs[1].reshape(-1)]
+        sp = size[2:]
+        nd = len(sp)
+        axes = [affine_base(n, node.attrs["align_corners"]) for n in sp]
+        mesh = np.meshgrid(*axes, indexing="ij")                   # [d0..] per dim, in dimension order
+        homo = np.stack(mesh[::-1] + [np.ones(sp)], axis=-1)        # x first, then 1
+        grid = np.einsum("...k,njk->n...j", homo, theta.astype(np.float64))
+        return [grid.astype(theta.dtype).reshape([size[0]] + sp + [nd])]

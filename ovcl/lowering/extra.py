@@ -107,3 +107,33 @@ def _unique(ctx: LoweringContext):
     ctx.launch("extra_unique.cl.mako", g, l, [x, first], phase="first", **common)
     ctx.launch("extra_unique.cl.mako", g, l, [x, first, rk, y, indices, counts], phase="place", **common)
     ctx.launch("extra_unique.cl.mako", g, l, [first, rk, rev, length], phase="finish", **common)
+
+
+@lowers("Col2Im")
+def _col2im(ctx: LoweringContext):
+    from ovcl.ir.ops.extra import Col2Im, _col2im_blocks
+    x, y = ctx.inputs[0], ctx.outputs[0]
+    img, k = ctx.input_const(1), ctx.input_const(2)
+    if img is None or k is None:
+        raise ctx.fail("output_size and kernel_size must be constants")
+    img, k = [int(v) for v in np.asarray(img).reshape(-1)], [int(v) for v in np.asarray(k).reshape(-1)]
+    if y.numel == 0:
+        return
+    strides, dil, pb, pe = Col2Im.params(ctx.node, len(img))
+    blocks = _col2im_blocks(img, k, strides, dil, pb, pe)
+    C = y.shape[1] if x.rank == 3 else y.shape[0]
+    g, l = linear_sizes(y.numel, 64)
+    ctx.launch("extra_col2im.cl.mako", g, l, [x, y], t=x.type, C=C, img=img, k=k, blocks=blocks, strides=strides,
+               dil=dil, pb=pb, n=y.numel)
+
+
+@lowers("AffineGrid")
+def _affine_grid(ctx: LoweringContext):
+    theta, y = ctx.inputs[0], ctx.outputs[0]
+    sp = list(y.shape[1:-1])
+    n = int(np.prod(y.shape[:-1], dtype=np.int64))
+    if n == 0:
+        return
+    g, l = linear_sizes(n, 64)
+    ctx.launch("extra_affine_grid.cl.mako", g, l, [theta, y], t=theta.type, sp=sp,
+               align=bool(ctx.attrs["align_corners"]), n=n)
