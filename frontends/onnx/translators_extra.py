@@ -109,3 +109,21 @@ def _col2im(ctx: NodeContext):
 @onnx_op("AffineGrid")
 def _affine_grid(ctx: NodeContext):
     return ctx.make("AffineGrid", [ctx.input(0), ctx.input(1)], align_corners=bool(ctx.attr("align_corners", 0)))
+
+
+@onnx_op("DeformConv")
+def _deform_conv(ctx: NodeContext):
+    x, w, off, b, mask = (ctx.input(i) for i in range(5))
+    nd = _rank(ctx, x) - 2
+    if nd != 2:
+        raise ctx.fail("only 2-D DeformConv is supported")
+    pads = list(ctx.attr("pads", [0] * (2 * nd)))
+    ins = [x, off, w] + ([mask] if mask is not None else [])
+    y = ctx.make("DeformableConvolution", ins, strides=list(ctx.attr("strides", [1] * nd)),
+                 pads_begin=pads[:nd], pads_end=pads[nd:], dilations=list(ctx.attr("dilations", [1] * nd)),
+                 group=int(ctx.attr("group", 1)), deformable_group=int(ctx.attr("offset_group", 1)),
+                 bilinear_interpolation_pad=True).output(0)
+    if b is not None:
+        bias = ctx.make("Reshape", [b, _i64(ctx, [1, -1, 1, 1], "bias_shape")], "bias", special_zero=False)
+        y = ctx.make("Add", [y, bias], "add_bias").output(0)
+    return y

@@ -427,3 +427,70 @@ class AffineGrid(Op):
         homo = np.stack(mesh[::-1] + [np.ones(sp)], axis=-1)        # x first, then 1
         grid = np.einsum("...k,njk->n...j", homo, theta.astype(np.float64))
         return [grid.astype(theta.dtype).reshape([size[0]] + sp + [nd])]
+
+
+# -- DeformableConvolution ------------------------------------------------------------------------------------
+
+def _bilinear_zero(img: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """img [H, W] sampled at real (y, x), corners outside the image read as zero."""
+    H, W = img.shape
+    y0, x0 = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
+    out = np.zeros(y.shape, dtype=np.float64)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yy, xx = y0 + dy, x0 + dx
+            w = (1 - np.abs(y - yy)) * (1 - np.abs(x - xx))
+            ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+            out += np.where(ok, w * img[np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)], 0.0)
+    return out
+
+
+@register
+class DeformableConvolution(Op):
+    """OpenVINO DeformableConvolution-8 (2-D): data [N, Ci, H, W], offsets [N, dg*kh*kw*2, OH, OW] ((y, x)
+    pairs per kernel tap), filters [Co, Ci/group, kh, kw], optional mask [N, dg*kh*kw, OH, OW]. Samples are
+    bilinear with corners outside the image reading zero (``bilinear_interpolation_pad`` True)."""
+    type_name = "DeformableConvolution"
+    version = "opset8"
+    attrs = {"strides": REQUIRED, "pads_begin": REQUIRED, "pads_end": REQUIRED, "dilations": REQUIRED,
+             "auto_pad": "explicit", "group": 1, "deformable_group": 1, "bilinear_interpolation_pad": False}
+    num_inputs = (3, 4)
+
+    @classmethod
+    def infer(cls, node):
+        x, w = node.input_shape(0), node.input_shape(2)
+        if x.rank_is_dynamic or w.rank_is_dynamic or not (x.is_static and w.is_static):
+            return [(node.input_type(0), PartialShape.dynamic(4))]
+        a = node.attrs
+        H, W = x[2].get_length(), x[3].get_length()
+        kh, kw = w[2].get_length(), w[3].get_length()
+        oh = (H + a["pads_begin"][0] + a["pads_end"][0] - (a["dilations"][0] * (kh - 1) + 1)) // a["strides"][0] + 1
+        ow = (W + a["pads_begin"][1] + a["pads_end"][1] - (a["dilations"][1] * (kw - 1) + 1)) // a["strides"][1] + 1
+        return [(node.input_type(0), PartialShape([x[0], w[0], Dimension(oh), Dimension(ow)]))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x, off, w = inputs[:3]
+        a = node.attrs
+        N, Ci, H, W = x.shape
+        Co, Cg, kh, kw = w.shape
+        OH, OW = off.shape[2:]
+        dg, g = a["deformable_group"], a["group"]
+        off = off.reshape(N, dg, kh, kw, 2, OH, OW).astype(np.float64)
+        mask = inputs[3].reshape(N, dg, kh, kw, OH, OW) if len(inputs) > 3 else np.ones((N, dg, kh, kw, OH, OW))
+        oy = (np.arange(OH) * a["strides"][0] - a["pads_begin"][0])[:, None]
+        ox = (np.arange(OW) * a["strides"][1] - a["pads_begin"][1])[None, :]
+        out = np.zeros((N, Co, OH, OW))
+        cog = Co // g
+        for b in range(N):
+            for ci in range(Ci):
+                og = ci // (Ci // dg)
+                grp = ci // Cg
+                for i in range(kh):
+                    for j in range(kw):
+                        y = oy + i * a["dilations"][0] + off[b, og, i, j, 0]
+                        xx = ox + j * a["dilations"][1] + off[b, og, i, j, 1]
+                        v = _bilinear_zero(x[b, ci].astype(np.float64), y, xx) * mask[b, og, i, j]
+                        for co in range(grp * cog, (grp + 1) * cog):
+                            out[b, co] += w[co, ci % Cg, i, j] * v
+        return [out.astype(x.dtype)]

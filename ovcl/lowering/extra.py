@@ -137,3 +137,21 @@ def _affine_grid(ctx: LoweringContext):
     g, l = linear_sizes(n, 64)
     ctx.launch("extra_affine_grid.cl.mako", g, l, [theta, y], t=theta.type, sp=sp,
                align=bool(ctx.attrs["align_corners"]), n=n)
+
+
+@lowers("DeformableConvolution")
+def _deform_conv(ctx: LoweringContext):
+    x, off, w = ctx.inputs[:3]
+    y = ctx.outputs[0]
+    if y.numel == 0:
+        return
+    a = ctx.attrs
+    N, Ci, H, W = x.shape
+    Co, Cg, kh, kw = w.shape
+    has_mask = len(ctx.inputs) > 3
+    g, l = linear_sizes(y.numel, 64)
+    ctx.launch("extra_deform_conv.cl.mako", g, l, [x, off, w] + ([ctx.inputs[3]] if has_mask else []) + [y],
+               t=x.type, N=N, Ci=Ci, H=H, W=W, Co=Co, Cg=Cg, kh=kh, kw=kw, OH=y.shape[2], OW=y.shape[3],
+               group=int(a["group"]), dg=int(a["deformable_group"]), sh=a["strides"][0], sw=a["strides"][1],
+               ph=a["pads_begin"][0], pw=a["pads_begin"][1], dh=a["dilations"][0], dw=a["dilations"][1],
+               has_mask=has_mask, n=y.numel)
