@@ -127,3 +127,13 @@ def _deform_conv(ctx: NodeContext):
         bias = ctx.make("Reshape", [b, _i64(ctx, [1, -1, 1, 1], "bias_shape")], "bias", special_zero=False)
         y = ctx.make("Add", [y, bias], "add_bias").output(0)
     return y
+
+
+@onnx_op("RoiAlign")
+def _roi_align(ctx: NodeContext):
+    coord = ctx.attr("coordinate_transformation_mode", "half_pixel" if ctx.opset >= 16 else "output_half_pixel")
+    return ctx.make("ROIAlign", [ctx.input(0), ctx.input(1), ctx.input(2)],
+                    pooled_h=int(ctx.attr("output_height", 1)), pooled_w=int(ctx.attr("output_width", 1)),
+                    sampling_ratio=int(ctx.attr("sampling_ratio", 0)),
+                    spatial_scale=float(ctx.attr("spatial_scale", 1.0)), mode=ctx.attr("mode", "avg"),
+                    aligned_mode="half_pixel" if coord == "half_pixel" else "asymmetric")

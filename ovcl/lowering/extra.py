@@ -155,3 +155,17 @@ def _deform_conv(ctx: LoweringContext):
                group=int(a["group"]), dg=int(a["deformable_group"]), sh=a["strides"][0], sw=a["strides"][1],
                ph=a["pads_begin"][0], pw=a["pads_begin"][1], dh=a["dilations"][0], dw=a["dilations"][1],
                has_mask=has_mask, n=y.numel)
+
+
+@lowers("ROIAlign")
+def _roi_align(ctx: LoweringContext):
+    x, rois, bidx = ctx.inputs
+    y = ctx.outputs[0]
+    if y.numel == 0:
+        return
+    a = ctx.attrs
+    g, l = linear_sizes(y.numel, 64)
+    ctx.launch("extra_roi_align.cl.mako", g, l, [x, rois, bidx, y], t=x.type, rt=rois.type, bt=bidx.type,
+               C=x.shape[1], H=x.shape[2], W=x.shape[3], PH=int(a["pooled_h"]), PW=int(a["pooled_w"]),
+               scale=float(a["spatial_scale"]), ratio=int(a["sampling_ratio"]),
+               half=a["aligned_mode"] == "half_pixel", maxmode=a["mode"] == "max", n=y.numel)
