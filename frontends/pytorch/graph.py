@@ -30,7 +30,7 @@ KEEP = (
     "softplus.default", "elu.default", "leaky_relu.default", "conv1d.default", "conv2d.default",
     "conv3d.default", "conv2d.padding", "conv1d.padding", "flatten.using_ints", "adaptive_avg_pool1d.default",
     "adaptive_avg_pool2d.default", "adaptive_avg_pool3d.default", "max_pool2d.default", "max_pool1d.default",
-    "max_pool3d.default", "batch_norm.default", "group_norm.default", "instance_norm.default",
+    "max_pool3d.default", "batch_norm.default", "group_norm.default",
     "softmax.int", "log_softmax.int", "upsample_nearest2d.vec", "upsample_bilinear2d.vec",
     "upsample_nearest2d.default", "upsample_bilinear2d.default", "pixel_shuffle.default",
 )
@@ -716,8 +716,11 @@ def _dyn_for(module, args, kwargs, dyn):
     return dyn
 
 
-def convert(obj, example_input=None, input=None, **kwargs) -> Model:  # noqa: A002
-    """Convert a ``torch.nn.Module`` (captured with ``torch.export``) or a ``torch.export.ExportedProgram``."""
+def convert(obj, example_input=None, input=None, decompose: bool | None = None, **kwargs) -> Model:  # noqa: A002
+    """Convert a ``torch.nn.Module`` (captured with ``torch.export``) or a ``torch.export.ExportedProgram``.
+
+    ``decompose``: run torch's core-ATen decompositions (high-level ops in ``KEEP`` stay whole) always (True),
+    never (False), or only when the exported graph has ops without a direct translation (None)."""
     torch = require_torch()
     shapes: dict[str, PartialShape] = {}
     types: dict[str, Type] = {}
@@ -738,7 +741,7 @@ def convert(obj, example_input=None, input=None, **kwargs) -> Model:  # noqa: A0
     else:
         raise FrontendError(f"the PyTorch frontend takes a torch.nn.Module or torch.export.ExportedProgram, "
                             f"not {type(obj).__name__}")
-    if not needs_decomposition(ep):
+    if decompose is False or (decompose is None and not needs_decomposition(ep)):
         return Converter(ep, shapes, types, name=name).convert()
     try:
         ep = ep.run_decompositions(_decompositions())

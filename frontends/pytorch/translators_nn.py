@@ -394,13 +394,14 @@ def _var(ctx):
     mean = ctx.make("ReduceMean", [x, axes], "mean", keep_dims=True)
     sq = ctx.make("SquaredDifference", [x, mean], "sq")
     ssum = ctx.make("ReduceSum", [sq, axes], "ssum", keep_dims=keep)
-    count = 1
-    for k in dims:
-        size = ctx.dim(x, k)
-        if not isinstance(size, int):
-            raise ctx.fail("variance over a dynamic dimension is not supported")
-        count *= size
-    var = ctx.make("Divide", [ssum, _cst(ctx, max(count - corr, 0), x, "n")], "var")
+    sizes = [ctx.dim(x, k) for k in dims]
+    if all(isinstance(n, int) for n in sizes):
+        denom = _cst(ctx, max(int(np.prod(sizes)) - corr, 0), x, "n")
+    else:
+        count = ctx.make("ReduceProd", [ctx.make("Gather", [ctx.shape_of(x), axes, ctx.i64(0)], "sizes"),
+                                        ctx.i64([0])], "count", keep_dims=False)
+        denom = ctx.convert(ctx.make("Subtract", [count, ctx.i64(corr)], "dof"), x.get_element_type())
+    var = ctx.make("Divide", [ssum, denom], "var")
     if ctx.op_name.startswith("aten.std"):
         return ctx.make("Sqrt", [var])
     if ctx.op_name.startswith("aten.var_mean"):
