@@ -137,3 +137,33 @@ def _roi_align(ctx: NodeContext):
                     sampling_ratio=int(ctx.attr("sampling_ratio", 0)),
                     spatial_scale=float(ctx.attr("spatial_scale", 1.0)), mode=ctx.attr("mode", "avg"),
                     aligned_mode="half_pixel" if coord == "half_pixel" else "asymmetric")
+
+
+@onnx_op("MaxUnpool")
+def _max_unpool(ctx: NodeContext):
+    """Values scattered to their flat indices in a zero tensor of the inferred shape ((in - 1) * stride -
+    pads + kernel); with output_shape, zero-padded (or cut) at the end to it, as ONNX's reference does."""
+    x, idx, out_shape = ctx.input(0), ctx.input(1), ctx.input(2)
+    ps = x.get_partial_shape()
+    if not ps.is_static:
+        raise ctx.fail("the input shape must be static")
+    shape = ps.to_shape()
+    k = list(ctx.attr("kernel_shape"))
+    nd = len(k)
+    strides = list(ctx.attr("strides", [1] * nd))
+    pads = list(ctx.attr("pads", [0] * (2 * nd)))
+    inferred = list(shape[:2]) + [(shape[2 + d] - 1) * strides[d] - (pads[d] + pads[nd + d]) + k[d] for d in range(nd)]
+    total = int(np.prod(inferred, dtype=np.int64))
+    dt = x.get_element_type().dtype
+    flat = _i64(ctx, [-1], "flat")
+    xs = ctx.make("Reshape", [x, flat], "x_flat", special_zero=False).output(0)
+    ids = ctx.make("Reshape", [idx, _i64(ctx, [-1], "flat_i")], "i_flat", special_zero=False).output(0)
+    y = ctx.make("ScatterElementsUpdate", [ctx.const(np.zeros(total, dtype=dt), suffix="zeros"), ids, xs,
+                                            _i64(ctx, 0, "axis")], "scatter", reduction="none").output(0)
+    y = ctx.make("Reshape", [y, _i64(ctx, inferred, "inferred")], "unflat", special_zero=False).output(0)
+    if out_shape is None:
+        return y
+    target = ctx.make("Convert", [out_shape], "target", destination_type="i64").output(0)
+    grow = ctx.make("Subtract", [target, _i64(ctx, inferred, "inferred2")], "grow").output(0)
+    return ctx.make("Pad", [y, _i64(ctx, [0] * len(inferred), "pads_begin"), grow,
+                            ctx.const(np.zeros((), dtype=dt), suffix="value")], pad_mode="constant")
