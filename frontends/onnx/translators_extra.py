@@ -167,3 +167,8 @@ def _max_unpool(ctx: NodeContext):
     grow = ctx.make("Subtract", [target, _i64(ctx, inferred, "inferred2")], "grow").output(0)
     return ctx.make("Pad", [y, _i64(ctx, [0] * len(inferred), "pads_begin"), grow,
                             ctx.const(np.zeros((), dtype=dt), suffix="value")], pad_mode="constant")
+
+
+@onnx_op("Det")
+def _det(ctx: NodeContext):
+    return ctx.make("Det", [ctx.input(0)])

@@ -568,3 +568,27 @@ class ROIAlign(Op):
                     else:
                         out[r, :, ph, pw] = np.max(np.stack(vals).max(axis=1), axis=0)
         return [out.astype(x.dtype)]
+
+
+# -- Det ------------------------------------------------------------------------------------------------------
+
+@register
+class Det(Op):
+    """Determinant of the trailing square matrices (ONNX Det; no OpenVINO op): [..., M, M] -> [...]."""
+    type_name = "Det"
+    version = "ovcl"
+    num_inputs = (1, 1)
+
+    @classmethod
+    def infer(cls, node):
+        ps = node.input_shape(0)
+        if ps.rank_is_dynamic:
+            return [(node.input_type(0), PartialShape.dynamic())]
+        if len(ps) < 2:
+            raise _fail(node, "the input must have rank 2 or more")
+        return [(node.input_type(0), PartialShape(list(ps)[:-2]))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x = inputs[0]
+        return [np.asarray(np.linalg.det(x.astype(np.float64))).astype(x.dtype)]

@@ -169,3 +169,16 @@ def _roi_align(ctx: LoweringContext):
                C=x.shape[1], H=x.shape[2], W=x.shape[3], PH=int(a["pooled_h"]), PW=int(a["pooled_w"]),
                scale=float(a["spatial_scale"]), ratio=int(a["sampling_ratio"]),
                half=a["aligned_mode"] == "half_pixel", maxmode=a["mode"] == "max", n=y.numel)
+
+
+@lowers("Det")
+def _det(ctx: LoweringContext):
+    from ovcl.ir import Type
+    x, y = ctx.inputs[0], ctx.outputs[0]
+    n = y.numel
+    M = x.shape[-1]
+    if n == 0:
+        return
+    work = ctx.temp((n * M * M,), Type.f64 if x.type.name == "f64" else Type.f32)
+    g, l = linear_sizes(n, 16)
+    ctx.launch("extra_det.cl.mako", g, l, [x, work, y], t=x.type, M=M, n=n)
