@@ -76,19 +76,28 @@ def _is_float(t: Type) -> bool:
     return t.is_real
 
 
+def _math(t: Type):
+    """Names of math functions for compute type ``t``: the prelude's inlined float versions (PoCL calls the
+    builtins out of line, 5-190 ns an element), the builtins for double."""
+    if cctype(t) == "float":
+        return lambda name: f"ovcl_{name}"
+    return lambda name: name
+
+
 def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
     f = _is_float(t)
     L = lambda v: c_literal(v, t)  # noqa: E731
+    fn = _math(t)
     table = {
-        "Abs": "fabs(a0)" if f else ("a0" if not t.is_signed else "(a0 < 0 ? -a0 : a0)"),
+        "Abs": f"{fn('fabs')}(a0)" if f else ("a0" if not t.is_signed else "(a0 < 0 ? -a0 : a0)"),
         "Negative": "-a0",
         "Relu": f"(a0 > {L(0)} ? a0 : {L(0)})",
         "Ceiling": "ceil(a0)" if f else "a0",
         "Floor": "floor(a0)" if f else "a0",
-        "Sign": f"(T)((a0 > {L(0)}) - (a0 < {L(0)}))" if not f else f"(isnan(a0) ? a0 : (T)((a0 > {L(0)}) - (a0 < {L(0)})))",
+        "Sign": f"(T)((a0 > {L(0)}) - (a0 < {L(0)}))" if not f else f"(a0 != a0 ? a0 : (T)((a0 > {L(0)}) - (a0 < {L(0)})))",
         "LogicalNot": "!a0",
         "BitwiseNot": "!a0" if t is Type.boolean else "~a0",
-        "IsNaN": "isnan(a0)",
+        "IsNaN": "(a0 != a0)" if f else "0",
         "IsFinite": "isfinite(a0)",
         "Round": ("rint(a0)" if attrs.get("mode") == "half_to_even" else "round(a0)") if f else "a0",
     }
@@ -99,16 +108,16 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
     one = L(1)
     floats = {
         "Acos": "acos(a0)", "Acosh": "acosh(a0)", "Asin": "asin(a0)", "Asinh": "asinh(a0)",
-        "Atan": "atan(a0)", "Atanh": "atanh(a0)", "Cos": "cos(a0)", "Cosh": "cosh(a0)", "Erf": "erf(a0)",
-        "Exp": "exp(a0)", "Log": "log(a0)", "Sin": "sin(a0)", "Sinh": "sinh(a0)", "Sqrt": "sqrt(a0)",
-        "Tan": "tan(a0)", "Tanh": "tanh(a0)",
-        "Sigmoid": f"{one} / ({one} + exp(-a0))",
-        "SoftPlus": f"(a0 > {L(20)} ? a0 : log1p(exp(a0)))",
-        "SoftSign": f"a0 / ({one} + fabs(a0))",
-        "HSwish": f"a0 * fmin(fmax(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
-        "HSigmoid": f"fmin(fmax(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
-        "Mish": f"a0 * tanh(a0 > {L(20)} ? a0 : log1p(exp(a0)))",
-        "Elu": f"(a0 > {L(0)} ? a0 : {L(attrs.get('alpha', 1.0))} * (exp(a0) - {one}))",
+        "Atan": "atan(a0)", "Atanh": "atanh(a0)", "Cos": "cos(a0)", "Cosh": "cosh(a0)", "Erf": f"{fn('erf')}(a0)",
+        "Exp": f"{fn('exp')}(a0)", "Log": "log(a0)", "Sin": "sin(a0)", "Sinh": "sinh(a0)", "Sqrt": "sqrt(a0)",
+        "Tan": "tan(a0)", "Tanh": f"{fn('tanh')}(a0)",
+        "Sigmoid": f"{one} / ({one} + {fn('exp')}(-a0))",
+        "SoftPlus": f"(a0 > {L(20)} ? a0 : log1p({fn('exp')}(a0)))",
+        "SoftSign": f"a0 / ({one} + {fn('fabs')}(a0))",
+        "HSwish": f"a0 * {fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
+        "HSigmoid": f"{fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
+        "Mish": f"a0 * {fn('tanh')}(a0 > {L(20)} ? a0 : log1p({fn('exp')}(a0)))",
+        "Elu": f"(a0 > {L(0)} ? a0 : {L(attrs.get('alpha', 1.0))} * ({fn('exp')}(a0) - {one}))",
         "IsInf": ("(" + " || ".join(
             (["(isinf(a0) && a0 > 0)"] if attrs.get("detect_positive", True) else [])
             + (["(isinf(a0) && a0 < 0)"] if attrs.get("detect_negative", True) else [])) + ")")
@@ -116,11 +125,12 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
     }
     if op == "Gelu":
         if str(attrs.get("approximation_mode", "ERF")).upper() == "TANH":
-            return (f"{L(0.5)} * a0 * ({one} + tanh({L(0.7978845608028654)} * "
+            return (f"{L(0.5)} * a0 * ({one} + {fn('tanh')}({L(0.7978845608028654)} * "
                     f"(a0 + {L(0.044715)} * a0 * a0 * a0)))")
-        return f"{L(0.5)} * a0 * ({one} + erf(a0 * {L(0.7071067811865476)}))"
+        return f"{L(0.5)} * a0 * ({one} + {fn('erf')}(a0 * {L(0.7071067811865476)}))"
     if op == "Clamp":      # NaN stays NaN (fmin/fmax alone would replace it)
-        return f"(isnan(a0) ? a0 : fmin(fmax(a0, {L(attrs['min'])}), {L(attrs['max'])}))"
+        lo, hi = L(attrs["min"]), L(attrs["max"])
+        return f"(a0 != a0 ? a0 : (a0 < {lo} ? {lo} : (a0 > {hi} ? {hi} : a0)))"
     return floats.get(op)
 
 
@@ -133,8 +143,8 @@ def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
         "Equal": "a0 == a1", "NotEqual": "a0 != a1", "Less": "a0 < a1", "LessEqual": "a0 <= a1",
         "Greater": "a0 > a1", "GreaterEqual": "a0 >= a1",
         "LogicalAnd": "a0 && a1", "LogicalOr": "a0 || a1", "LogicalXor": "(!a0) != (!a1)",
-        "Maximum": "(a0 > a1 || isnan(a0) ? a0 : a1)" if f else "(a0 > a1 ? a0 : a1)",
-        "Minimum": "(a0 < a1 || isnan(a0) ? a0 : a1)" if f else "(a0 < a1 ? a0 : a1)",
+        "Maximum": "(a0 > a1 || a0 != a0 ? a0 : a1)" if f else "(a0 > a1 ? a0 : a1)",
+        "Minimum": "(a0 < a1 || a0 != a0 ? a0 : a1)" if f else "(a0 < a1 ? a0 : a1)",
     }
     if op in common:
         if t is Type.boolean and op in ("Add", "Multiply", "Maximum", "Minimum"):
@@ -213,12 +223,14 @@ def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts
         return "(a0 ? a1 : a2)"
     if op == "PRelu":
         return f"(a0 < {zero} ? a0 * a1 : a0)"
+    fn = _math(t)
     if op == "Swish":
-        return f"a0 / ({one} + exp(-a0))" if len(in_types) == 1 else f"a0 / ({one} + exp(-a0 * a1))"
+        return (f"a0 / ({one} + {fn('exp')}(-a0))" if len(in_types) == 1
+                else f"a0 / ({one} + {fn('exp')}(-a0 * a1))")
     if op == "Selu":
-        return f"a2 * (a0 > {zero} ? a0 : a1 * (exp(a0) - {one}))"
+        return f"a2 * (a0 > {zero} ? a0 : a1 * ({fn('exp')}(a0) - {one}))"
     if op == "HardSigmoid":
-        return f"fmin(fmax(a1 * a0 + a2, {zero}), {one})"
+        return f"{fn('fmin')}({fn('fmax')}(a1 * a0 + a2, {zero}), {one})"
     return None
 
 
