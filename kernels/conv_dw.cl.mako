@@ -15,11 +15,18 @@ lanes = ["s%x" % j for j in range(8)]
 % for t in range(NIN):
     if (ih0 + ${t} >= 0 && ih0 + ${t} < ${H}) {
         __global const float *xr = xc + (ih0 + ${t}) * ${W};
+    % if checked:
+<% L = (TP - 1) * SW + (KW - 1) * DW + 1 %>\
+        float seg[${L}];
+        % for e in range(L):
+        seg[${e}] = (iw0 + ${e} >= 0 && iw0 + ${e} < ${W}) ? xr[iw0 + ${e}] : 0.0f;
+        % endfor
+    % endif
     % for kw in range(KW):
         {
         % for v in range(NV):
             % if checked:
-            const float8 x${v} = (float8)(${", ".join("(iw0 + %d >= 0 && iw0 + %d < %d) ? xr[iw0 + %d] : 0.0f" % ((kw * DW + (v * 8 + j) * SW,) * 2 + (W,) + (kw * DW + (v * 8 + j) * SW,)) for j in range(8))});
+            const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % else:
             const float8 x${v} = (float8)(${", ".join("xr[iw0 + %d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % endif

@@ -31,7 +31,7 @@ TILE_VW = 8
 DW_KERNEL = True
 WG_MODE = "panel"
 WG_TILES = 4
-DW_PAD = True
+DW_PAD = False
 DW_ROWS_S1 = 4
 DW_ROWS_S2 = 2
 
