@@ -89,7 +89,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${IT} *
             ${store(t, "out", "o", load(t, "out", "o") + " / (" + ct + ")n")}
     % else:
             const ${ct} s = ${load(t, "out", "o")};
-            ${store(t, "out", "o", "(s >= 0 || s % n == 0) ? s / n : s / n - 1")}
+            ${store(t, "out", "o", "s / n")}
     % endif
             cnt[o] = 0;
         }

@@ -628,9 +628,9 @@ def test_out_of_range_indices_are_safe(op, rng):
     ("linear", "half_pixel", None, [5, 4], {"keep_aspect_ratio_policy": "not_larger", "axes": [2, 3]}),
     ("cubic", "half_pixel", None, [4, 3], {"keep_aspect_ratio_policy": "not_smaller", "axes": [2, 3]}),
     ("linear", "half_pixel", [1, 1, 2, 3], None, {"antialias": 1}),
-    ("cubic", "half_pixel", [1, 1, 0.6, 0.5], None, {"antialias": 1, "exclude_outside": 1, "cubic_coeff_a": -0.5}),
-    ("linear", "align_corners", [1, 1, 0.6, 0.5], None, {"antialias": 1, "exclude_outside": 1}),
-    ("cubic", "asymmetric", [1, 1, 2, 1.5], None, {"exclude_outside": 1}),
+    ("cubic", "half_pixel", [1, 1, 0.5, 0.6], None, {"antialias": 1, "exclude_outside": 1, "cubic_coeff_a": -0.5}),
+    ("linear", "half_pixel", [1, 1, 0.75, 0.5], None, {"antialias": 1, "exclude_outside": 1}),
+    ("cubic", "pytorch_half_pixel", [1, 1, 2, 1.5], None, {"exclude_outside": 1}),
 ])
 def test_resize_opset19(mode, coord, scales, sizes, extra, rng):
     x = rnd(rng, (1, 2, 8, 10))
@@ -657,3 +657,48 @@ def test_resize_integer(dtype, mode, rng):
     x = rng.integers(0, 255, (1, 2, 5, 6)).astype(dtype)
     run1([helper.make_node("Resize", ["x", "", "sc"], ["y"], mode=mode)], {"x": x},
          initializers=[("sc", np.array([1, 1, 1.7, 0.6], np.float32))], opset=13)
+
+
+# -- against OpenVINO itself (IR semantics), where it is installed ----------------------------------------------
+
+def _ov_run(build, x):
+    ov = pytest.importorskip("openvino")
+    import openvino.opset15 as o15
+    p = o15.parameter(x.shape, ov.Type(x.dtype))
+    compiled = ov.Core().compile_model(ov.Model([build(p, o15)], [p]), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    return compiled([x])[0]
+
+
+@pytest.mark.parametrize("mode,coord,nearest", [
+    ("nearest", "half_pixel", "round_prefer_floor"), ("nearest", "asymmetric", "floor"),
+    ("nearest", "align_corners", "round_prefer_ceil"), ("nearest", "tf_half_pixel_for_nn", "simple"),
+    ("linear", "half_pixel", "floor"), ("linear_onnx", "pytorch_half_pixel", "floor"),
+    ("cubic", "align_corners", "floor"), ("bilinear_pillow", "half_pixel", "floor"),
+    ("bicubic_pillow", "asymmetric", "floor")])
+def test_interpolate_vs_openvino(mode, coord, nearest, rng):
+    from ovcl.ir import ops
+    x = rnd(rng, (1, 2, 8, 10))
+    scales, axes = np.array([1.6, 0.7], np.float32), i64([2, 3])
+    kw = dict(mode=mode, shape_calculation_mode="scales", coordinate_transformation_mode=coord, nearest_mode=nearest,
+              cube_coeff=-0.5 if "pillow" in mode else -0.75)
+
+    def build(p, o):
+        import openvino.opset11 as o11
+        return o11.interpolate(p, o.constant(scales), axes=o.constant(axes), **kw)
+    ref = _ov_run(build, x)
+    out = _ir_check(lambda a, s, ax: ops.make("Interpolate", [a, s, ax], **kw), x, [scales, axes])
+    assert_close(out, [ref], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "prod", "max"])
+@pytest.mark.parametrize("use_init", [True, False])
+def test_scatter_elements_vs_openvino(reduction, use_init, rng):
+    from ovcl.ir import ops
+    x = rng.integers(-50, 50, (4, 5)).astype(np.int32)
+    i = rng.integers(-4, 4, (6, 5)).astype(np.int64)
+    u = rng.integers(-50, 50, (6, 5)).astype(np.int32)
+    ref = _ov_run(lambda p, o: o.scatter_elements_update(p, o.constant(i), o.constant(u), o.constant(np.int64(0)),
+                                                         reduction, use_init), x)
+    out = _ir_check(lambda a, ii, uu, ax: ops.make("ScatterElementsUpdate", [a, ii, uu, ax], reduction=reduction,
+                                                   use_init_val=use_init), x, [i, u, np.int64(0)])
+    np.testing.assert_array_equal(out[0], ref)

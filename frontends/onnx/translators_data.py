@@ -462,18 +462,25 @@ def _resize(ctx: NodeContext):
     if coord == "tf_crop_and_resize":
         raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
     antialias = bool(ctx.attr("antialias", 0)) and mode != "nearest"
+    axes = ctx.attr("axes")
     if ctx.attr("exclude_outside", 0) and mode in ("linear", "cubic"):
         # taps outside the input dropped and the rest renormalised: Pillow's resampling (OpenVINO's
         # *_pillow modes) when the filter is the antialiasing one, which it is for any upsampling
+        # (they take half-pixel centres and the size ratio as the scale, so only where those agree)
         sv = ctx.const_value(2) if _non_empty(ctx, 2) is not None else None
-        if antialias or (sv is not None and np.all(np.asarray(sv) >= 1)):
+        ps = x.get_partial_shape()
+        ratio_ok = _non_empty(ctx, 2) is None or (sv is not None and ps.is_static and all(
+            np.float32(np.floor(n * np.float32(v) + 1e-5) / n) == np.float32(v)
+            for n, v in zip([ps.to_shape()[a] for a in (axes if axes is not None else range(len(ps)))],
+                            np.asarray(sv).reshape(-1))))
+        pillow_ok = coord in ("half_pixel", "pytorch_half_pixel") and ratio_ok
+        if pillow_ok and (antialias or (sv is not None and np.all(np.asarray(sv) >= 1))):
             mode = "bilinear_pillow" if mode == "linear" else "bicubic_pillow"
             antialias = False
-        elif mode == "cubic":
-            raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside when downsampling without "
-                                     f"antialias is not supported")
+        elif mode == "cubic" or antialias:
+            raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside with {coord} coordinates "
+                                     f"is only supported as Pillow-style resampling (half-pixel, exact ratios)")
     policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
-    axes = ctx.attr("axes")
     scales, sizes = _non_empty(ctx, 2), _non_empty(ctx, 3)
     if sizes is not None and policy != "stretch":
         sv = ctx.const_value(3)

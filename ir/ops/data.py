@@ -509,7 +509,7 @@ class ScatterElementsUpdate(Op):
                 cnt = cnt + touched
             res = np.where(touched, acc / np.maximum(cnt, 1), acc)
             if data.dtype.kind in "iu":
-                res = np.floor(res)
+                res = np.trunc(res)         # integer division, as OpenVINO
             return [res.astype(data.dtype)]
         _REDUCE[red].at(out, coords, u)
         return [out]
@@ -903,20 +903,29 @@ class OneHot(Op):
 # -- Interpolate ----------------------------------------------------------------------------------------------
 
 def _source_coord(x: np.ndarray, scale: float, in_n: int, out_n: int, mode: str) -> np.ndarray:
+    """Source coordinates of output coordinates ``x``, computed in f32 as OpenVINO and ONNX Runtime do."""
+    f = np.float32
+    x = x.astype(f)
+    v = _source_coord_any(x, f(scale), f(in_n), f(out_n), mode)
+    return np.asarray(v, dtype=f).astype(np.float64)
+
+
+def _source_coord_any(x, scale, in_n, out_n, mode):
+    h = x.dtype.type(0.5)
     if mode == "half_pixel":
-        return (x + 0.5) / scale - 0.5
+        return (x + h) / scale - h
     if mode == "pytorch_half_pixel":
-        return (x + 0.5) / scale - 0.5 if out_n > 1 else np.zeros_like(x)
+        return (x + h) / scale - h if out_n > 1 else np.zeros_like(x)
     if mode == "asymmetric":
         return x / scale
     if mode == "tf_half_pixel_for_nn":
-        return (x + 0.5) / scale
+        return (x + h) / scale
     if mode == "align_corners":
         return x * (in_n - 1) / (out_n - 1) if out_n > 1 else np.zeros_like(x)
     if mode == "half_pixel_symmetric":
         adj = out_n / (scale * in_n)
         center = in_n / 2
-        return center * (1 - adj) + (x + 0.5) / scale - 0.5
+        return center * (1 - adj) + (x + h) / scale - h
     raise ValueError(f"coordinate_transformation_mode {mode} is not supported")
 
 
@@ -969,7 +978,10 @@ def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     """Per output coordinate: source indices and weights along one axis, shape [out_n, taps] each."""
     mode = attrs["mode"]
     x = np.arange(out_n, dtype=np.float64)
-    xo = _source_coord(x, scale, in_n, out_n, attrs["coordinate_transformation_mode"])
+    if mode in ("bilinear_pillow", "bicubic_pillow"):   # Pillow: half-pixel centres, scale from the sizes
+        xo = _source_coord(x, out_n / in_n, in_n, out_n, "half_pixel")
+    else:
+        xo = _source_coord(x, scale, in_n, out_n, attrs["coordinate_transformation_mode"])
     if mode in ("bilinear_pillow", "bicubic_pillow"):       # Pillow's resampling: in-range taps only
         return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)), exclude=True)
     if attrs.get("antialias") and mode != "nearest":
