@@ -92,15 +92,32 @@ def fuse_epilogues(model: Model) -> int:
                 absorbed.append(nxt.name)
                 tail = nxt.output(0)
                 nxt = _only_user(users, tail) if tail not in outputs else None
+        view = None
+        if nxt is not None and nxt.type_name in VIEWS and tail not in outputs:
+            # a reshape between the bias and the residual (GEMMs on flattened tokens): the residual is
+            # seen in the host's shape instead, and the view moves after the fused node
+            after = _only_user(users, nxt.output(0)) if nxt.output(0) not in outputs else None
+            if after is not None and after.type_name == "Add":
+                view, nxt, tail = nxt, after, nxt.output(0)
         if nxt is not None and nxt.type_name == "Add":
             other = nxt.input_value(1) if nxt.input_value(0) == tail else nxt.input_value(0)
             if (other != tail and other.get_partial_shape() == tail.get_partial_shape()
                     and other.get_element_type() == tail.get_element_type()):
+                if view is not None:
+                    absorbed.append(view.name)
+                    other = _reshaped(other, out.get_shape(), f"{nxt.name}/residual_view")
                 fused["residual"] = host.get_input_size() + len(extra)
                 extra.append(other)
                 absorbed.append(nxt.name)
                 tail = nxt.output(0)
                 nxt = _only_user(users, tail) if tail not in outputs else None
+            elif view is not None:
+                view = None
+                tail = view_in = tail.node.input_value(0)
+                nxt = _only_user(users, view_in) if view_in not in outputs else None
+        elif view is not None:
+            tail, view = view.input_value(0), None
+            nxt = _only_user(users, tail)
         if nxt is not None and nxt.type_name in ACTIVATIONS and nxt.get_input_size() == 1:
             fused["activation"] = (nxt.type_name, dict(nxt.attrs))
             absorbed.append(nxt.name)
@@ -113,10 +130,22 @@ def fuse_epilogues(model: Model) -> int:
         port.element_type = out.get_element_type()
         port.partial_shape = out.get_partial_shape()
         node._outputs.append(port)
-        mapping[tail] = node.output(0)
+        result = node.output(0)
+        if view is not None:
+            result = _reshaped(result, tail.get_shape(), f"{host.name}/view")
+        mapping[tail] = result
         count += 1
     model.replace_outputs(mapping)
     return count
+
+
+VIEWS = ("Reshape", "Squeeze", "Unsqueeze")
+
+
+def _reshaped(value: Output, shape, name: str) -> Output:
+    from ovcl.ir.ops import make
+    return make("Reshape", [value, constant(np.array(shape, np.int64), name=f"{name}/shape")], name=name,
+                special_zero=False).output(0)
 
 
 def fuse_eltwise_chains(model: Model) -> int:

@@ -50,3 +50,21 @@ def test_residual_block_and_standalone_batchnorm(rng):
     np.testing.assert_allclose(compiled([x])[0], run_ort(m, {"x": x})[0], rtol=1e-4, atol=1e-4)
     plain = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", {"OVCL_FUSION": "NO"})
     np.testing.assert_allclose(plain([x])[0], compiled([x])[0], rtol=1e-4, atol=1e-4)
+
+
+def test_gemm_bias_reshape_residual_is_one_matmul(rng):
+    """GPT-2's pattern: Gemm on flattened tokens, Reshape back, residual Add: one MatMul launch."""
+    w = rng.standard_normal((16, 24)).astype(np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    nodes = [helper.make_node("Reshape", ["x", "flat"], ["xf"]),
+             helper.make_node("Gemm", ["xf", "w", "b"], ["g"]),
+             helper.make_node("Reshape", ["g", "back"], ["gb"]),
+             helper.make_node("Add", ["gb", "r"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [2, 5, 16]), ("r", np.float32, [2, 5, 24])], [("y", np.float32, None)],
+                   initializers=[("w", w), ("b", b), ("flat", np.array([10, 16], np.int64)),
+                                 ("back", np.array([2, 5, 24], np.int64))])
+    feeds = {"x": rng.standard_normal((2, 5, 16)).astype(np.float32),
+             "r": rng.standard_normal((2, 5, 24)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert [l.op for l in compiled.launches() if l.op != "MatMul"] == [], [l.op for l in compiled.launches()]
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-4)
