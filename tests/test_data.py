@@ -434,6 +434,8 @@ def test_resize_opset10_and_upsample(rng):
     x = rnd(rng, (1, 2, 3, 4))
     run1([helper.make_node("Resize", ["x", "sc"], ["y"], mode="nearest")], {"x": x},
          initializers=[("sc", np.array([1, 1, 2, 2.5], np.float32))], opset=10)
+    run1([helper.make_node("Resize", ["x", "sc"], ["y"], mode="nearest")], {"x": rnd(rng, (1, 1, 7, 9))},
+         initializers=[("sc", np.array([1, 1, 0.34, 1.7], np.float32))], opset=10)
     run1([helper.make_node("Upsample", ["x", "sc"], ["y"], mode="nearest")], {"x": x},
          initializers=[("sc", np.array([1, 1, 2, 3], np.float32))], opset=9)
     run1([helper.make_node("Upsample", ["x", "sc"], ["y"], mode="linear")], {"x": x},

@@ -457,7 +457,7 @@ def _resize(ctx: NodeContext):
     mode = ctx.attr("mode", "nearest")
     if ctx.opset < 11:
         return _interpolate(ctx, x, scales=ctx.input(1), mode=mode, coord="asymmetric",
-                            nearest_mode="floor" if mode == "nearest" else "round_prefer_floor")
+                            nearest_mode="simple")
     coord = ctx.attr("coordinate_transformation_mode", "half_pixel")
     if coord == "tf_crop_and_resize":
         raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
