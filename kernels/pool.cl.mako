@@ -5,7 +5,8 @@
 ## per plane). Avg divides by the taps inside the input (exclude_pad) or inside input + explicit pads.
 ## Grid: (OW, OH, N*C*OD), no 64-bit index division.
 ## params: mode, t (Type), idx_t (Type|None), C, D, H, W, OD, OH, OW, K, S, Dl, P, PE (3 each),
-## exclude_pad (bool), axis
+## exclude_pad (bool), clip_count (bool: with padding counted, clip windows to input + pads as ceil_torch
+## does, else divide by the whole kernel), axis
 <%
 IN = [D, H, W]
 OUT = [OD, OH, OW]
@@ -70,7 +71,9 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out
     int arg = -1;
 % else:
     float acc = 0.0f;
-    % if not adaptive and not exclude_pad:
+    % if not adaptive and not exclude_pad and not clip_count:
+    const int cnt = ${K[0] * K[1] * K[2]};    // padding counted: the whole kernel
+    % elif not adaptive and not exclude_pad:
     int cnt = 1;    // taps inside input + explicit pads (AvgPool has no dilations)
         % for i in range(3):
     cnt *= max(0, min(b${ax[i]} + ${K[i]}, ${IN[i] + PE[i]}) - max(b${ax[i]}, ${-P[i]}));

@@ -230,6 +230,24 @@ def test_maxpool_ir_axis(axis, rng):
     assert_close(got, node.evaluate([xv]), rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.parametrize("rounding", ["ceil", "ceil_torch"])
+def test_avgpool_ir_ceil_count_pad(rounding, rng):
+    """AvgPool-1 ceil with padding counted divides by the whole kernel (OpenVINO); ceil_torch clips the window
+    to input + pads (PyTorch, ONNX Runtime). Checked against the NumPy reference (itself checked against
+    OpenVINO's CPU plugin when written)."""
+    from ovcl.ir import Model, ops
+    xs = (1, 2, 10, 9)
+    x = ops.parameter(xs, "f32", "x")
+    node = ops.make("AvgPool", [x], strides=[2, 2], pads_begin=[1, 1], pads_end=[1, 0], kernel=[3, 3],
+                    rounding_type=rounding, **{"exclude-pad": False})
+    xv = np.ones(xs, np.float32)
+    got = _compile_run(Model([node], [x]), {"x": xv})
+    ref = node.evaluate([xv])
+    assert_close(got, ref, rtol=RTOL, atol=ATOL)
+    corner = ref[0][0, 0, -1, -1]
+    assert np.isclose(corner, 2 / 9 if rounding == "ceil" else 2 / 4)   # 2 input taps of 3x3 / of 2x2
+
+
 @pytest.mark.parametrize("xs,osz", [((1, 3, 7, 9), [3, 4]), ((2, 2, 5), [3]), ((1, 2, 4, 6, 5), [2, 3, 5]),
                                     ((1, 4, 8, 8), [8, 8]), ((1, 1, 3, 3), [5, 4])])
 def test_adaptive_pool(xs, osz, rng):

@@ -246,7 +246,7 @@ def backprop_pads(node: Node, sizes, kernel, strides, dil, out_pad, output_shape
             for i in range(nd):
                 total = max(full[i] + out_pad[i] - out[i], 0)
                 small = total // 2
-                b, e = (total - small, small) if mode == "same_lower" else (small, total - small)
+                b, e = (total - small, small) if mode == "same_upper" else (small, total - small)
                 pb.append(b)
                 pe.append(e)
             return pb, pe, out
@@ -257,21 +257,10 @@ def backprop_pads(node: Node, sizes, kernel, strides, dil, out_pad, output_shape
         pe = [full[i] + out_pad[i] - pb[i] - out[i] for i in range(nd)]
         return pb, pe, out
     if mode in ("valid", "same_upper", "same_lower"):
-        pb = pe = [0] * nd
+        pb = pe = [0] * nd        # without output_shape, OpenVINO pads nothing for the auto modes
     else:
         pb = [int(v) for v in (node.attrs.get("pads_begin") or [0] * nd)]
         pe = [int(v) for v in (node.attrs.get("pads_end") or [0] * nd)]
-    if mode in ("same_upper", "same_lower"):
-        # without output_shape: output = input * stride, pads split as for forward SAME
-        out = [sizes[i] * strides[i] for i in range(nd)]
-        pb, pe = [], []
-        for i in range(nd):
-            total = max(full[i] + out_pad[i] - out[i], 0)
-            small = total // 2
-            b, e = (total - small, small) if mode == "same_lower" else (small, total - small)
-            pb.append(b)
-            pe.append(e)
-        return pb, pe, out
     out = [full[i] - pb[i] - pe[i] + out_pad[i] for i in range(nd)]
     return pb, pe, out
 
@@ -463,12 +452,17 @@ class AvgPool(Op):
         acc = np.zeros(x.shape[:2] + tuple(out))
         cnt = np.zeros(tuple(out))
         excl = bool(node.attrs["exclude-pad"])
+        # with padding counted, OpenVINO divides by the whole kernel, except ceil_torch clips windows to the
+        # input + pads (as PyTorch and ONNX Runtime do)
+        clip = _rounding(node)[1]
         for idx, coords in pool_windows(x, kernel, strides, dil, pb, pe, out):
             clipped, valid = _grid(coords, sizes)
             v = x.astype(np.float64)[(slice(None), slice(None)) + tuple(clipped)]
             acc += np.where(valid, v, 0.0)
             if excl:
                 cnt += valid
+            elif not clip:
+                cnt += 1
             else:
                 inpad = np.ones(valid.shape, dtype=bool)
                 grids = np.meshgrid(*coords, indexing="ij")

@@ -17,7 +17,7 @@ def _pad3(v, fill):
 
 
 def _emit_pool(ctx: LoweringContext, mode: str, x: Value, out: Value, idx: Value | None, kernel, strides, dil, pb,
-               pe, exclude_pad=False, axis=2):
+               pe, exclude_pad=False, axis=2, clip_count=False):
     if out.numel == 0:
         return
     if x.rank - 2 > 3:
@@ -35,7 +35,7 @@ def _emit_pool(ctx: LoweringContext, mode: str, x: Value, out: Value, idx: Value
     ctx.launch("pool.cl.mako", g, (lx, ly, 1), args, mode=mode, t=x.type,
                idx_t=idx.type if idx is not None else None, C=x.shape[1], D=d, H=h, W=w, OD=od, OH=oh, OW=ow, K=_pad3(kernel, 1),
                S=_pad3(strides, 1), Dl=_pad3(dil, 1), P=_pad3(pb, 0), PE=_pad3(pe, 0), exclude_pad=exclude_pad,
-               axis=axis)
+               axis=axis, clip_count=clip_count)
 
 
 @lowers("MaxPool")
@@ -56,7 +56,8 @@ def _avgpool(ctx: LoweringContext):
     x = ctx.inputs[0]
     kernel, strides, dil, pb, pe, osz = pool_geometry(ctx.node, x.shape)
     _emit_pool(ctx, "avg", x, ctx.outputs[0], None, kernel, strides, dil, pb, pe,
-               exclude_pad=bool(ctx.attrs["exclude-pad"]))
+               exclude_pad=bool(ctx.attrs["exclude-pad"]),
+               clip_count=str(ctx.attrs.get("rounding_type", "floor")).lower() == "ceil_torch")
 
 
 @lowers("AdaptiveAvgPool")
