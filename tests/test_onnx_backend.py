@@ -6,8 +6,10 @@ is not listed in ``tests/onnx_backend_xfail.txt`` does not pass. Listed cases th
 (a warning and a printed list) so the list can be trimmed with
 ``python scripts/conformance.py --core-only --update-xfail``.
 
-Environment: ``OVCL_CONFORMANCE_JOBS`` (workers, default 2), ``OVCL_CONFORMANCE_FILTER`` (a regex on case
-names, to run part of the suite).
+Environment: ``OVCL_CONFORMANCE_JOBS`` (workers, default 2), ``OVCL_CONFORMANCE_TIMEOUT`` (seconds per case,
+default 120), ``OVCL_CONFORMANCE_FILTER`` (a regex on case names, to run part of the suite).
+
+The whole core suite is ``-m slow``; the default run checks a fixed eighth of it.
 """
 from __future__ import annotations
 
@@ -69,18 +71,19 @@ def test_runner_survives_crash_and_hang(monkeypatch):
     assert len(res) == len(cases)
 
 
-def test_onnx_backend_core():
+def _check(cases):
     conf = conformance()
-    cases = core_cases()
     assert cases, "no ONNX backend node cases collected"
     jobs = int(os.environ.get("OVCL_CONFORMANCE_JOBS", "2"))
-    results = conf.run_cases(cases, jobs=jobs, timeout=conf.DEFAULT_TIMEOUT)
+    timeout = float(os.environ.get("OVCL_CONFORMANCE_TIMEOUT", "120"))   # generous: cold caches, busy cores
+    results = conf.run_cases(cases, jobs=jobs, timeout=timeout)
     assert len(results) == len(cases)
     xfail = conf.read_xfail()
     unexpected = [r for r in results if r.status != "pass" and r.name not in xfail]
     now_passing = sorted(r.name for r in results if r.status == "pass" and r.name in xfail)
     s = conf.summarize(results)
-    print(f"\nONNX backend core: {s['core_passed']} / {s['core_cases']} passed; {s['core_status']}")
+    print(f"\nONNX backend core ({len(cases)} cases run): {s['core_passed']} / {s['core_cases']} passed; "
+          f"{s['core_status']}")
     if now_passing:
         msg = (f"{len(now_passing)} cases listed in onnx_backend_xfail.txt pass now (remove them with "
                f"scripts/conformance.py --core-only --update-xfail): " + ", ".join(now_passing))
@@ -90,3 +93,15 @@ def test_onnx_backend_core():
         lines = [f"  {r.name} [{r.op}] {r.status}: {r.message[:300]}" for r in unexpected]
         pytest.fail(f"{len(unexpected)} ONNX backend cases outside the xfail list fail:\n" + "\n".join(lines),
                     pytrace=False)
+
+
+@pytest.mark.slow
+def test_onnx_backend_core():
+    """The whole core subset (about 1800 cases; well over 10 minutes on 2 busy cores with cold kernel caches)."""
+    _check(core_cases())
+
+
+def test_onnx_backend_core_sample():
+    """A fixed eighth of the core subset (by a stable hash of the name), for the default test run."""
+    import zlib
+    _check([c for c in core_cases() if zlib.crc32(c.name.encode()) % 8 == 0])
