@@ -88,6 +88,27 @@ def test_sdpa_fully_masked_rows_are_zero(rng):
     assert np.all(out[:, :, 1] == 0) and np.all(np.isfinite(out))
 
 
+@pytest.mark.parametrize("causal,mask", [(False, None), (True, None), (False, "b"), (False, "f")])
+def test_sdpa_matches_openvino(causal, mask, rng, tmp_path):
+    """The op as exported to OpenVINO IR computes the same in OpenVINO (rows never fully masked here: OpenVINO
+    yields NaN for those, ovcl zeros; grouped-query shapes are an ovcl extension OpenVINO rejects)."""
+    ov = pytest.importorskip("openvino")
+    import ovcl
+    shapes = ((2, 2, 5, 8), (2, 2, 7, 8), (2, 2, 7, 6))
+    q, k, v = (rng.standard_normal(sh).astype(np.float32) for sh in shapes)
+    m = None
+    if mask == "b":
+        m = rng.random((2, 1, 5, 7)) > 0.3
+        m[..., 0] = True
+    elif mask == "f":
+        m = rng.standard_normal((5, 7)).astype(np.float32)
+    model = _sdpa_model(shapes, np.float32, m, causal)
+    feeds = {"q": q, "k": k, "v": v, **({"m": m} if m is not None else {})}
+    ovcl.save_model(model, str(tmp_path / "sdpa.xml"))
+    ref = ov.Core().compile_model(str(tmp_path / "sdpa.xml"), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(feeds)[0]
+    assert_close(run_ovcl(model, feeds), [ref], rtol=1e-3, atol=1e-4)
+
+
 # -- ONNX translators against onnx.reference ------------------------------------------------------------------
 
 def _ref(model, feeds):
