@@ -406,6 +406,8 @@ OP_CASES = {
                             x.reshape(x.shape[0] * x.shape[1], -1), x.narrow(1, 1, 2),
                             torch.arange(x.shape[1]) * 2, x.t().contiguous(), x.unflatten(1, (2, -1))),
               [_x4(3, 4)]),
+    "norms": (lambda s, x: (s.mods[0](x), F.normalize(x, dim=-1), x.norm(dim=1), F.rms_norm(x, (6,), eps=1e-5),
+                            F.layer_norm(x, (6,))), [_x4(2, 3, 6)], nn.LayerNorm(6)),
     "int_bool": (lambda s, x, m: (x.to(torch.float32) * m, (x > 2) & m, ~m, (x + 1).long(), m.any(), m.all(-1),
                                   x.masked_fill(m, -1)),
                  [torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=torch.int32), torch.tensor([[True, False, True],

@@ -30,7 +30,7 @@ KEEP = (
     "softplus.default", "elu.default", "leaky_relu.default", "conv1d.default", "conv2d.default",
     "conv3d.default", "conv2d.padding", "conv1d.padding", "flatten.using_ints", "adaptive_avg_pool1d.default",
     "adaptive_avg_pool2d.default", "adaptive_avg_pool3d.default", "max_pool2d.default", "max_pool1d.default",
-    "max_pool3d.default", "batch_norm.default", "group_norm.default",
+    "max_pool3d.default", "batch_norm.default", "group_norm.default", "rms_norm.default",
     "softmax.int", "log_softmax.int", "upsample_nearest2d.vec", "upsample_bilinear2d.vec",
     "upsample_nearest2d.default", "upsample_bilinear2d.default", "pixel_shuffle.default",
 )
@@ -115,7 +115,7 @@ def module_path(node) -> str:
         path = path[len("L['self']"):].lstrip(".")
     cls_name = cls if isinstance(cls, str) else getattr(cls, "__name__", str(cls))
     cls_name = cls_name.rsplit(".", 1)[-1]
-    return f"{path or '<root>'} ({cls_name})"
+    return f"'{path}' ({cls_name})" if path else f"<root> ({cls_name})"
 
 
 class NodeContext:

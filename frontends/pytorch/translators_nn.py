@@ -506,3 +506,37 @@ def _ntuple_f(v, n):
 @torch_op("aten.pixel_shuffle.default")
 def _pixel_shuffle(ctx):
     return ctx.make("DepthToSpace", [ctx.input(0)], block_size=int(ctx.arg(1)), mode="depth_first")
+
+
+@torch_op("aten.rms_norm.default")
+def _rms_norm(ctx):
+    x = ctx.input(0)
+    n = len(ctx.arg(1))
+    w, eps = ctx.arg(2), ctx.arg(3)
+    if eps is None:
+        eps = float(np.finfo(x.get_element_type().dtype).eps)
+    axes = ctx.i64(list(range(-n, 0)))
+    ms = ctx.make("ReduceMean", [ctx.make("Multiply", [x, x], "sq"), axes], "ms", keep_dims=True)
+    rms = ctx.make("Sqrt", [ctx.make("Add", [ms, _cst(ctx, eps, x, "eps")], "ms_eps")], "rms")
+    y = ctx.make("Divide", [x, rms], "norm" if w is not None else "")
+    if w is not None:
+        y = ctx.make("Multiply", [y, ctx.tensor(w)])
+    return y
+
+
+@torch_op("aten.linalg_vector_norm.default", "aten.norm.ScalarOpt_dim")
+def _vector_norm(ctx):
+    x = ctx.input(0)
+    r = ctx.rank(x)
+    order, d, keep = ctx.arg(1, 2), ctx.arg(2), bool(ctx.arg(3, False))
+    dims = list(range(r)) if d is None or (isinstance(d, (list, tuple)) and not d) else \
+        ([d] if isinstance(d, int) else list(d))
+    axes = ctx.i64(sorted({_norm(int(k), r) for k in dims}))
+    if order == 2:
+        return ctx.make("ReduceL2", [x, axes], keep_dims=keep)
+    if order == 1:
+        return ctx.make("ReduceL1", [x, axes], keep_dims=keep)
+    if order in (float("inf"), float("-inf")):
+        a = ctx.make("Abs", [x], "abs")
+        return ctx.make("ReduceMax" if order > 0 else "ReduceMin", [a, axes], keep_dims=keep)
+    raise ctx.fail(f"vector norm of order {order}")
