@@ -632,6 +632,12 @@ def export(module, example_input=None, input_spec=None):
                 bound[n] = v.to(_torch_dtype(t))
         args, kwargs = _unbind(module, args, kwargs, bound)
     bound = _bind(module, args, kwargs)
+    for n, s in shapes.items():
+        v = bound.get(n)
+        if isinstance(v, torch.Tensor) and not s.rank_is_dynamic:
+            fits = len(s) == v.dim() and all(d.is_dynamic or d.get_length() == v.shape[k] for k, d in enumerate(s))
+            if not fits:
+                raise FrontendError(f"input '{n}': example_input has shape {list(v.shape)} but input= declares {s}")
     dyn = {}
     for n, v in bound.items():
         dyn[n] = _dynamic_spec(v, shapes.get(n))
