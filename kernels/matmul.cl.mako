@@ -5,7 +5,8 @@
 ## row of a panel is NV aligned vector loads.
 ## params: a_t, out_t, M, N, K, P (panels), Kp, TM, VW, NV, U, L0, L1, a_rs, a_ks (A row and K strides),
 ##   a_vec (A rows read as floatU vectors), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
-##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (the epilogue may run on vectors),
+##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
+##   epilogue), vec_act (the activation expression is valid on vectors; else applied per component),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors)
 <%
 TN = NV * VW
@@ -98,14 +99,23 @@ def comp(r, v, j):
         {
             const long o = (long)(m0 + ${r}) * ${N} + n0 + ${v * VW};
             ${fv} a0 = c${r}_${v};
+            % if act is not None and not vec_act:
+            ${fv} v;
+            % endif
             % if bias_t is not None:
             a0 += bias${v};
             % endif
             % if res_t is not None:
             a0 += *(const __global ${fv} *)(res + coff + o);
             % endif
-            % if act is not None:
+            % if act is not None and vec_act:
             a0 = ${act};
+            % elif act is not None:
+            const ${fv} acc = a0;
+                % for j in range(VW):
+            { const float a0 = acc.s${"0123456789abcdef"[j]}; v.s${"0123456789abcdef"[j]} = ${act}; }
+                % endfor
+            a0 = v;
             % endif
             *(__global ${fv} *)(cp + o) = a0;
         }

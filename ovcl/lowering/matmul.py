@@ -102,13 +102,17 @@ def _epilogue(ctx: LoweringContext, out_t: Type):
     return bias, res, act, extra
 
 
-def _vector_safe(act: str | None, out, bias, res) -> bool:
-    """Whether interior tiles may run the epilogue on whole vectors: f32 data, and an activation expression
-    that is also valid OpenCL C on float vectors (no scalar casts or classification builtins, whose vector
-    forms return int vectors)."""
-    if any(v is not None and v.type.name != "f32" for v in (out, bias, res)):
-        return False
-    return act is None or not any(tok in act for tok in ("(float)", "(double)", "(int)", "isnan", "isinf", "isfinite", "&&", "||"))
+def _vector_epilogue(out, bias, res) -> bool:
+    """Whether interior tiles may load and store the epilogue's data as whole vectors (all f32)."""
+    return all(v is None or v.type.name == "f32" for v in (out, bias, res))
+
+
+def _vector_act(act: str | None) -> bool:
+    """Whether the activation expression is also valid OpenCL C on float vectors: only builtins with vector
+    forms (not the prelude's scalar ``ovcl_*`` functions), no scalar casts, no classification builtins (their
+    vector forms return int vectors)."""
+    return act is not None and not any(tok in act for tok in ("ovcl_", "(float)", "(double)", "(int)", "isnan",
+                                                              "isinf", "isfinite", "&&", "||"))
 
 
 @lowers("MatMul")
@@ -191,4 +195,5 @@ def _matmul(ctx: LoweringContext):
                TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1, a_rs=a_rs, a_ks=a_ks, a_vec=a_vec, batch_code=bc,
                b_direct=bool(direct), b_rs=b_rs,
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
-               act=act, vec_epi=_vector_safe(act, out, bias, res), vec_store=(N % VW == 0))
+               act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=_vector_act(act),
+               vec_store=(N % VW == 0))
