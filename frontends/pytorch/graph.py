@@ -328,7 +328,7 @@ class Converter:
                 if kind == InputKind.USER_INPUT:
                     val = node.meta.get("val")
                     if not isinstance(val, torch.Tensor):
-                        self.values[node] = _py_value(val)
+                        self.values[node] = val
                         continue
                     p = self._parameter(node, val)
                     params.append(p)
@@ -470,10 +470,6 @@ def _static_sym(v):
     except (TypeError, ValueError):
         return None
     return None
-
-
-def _py_value(v):
-    return v
 
 
 def _output_names(ep, n: int) -> list[str | None]:
@@ -644,9 +640,7 @@ def export(module, example_input=None, input_spec=None):
     module_name = type(module).__name__
     with torch.no_grad():
         try:
-            ep = torch.export.export(module, tuple(args), dict(kwargs), dynamic_shapes=_dyn_for(module, args,
-                                                                                              kwargs, dyn),
-                                     strict=False)
+            ep = torch.export.export(module, tuple(args), dict(kwargs), dynamic_shapes=dyn, strict=False)
         except Exception as e:  # noqa: BLE001 - retried with static shapes, then reported
             try:
                 ep = torch.export.export(module, tuple(args), dict(kwargs), strict=False)
@@ -711,15 +705,6 @@ def _dynamic_spec(v, declared: PartialShape | None):
     if isinstance(v, torch.Tensor):
         return one(v)
     return pytree.tree_map(one, v, is_leaf=lambda x: isinstance(x, torch.Tensor))
-
-
-def _dyn_for(module, args, kwargs, dyn):
-    """dynamic_shapes keyed by the forward signature's parameter names (what torch.export expects)."""
-    try:
-        inspect.signature(module.forward)
-    except (TypeError, ValueError):
-        return None
-    return dyn
 
 
 def convert(obj, example_input=None, input=None, decompose: bool | None = None, **kwargs) -> Model:  # noqa: A002

@@ -204,7 +204,7 @@ def _rsub(ctx):
 
 
 _ARITH = {"mul": "Multiply", "maximum": "Maximum", "minimum": "Minimum", "pow": "Power",
-          "fmod": "Mod", "remainder": "FloorMod", "atan2": None}
+          "fmod": "Mod", "remainder": "FloorMod"}
 
 
 @torch_op("aten.mul.Tensor", "aten.mul.Scalar", "aten.maximum.default", "aten.minimum.default",
@@ -326,11 +326,6 @@ def _assert(ctx):
 
 
 # -- Python arithmetic on symbolic sizes ------------------------------------------
-
-def _sym_operands(ctx, n):
-    vals = [ctx.arg(i) for i in range(n)]
-    return vals
-
 
 _PYOPS = {
     "add": ("Add", operator.add), "sub": ("Subtract", operator.sub), "mul": ("Multiply", operator.mul),

@@ -512,7 +512,7 @@ def _tri(ctx):
     cols = ctx.make("Range", [ctx.i64(0), ctx.scalar(ctx.dim(x, r - 1)), ctx.i64(1)], "cols", output_type="i64")
     rows = ctx.make("Unsqueeze", [rows, ctx.i64([1])], "rows2")
     rk = ctx.make("Add", [rows, ctx.scalar(k)], "diag")
-    keep = ctx.make("GreaterEqual" if "tril" in ctx.op_name else "LessEqual", [rk, cols], "keep") \
-        if "tril" in ctx.op_name else ctx.make("LessEqual", [rk, cols], "keep")
+    # tril keeps col <= row + k, triu keeps col >= row + k
+    keep = ctx.make("GreaterEqual" if "tril" in ctx.op_name else "LessEqual", [rk, cols], "keep")
     zero = ctx.const(np.asarray(0, dtype=x.get_element_type().dtype))
     return ctx.make("Select", [keep, x, zero])
