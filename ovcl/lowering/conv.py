@@ -61,7 +61,8 @@ def _fusion(ctx: LoweringContext):
     if fused.get("activation"):
         from .eltwise import unary_expr
         op, attrs = fused["activation"]
-        act = unary_expr(op, Type.f32, dict(attrs or {}))
+        act = ("a0 / (1.0f + exp(-a0))" if op == "Swish" and not (attrs or {}).get("beta")
+               else unary_expr(op, Type.f32, dict(attrs or {})))
         if act is None:
             raise ctx.fail(f"fused activation {op} has no kernel expression")
         act = act.replace("(T)", "(float)")
