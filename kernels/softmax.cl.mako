@@ -4,8 +4,7 @@
 ##   vec (f32, I == 1, WG == 1: float8 body between a scalar head and tail)
 <%
 ct = cctype(t)
-def red(var, op):
-    return op
+expf = "ovcl_exp" if ct == "float" else "exp"    # the prelude's inlined float exp (PoCL's is out of line)
 %>
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
 void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *restrict out) {
@@ -39,13 +38,13 @@ void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *rest
     float s = 0.0f;
     float8 s8 = (float8)(0.0f);
     % if log:
-    for (int i = 0; i < head; ++i) s += exp(in[base + i] - m);
+    for (int i = 0; i < head; ++i) s += ${expf}(in[base + i] - m);
     for (int v = 0; v < nv; ++v) s8 += exp(v_in[v] - m);
-    for (int i = tail; i < ${A}; ++i) s += exp(in[base + i] - m);
+    for (int i = tail; i < ${A}; ++i) s += ${expf}(in[base + i] - m);
     % else:
-    for (int i = 0; i < head; ++i) { const float e = exp(in[base + i] - m); out[base + i] = e; s += e; }
+    for (int i = 0; i < head; ++i) { const float e = ${expf}(in[base + i] - m); out[base + i] = e; s += e; }
     for (int v = 0; v < nv; ++v) { const float8 e = exp(v_in[v] - m); v_out[v] = e; s8 += e; }
-    for (int i = tail; i < ${A}; ++i) { const float e = exp(in[base + i] - m); out[base + i] = e; s += e; }
+    for (int i = tail; i < ${A}; ++i) { const float e = ${expf}(in[base + i] - m); out[base + i] = e; s += e; }
     % endif
     s8.lo += s8.hi;
     s8.s01 += s8.s23;
@@ -82,7 +81,7 @@ void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *rest
     ${ct} s = 0;
     for (int i = lid; i < ${A}; i += ${WG}) {
         const long off = base + (long)i * ${I};
-        const ${ct} e = exp(${load(t, "in", "off")} - m);
+        const ${ct} e = ${expf}(${load(t, "in", "off")} - m);
 % if not log:
         ${store(t, "out", "off", "e")}
 % endif
