@@ -54,7 +54,7 @@ __kernel void ${name}(__global const ${ctype(xt)} *restrict x, __global const ${
         v = rint(v);
   % endif
   % if pad == "border":
-        v = fmin(fmax(v, ${L(0.0)}), ${L(dims[d] - 1.0)});
+        if (v < lo || v > hi) v = fmin(fmax(v, ${L(0.0)}), ${L(dims[d] - 1.0)});
   % elif pad == "reflection":
         v = ${name}_reflect(v, lo, hi);
   % endif

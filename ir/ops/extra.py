@@ -87,8 +87,8 @@ class GridSample(Op):
             if mode == "nearest":
                 v = np.rint(v)
             lo, hi = (0.0, L - 1.0) if align else (-0.5, L - 0.5)
-            if pad == "border":
-                v = np.clip(v, 0, L - 1)
+            if pad == "border":      # only coordinates outside [lo, hi] are clamped
+                v = np.where((v < lo) | (v > hi), np.clip(v, 0, L - 1), v)
             elif pad == "reflection":
                 v = gs_reflect(v, lo, hi)
             if mode == "nearest":
@@ -424,7 +424,7 @@ class AffineGrid(Op):
         nd = len(sp)
         axes = [affine_base(n, node.attrs["align_corners"]) for n in sp]
         mesh = np.meshgrid(*axes, indexing="ij")                   # [d0..] per dim, in dimension order
-        homo = np.stack(mesh[::-1] + [np.ones(sp)], axis=-1)        # x first, then 1
+        homo = np.stack(list(mesh[::-1]) + [np.ones(sp)], axis=-1)  # x first, then 1
         grid = np.einsum("...k,njk->n...j", homo, theta.astype(np.float64))
         return [grid.astype(theta.dtype).reshape([size[0]] + sp + [nd])]
 
