@@ -199,7 +199,8 @@ def test_einsum(eq, shapes, rng):
 
 
 @pytest.mark.parametrize("act", [("Relu", {}), ("Gelu", {"approximation_mode": "TANH"}), ("Sigmoid", {}),
-                                 ("Tanh", {}), ("Clamp", {"min": -0.5, "max": 0.5}), ("Abs", {})])
+                                 ("Tanh", {}), ("Clamp", {"min": -0.5, "max": 0.5}), ("Abs", {}),
+                                 ("Swish", {})])
 def test_matmul_fused_activations(act, rng):
     out, ref = _ir_matmul((3, 8, 16), (16, 32), False, False, True, rng=rng,
                           fused={"bias": 2, "activation": act},

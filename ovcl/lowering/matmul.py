@@ -89,7 +89,11 @@ def _epilogue(ctx: LoweringContext, out_t: Type):
     act = None
     if fused.get("activation") is not None:
         op, attrs = fused["activation"]
-        act = unary_expr(op, Type.f32 if out_t.is_real and out_t.name != "f64" else out_t, dict(attrs or {}))
+        ct = Type.f32 if out_t.is_real and out_t.name != "f64" else out_t
+        act = unary_expr(op, ct, dict(attrs or {}))
+        if act is None and op == "Swish":            # single-input Swish (SiLU): x * sigmoid(x)
+            sig = unary_expr("Sigmoid", ct, {})
+            act = f"a0 * ({sig})" if sig else None
         if act is None:
             raise ctx.fail(f"fused activation {op} has no kernel expression")
         act = act.replace("(T)", f"({cctype(out_t)})")
