@@ -1,5 +1,5 @@
 """GridSample, NonMaxSuppression, CumProd, Unique, CenterCropPad, Col2Im, AffineGrid, DeformConv, RoiAlign,
-MaxUnpool and Det: ONNX backend node cases (a representative subset; ``OVCL_EXTRA_ALL_CASES=1`` runs all of
+MaxRoiPool, MaxUnpool and Det: ONNX backend node cases (a representative subset; ``OVCL_EXTRA_ALL_CASES=1`` runs all of
 them), the kernels on random inputs against ``onnx.reference``, the NumPy ``evaluate`` of the IR ops against
 ``onnx.reference`` (they serve folding), and the bounded data-dependent ops feeding further ops.
 
@@ -121,6 +121,24 @@ def test_roi_align_random(mode, coord, ratio, rng):
                    [("y", np.float32, None)], opset=16)
     feeds = {"x": x, "r": rois, "b": bidx}
     assert_close(run_ovcl(m, feeds), _ref(m, feeds), rtol=1e-4, atol=1e-5)
+
+
+def test_max_roi_pool_random(rng):
+    """ONNX MaxRoiPool (OpenVINO ROIPooling, max) against onnxruntime and the IR evaluate."""
+    from helpers import run_ort
+    from ovcl.ir import ops
+    x = rng.standard_normal((2, 3, 9, 11)).astype(np.float32)
+    rois = np.concatenate([rng.integers(0, 2, (7, 1)), rng.uniform(-2, 6, (7, 2)), rng.uniform(4, 14, (7, 2))],
+                          axis=1).astype(np.float32)
+    rois[0] = [1, 8, 8, 2, 2]                     # inverted corners: one-pixel bins
+    node = helper.make_node("MaxRoiPool", ["x", "r"], ["y"], pooled_shape=[3, 4], spatial_scale=0.6)
+    m = onnx_model([node], [("x", np.float32, x.shape), ("r", np.float32, rois.shape)], [("y", np.float32, None)],
+                   opset=13)
+    expected = run_ort(m, {"x": x, "r": rois})
+    assert_close(run_ovcl(m, {"x": x, "r": rois}), expected)
+    n = ops.make("ROIPooling", [ops.parameter(x.shape, "f32"), ops.parameter(rois.shape, "f32")], name="n",
+                 pooled_h=3, pooled_w=4, spatial_scale=0.6)
+    assert_close(n.evaluate([x, rois]), expected)
 
 
 def test_deform_conv_random(rng):

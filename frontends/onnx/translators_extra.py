@@ -172,3 +172,10 @@ def _max_unpool(ctx: NodeContext):
 @onnx_op("Det")
 def _det(ctx: NodeContext):
     return ctx.make("Det", [ctx.input(0)])
+
+
+@onnx_op("MaxRoiPool")
+def _max_roi_pool(ctx: NodeContext):
+    ph, pw = (int(v) for v in ctx.attr("pooled_shape"))
+    return ctx.make("ROIPooling", [ctx.input(0), ctx.input(1)], pooled_h=ph, pooled_w=pw,
+                    spatial_scale=float(ctx.attr("spatial_scale", 1.0)), method="max")

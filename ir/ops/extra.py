@@ -592,3 +592,47 @@ class Det(Op):
     def evaluate(cls, node, inputs):
         x = inputs[0]
         return [np.asarray(np.linalg.det(x.astype(np.float64))).astype(x.dtype)]
+
+
+# -- ROIPooling -----------------------------------------------------------------------------------------------
+
+@register
+class ROIPooling(Op):
+    """OpenVINO ROIPooling-2, method "max" (Caffe's, ONNX MaxRoiPool): rois [R, 5] (batch, x1, y1, x2, y2),
+    corners rounded after scaling, bins floor/ceil-split, an empty bin gives 0."""
+    type_name = "ROIPooling"
+    version = "opset2"
+    attrs = {"pooled_h": REQUIRED, "pooled_w": REQUIRED, "spatial_scale": REQUIRED, "method": "max"}
+    num_inputs = (2, 2)
+
+    @classmethod
+    def infer(cls, node):
+        if node.attrs["method"] != "max":
+            raise _fail(node, "only the max method is supported")
+        x, r = node.input_shape(0), node.input_shape(1)
+        c = x[1] if not x.rank_is_dynamic else Dimension()
+        n = r[0] if not r.rank_is_dynamic else Dimension()
+        return [(node.input_type(0), PartialShape([n, c, Dimension(int(node.attrs["pooled_h"])),
+                                                   Dimension(int(node.attrs["pooled_w"]))]))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x, rois = inputs
+        PH, PW, scale = int(node.attrs["pooled_h"]), int(node.attrs["pooled_w"]), float(node.attrs["spatial_scale"])
+        N, C, H, W = x.shape
+        rnd = lambda v: float(np.sign(v) * np.floor(abs(v) + 0.5))  # noqa: E731 - C round()
+        out = np.zeros((rois.shape[0], C, PH, PW), dtype=x.dtype)
+        for r in range(rois.shape[0]):
+            b = int(rois[r, 0])
+            sw, sh, ew, eh = (int(rnd(float(v) * scale)) for v in rois[r, 1:])
+            rh, rw = max(eh - sh + 1, 1), max(ew - sw + 1, 1)
+            bh, bw = rh / PH, rw / PW
+            for ph in range(PH):
+                h0 = min(max(int(np.floor(ph * bh)) + sh, 0), H)
+                h1 = min(max(int(np.ceil((ph + 1) * bh)) + sh, 0), H)
+                for pw in range(PW):
+                    w0 = min(max(int(np.floor(pw * bw)) + sw, 0), W)
+                    w1 = min(max(int(np.ceil((pw + 1) * bw)) + sw, 0), W)
+                    if h1 > h0 and w1 > w0:
+                        out[r, :, ph, pw] = x[b, :, h0:h1, w0:w1].max(axis=(1, 2))
+        return [out]

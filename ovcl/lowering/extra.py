@@ -182,3 +182,15 @@ def _det(ctx: LoweringContext):
     work = ctx.temp((n * M * M,), Type.f64 if x.type.name == "f64" else Type.f32)
     g, l = linear_sizes(n, 16)
     ctx.launch("extra_det.cl.mako", g, l, [x, work, y], t=x.type, M=M, n=n)
+
+
+@lowers("ROIPooling")
+def _roi_pool(ctx: LoweringContext):
+    x, rois = ctx.inputs
+    y = ctx.outputs[0]
+    if y.numel == 0:
+        return
+    a = ctx.attrs
+    g, l = linear_sizes(y.numel, 64)
+    ctx.launch("extra_roi_pool.cl.mako", g, l, [x, rois, y], t=x.type, rt=rois.type, C=x.shape[1], H=x.shape[2],
+               W=x.shape[3], PH=int(a["pooled_h"]), PW=int(a["pooled_w"]), scale=float(a["spatial_scale"]), n=y.numel)
