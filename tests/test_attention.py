@@ -171,6 +171,18 @@ def test_onnx_attention(name, shapes, attrs, outputs, types, rng):
     assert_close(got, ref, **F32)
 
 
+@pytest.mark.parametrize("causal", [0, 1])
+def test_onnx_attention_dynamic_sequence(causal, rng):
+    """Sequence lengths unknown in the model: planned per concrete shapes at inference."""
+    import ovcl
+    shapes = dict(Q=(1, 2, "L", 8), K=(1, 2, "S", 8), V=(1, 2, "S", 8))
+    m = _attention_model(shapes, dict(is_causal=causal), ("Y",))
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    for L, S in ((3, 5), (6, 6)):
+        feeds = _feeds(dict(Q=(1, 2, L, 8), K=(1, 2, S, 8), V=(1, 2, S, 8)), rng)
+        assert_close(list(compiled(feeds).to_tuple()), _ref(m, feeds), **F32)
+
+
 @pytest.mark.parametrize("shape,axis", [((2, 3, 4, 5), -1), ((3, 17), 0), ((2, 6, 33), 1)])
 def test_onnx_rms_normalization(shape, axis, rng):
     wshape = shape[axis % len(shape):]

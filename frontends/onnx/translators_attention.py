@@ -138,34 +138,30 @@ def _attention(ctx: NodeContext):
     elif _rank(ctx, Q) != 4:
         raise ctx.fail(f"inputs must be 3-D or 4-D, got {Q.get_partial_shape()}")
 
-    P = 0
     if past_k is not None:
-        P = _static(ctx, past_k, 2, "past sequence length")
         K = ctx.make("Concat", [past_k, K], "present_key", axis=2).output(0)
         V = ctx.make("Concat", [past_v, V], "present_value", axis=2).output(0)
-    L = _static(ctx, Q, 2, "query sequence length")
-    S = _static(ctx, K, 2, "key sequence length")
-    E = _static(ctx, Q, 3, "head size")
-    Hq = _static(ctx, Q, 1, "query head count")
-    Hkv = _static(ctx, K, 1, "key head count")
-    if Hq % Hkv:
-        raise ctx.fail(f"query heads {Hq} are not a multiple of key/value heads {Hkv}")
+    # dimensions are asked for only where a mask has to be built (dynamic ones are fine otherwise)
+    P = lambda: _static(ctx, past_k, 2, "past sequence length") if past_k is not None else 0   # noqa: E731
+    L = lambda: _static(ctx, Q, 2, "query sequence length")                                   # noqa: E731
+    S = lambda: _static(ctx, K, 2, "key sequence length")                                     # noqa: E731
     scale = ctx.attr("scale", None)
-    scale = 1.0 / np.sqrt(E) if scale is None else float(scale)
+    scale = 1.0 / np.sqrt(_static(ctx, Q, 3, "head size")) if scale is None else float(scale)
 
     # the additive bias (None: no mask at all) ------------------------------------------------------------
     bias, bool_mask = None, None
     if mask is not None:
         mr = _rank(ctx, mask)
-        ms = _static(ctx, mask, mr - 1, "attn_mask key length")
-        if ms < S:
-            fill_shape = [_static(ctx, mask, a, "attn_mask shape") for a in range(mr - 1)] + [S - ms]
+        mps, kps = mask.get_partial_shape(), K.get_partial_shape()
+        if mps[mr - 1].is_static and kps[2].is_static and mps[mr - 1].to_int() != kps[2].to_int():
+            ms, kv = mps[mr - 1].to_int(), kps[2].to_int()
+            if ms > kv:
+                raise ctx.fail(f"attn_mask covers {ms} keys, more than the {kv} keys")
+            fill_shape = [_static(ctx, mask, a, "attn_mask shape") for a in range(mr - 1)] + [kv - ms]
             fill = np.zeros(fill_shape, bool) if mask.get_element_type().name == "boolean" \
                 else np.full(fill_shape, -np.inf, dtype=dt)
             mask = ctx.make("Concat", [mask, ctx.const(fill, suffix="mask_pad")], "mask_padded",
                             axis=mr - 1).output(0)
-        elif ms > S:
-            raise ctx.fail(f"attn_mask covers {ms} keys, more than the {S} keys")
         if mask.get_element_type().name == "boolean":
             bool_mask = mask
             bias = _where_bias(ctx, mask, dt, "mask")
@@ -173,21 +169,25 @@ def _attention(ctx: NodeContext):
             if mask.get_element_type() != t:
                 raise ctx.fail(f"attn_mask type {mask.get_element_type()} differs from the query's {t}")
             bias = mask
-    plain_causal = causal and mask is None and nonpad is None and P == 0 and left < 0 and right < 0
+    plain_causal = causal and mask is None and nonpad is None and past_k is None and left < 0 and right < 0
     if causal and not plain_causal:
-        bias = _add(ctx, bias, _offset_bias(ctx, L, S, P, nonpad, dt, _causal_rule, "causal"),
+        bias = _add(ctx, bias, _offset_bias(ctx, L(), S(), P(), nonpad, dt, _causal_rule, "causal"),
                     "with_causal")
     if left >= 0 or right >= 0:
-        bias = _add(ctx, bias, _offset_bias(ctx, L, S, P, nonpad, dt, _window_rule(left, right),
+        bias = _add(ctx, bias, _offset_bias(ctx, L(), S(), P(), nonpad, dt, _window_rule(left, right),
                                             "window"), "with_window")
     if nonpad is not None:
         n64 = ctx.make("Convert", [nonpad], "nonpad64", destination_type="i64").output(0)
         n64 = ctx.make("Reshape", [n64, ctx.const(_i64([-1, 1, 1, 1]), suffix="np_shape")], "nonpad4",
                        special_zero=False).output(0)
-        ok = ctx.make("Less", [ctx.const(np.arange(S, dtype=np.int64), suffix="keys"), n64], "keep").output(0)
+        ok = ctx.make("Less", [ctx.const(np.arange(S(), dtype=np.int64), suffix="keys"), n64], "keep").output(0)
         bias = _add(ctx, bias, _where_bias(ctx, ok, dt, "pad"), "with_pad")
 
     if softcap > 0 or want_qk:
+        Hq = _static(ctx, Q, 1, "query head count")
+        Hkv = _static(ctx, K, 1, "key head count")
+        if Hq % Hkv:
+            raise ctx.fail(f"query heads {Hq} are not a multiple of key/value heads {Hkv}")
         Y, qk = _decomposed(ctx, Q, K, V, bias, scale, softcap, mode, Hq, Hkv, dt)
     else:
         qk = None
