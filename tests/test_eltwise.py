@@ -76,3 +76,11 @@ CAST_CASES = __import__("helpers").backend_cases(
 def test_cast_backend_case(case):
     """Every element type ONNX casts between, float8/int4/bfloat16 included, on ONNX's own cases."""
     __import__("helpers").check_backend_case(case)
+
+
+BITCAST_CASES = __import__("helpers").backend_cases(r"^test_bitcast")
+
+
+@pytest.mark.parametrize("case", BITCAST_CASES, ids=[c.name for c in BITCAST_CASES])
+def test_bitcast_backend_case(case):
+    __import__("helpers").check_backend_case(case)

@@ -109,6 +109,11 @@ def _cast(ctx):
     return _convert(ctx, ctx.input(0), onnx_type(ctx.attr("to")))
 
 
+@onnx_op("BitCast")
+def _bitcast(ctx):
+    return ctx.make("BitCast", [ctx.input(0)], destination_type=onnx_type(ctx.attr("to")).name)
+
+
 @onnx_op("CastLike")
 def _cast_like(ctx):
     return _convert(ctx, ctx.input(0), ctx.input(1).get_element_type())

@@ -236,3 +236,24 @@ class Unsqueeze(Op):
         axes = np.asarray(inputs[1]).reshape(-1)
         rank = x.ndim + axes.size
         return [np.expand_dims(x, tuple(sorted(int(a) % rank for a in axes)))]
+
+
+@register
+class BitCast(Op):
+    """Reinterprets the bytes of each element as another type of the same size (ONNX BitCast). Not in
+    OpenVINO's op set: IR with it loads in ovcl only."""
+    type_name = "BitCast"
+    version = "ovcl"
+    attrs = {"destination_type": REQUIRED}
+    num_inputs = (1, 1)
+
+    @classmethod
+    def infer(cls, node):
+        src, dst = node.input_type(0), as_type(node.attrs["destination_type"])
+        if src.is_static and src.size != dst.size:
+            raise IRError(f"BitCast node '{node.name}': {src} and {dst} differ in size")
+        return [(dst, node.input_shape(0))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        return [inputs[0].view(as_type(node.attrs["destination_type"]).dtype)]

@@ -2,6 +2,6 @@
 from .base import LoweringContext, lowers
 
 
-@lowers("Reshape", "Squeeze", "Unsqueeze", "Identity")
+@lowers("Reshape", "Squeeze", "Unsqueeze", "Identity", "BitCast")
 def _view(ctx: LoweringContext):
     ctx.alias(0, ctx.inputs[0])
