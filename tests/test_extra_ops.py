@@ -177,6 +177,11 @@ def test_det_and_cumprod_random(rng):
         ex = np.flip(np.cumprod(np.concatenate([np.ones_like(np.take(y, [0], axis)),
                                                 np.take(y, range(y.shape[axis] - 1), axis)], axis), axis), axis)
         assert_close(got, [np.linalg.det(a.astype(np.float64)).astype(np.float32), ex], rtol=1e-4, atol=1e-5)
+    # a constant axis takes the one-work-item-per-segment kernel
+    m = onnx_model([helper.make_node("CumProd", ["x", "axis"], ["c"])], [("x", np.int32, x.shape)],
+                   [("c", np.int32, None)], opset=26, initializers=[("axis", np.array(-2, np.int64))])
+    xi = rng.integers(-3, 4, x.shape).astype(np.int32)
+    assert_close(run_ovcl(m, {"x": xi}), [np.cumprod(xi, axis=1, dtype=np.int32)])
 
 
 # -- data-dependent ops feeding further ops -----------------------------------------------------------------------
