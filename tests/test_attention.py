@@ -156,6 +156,10 @@ ATTENTION_CASES = [
      dict(softcap=2.0, qk_matmul_output_mode=2), ("Y", "", "", "qk"), None),
     ("nonpad_causal", dict(Q=(2, 2, 2, 8), K=(2, 2, 6, 8), V=(2, 2, 6, 8), nonpad_kv_seqlen=(2,)),
      dict(is_causal=1), ("Y",), {"nonpad_kv_seqlen": np.int64}),
+    ("softcap_causal", dict(Q=(1, 2, 4, 8), K=(1, 2, 6, 8), V=(1, 2, 6, 8)), dict(softcap=1.5, is_causal=1),
+     ("Y",), None),
+    ("f64_gqa_causal", dict(Q=(1, 4, 3, 8), K=(1, 2, 5, 8), V=(1, 2, 5, 8)), dict(is_causal=1), ("Y",),
+     {"Q": np.float64, "K": np.float64, "V": np.float64}),
 ]
 
 

@@ -169,7 +169,9 @@ def _attention(ctx: NodeContext):
             if mask.get_element_type() != t:
                 raise ctx.fail(f"attn_mask type {mask.get_element_type()} differs from the query's {t}")
             bias = mask
-    plain_causal = causal and mask is None and nonpad is None and past_k is None and left < 0 and right < 0
+    decompose = softcap > 0 or want_qk or t.name == "f64"      # (the fused kernel has no f64 form)
+    plain_causal = causal and mask is None and nonpad is None and past_k is None and left < 0 and right < 0 \
+        and not decompose
     if causal and not plain_causal:
         bias = _add(ctx, bias, _offset_bias(ctx, L(), S(), P(), nonpad, dt, _causal_rule, "causal"),
                     "with_causal")
@@ -183,7 +185,7 @@ def _attention(ctx: NodeContext):
         ok = ctx.make("Less", [ctx.const(np.arange(S(), dtype=np.int64), suffix="keys"), n64], "keep").output(0)
         bias = _add(ctx, bias, _where_bias(ctx, ok, dt, "pad"), "with_pad")
 
-    if softcap > 0 or want_qk:
+    if decompose:
         Hq = _static(ctx, Q, 1, "query head count")
         Hkv = _static(ctx, K, 1, "key head count")
         if Hq % Hkv:
