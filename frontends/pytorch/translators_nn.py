@@ -143,10 +143,7 @@ def _sdpa(ctx):
     mask = ctx.arg(3)
     dropout, causal = ctx.arg(4, 0.0), ctx.arg(5, False)
     scale = ctx.arg("scale")
-    if ctx.arg("enable_gqa", False):
-        qh, kh = ctx.dim(q, -3), ctx.dim(k, -3)
-        if qh != kh:
-            raise ctx.fail("grouped-query attention (enable_gqa with fewer key/value heads) is not supported")
+    gqa = bool(ctx.arg("enable_gqa", False)) and ctx.dim(q, ctx.rank(q) - 3) != ctx.dim(k, ctx.rank(k) - 3)
     t = q.get_element_type()
     if dropout and dropout > 0:
         raise ctx.fail("attention dropout (dropout_p > 0): call module.eval() before converting")
@@ -162,7 +159,10 @@ def _sdpa(ctx):
             ins.append(_cst(ctx, 0, q, "nomask"))
         if scale is not None:
             ins.append(ctx.scalar(scale, t) if isinstance(scale, Output) else _cst(ctx, scale, q, "scale"))
+        # grouped-query attention: query head h reads key/value head h // (Hq / Hkv) in both torch and ovcl
         return ctx.make("ScaledDotProductAttention", ins, causal=bool(causal))
+    if gqa:
+        raise ctx.fail("grouped-query attention (enable_gqa with fewer key/value heads) needs the fused op")
     return _sdpa_decomposed(ctx, q, k, v, mask, causal, scale)
 
 
