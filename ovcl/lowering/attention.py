@@ -2,7 +2,10 @@
 multiple of 8 keys, ``attention_kt.cl.mako``), then the fused kernel (``attention_sdpa.cl.mako``): each
 work-item computes RQ query rows of one (batch, head) — scores 8 keys per vector step, mask / causal,
 stable softmax, times V in float4/float8 columns. Grouped-query attention reads key/value head
-``h // (Hq / Hkv)`` without copying.
+``h // (Hq / Hkv)`` without copying. f32 and f16 (stored half, computed in float).
+
+LinearAttention: one launch of ``attention_linear.cl.mako``, a work-item per (value column, kv head, batch)
+carrying its state column through the time steps.
 """
 from __future__ import annotations
 
