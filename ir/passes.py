@@ -75,6 +75,14 @@ def _is_noop(node: Node) -> bool:
     if node.type_name == "Transpose":
         perm = node.input_const(1)
         return perm is not None and list(perm.reshape(-1)) == list(range(len(perm.reshape(-1))))
+    if node.type_name == "Tile":            # same shape: every repeat is 1
+        return True
+    if node.type_name == "Pad":             # same shape with pads that are all zero (not -1 and +1)
+        pads = [node.input_const(1), node.input_const(2)]
+        return all(p is not None and not np.any(p) for p in pads)
+    if node.type_name == "Slice":           # same shape with positive steps: the whole input
+        steps = node.input_const(3)
+        return steps is not None and bool(np.all(steps > 0))
     return False
 
 

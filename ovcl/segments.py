@@ -23,6 +23,8 @@ from ovcl.ir import Model, Node, Output
 from ovcl.ir.node import _PortInfo
 from ovcl.ir.ops import constant, parameter
 
+from .errors import CompileError
+
 VALUE_INPUT_MAX = 64          # an input with at most this many elements may decide shapes by value
 TAIL_CACHE_SIZE = 8
 
@@ -112,11 +114,18 @@ class SegmentedPlan:
             self._cuts = [(axes[s.index][1] if s.node is d else None) for s in crossing]
             self.tail = CompiledModel(self._tail_model, device, config)
         else:
-            # inputs of D that decide its shape by value: small, and (but for Range) integers
+            # inputs of D that decide its shape by value: the small ones after the data input (shapes,
+            # scales, starts, repeats, k...); all of a Range's
+            positions = [i for i, v in enumerate(d.input_values()) if i > 0 or d.type_name == "Range"]
             self._values = [k for k, s in enumerate(crossing)
-                            if any(s == i for i in d.input_values())
-                            and int(np.prod(s.get_shape(), dtype=np.int64)) <= VALUE_INPUT_MAX
-                            and (s.get_element_type().is_integral or d.type_name == "Range")]
+                            if any(s == d.input_value(i) for i in positions)
+                            and int(np.prod(s.get_shape(), dtype=np.int64)) <= VALUE_INPUT_MAX]
+            stack = tuple(config.get("_segment_cuts", ()))
+            if not self._values or d.name in stack:
+                raise CompileError(f"{d.type_name} node '{d.name}': its output shape depends on values ovcl "
+                                   f"cannot resolve before running it")
+            config = dict(config, _segment_cuts=stack + (d.name,))
+            self._config = config
             self._tails: collections.OrderedDict = collections.OrderedDict()
             self.tail = None
         self.stats = {"segmented_at": d.name, "kind": kind}
