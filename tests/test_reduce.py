@@ -239,3 +239,29 @@ def test_cumsum_int(rng):
     m = onnx_model([helper.make_node("CumSum", ["x", "axis"], ["y"])], [("x", np.int32, x.shape)],
                    [("y", np.int32, None)], opset=14, initializers=[("axis", np.array(1, np.int32))])
     assert_close(run_ovcl(m, {"x": x}), run_ort(m, {"x": x}))
+
+
+def test_cumsum_run_time_axis(rng):
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    m = onnx_model([helper.make_node("CumSum", ["x", "axis"], ["y"], reverse=1)],
+                   [("x", np.float32, x.shape), ("axis", np.int64, ())], [("y", np.float32, None)], opset=14)
+    for axis in (0, -1, 1):
+        feeds = {"x": x, "axis": np.array(axis, np.int64)}
+        assert_close(run_ovcl(m, feeds), run_ort(m, feeds), rtol=1e-5, atol=1e-5)
+
+
+def test_reduce_empty_axes_input_means_all(rng):
+    x = rng.standard_normal((3, 2, 2)).astype(np.float32)
+    m = onnx_model([helper.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1)],
+                   [("x", np.float32, x.shape), ("axes", np.int64, (0,))], [("y", np.float32, None)], opset=13)
+    feeds = {"x": x, "axes": np.zeros((0,), np.int64)}
+    assert_close(run_ovcl(m, feeds), run_ort(m, feeds))
+
+
+def test_reduce_bool_max_min(rng):
+    x = rng.random((3, 4)) > 0.5
+    for op, ref in (("ReduceMax", np.any), ("ReduceMin", np.all)):
+        p = ops.parameter(x.shape, "boolean", name="x")
+        node = ops.make(op, [p, ops.constant(np.array([1], np.int64))])
+        out = ovcl.compile_model(Model([node], [p]), "CPU")({"x": x}).to_tuple()[0]
+        np.testing.assert_array_equal(out, ref(x, axis=1))

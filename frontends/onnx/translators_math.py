@@ -53,6 +53,9 @@ def _reduce_axes(ctx: NodeContext, x):
     as_input = ctx.opset >= (13 if ctx.op_type == "ReduceSum" else 18)
     if as_input:
         axes_in = ctx.input(1)
+        ps = axes_in.get_partial_shape() if axes_in is not None else None
+        if ps is not None and ps.is_static and int(np.prod(ps.to_shape())) == 0:
+            axes_in = None                 # an empty axes tensor (even a graph input) is "no axes given"
         if axes_in is not None:
             v = ctx.const_value(1)
             if v is None:

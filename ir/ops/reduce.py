@@ -28,6 +28,19 @@ def _np_l2(x, axis, keepdims):
     return np.sqrt(np.sum(x.astype(np.float64) ** 2, axis=axis, keepdims=keepdims)).astype(x.dtype)
 
 
+def _lowest(dtype):
+    """The identity of max for ``dtype`` (the result of reducing an empty set)."""
+    if dtype == np.bool_:
+        return False
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    if dtype == np.bool_:
+        return True
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
 def _np_mean(x, axis, keepdims):
     if x.dtype.kind == "f":
         return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype)
@@ -40,8 +53,9 @@ def _np_mean(x, axis, keepdims):
 REDUCTIONS = {
     "ReduceSum": (lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype), False),
     "ReduceMean": (lambda x, axis, keepdims: _np_mean(x, axis, keepdims), False),
-    "ReduceMax": (lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), False),
-    "ReduceMin": (lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), False),
+    "ReduceMax": (lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims, initial=_lowest(x.dtype)), False),
+    "ReduceMin": (lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims, initial=_highest(x.dtype)),
+                  False),
     "ReduceProd": (lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype), False),
     "ReduceL1": (lambda x, axis, keepdims: np.sum(np.abs(x), axis=axis, keepdims=keepdims, dtype=x.dtype), False),
     "ReduceL2": (_np_l2, False),

@@ -83,6 +83,9 @@ def _reduce_exprs(op: str, t: Type, R: int):
     """(init, map over x, combine over a and b, final over a) in C for the reduction ``op`` on type ``t``."""
     f = t.is_real
     ct = cctype(t)
+    if t is Type.boolean:
+        op = {"ReduceMax": "ReduceLogicalOr", "ReduceSum": "ReduceLogicalOr", "ReduceL1": "ReduceLogicalOr",
+              "ReduceMin": "ReduceLogicalAnd", "ReduceProd": "ReduceLogicalAnd"}.get(op, op)
     if op in ("ReduceSum", "ReduceMean", "ReduceL1", "ReduceL2"):
         mapx = {"ReduceL1": ("fabs(x)" if f else ("(x < 0 ? -x : x)" if t.is_signed else "x")),
                 "ReduceL2": "x * x"}.get(op, "x")
@@ -120,7 +123,9 @@ def _reduce(ctx: LoweringContext):
     if x.numel == 0:
         R = 0
     op = ctx.node.type_name
-    if op not in ("ReduceLogicalAnd", "ReduceLogicalOr") and not x.type.is_real and x.type.size < 4:
+    if x.type is Type.boolean:
+        acc = "int"
+    elif op not in ("ReduceLogicalAnd", "ReduceLogicalOr") and not x.type.is_real and x.type.size < 4:
         acc = "int" if x.type.is_signed else "uint"
     else:
         acc = _acc_type(x.type, op)
@@ -173,8 +178,13 @@ def _cumsum(ctx: LoweringContext):
     axis = 0
     if len(ctx.inputs) > 1:
         v = ctx.input_const(1)
-        if v is None:
-            raise ctx.fail("the axis input must be a constant")
+        if v is None:               # axis known only at run time: the kernel reads it
+            n = x.numel
+            g, l = linear_sizes(n, 64 if ctx.caps.device_type == "GPU" else 8)
+            ctx.launch("reduce_cumsum.cl.mako", g, l, [x, out, ctx.inputs[1]], t=x.type, A=0, I=0, segs=n,
+                       exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]),
+                       dims=list(x.shape or (1,)), ax_t=ctx.inputs[1].type)
+            return
         axis = int(np.asarray(v).reshape(-1)[0])
     axis %= max(x.rank, 1)
     shape = x.shape or (1,)
@@ -183,4 +193,4 @@ def _cumsum(ctx: LoweringContext):
     segs = x.numel // max(A, 1)
     g, l = linear_sizes(segs, 64 if ctx.caps.device_type == "GPU" else 8)
     ctx.launch("reduce_cumsum.cl.mako", g, l, [x, out], t=x.type, A=A, I=I, segs=segs,
-               exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]))
+               exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]), dims=None, ax_t=None)
