@@ -188,6 +188,9 @@ def test_matmul_square(n, rng):
     ("...ij,...jk->...ik", [(2, 3, 4, 5), (2, 3, 5, 6)]),
     ("abc,cd,de->abe", [(2, 3, 4), (4, 5), (5, 6)]),
     ("ijk,ikl", [(3, 4, 5), (3, 5, 2)]),
+    ("ii->i", [(5, 5)]),
+    ("...ii->...i", [(2, 4, 4)]),
+    ("ii", [(6, 6)]),
 ])
 def test_einsum(eq, shapes, rng):
     xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]

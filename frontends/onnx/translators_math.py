@@ -297,8 +297,6 @@ def _einsum_parse(ctx: NodeContext, eq: str, ranks: list[int]):
             labels.append(list(t))
         if len(labels[-1]) != r:
             raise ctx.fail(f"term '{t}' does not match an operand of rank {r}")
-        if len(set(labels[-1])) != len(labels[-1]):
-            raise ctx.fail(f"repeated labels within one operand ('{t}', diagonals) are not supported")
     if arrow:
         out = list(rhs.replace("...", "".join(ell))) if "..." in rhs else list(rhs)
     else:
@@ -339,6 +337,20 @@ def _einsum(ctx: NodeContext):
             if size.get(c, d) != d and d != 1 and size[c] != 1:
                 raise ctx.fail(f"label '{c}' has sizes {size[c]} and {d} (broadcasting is not supported)")
             size[c] = max(size.get(c, 1), d)
+    # a label repeated within one operand takes its diagonal: multiply by an identity mask, sum one copy away
+    for k, (x, ls) in enumerate(zip(xs, labels)):
+        while len(set(ls)) != len(ls):
+            c = next(c for c in ls if ls.count(c) > 1)
+            p0 = ls.index(c)
+            p1 = ls.index(c, p0 + 1)
+            mshape = [1] * len(ls)
+            mshape[p0] = mshape[p1] = size[c]
+            mask = np.eye(size[c], dtype=x.get_element_type().dtype).reshape(mshape)
+            x = ctx.make("Multiply", [x, ctx.const(mask, suffix=f"diag{k}_{c}_mask")], f"diag{k}_{c}").output(0)
+            x = ctx.make("ReduceSum", [x, _i64(ctx, [p1], f"diag{k}_{c}_axes")], f"diag{k}_{c}_sum",
+                         keep_dims=False).output(0)
+            ls = ls[:p1] + ls[p1 + 1:]
+        xs[k], labels[k] = x, ls
     ops_ = list(zip(xs, labels))
     step = 0
 
