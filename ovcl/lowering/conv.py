@@ -65,7 +65,8 @@ def _fusion(ctx: LoweringContext):
                else unary_expr(op, Type.f32, dict(attrs or {})))
         if act is None:
             raise ctx.fail(f"fused activation {op} has no kernel expression")
-        act = act.replace("(T)", "(float)")
+        # PoCL calls fmin/fmax out of line (~10x slower than a compare): use the kernels' inline macros
+        act = act.replace("(T)", "(float)").replace("fmin(", "CONV_FMIN(").replace("fmax(", "CONV_FMAX(")
     out = ctx.outputs[0]
     if bias is not None and bias.numel != out.shape[1]:
         raise ctx.fail(f"fused bias has {bias.numel} values for {out.shape[1]} output channels")
