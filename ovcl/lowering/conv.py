@@ -4,8 +4,10 @@ Paths, chosen per node:
 * ``conv_direct.cl.mako``: f32 with constant weights (packed once at compile time). A work-item computes a
   tile of TO output channels x 8*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row (a GEMM over packed weights); padded ones read a zero-padded copy of the
-  input made by ``conv_pad.cl.mako`` so the hot loop has no bounds checks. Groups tile within a group;
-  depthwise is TO = 1 with more pixels per work-item.
+  input made by ``conv_pad.cl.mako`` so the hot loop has no bounds checks. Groups tile within a group.
+  Work-groups span the channel blocks of a few pixel tiles, so a tile's input panel serves every block.
+* ``conv_dw.cl.mako``: depthwise 2-D/1-D (f32, constant weights): several output rows per work-item, each
+  input row loaded once per kernel column; reads the unpadded input (border tiles via a zero-filled segment).
 * Transposed convolutions with constant weights are the same direct kernel over the input spread out with
   zeros (``conv_pad`` with ``up`` = stride) and flipped, transposed weights.
 * ``conv_generic.cl.mako``: everything else (weights computed at run time, f16 data...), one output each.
