@@ -74,8 +74,7 @@ def _ir_matmul(sa, sb, ta, tb, const_b, dtype=np.float32, rng=None, fused=None, 
 
 @pytest.mark.parametrize("const_b", [False, True], ids=["input_b", "const_b"])
 @pytest.mark.parametrize("ta,tb", [(False, True), (True, False), (True, True)])
-@pytest.mark.parametrize("ba,bb,m,k,n", [((), (), 7, 5, 3), ((2,), (2,), 33, 17, 29), ((), (), 1, 16, 1),
-                                         ((4,), (), 40, 9, 40)])
+@pytest.mark.parametrize("ba,bb,m,k,n", [((), (), 7, 5, 3), ((2,), (2,), 33, 17, 29), ((4,), (), 40, 9, 40)])
 def test_matmul_transposes(ba, bb, m, k, n, ta, tb, const_b, rng):
     sa = tuple(ba) + ((k, m) if ta else (m, k))
     sb = tuple(bb) + ((n, k) if tb else (k, n))
@@ -99,8 +98,8 @@ def test_matmul_f16(rng):
     np.testing.assert_allclose(out[0].astype(np.float32), ref, rtol=1e-2, atol=1e-2)
 
 
-@pytest.mark.parametrize("const_b", [False, True], ids=["input_b", "const_b"])
-@pytest.mark.parametrize("what", ["bias", "residual", "relu", "gelu", "all"])
+@pytest.mark.parametrize("what,const_b", [("bias", True), ("residual", False), ("relu", True), ("gelu", False),
+                                           ("all", True), ("all", False)])
 @pytest.mark.parametrize("shape", [((2, 13, 24), (24, 37)), ((3, 32), (32, 64))])
 def test_matmul_fused_epilogue(shape, what, const_b, rng):
     sa, sb = shape
