@@ -3,7 +3,8 @@
 A constant B (weights; also a Constant behind a decompression Convert) is packed at compile time into
 ``ceil(N / TN)`` panels of ``Kp x TN`` floats per B batch (zero padded: Kp = K rounded up to the unroll, N to
 TN). A B computed at run time (attention's QK^T and ·V) is read in place when it is f32, row-major and N is a
-multiple of the vector width (the tile width then divides N); otherwise a small kernel packs it first.
+multiple of the vector width (the tile width then divides N) and B is small (DIRECT_B_BYTES); otherwise a small
+kernel packs it first.
 Each work-item of ``matmul.cl.mako`` computes a TM x TN tile with TN = NV vector accumulators of width VW.
 Integer and f64 products use ``matmul_naive.cl.mako``.
 
@@ -27,8 +28,10 @@ from .eltwise import collapse, unary_expr
 # A read as vectors (AVEC; scalar loads broadcast for free on x86), bytes of B panels a work-group sweeps.
 # CPU values measured on a 2-core Zen 4 under PoCL 3: 4 x 24 with scalar A loads was best; larger tiles spill.
 TILES = {
-    "CPU": {"TM": 4, "VW": 8, "NV": 3, "U": 4, "L0": 8, "L1": 8, "AVEC": 0, "PANEL_BYTES": 1 << 18},
-    "GPU": {"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1, "PANEL_BYTES": 0},
+    "CPU": {"TM": 4, "VW": 8, "NV": 3, "U": 4, "L0": 8, "L1": 8, "AVEC": 0, "PANEL_BYTES": 1 << 18,
+            "DIRECT_B_BYTES": 1 << 20},
+    "GPU": {"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1, "PANEL_BYTES": 0,
+            "DIRECT_B_BYTES": 1 << 20},
 }
 
 
@@ -164,7 +167,10 @@ def _matmul(ctx: LoweringContext):
     t = tile_params(ctx, M, N, K)
     bv = _const_b(ctx)
     # a run-time B read in place: f32, row-major, rows of whole aligned vectors, N a multiple of the tile width
-    direct = bv is None and b.type.name == "f32" and b_ns == 1 and N % t["VW"] == 0 and t.get("DIRECT_B", 1)
+    # (and small: a large B read in place walks rows N apart for every k, which measured 2-4x slower than
+    # packing it first)
+    direct = (bv is None and b.type.name == "f32" and b_ns == 1 and N % t["VW"] == 0
+              and K * N * 4 <= t.get("DIRECT_B_BYTES", 1 << 20))
     if direct:
         while t["NV"] > 1 and N % (t["NV"] * t["VW"]):
             t["NV"] -= 1
