@@ -43,7 +43,7 @@ class NodeContext:
         self._conv = converter
         self.proto = proto
         self.op_type: str = proto.op_type
-        self.name: str = proto.name or f"{proto.op_type}_{converter.counter}"
+        self.name: str = converter.prefix + (proto.name or f"{proto.op_type}_{converter.counter}")
         self.opset: int = converter.opset
         self._attrs = {a.name: a for a in proto.attribute}
 
@@ -93,6 +93,14 @@ class NodeContext:
     def const(self, value, element_type=None, suffix: str = "const") -> Output:
         return ops.constant(value, element_type, name=f"{self.name}/{suffix}").output(0)
 
+    def subgraph(self, attr: str, inputs: list[Output | None], tag: str = "") -> list[Output]:
+        """Translate the graph attribute ``attr`` into this model with its inputs bound to ``inputs`` (None
+        leaves one unbound); names it does not define resolve in the enclosing scopes. Its outputs."""
+        g = self._attrs[attr].g if attr in self._attrs else None
+        if g is None:
+            raise self.fail(f"graph attribute '{attr}' is missing")
+        return self._conv.subgraph(g, inputs, f"{self.name}/{tag or attr}/")
+
     def fail(self, why: str) -> FrontendError:
         return FrontendError(f"ONNX {self.op_type} node '{self.name}' (opset {self.opset}): {why}")
 
@@ -106,13 +114,36 @@ class Converter:
             if imp.domain in ("", "ai.onnx"):
                 self.opset = imp.version
         self.tensors: dict[str, Output] = {}
+        self.outer: list[dict[str, Output]] = []     # enclosing scopes while a subgraph is translated
+        self.prefix = ""                             # of node names inside subgraphs
         self.counter = 0
 
     def tensor(self, name: str) -> Output:
+        for scope in [self.tensors, *reversed(self.outer)]:
+            if name in scope:
+                return scope[name]
+        raise FrontendError(f"ONNX tensor '{name}' is used before it is produced")
+
+    def subgraph(self, g, inputs: list[Output | None], prefix: str) -> list[Output]:
+        """Translate subgraph ``g`` (If branch, Loop/Scan body) in a scope of its own: inputs bound by position,
+        outer names visible, tensor names not put on ports (an unrolled body is translated many times)."""
+        if len(inputs) > len(g.input):
+            raise FrontendError(f"subgraph '{g.name}' takes {len(g.input)} inputs, got {len(inputs)}")
+        saved = self.tensors, self.prefix
+        self.outer.append(self.tensors)
+        self.tensors, self.prefix = {}, prefix
         try:
-            return self.tensors[name]
-        except KeyError:
-            raise FrontendError(f"ONNX tensor '{name}' is used before it is produced") from None
+            for init in g.initializer:
+                self.tensors[init.name] = ops.constant(self._initializer(init), name=prefix + init.name).output(0)
+            for vi, o in zip(g.input, inputs):
+                if o is not None:
+                    self.tensors[vi.name] = o
+            for node in g.node:
+                self._node(node)
+            return [self.tensor(vi.name) for vi in g.output]
+        finally:
+            self.outer.pop()
+            self.tensors, self.prefix = saved
 
     def convert(self) -> Model:
         g = self.proto.graph
@@ -169,7 +200,8 @@ class Converter:
             o = outs[k]
             if isinstance(o, Node):
                 o = o.output(0)
-            o.add_names({name})
+            if not self.outer:
+                o.add_names({name})
             self.tensors[name] = o
 
     def _local_function(self, node):
