@@ -1,8 +1,6 @@
 """Module-level model functions, as in openvino: read_model, convert_model, save_model."""
 from __future__ import annotations
 
-import os
-
 from ovcl.ir import Model
 
 
@@ -19,14 +17,13 @@ def convert_model(input_model, *, input=None, output=None, example_input=None, *
 
     ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph."""
     from ovcl.frontends import load
+    torch_model = _torch_like(input_model)
     if isinstance(input_model, Model):
         model = input_model
     else:
-        extra = {"example_input": example_input, "input": input} if not isinstance(
-            input_model, (str, os.PathLike, bytes, bytearray)) and type(input_model).__module__.startswith("torch") \
-            or _torch_like(input_model) else {}
+        extra = {"example_input": example_input, "input": input} if torch_model else {}
         model = load(input_model, **extra)
-    if input is not None:
+    if input is not None and not torch_model:      # the PyTorch frontend applies input= while capturing
         from .inputs import apply_input_spec
         apply_input_spec(model, input)
     if output is not None:
@@ -38,7 +35,7 @@ def convert_model(input_model, *, input=None, output=None, example_input=None, *
 def _torch_like(obj) -> bool:
     import sys
     torch = sys.modules.get("torch")
-    return torch is not None and isinstance(obj, torch.nn.Module)
+    return torch is not None and isinstance(obj, (torch.nn.Module, getattr(torch.export, "ExportedProgram", ())))
 
 
 def save_model(model: Model, output_model, compress_to_fp16: bool = True) -> None:

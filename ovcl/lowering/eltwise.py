@@ -117,6 +117,7 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
         "HSwish": f"a0 * {fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
         "HSigmoid": f"{fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
         "Mish": f"a0 * {fn('tanh')}(a0 > {L(20)} ? a0 : log1p({fn('exp')}(a0)))",
+        "Swish": f"a0 / ({one} + {fn('exp')}(-a0))",         # single-input form (beta 1), as activations
         "Elu": f"(a0 > {L(0)} ? a0 : {L(attrs.get('alpha', 1.0))} * ({fn('exp')}(a0) - {one}))",
         "IsInf": ("(" + " || ".join(
             (["(isinf(a0) && a0 > 0)"] if attrs.get("detect_positive", True) else [])
