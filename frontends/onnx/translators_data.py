@@ -423,7 +423,7 @@ _MODES = {"nearest": "nearest", "linear": "linear_onnx", "bilinear": "linear_onn
 
 
 def _interpolate(ctx: NodeContext, x, scales=None, sizes=None, axes=None, mode="nearest",
-                 coord="half_pixel", nearest_mode="round_prefer_floor", cube=-0.75, antialias=False):
+                 coord="half_pixel", nearest_mode="round_prefer_floor", cube=-0.75, antialias=False, flags=()):
     if mode not in _MODES:
         raise ctx.fail(f"mode {mode} is not supported")
     attrs = dict(mode=_MODES[mode], coordinate_transformation_mode=coord, nearest_mode=nearest_mode,
@@ -438,7 +438,10 @@ def _interpolate(ctx: NodeContext, x, scales=None, sizes=None, axes=None, mode="
         attrs["shape_calculation_mode"] = "sizes"
     if axes is not None:
         ins.append(_i64(ctx, axes, "axes"))
-    return ctx.make("Interpolate", ins, **attrs)
+    node = ctx.make("Interpolate", ins, **attrs)
+    if flags:      # ONNX semantics OpenVINO's Interpolate lacks (see ir/ops/data.py ONNX_RESIZE)
+        node.rt_info["onnx_resize"] = ",".join(flags)
+    return node
 
 
 def _non_empty(ctx: NodeContext, i: int) -> Output | None:
@@ -463,6 +466,7 @@ def _resize(ctx: NodeContext):
         raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
     antialias = bool(ctx.attr("antialias", 0)) and mode != "nearest"
     axes = ctx.attr("axes")
+    flags = ["scaled_length"]
     if ctx.attr("exclude_outside", 0) and mode in ("linear", "cubic"):
         # taps outside the input dropped and the rest renormalised: Pillow's resampling (OpenVINO's
         # *_pillow modes) when the filter is the antialiasing one, which it is for any upsampling
@@ -477,7 +481,9 @@ def _resize(ctx: NodeContext):
         if pillow_ok and (antialias or (sv is not None and np.all(np.asarray(sv) >= 1))):
             mode = "bilinear_pillow" if mode == "linear" else "bicubic_pillow"
             antialias = False
-        elif mode == "cubic" or antialias:
+        elif mode == "cubic" and not antialias:
+            flags.append("exclude_outside")
+        elif antialias:
             raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': exclude_outside with {coord} coordinates "
                                      f"is only supported as Pillow-style resampling (half-pixel, exact ratios)")
     policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
@@ -497,10 +503,10 @@ def _resize(ctx: NodeContext):
         scales_c = ctx.const(np.array([r] * len(ax), np.float32), suffix="scales")
         return _interpolate(ctx, x, scales=scales_c, axes=ax, mode=mode, coord=coord,
                             nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
-                            cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias)
+                            cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias, flags=flags)
     return _interpolate(ctx, x, scales=scales, sizes=sizes if scales is None else None, axes=axes, mode=mode,
                         coord=coord, nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
-                        cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias)
+                        cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias, flags=flags)
 
 
 @onnx_op("Upsample")

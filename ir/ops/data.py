@@ -974,6 +974,22 @@ def _antialias_taps(xo, in_n: int, scale: float, mode: str, a: float, exclude: b
     return np.clip(idx, 0, in_n - 1), w
 
 
+# rt_info key of Interpolate nodes from ONNX Resize: a comma-separated list of ONNX semantics that OpenVINO's
+# op does not have. "scaled_length": align_corners divides by (in * scale - 1), not (out - 1), as ONNX does
+# for scales that do not give whole lengths; "exclude_outside": cubic taps outside the input get weight 0
+# and the rest are renormalised.
+ONNX_RESIZE = "onnx_resize"
+
+
+def interpolate_attrs(node) -> dict:
+    """The node's attributes plus its ONNX flags (``_scaled_length``, ``_exclude_outside``) from rt_info."""
+    v = node.rt_info.get(ONNX_RESIZE)
+    if isinstance(v, dict):
+        v = v.get("value", "")
+    flags = set(v.split(",")) if isinstance(v, str) else set()
+    return dict(node.attrs, _scaled_length="scaled_length" in flags, _exclude_outside="exclude_outside" in flags)
+
+
 def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     """Per output coordinate: source indices and weights along one axis, shape [out_n, taps] each."""
     mode = attrs["mode"]
@@ -981,7 +997,10 @@ def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     if mode in ("bilinear_pillow", "bicubic_pillow"):   # Pillow: half-pixel centres, scale from the sizes
         xo = _source_coord(x, out_n / in_n, in_n, out_n, "half_pixel")
     else:
-        xo = _source_coord(x, scale, in_n, out_n, attrs["coordinate_transformation_mode"])
+        length = out_n
+        if attrs.get("_scaled_length") and attrs["coordinate_transformation_mode"] == "align_corners":
+            length = in_n * float(np.float32(scale))
+        xo = _source_coord(x, scale, in_n, length, attrs["coordinate_transformation_mode"])
     if mode in ("bilinear_pillow", "bicubic_pillow"):       # Pillow's resampling: in-range taps only
         return _antialias_taps(xo, in_n, scale, mode, float(attrs.get("cube_coeff", -0.75)), exclude=True)
     if attrs.get("antialias") and mode != "nearest":
@@ -1007,6 +1026,10 @@ def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
                             np.where(s < 2, ((a * s - 5 * a) * s + 8 * a) * s - 4 * a, 0.0))
         idx = np.stack([x0 - 1, x0, x0 + 1, x0 + 2], 1)
         w = np.stack([cub(t + 1), cub(t), cub(1 - t), cub(2 - t)], 1)
+        if attrs.get("_exclude_outside"):
+            w = np.where((idx >= 0) & (idx < in_n), w, 0.0)
+            tot = w.sum(1, keepdims=True)
+            w = w / np.where(tot == 0, 1, tot)
         return np.clip(idx, 0, in_n - 1), w
     raise ValueError(f"Interpolate mode {mode} is not supported")
 
@@ -1084,7 +1107,7 @@ class Interpolate(Op):
         for a in range(x.ndim):
             if out_shape[a] == x.shape[a] and scales[a] == 1.0:
                 continue
-            idx, w = interpolate_taps(x.shape[a], out_shape[a], scales[a], node.attrs)
+            idx, w = interpolate_taps(x.shape[a], out_shape[a], scales[a], interpolate_attrs(node))
             moved = np.moveaxis(y, a, -1)
             acc = np.zeros(moved.shape[:-1] + (out_shape[a],))
             for t in range(idx.shape[1]):

@@ -512,7 +512,7 @@ def _interpolate(ctx: LoweringContext):
         if out_shape[a] == x.shape[a] and scales[a] == 1.0:
             dims.append((out_shape[a], ist[a], None))
             continue
-        i, w = D.interpolate_taps(x.shape[a], out_shape[a], scales[a], ctx.attrs)
+        i, w = D.interpolate_taps(x.shape[a], out_shape[a], scales[a], D.interpolate_attrs(ctx.node))
         T = i.shape[1]
         tidx.append(i.reshape(-1).astype(np.int32))
         tw.append(w.reshape(-1).astype(np.float32))
