@@ -3,6 +3,7 @@
 0. Folding: BatchNormInference becomes a per-channel Multiply and Add; a per-channel constant Multiply
    after a Convolution (through its bias Add, if any) goes into the weights; consecutive constant Adds
    merge. So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
+   Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
    axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation
    becomes one node whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps
@@ -328,10 +329,111 @@ def merge_constant_adds(model: Model) -> int:
     return len(mapping)
 
 
+def _last_two_swapped(out: Output):
+    """If ``out`` is a Transpose that swaps the last two axes of its input (perhaps after other moves),
+    the Transpose that makes the unswapped form: (input, perm), else None."""
+    node = out.node
+    if node.type_name != "Transpose":
+        return None
+    perm = _const(node.input_value(1))
+    if perm is None or perm.size < 2:
+        return None
+    p = [int(v) for v in perm.reshape(-1)]
+    p[-1], p[-2] = p[-2], p[-1]
+    return node.input_value(0), p
+
+
+def fuse_attention(model: Model) -> int:
+    """MatMul(Q, Kt) [* or / scalar] [+ mask | Select(cond, ., c)]* -> Softmax(last) -> MatMul(., V) becomes
+    one ScaledDotProductAttention: the scores never reach memory."""
+    from ovcl.ir.ops import OPS, make
+    if "ScaledDotProductAttention" not in OPS:
+        return 0
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+    mapping = {}
+    for mm2 in model.get_ordered_ops():
+        if mm2.type_name != "MatMul" or mm2.attrs.get("transpose_a") or mm2.attrs.get("transpose_b"):
+            continue
+        probs, v = mm2.input_value(0), mm2.input_value(1)
+        soft = probs.node
+        if soft.type_name != "Softmax" or probs in outputs or _only_user(users, probs) is not mm2:
+            continue
+        if soft.get_output_element_type(0).name != "f32":
+            continue
+        rank = len(probs.get_shape())
+        if int(soft.attrs["axis"]) % rank != rank - 1:
+            continue
+        # walk back from the softmax input to the first MatMul, collecting the mask terms and the scale
+        cur, masks, scale, ok = soft.input_value(0), [], None, True
+        while ok and cur.node.type_name != "MatMul":
+            n = cur.node
+            if cur in outputs or len(users.get(cur, [])) != 1:
+                ok = False
+                break
+            if n.type_name in ("Multiply", "Divide"):
+                c = _const(n.input_value(1))
+                if c is None or c.size != 1:
+                    ok = False
+                    break
+                f = float(c.reshape(-1)[0])
+                scale = (1.0 if scale is None else scale) * (f if n.type_name == "Multiply" else 1.0 / f)
+                cur = n.input_value(0)
+            elif scale is not None:        # walking back: a mask before the scale would be scaled too
+                ok = False
+            elif n.type_name == "Add":
+                a, b = n.input_value(0), n.input_value(1)
+                scores_side = a if b.get_partial_shape() != n.get_output_partial_shape(0) or a.node.type_name in (
+                    "MatMul", "Multiply", "Divide", "Add", "Select") else b
+                masks.append(b if scores_side == a else a)
+                cur = scores_side
+            elif n.type_name == "Select":
+                cond, x, other = n.input_value(0), n.input_value(1), n.input_value(2)
+                c = _const(other)
+                if c is None or c.size != 1:
+                    ok = False
+                    break
+                masks.append(make("Select", [cond, constant(np.float32(0)), constant(c.reshape(()))],
+                                  name=f"{n.name}/as_mask").output(0))
+                cur = x
+            else:
+                ok = False
+        if not ok:
+            continue
+        mm1 = cur.node
+        if mm1.attrs.get("transpose_a") or (cur in outputs) or len(users.get(cur, [])) != 1:
+            continue
+        q, kt = mm1.input_value(0), mm1.input_value(1)
+        if mm1.attrs.get("transpose_b"):
+            k = kt
+        else:
+            src = _last_two_swapped(kt)
+            if src is None:
+                continue
+            k = make("Transpose", [src[0], constant(np.array(src[1], np.int64))], name=f"{kt.node.name}/as_key").output(0)
+        if len(q.get_shape()) < 3 or len(k.get_shape()) != len(q.get_shape()) or len(v.get_shape()) != len(q.get_shape()):
+            continue
+        mask = None
+        for m in masks:
+            mask = m if mask is None else make("Add", [mask, m], name=f"{mm2.name}/mask").output(0)
+        mask = mask if mask is not None else constant(np.float32(0)).output(0)
+        try:
+            sdpa = make("ScaledDotProductAttention", [q, k, v, mask, constant(np.float32(1.0 if scale is None else scale))],
+                        name=f"{mm2.name}/sdpa", causal=False)
+        except Exception:  # noqa: BLE001 - a pattern the op does not accept stays as it was
+            continue
+        if sdpa.get_output_partial_shape(0) != mm2.get_output_partial_shape(0):
+            continue
+        sdpa.rt_info["fused_nodes"] = [mm1.name, soft.name, mm2.name]
+        mapping[mm2.output(0)] = sdpa.output(0)
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
 def fuse(model: Model) -> dict[str, int]:
     """Run every fusion on ``model`` in place; returns counts per kind."""
     counts = {"batchnorms": decompose_batchnorm(model), "scales": fold_scales_into_conv(model),
-              "adds": merge_constant_adds(model)}
+              "adds": merge_constant_adds(model), "attention": fuse_attention(model)}
     counts["epilogues"] = fuse_epilogues(model)
     counts["eltwise_chains"] = fuse_eltwise_chains(model)
     return counts

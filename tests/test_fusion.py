@@ -68,3 +68,29 @@ def test_gemm_bias_reshape_residual_is_one_matmul(rng):
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
     assert [l.op for l in compiled.launches() if l.op != "MatMul"] == [], [l.op for l in compiled.launches()]
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("with_select", [False, True])
+def test_attention_pattern_becomes_sdpa(with_select, rng):
+    """MatMul(Q, K^T) / sqrt(d) + mask [-> Where(causal, ., -inf)] -> Softmax -> MatMul(V): one fused op."""
+    b, h, s, d = 2, 3, 7, 8
+    nodes = [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+             helper.make_node("MatMul", ["q", "kt"], ["qk"]),
+             helper.make_node("Div", ["qk", "sqrt_d"], ["scaled"]),
+             helper.make_node("Add", ["scaled", "mask"], ["masked"])]
+    last = "masked"
+    inits = [("sqrt_d", np.float32(np.sqrt(d)))]
+    if with_select:
+        nodes.append(helper.make_node("Where", ["causal", "masked", "neg"], ["sel"]))
+        inits += [("causal", np.tril(np.ones((s, s), bool))[None, None]), ("neg", np.float32(-1e9))]
+        last = "sel"
+    nodes += [helper.make_node("Softmax", [last], ["p"], axis=-1), helper.make_node("MatMul", ["p", "v"], ["y"])]
+    m = onnx_model(nodes, [("q", np.float32, [b, h, s, d]), ("k", np.float32, [b, h, s, d]),
+                           ("v", np.float32, [b, h, s, d]), ("mask", np.float32, [b, 1, 1, s])],
+                   [("y", np.float32, None)], initializers=inits)
+    feeds = {n: rng.standard_normal((b, h, s, d)).astype(np.float32) for n in "qkv"}
+    feeds["mask"] = np.where(rng.random((b, 1, 1, s)) < 0.3, -1e4, 0).astype(np.float32)
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert "ScaledDotProductAttention" in {l.op for l in compiled.launches()}
+    assert not {"Softmax", "MatMul"} & {l.op for l in compiled.launches()}
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
