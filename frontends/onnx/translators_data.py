@@ -489,21 +489,33 @@ def _resize(ctx: NodeContext):
     policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
     scales, sizes = _non_empty(ctx, 2), _non_empty(ctx, 3)
     if sizes is not None and policy != "stretch":
-        sv = ctx.const_value(3)
         ps = x.get_partial_shape()
-        if sv is None or not ps.is_static:
-            raise ctx.fail(f"keep_aspect_ratio_policy {policy} needs constant sizes and a static input")
+        if not ps.is_static:
+            raise ctx.fail(f"keep_aspect_ratio_policy {policy} needs a static input")
         shape = ps.to_shape()
         ax = list(range(len(shape))) if axes is None else [a % len(shape) for a in axes]
-        ratios = [float(s) / shape[a] for s, a in zip(np.asarray(sv).reshape(-1), ax)]
-        r = min(ratios) if policy == "not_larger" else max(ratios)
-        for a in ax:
-            if int(np.floor(shape[a] * r + 0.5)) != int(np.floor(shape[a] * np.float32(r) + 1e-5)):
-                raise ctx.fail(f"keep_aspect_ratio_policy {policy}: rounded size of axis {a} is not reachable")
-        scales_c = ctx.const(np.array([r] * len(ax), np.float32), suffix="scales")
-        return _interpolate(ctx, x, scales=scales_c, axes=ax, mode=mode, coord=coord,
-                            nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
-                            cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias, flags=flags)
+        # one scale for all axes: the least (not_larger) or greatest (not_smaller) of sizes / input lengths;
+        # lengths round half up from it, coordinates use the scale itself (Interpolate-4 given both, so the
+        # sizes, once computed, decide the shape by value)
+        in_len = ctx.const(np.array([shape[a] for a in ax], np.float32), suffix="in_len")
+        ratio = ctx.make("Divide", [ctx.make("Convert", [sizes], "sizes_f", destination_type="f32"), in_len],
+                         "ratio")
+        red = "ReduceMin" if policy == "not_larger" else "ReduceMax"
+        r = ctx.make(red, [ratio, _i64(ctx, [0], "ratio_axis")], "scale", keep_dims=True)
+        scales_v = ctx.make("Multiply", [r, ctx.const(np.ones(len(ax), np.float32), suffix="ones")], "scales")
+        half = ctx.const(np.array(0.5, np.float32), suffix="half")
+        lengths = ctx.make("Floor", [ctx.make("Add", [ctx.make("Multiply", [r, in_len], "scaled"), half],
+                                              "plus_half")], "rounded")
+        out_len = ctx.make("Convert", [lengths], "out_len", destination_type="i64")
+        mode_v = _MODES.get(mode)
+        if mode_v is None:
+            raise ctx.fail(f"mode {mode} is not supported")
+        node = ctx.make("Interpolate", [x, out_len, scales_v, _i64(ctx, ax, "axes")], version="opset4",
+                        mode=mode_v, shape_calculation_mode="sizes", coordinate_transformation_mode=coord,
+                        nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"), antialias=antialias,
+                        pads_begin=[0], pads_end=[0], cube_coeff=float(ctx.attr("cubic_coeff_a", -0.75)))
+        node.rt_info["onnx_resize"] = ",".join(flags + ["given_scales"])
+        return node
     return _interpolate(ctx, x, scales=scales, sizes=sizes if scales is None else None, axes=axes, mode=mode,
                         coord=coord, nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
                         cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias, flags=flags)

@@ -977,7 +977,8 @@ def _antialias_taps(xo, in_n: int, scale: float, mode: str, a: float, exclude: b
 # rt_info key of Interpolate nodes from ONNX Resize: a comma-separated list of ONNX semantics that OpenVINO's
 # op does not have. "scaled_length": align_corners divides by (in * scale - 1), not (out - 1), as ONNX does
 # for scales that do not give whole lengths; "exclude_outside": cubic taps outside the input get weight 0
-# and the rest are renormalised.
+# and the rest are renormalised. "given_scales": an opset4 node in sizes mode takes the coordinate scales from
+# its scales input (ONNX keep_aspect_ratio_policy: lengths rounded from one common scale).
 ONNX_RESIZE = "onnx_resize"
 
 
@@ -987,7 +988,8 @@ def interpolate_attrs(node) -> dict:
     if isinstance(v, dict):
         v = v.get("value", "")
     flags = set(v.split(",")) if isinstance(v, str) else set()
-    return dict(node.attrs, _scaled_length="scaled_length" in flags, _exclude_outside="exclude_outside" in flags)
+    return dict(node.attrs, _scaled_length="scaled_length" in flags, _exclude_outside="exclude_outside" in flags,
+                _given_scales="given_scales" in flags and node.version == "opset4")
 
 
 def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
@@ -1034,8 +1036,9 @@ def interpolate_taps(in_n: int, out_n: int, scale: float, attrs: dict):
     raise ValueError(f"Interpolate mode {mode} is not supported")
 
 
-def interpolate_plan(node_attrs: dict, in_shape, scales_or_sizes, axes):
-    """Output shape and per-axis scales of Interpolate-11."""
+def interpolate_plan(node_attrs: dict, in_shape, scales_or_sizes, axes, coord_scales=None):
+    """Output shape and per-axis scales of Interpolate-11 (``coord_scales``: the scales of the coordinate
+    transformation where they are given apart from the sizes)."""
     rank = len(in_shape)
     axes = list(range(rank)) if axes is None else [a + rank if a < 0 else a for a in axes]
     vals = list(np.asarray(scales_or_sizes).reshape(-1))
@@ -1050,6 +1053,9 @@ def interpolate_plan(node_attrs: dict, in_shape, scales_or_sizes, axes):
             s = float(np.float32(v))
             scales[a] = s
             out[a] = int(math.floor(in_shape[a] * s + 1e-5))
+    if coord_scales is not None:
+        for a, v in zip(axes, np.asarray(coord_scales).reshape(-1)):
+            scales[a] = float(np.float32(v))
     pb = list(node_attrs.get("pads_begin") or [])
     pe = list(node_attrs.get("pads_end") or [])
     if any(pb) or any(pe):
@@ -1102,12 +1108,14 @@ class Interpolate(Op):
         x = inputs[0]
         si, ai = interpolate_ports(node.version, node.attrs, len(inputs))
         axes = [int(a) for a in inputs[ai].reshape(-1)] if ai is not None else None
-        out_shape, scales, axes = interpolate_plan(node.attrs, x.shape, inputs[si], axes)
+        full = interpolate_attrs(node)
+        out_shape, scales, axes = interpolate_plan(node.attrs, x.shape, inputs[si], axes,
+                                                   inputs[2] if full["_given_scales"] else None)
         y = x.astype(np.float64)
         for a in range(x.ndim):
             if out_shape[a] == x.shape[a] and scales[a] == 1.0:
                 continue
-            idx, w = interpolate_taps(x.shape[a], out_shape[a], scales[a], interpolate_attrs(node))
+            idx, w = interpolate_taps(x.shape[a], out_shape[a], scales[a], full)
             moved = np.moveaxis(y, a, -1)
             acc = np.zeros(moved.shape[:-1] + (out_shape[a],))
             for t in range(idx.shape[1]):

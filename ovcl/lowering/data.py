@@ -503,7 +503,11 @@ def _interpolate(ctx: LoweringContext):
     if ss is None:
         raise ctx.fail("scales/sizes must be constant")
     axes = _const_ints(ctx, ai) if ai is not None else None
-    out_shape, scales, _ = D.interpolate_plan(ctx.attrs, x.shape, ss, axes)
+    full = D.interpolate_attrs(ctx.node)
+    coord = ctx.input_const(2) if full["_given_scales"] else None
+    if full["_given_scales"] and coord is None:
+        raise ctx.fail("the coordinate scales must be constant")
+    out_shape, scales, _ = D.interpolate_plan(ctx.attrs, x.shape, ss, axes, coord)
     ist = contiguous_strides(x.shape)
     nearest = ctx.attrs["mode"] == "nearest"
     tidx, tw, dims = [], [], []
@@ -512,7 +516,7 @@ def _interpolate(ctx: LoweringContext):
         if out_shape[a] == x.shape[a] and scales[a] == 1.0:
             dims.append((out_shape[a], ist[a], None))
             continue
-        i, w = D.interpolate_taps(x.shape[a], out_shape[a], scales[a], D.interpolate_attrs(ctx.node))
+        i, w = D.interpolate_taps(x.shape[a], out_shape[a], scales[a], full)
         T = i.shape[1]
         tidx.append(i.reshape(-1).astype(np.int32))
         tw.append(w.reshape(-1).astype(np.float32))
