@@ -44,10 +44,6 @@ lanes = ["s%x" % j for j in range(8)]
     }
 % endfor
 </%def>
-#ifndef CONV_FMIN
-#define CONV_FMIN(a, b) ((a) < (b) ? (a) : (b))
-#define CONV_FMAX(a, b) ((a) > (b) ? (a) : (b))
-#endif
 __kernel void ${name}(__global float *restrict out, __global const float *restrict x,
                       __global const float *restrict w
 % if bias:

@@ -5,10 +5,6 @@
 ## pads begin), ICg, OCg, wg, wo, wi (weight element strides of group, out channel, in channel within a
 ## group), transposed (bool), bias, res (bool), bt, rt (Types of bias / residual), act (C expr or None)
 <% KK = KD * KH * KW %>
-#ifndef CONV_FMIN
-#define CONV_FMIN(a, b) ((a) < (b) ? (a) : (b))
-#define CONV_FMAX(a, b) ((a) > (b) ? (a) : (b))
-#endif
 __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x,
                       __global const ${ctype(wt)} *restrict w
 % if bias:

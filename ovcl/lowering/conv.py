@@ -63,12 +63,10 @@ def _fusion(ctx: LoweringContext):
     if fused.get("activation"):
         from .eltwise import unary_expr
         op, attrs = fused["activation"]
-        act = ("a0 / (1.0f + exp(-a0))" if op == "Swish" and not (attrs or {}).get("beta")
-               else unary_expr(op, Type.f32, dict(attrs or {})))
+        act = unary_expr(op, Type.f32, dict(attrs or {}))
         if act is None:
             raise ctx.fail(f"fused activation {op} has no kernel expression")
-        # PoCL calls fmin/fmax out of line (~10x slower than a compare): use the kernels' inline macros
-        act = act.replace("(T)", "(float)").replace("fmin(", "CONV_FMIN(").replace("fmax(", "CONV_FMAX(")
+        act = act.replace("(T)", "(float)")      # unary_expr already uses the prelude's inlined math
     out = ctx.outputs[0]
     if bias is not None and bias.numel != out.shape[1]:
         raise ctx.fail(f"fused bias has {bias.numel} values for {out.shape[1]} output channels")
