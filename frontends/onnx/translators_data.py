@@ -572,3 +572,51 @@ def _eye_like(ctx: NodeContext):
     one = ctx.const(np.ones((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="one_v")
     zero = ctx.const(np.zeros((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="zero_v")
     return ctx.make("Select", [mask, one, zero])
+
+
+# -- STFT ------------------------------------------------------------------------------------------------------
+
+@onnx_op("STFT")
+def _stft(ctx: NodeContext):
+    """Frames gathered from the signal ([frames, frame_length] indices from two Ranges, so run-time frame
+    step and length decide the shapes by value), windowed, then an RDFT (real, one-sided) or DFT over them."""
+    x, step, window, length = ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3)
+    ps = x.get_partial_shape()
+    if ps.rank_is_dynamic or len(ps) != 3 or not ps[1].is_static or not ps[2].is_static:
+        raise ctx.fail("the signal must be [batch, length, 1 or 2] with static length and last axis")
+    channels = ps[2].get_length()
+    onesided = bool(ctx.attr("onesided", 1))
+    if channels == 2 and onesided:
+        raise ctx.fail("a one-sided STFT of a complex signal is not defined")
+    if length is not None:
+        fl = ctx.make("Convert", [length], "frame_length", destination_type="i64").output(0)
+    elif window is not None and window.get_partial_shape().is_static:
+        fl = _i64(ctx, window.get_partial_shape().to_shape()[0], "frame_length")
+    else:
+        raise ctx.fail("neither frame_length nor a window of static length is given")
+    fl = ctx.make("Reshape", [fl, _i64(ctx, np.zeros(0, np.int64), "scalar")], "fl", special_zero=False).output(0)
+    step = ctx.make("Reshape", [ctx.make("Convert", [step], "step_i64", destination_type="i64"),
+                                _i64(ctx, np.zeros(0, np.int64), "scalar2")], "step", special_zero=False).output(0)
+    zero, one = _i64(ctx, 0, "zero"), _i64(ctx, 1, "one")
+    span = ctx.make("Subtract", [_i64(ctx, ps[1].get_length(), "signal_length"), fl], "span")
+    frames = ctx.make("Add", [ctx.make("Divide", [span, step], "steps"), one], "frames")
+    starts = ctx.make("Multiply", [ctx.make("Range", [zero, frames, one], "frame_index", output_type="i64"), step],
+                      "starts")
+    offsets = ctx.make("Range", [zero, fl, one], "offsets", output_type="i64")
+    idx = ctx.make("Add", [ctx.make("Unsqueeze", [starts, _i64(ctx, [1], "ax1")], "starts_col"),
+                           ctx.make("Unsqueeze", [offsets, _i64(ctx, [0], "ax0")], "offsets_row")], "indices")
+    y = ctx.make("Gather", [x, idx, _i64(ctx, 1, "gather_axis")], "frames_data", batch_dims=0).output(0)
+    if window is not None:
+        w = ctx.make("Unsqueeze", [window, _i64(ctx, [1], "wax")], "window_col").output(0)
+        if w.get_element_type() != y.get_element_type():
+            w = ctx.make("Convert", [w], "window_t", destination_type=y.get_element_type().name).output(0)
+        y = ctx.make("Multiply", [y, w], "windowed").output(0)
+    axes = _i64(ctx, [2], "dft_axes")
+    if channels == 1:
+        real = ctx.make("Squeeze", [y, _i64(ctx, [3], "real_axis")], "real").output(0)
+        if onesided:
+            return ctx.make("RDFT", [real, axes], "rdft")
+        y = ctx.make("Concat", [y, ctx.make("Multiply", [y, ctx.const(np.array(0, y.get_element_type().dtype),
+                                                                      suffix="zero_f")], "zeros")],
+                     "complex", axis=-1).output(0)
+    return ctx.make("DFT", [y, axes], "dft")
