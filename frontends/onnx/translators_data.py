@@ -463,7 +463,7 @@ def _resize(ctx: NodeContext):
                             nearest_mode="simple")
     coord = ctx.attr("coordinate_transformation_mode", "half_pixel")
     if coord == "tf_crop_and_resize":
-        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is not supported")
+        return _crop_and_resize(ctx, x, mode)
     antialias = bool(ctx.attr("antialias", 0)) and mode != "nearest"
     axes = ctx.attr("axes")
     flags = ["scaled_length"]
@@ -519,6 +519,97 @@ def _resize(ctx: NodeContext):
     return _interpolate(ctx, x, scales=scales, sizes=sizes if scales is None else None, axes=axes, mode=mode,
                         coord=coord, nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"),
                         cube=ctx.attr("cubic_coeff_a", -0.75), antialias=antialias, flags=flags)
+
+
+def _crop_and_resize(ctx: NodeContext, x: Output, mode: str):
+    """tf_crop_and_resize (linear): per resized axis a weight matrix [out, in] built in the graph from the roi
+    (which may be a run-time tensor), applied as a MatMul; sample points outside the input take
+    extrapolation_value. The output lengths decide shapes by value (Ranges over them)."""
+    if mode != "linear":
+        raise UnsupportedOpError(f"ONNX Resize node '{ctx.name}': tf_crop_and_resize is supported in linear mode "
+                                 f"only, not {mode}")
+    if ctx.attr("keep_aspect_ratio_policy", "stretch") != "stretch" or ctx.attr("antialias", 0):
+        raise ctx.fail("tf_crop_and_resize with keep_aspect_ratio_policy or antialias is not supported")
+    ps = x.get_partial_shape()
+    if not ps.is_static:
+        raise ctx.fail("tf_crop_and_resize needs a static input shape")
+    shape = ps.to_shape()
+    rank = len(shape)
+    ft = x.get_element_type()
+    axes = ctx.attr("axes")
+    ax = list(range(rank)) if axes is None else [a % rank for a in axes]
+    roi, scales, sizes = ctx.input(1), _non_empty(ctx, 2), _non_empty(ctx, 3)
+    if roi is None:
+        raise ctx.fail("tf_crop_and_resize needs a roi")
+    roi = ctx.make("Convert", [roi], "roi_f", destination_type="f32").output(0)
+    in_len = ctx.const(np.array([shape[a] for a in ax], np.float32), suffix="in_len")
+    if sizes is not None:
+        out_len = _to_i64(ctx, sizes, "sizes")
+        length = ctx.make("Convert", [out_len], "length", destination_type="f32").output(0)
+    elif scales is not None:
+        sc = ctx.make("Convert", [scales], "scales_f", destination_type="f32").output(0)
+        length = ctx.make("Multiply", [in_len, sc], "length").output(0)
+        out_len = ctx.make("Convert", [ctx.make("Floor", [length], "floor")], "out_len",
+                           destination_type="i64").output(0)
+    else:
+        raise ctx.fail("neither scales nor sizes is given")
+
+    def f32(v, tag):
+        return ctx.const(np.array(v, np.float32), suffix=tag)
+
+    def pick(src, k, tag):
+        return ctx.make("Gather", [src, _i64(ctx, k, f"{tag}_i"), _i64(ctx, 0, f"{tag}_ax")], tag,
+                        batch_dims=0).output(0)
+
+    y, mask = x, None
+    for k, a in enumerate(ax):
+        n = shape[a]
+        t = f"axis{a}"
+        start, end = pick(roi, k, f"{t}_start"), pick(roi, len(ax) + k, f"{t}_end")
+        out_k, len_k = pick(out_len, k, f"{t}_out"), pick(length, k, f"{t}_len")
+        o = ctx.make("Convert", [ctx.make("Range", [_i64(ctx, 0, f"{t}_0"), out_k, _i64(ctx, 1, f"{t}_1")],
+                                          f"{t}_range", output_type="i64")], f"{t}_o", destination_type="f32")
+        extent = ctx.make("Multiply", [ctx.make("Subtract", [end, start], f"{t}_width"), f32(n - 1, f"{t}_n1")],
+                          f"{t}_extent")
+        offset = ctx.make("Multiply", [start, f32(n - 1, f"{t}_n1b")], f"{t}_offset")
+        step = ctx.make("Divide", [extent, ctx.make("Subtract", [len_k, f32(1, f"{t}_one")], f"{t}_den")],
+                        f"{t}_step")
+        xs = ctx.make("Add", [ctx.make("Multiply", [o, step], f"{t}_scaled"), offset], f"{t}_x")
+        center = ctx.make("Add", [ctx.make("Multiply", [extent, f32(0.5, f"{t}_half")], f"{t}_mid"), offset],
+                          f"{t}_center")
+        single = ctx.make("Equal", [len_k, f32(1, f"{t}_one2")], f"{t}_single")
+        xs = ctx.make("Select", [single, center, xs], f"{t}_coord")
+        valid = ctx.make("LogicalAnd", [ctx.make("GreaterEqual", [xs, f32(0, f"{t}_zero")], f"{t}_ge"),
+                                        ctx.make("LessEqual", [xs, f32(n - 1, f"{t}_last")], f"{t}_le")],
+                         f"{t}_valid")
+        valid_f = ctx.make("Convert", [valid], f"{t}_valid_f", destination_type="f32").output(0)
+        dist = ctx.make("Subtract", [ctx.make("Unsqueeze", [xs, _i64(ctx, [1], f"{t}_col")], f"{t}_xcol"),
+                                     f32(np.arange(n), f"{t}_taps")], f"{t}_dist")
+        tri = ctx.make("Relu", [ctx.make("Subtract", [f32(1, f"{t}_one3"), ctx.make("Abs", [dist], f"{t}_abs")],
+                                         f"{t}_tri")], f"{t}_w")
+        w = ctx.make("Multiply", [tri, ctx.make("Unsqueeze", [valid_f, _i64(ctx, [1], f"{t}_col2")],
+                                                f"{t}_vcol")], f"{t}_weights").output(0)    # [out, in]
+        if ft.name != "f32":
+            w = ctx.make("Convert", [w], f"{t}_weights_t", destination_type=ft.name).output(0)
+        if a == rank - 1:
+            y = ctx.make("MatMul", [y, w], f"{t}_apply", transpose_b=True).output(0)
+        else:
+            perm = [d for d in range(rank) if d != a] + [a]
+            inv = list(np.argsort(perm))
+            yt = ctx.make("Transpose", [y, _i64(ctx, perm, f"{t}_perm")], f"{t}_to_last")
+            yt = ctx.make("MatMul", [yt, w], f"{t}_apply", transpose_b=True)
+            y = ctx.make("Transpose", [yt, _i64(ctx, inv, f"{t}_inv")], f"{t}_back").output(0)
+        others = [d for d in range(rank) if d != a]
+        m = ctx.make("Unsqueeze", [valid_f, _i64(ctx, others, f"{t}_bcast")], f"{t}_mask").output(0)
+        mask = m if mask is None else ctx.make("Multiply", [mask, m], f"{t}_masks").output(0)
+    extrap = float(ctx.attr("extrapolation_value", 0.0))
+    if extrap != 0.0 and mask is not None:
+        outside = ctx.make("Multiply", [ctx.make("Subtract", [f32(1, "one_m"), mask], "outside"),
+                                        f32(extrap, "extrapolation")], "fill").output(0)
+        if ft.name != "f32":
+            outside = ctx.make("Convert", [outside], "fill_t", destination_type=ft.name).output(0)
+        y = ctx.make("Add", [y, outside], "extrapolated").output(0)
+    return y
 
 
 @onnx_op("Upsample")
