@@ -2,7 +2,8 @@
 shapes, so a subgraph is translated inline (``NodeContext.subgraph``; outer names resolve in enclosing scopes).
 
 - If: a condition that folds at translation time takes its branch; a run-time condition computes both branches
-  and selects, when their outputs agree in shape and type.
+  and selects (Select where the outputs agree in shape; else SelectBranch, whose shape is decided by value at
+  run time: a segment cut).
 - Loop: unrolled, when the trip count folds to a constant and the condition stays constant per iteration.
 - Scan: unrolled over the static sequence length.
 """
@@ -100,12 +101,14 @@ def _if(ctx: NodeContext):
                       special_zero=False).output(0)
     outs = []
     for k, (a, b) in enumerate(zip(then_outs, else_outs)):
+        if a.get_element_type() != b.get_element_type():
+            raise ctx.fail(f"the branches give output {k} as {a.get_element_type()} and {b.get_element_type()}")
         sa, sb = _static(a), _static(b)
-        if sa is None or sa != sb or a.get_element_type() != b.get_element_type():
-            raise ctx.fail(f"a run-time condition with branch outputs of different shapes or types (output {k}: "
-                           f"{a.get_element_type()}{a.get_partial_shape()} vs "
-                           f"{b.get_element_type()}{b.get_partial_shape()}) is not supported")
-        outs.append(ctx.make("Select", [scalar, a, b], f"select{k}").output(0))
+        if sa is not None and sa == sb:
+            outs.append(ctx.make("Select", [scalar, a, b], f"select{k}").output(0))
+        else:
+            # shapes differ (or are not known yet): the plan is cut before it, the condition read back
+            outs.append(ctx.make("SelectBranch", [a, scalar, b], f"branch{k}").output(0))
     return outs
 
 

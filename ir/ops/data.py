@@ -1200,3 +1200,34 @@ class Reverse(Op):
         x, axes = inputs
         ax = reverse_axes(node.attrs["mode"], axes, x.ndim)
         return [np.ascontiguousarray(np.flip(x, ax)) if ax else x.copy()]
+
+
+# -- SelectBranch ---------------------------------------------------------------------------------------------
+
+@register
+class SelectBranch(Op):
+    """``then`` when the scalar ``cond`` is true, else ``else_``: inputs (then, cond, else). The ONNX frontend's
+    If with a run-time condition whose branches give different shapes (OpenVINO's If keeps the bodies as
+    subgraphs; ovcl translates both inline). With ``cond`` computed at run time the output shape is dynamic,
+    so a plan is cut here and the tail specialised with the condition as a constant (ovcl/segments.py)."""
+    type_name = "SelectBranch"
+    version = "ovcl"
+    num_inputs = (3, 3)
+
+    @classmethod
+    def infer(cls, node):
+        c = node.input_const(1)
+        a, b = node.input_shape(0), node.input_shape(2)
+        t = node.input_type(0)
+        if c is not None:
+            k = 0 if bool(np.asarray(c).reshape(-1)[0]) else 2
+            return [(node.input_type(k), node.input_shape(k))]
+        if a.is_static and b.is_static and a.to_shape() == b.to_shape():
+            return [(t, a)]
+        if not a.rank_is_dynamic and not b.rank_is_dynamic and len(a) == len(b):
+            return [(t, PartialShape.dynamic(len(a)))]
+        return [(t, PartialShape.dynamic())]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        return [inputs[0] if bool(np.asarray(inputs[1]).reshape(-1)[0]) else inputs[2]]

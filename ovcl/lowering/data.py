@@ -548,3 +548,14 @@ def _reverse_sequence(ctx: LoweringContext):
     ctx.launch("data_reverse_sequence.cl.mako", gsize, lsize, [out, x, lens], T=raw(x.type), LT=ctype(lens.type),
                idx=_idx(out.numel), shape=list(x.shape), strides=contiguous_strides(x.shape), ba=ba, sa=sa,
                n=out.numel)
+
+
+# -- SelectBranch ---------------------------------------------------------------------------------------------
+
+@lowers("SelectBranch")
+def _select_branch(ctx: LoweringContext):
+    """Planned once the condition is a constant (a value cut before it): a view of the chosen input."""
+    c = ctx.input_const(1)
+    if c is None:
+        raise ctx.fail("the condition must be known when planning (a value cut resolves it)")
+    ctx.alias(0, ctx.inputs[0 if bool(np.asarray(c).reshape(-1)[0]) else 2])
