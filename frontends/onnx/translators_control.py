@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ovcl.ir import Output
+from ovcl.ir import Output, ops
 
 from .graph import NodeContext, onnx_op
 
@@ -65,6 +65,45 @@ def fold(o: Output | None) -> np.ndarray | None:
     return value(o)
 
 
+def refine(o: Output | None) -> Output | None:
+    """``o`` rebuilt with every small input that folds (shape tensors computed from static shapes) made a
+    constant, so that its shape is static where it can be: unrolling needs static lengths and ranks."""
+    if o is None or o.get_partial_shape().is_static:
+        return o
+    clones: dict[int, object] = {}
+    budget = [_FOLD_LIMIT]
+
+    def node_of(n):
+        if n.id in clones:
+            return clones[n.id]
+        clones[n.id] = n
+        if n.type_name in ("Constant", "Parameter") or budget[0] <= 0:
+            return n
+        budget[0] -= 1
+        ins, changed = [], False
+        for src in n.input_values():
+            new = src
+            if src.node.type_name != "Constant":
+                if src.get_partial_shape().is_static and int(np.prod(src.get_shape(), dtype=np.int64)) <= 64:
+                    v = fold(src)
+                    if v is not None:
+                        new = ops.constant(v, src.get_element_type(), name=f"{src.node.name}/folded").output(0)
+                elif not src.get_partial_shape().is_static:
+                    new = node_of(src.node).output(src.index)
+            changed |= new is not src
+            ins.append(new)
+        if changed:
+            try:
+                c = ops.make(n.type_name, ins, name=n.name, version=n.version, **dict(n.attrs))
+            except Exception:
+                return n
+            c.rt_info = dict(n.rt_info)
+            clones[n.id] = c
+        return clones[n.id]
+
+    return node_of(o.node).output(o.index)
+
+
 def _i64(ctx: NodeContext, v, suffix: str) -> Output:
     return ctx.const(np.array(v, np.int64), suffix=suffix)
 
@@ -101,6 +140,7 @@ def _if(ctx: NodeContext):
                       special_zero=False).output(0)
     outs = []
     for k, (a, b) in enumerate(zip(then_outs, else_outs)):
+        a, b = refine(a), refine(b)
         if a.get_element_type() != b.get_element_type():
             raise ctx.fail(f"the branches give output {k} as {a.get_element_type()} and {b.get_element_type()}")
         sa, sb = _static(a), _static(b)
@@ -117,7 +157,7 @@ def _if(ctx: NodeContext):
 @onnx_op("Loop")
 def _loop(ctx: NodeContext):
     body = ctx.attr("body")
-    carried = [ctx.input(i) for i in range(2, ctx.num_inputs)]
+    carried = [refine(ctx.input(i)) for i in range(2, ctx.num_inputs)]
     n_carried = len(carried)
     n_scan = len(body.output) - 1 - n_carried
     if n_scan < 0:
@@ -205,7 +245,7 @@ def _scan_op(ctx: NodeContext):
     body = ctx.attr("body")
     m = int(ctx.attr("num_scan_inputs"))
     if ctx.opset >= 9:
-        ins = ctx.inputs()
+        ins = [refine(i) for i in ctx.inputs()]
         n = len(ins) - m
         states, xs = ins[:n], ins[n:]
         n_out = len(body.output) - n
@@ -218,7 +258,7 @@ def _scan_op(ctx: NodeContext):
         final, stacked = _scan(ctx, states, xs, in_axes, in_dirs, out_axes, out_dirs, n_out, "")
         return final + stacked
     # opset 8: a batch axis 0 on every input and output, sequence axis 1, optional sequence_lens first
-    ins = ctx.inputs()
+    ins = [refine(i) for i in ctx.inputs()]
     seq_lens, rest = ins[0], ins[1:]
     n = len(rest) - m
     states, xs = rest[:n], rest[n:]
