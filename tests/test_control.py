@@ -24,7 +24,7 @@ def _both(model, feeds, rtol=1e-5, atol=1e-6):
 
 # -- backend cases ---------------------------------------------------------------------------------------------
 
-CASES = (r"^test_if$|^test_scan(9)?_|^test_linear_attention_(linear|gated_delta)_expanded$|^test_affine_grid_3d(_align_corners)?_expanded$|^test_stft"
+CASES = (r"^test_if$|^test_scan(9)?_|^test_linear_attention_(linear|gated_delta)_expanded$|^test_affine_grid_(2d|3d)_align_corners_expanded$|^test_stft"
          r"|^test_resize_(downsample_scales_(linear|cubic)_align_corners|.*exclude_outside|tf_crop_and_resize"
          r"|.*_not_(larger|smaller))")
 

@@ -126,9 +126,8 @@ def _split(ctx: NodeContext):
         num = ctx.attr("num_outputs")
         if num is not None:
             ps = x.get_partial_shape()
-            a = axis + len(ps) if axis < 0 else axis
-            d = ps[a]
-            if d.is_static and d.min % num:
+            d = None if ps.rank_is_dynamic else ps[axis + len(ps) if axis < 0 else axis]
+            if d is not None and d.is_static and d.min % num:
                 chunk = -(-d.min // num)
                 lens = [chunk] * (num - 1) + [d.min - chunk * (num - 1)]
                 return ctx.make("VariadicSplit", [x, axis_c, _i64(ctx, lens, "lengths")]).outputs()
