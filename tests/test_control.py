@@ -160,3 +160,21 @@ def test_resize_crop_and_resize_scales_vs_ort():
     x = np.random.default_rng(7).standard_normal((1, 2, 5, 6)).astype(np.float32)
     roi = np.array([0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3], np.float32)
     _both(model, {"x": x, "roi": roi}, rtol=1e-4, atol=1e-5)
+
+
+def test_loop_runtime_condition_freezes_carried_values():
+    body = _graph("body", [helper.make_node("Cast", ["i"], ["i_f"], to=TensorProto.FLOAT),
+                           helper.make_node("Add", ["acc_in", "i_f"], ["acc_out"]),
+                           helper.make_node("ReduceSum", ["acc_out"], ["total"], keepdims=0),
+                           helper.make_node("Less", ["total", "limit"], ["c_out"])],
+                  [("c_out", TensorProto.BOOL, []), ("acc_out", TensorProto.FLOAT, [3])],
+                  [("i", TensorProto.INT64, []), ("c_in", TensorProto.BOOL, []), ("acc_in", TensorProto.FLOAT, [3])])
+    node = helper.make_node("Loop", ["M", "c0", "x"], ["acc"], body=body)
+    model = onnx_model([node], [("c0", np.bool_, []), ("x", np.float32, [3]), ("limit", np.float32, [])],
+                       [("acc", np.float32, None)], initializers=[("M", np.array(6, np.int64))])
+    import ovcl
+    compiled = ovcl.compile_model(ovcl.read_model(model.SerializeToString()), "CPU")
+    x = np.array([0.5, -1.0, 2.0], np.float32)
+    for c0, limit in ((True, 10.0), (True, 100.0), (False, 100.0), (True, -5.0)):
+        feeds = {"c0": np.array(c0), "x": x, "limit": np.array(limit, np.float32)}
+        assert_close(compiled(feeds).to_tuple(), run_ort(model, feeds))

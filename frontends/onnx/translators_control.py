@@ -4,7 +4,8 @@ shapes, so a subgraph is translated inline (``NodeContext.subgraph``; outer name
 - If: a condition that folds at translation time takes its branch; a run-time condition computes both branches
   and selects (Select where the outputs agree in shape; else SelectBranch, whose shape is decided by value at
   run time: a segment cut).
-- Loop: unrolled, when the trip count folds to a constant and the condition stays constant per iteration.
+- Loop: unrolled, when the trip count folds to a constant (or, without one, the condition turns false as a
+  constant); a run-time condition (without scan outputs) freezes the carried values once it turns false.
 - Scan: unrolled over the static sequence length.
 """
 from __future__ import annotations
@@ -104,6 +105,14 @@ def refine(o: Output | None) -> Output | None:
     return node_of(o.node).output(o.index)
 
 
+def _scalar(ctx: NodeContext, o: Output, suffix: str) -> Output:
+    """``o`` (one element) as a boolean scalar."""
+    if o.get_element_type().name != "boolean":
+        o = ctx.make("Convert", [o], f"{suffix}/bool", destination_type="boolean").output(0)
+    return ctx.make("Reshape", [o, ctx.const(np.zeros(0, np.int64), suffix=f"{suffix}/shape")], suffix,
+                    special_zero=False).output(0)
+
+
 def _i64(ctx: NodeContext, v, suffix: str) -> Output:
     return ctx.const(np.array(v, np.int64), suffix=suffix)
 
@@ -171,30 +180,53 @@ def _loop(ctx: NodeContext):
                            "(or follow from constants and static shapes)")
         trip = int(np.asarray(m).reshape(-1)[0])
     go = True
+    active = None          # the run-time "still running" flag, once the condition is not a constant
     if cond_in is not None:
         c = fold(cond_in)
         if c is None:
-            raise ctx.fail("the loop condition is computed at run time; ovcl unrolls loops, so it must be a "
-                           "constant (or follow from constants and static shapes)")
-        go = bool(np.asarray(c).reshape(-1)[0])
+            active = _scalar(ctx, cond_in, "cond0")
+        else:
+            go = bool(np.asarray(c).reshape(-1)[0])
     if trip is None and cond_in is None:
         raise ctx.fail("a loop with neither trip count nor condition never ends")
     limit = trip if trip is not None else MAX_UNROLL + 1
     if limit > MAX_UNROLL:
         raise ctx.fail(f"unrolling more than {MAX_UNROLL} iterations is not supported")
+
+    def runtime_cond_check():
+        if trip is None:
+            raise ctx.fail("a loop without trip count whose condition is computed at run time is not supported: "
+                           "ovcl unrolls loops")
+        if n_scan:
+            raise ctx.fail("scan outputs of a loop whose condition is computed at run time have a run-time "
+                           "length: not supported (ovcl unrolls loops)")
+
+    if active is not None:
+        runtime_cond_check()
     scans: list[list[Output]] = [[] for _ in range(n_scan)]
     it = 0
     while go and it < limit:
         outs = ctx.subgraph("body", [_i64(ctx, it, f"iter{it}"),
                                      ctx.const(np.array(True), suffix=f"cond{it}"), *carried], f"it{it}")
-        c = fold(outs[0])
-        if c is None:
-            raise ctx.fail("the body computes its condition from run-time values; ovcl unrolls loops and needs "
-                           "it constant per iteration")
-        go = bool(np.asarray(c).reshape(-1)[0])
-        carried = outs[1:1 + n_carried]
+        new = outs[1:1 + n_carried]
+        if active is not None:      # iterations after the condition turned false leave the values as they were
+            kept = []
+            for k, (n, o) in enumerate(zip(new, carried)):
+                if _static(n) is None or _static(n) != _static(o) or n.get_element_type() != o.get_element_type():
+                    raise ctx.fail(f"loop-carried value {k} changes shape or type across iterations, under a "
+                                   f"run-time condition")
+                kept.append(ctx.make("Select", [active, n, o], f"it{it}/keep{k}").output(0))
+            new = kept
+        carried = new
         for k in range(n_scan):
             scans[k].append(outs[1 + n_carried + k])
+        c = fold(outs[0])
+        if c is None:
+            runtime_cond_check()
+            now = _scalar(ctx, outs[0], f"it{it}/cond")
+            active = now if active is None else ctx.make("LogicalAnd", [active, now], f"it{it}/active").output(0)
+        elif not bool(np.asarray(c).reshape(-1)[0]):
+            go = False
         it += 1
     if go and trip is None:
         raise ctx.fail(f"the loop condition is still true after {MAX_UNROLL} iterations")
