@@ -178,3 +178,24 @@ def test_loop_runtime_condition_freezes_carried_values():
     for c0, limit in ((True, 10.0), (True, 100.0), (False, 100.0), (True, -5.0)):
         feeds = {"c0": np.array(c0), "x": x, "limit": np.array(limit, np.float32)}
         assert_close(compiled(feeds).to_tuple(), run_ort(model, feeds))
+
+
+@pytest.mark.parametrize("attrs, scales, sizes", [
+    (dict(mode="linear", coordinate_transformation_mode="align_corners"), [1, 1, 0.7, 0.45], None),
+    (dict(mode="cubic", coordinate_transformation_mode="align_corners"), [1, 1, 0.6, 1.7], None),
+    (dict(mode="cubic", exclude_outside=1, cubic_coeff_a=-0.5), [1, 1, 0.55, 0.8], None),
+    (dict(mode="nearest", keep_aspect_ratio_policy="not_smaller", axes=[2, 3]), None, [3, 5]),
+    (dict(mode="linear", keep_aspect_ratio_policy="not_larger", axes=[3, 2]), None, [4, 9]),
+], ids=["linear_align_corners", "cubic_align_corners", "cubic_exclude_outside", "not_smaller", "not_larger"])
+def test_resize_vs_ort(attrs, scales, sizes):
+    ins = ["x", "", "scales"] if scales is not None else ["x", "", "", "sizes"]
+    inits = [("scales", np.array(scales, np.float32))] if scales is not None else [("sizes", np.array(sizes, np.int64))]
+    model = onnx_model([helper.make_node("Resize", ins, ["y"], **attrs)], [("x", np.float32, [1, 2, 7, 6])],
+                       [("y", np.float32, None)], opset=19, initializers=inits)
+    x = np.random.default_rng(8).standard_normal((1, 2, 7, 6)).astype(np.float32)
+    if attrs.get("coordinate_transformation_mode") == "align_corners":
+        # ONNX divides by (in * scale - 1); onnxruntime by (out - 1): compare with ONNX's reference
+        from onnx.reference import ReferenceEvaluator
+        assert_close(run_ovcl(model, {"x": x}), ReferenceEvaluator(model).run(None, {"x": x}), rtol=1e-4, atol=1e-5)
+        return
+    _both(model, {"x": x}, rtol=1e-4, atol=1e-5)
