@@ -95,7 +95,7 @@ def refine(o: Output | None) -> Output | None:
             ins.append(new)
         if changed:
             try:
-                c = ops.make(n.type_name, ins, name=n.name, version=n.version, **dict(n.attrs))
+                c = ops.make(n.type_name, ins, name=f"{n.name}/static", version=n.version, **dict(n.attrs))
             except Exception:
                 return n
             c.rt_info = dict(n.rt_info)
