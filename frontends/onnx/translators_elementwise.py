@@ -70,8 +70,14 @@ def _div(ctx):
 
 @onnx_op("Mod")
 def _mod(ctx):
-    op = "Mod" if ctx.attr("fmod", 0) or ctx.input(0).get_element_type().is_real else "FloorMod"
-    return ctx.make(op, [ctx.input(0), ctx.input(1)])
+    return ctx.make("Mod" if ctx.attr("fmod", 0) else "FloorMod", [ctx.input(0), ctx.input(1)])
+
+
+@onnx_op("Swish")
+def _swish(ctx):
+    x = ctx.input(0)
+    alpha = ctx.const(np.array(ctx.attr("alpha", 1.0), dtype=x.get_element_type().dtype), suffix="alpha")
+    return ctx.make("Swish", [x, alpha])
 
 
 @onnx_op("BitShift")

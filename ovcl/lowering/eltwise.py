@@ -12,7 +12,8 @@ import numpy as np
 
 from ovcl.ir import Type
 
-from .base import LoweringContext, Value, broadcast_strides, c_literal, cctype, contiguous_strides, linear_sizes, lowers
+from .base import (LoweringContext, Value, broadcast_strides, c_literal, cctype, contiguous_strides, ctype,
+                   linear_sizes, lowers)
 
 
 def collapse(out_shape, strides_list):
@@ -156,11 +157,19 @@ def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
             "Divide": "a0 / a1",
             "Power": "pow(a0, a1)",
             "Mod": "fmod(a0, a1)",
+            # Python's modulo: the sign of the divisor; x mod 0 is NaN, x mod inf keeps x or is inf
             "FloorMod": f"((fmod(a0, a1) != {zero} && ((fmod(a0, a1) < {zero}) != (a1 < {zero}))) "
-                        f"? fmod(a0, a1) + a1 : fmod(a0, a1))",
+                        f"? fmod(a0, a1) + a1 : (fmod(a0, a1) == {zero} ? (a1 < {zero} ? -{zero} : {zero}) "
+                        f": fmod(a0, a1)))",
         }.get(op)
+    w = t.bitwidth
+    neg = "a1 < 0 || " if t.is_signed else ""
+    # shifts by a negative amount or by the width or more are defined (0, or -1 for a negative value shifted
+    # right), where C leaves them undefined
+    fill = f"(a0 < {zero} ? ({ctype(t)})-1 : {zero})" if t.is_signed else zero
     bits = {"BitwiseAnd": "a0 & a1", "BitwiseOr": "a0 | a1", "BitwiseXor": "a0 ^ a1",
-            "BitwiseLeftShift": "a0 << a1", "BitwiseRightShift": "a0 >> a1"}
+            "BitwiseLeftShift": f"(({neg}a1 >= {w}) ? {zero} : (a0 << a1))",
+            "BitwiseRightShift": f"(({neg}a1 >= {w}) ? {fill} : (a0 >> a1))"}
     if op in bits:
         return bits[op]
     if op == "Divide":
