@@ -5,34 +5,34 @@
 ## either the input itself or a zero-padded copy (then every load is in bounds). Tiles that would read past
 ## the end of a row (ow0 + TP > OW without a padded source) clamp their lanes to the last valid pixel.
 ## Epilogue: + bias[oc], + residual, activation expression over a0.
-## params: N, XC, XD, XH, XW (source buffer dims), OC, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW,
-## ICg, TO, NV, VW (vector width 8 or 16), NBLK, NT, safe (bool: tails need clamping), bias, res (bool),
-## act (str|None). Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume
-## an alignment that shifted taps do not have).
+## Only what shapes the code is a template parameter: the kernel taps KD, KH, KW, the column stride and
+## dilation SW, DW, the tile TO x NV x VW, and the flags below. Sizes that vary per layer (channels, rows,
+## strides of rows and planes) are int kernel arguments (see ``conv.direct_args``), so that layers of one
+## shape class share a kernel: far fewer kernels for PoCL to compile at their first launch.
+## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping),
+## bias, res (bool), act (str|None). Whether a row ends in a partial tile and whether the last channel block
+## is partial are run-time tests (one branch per work-item), not specialisations.
+## Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume an alignment
+## that shifted taps do not have).
 <%
 TP = VW * NV
 VT = 'float%d' % VW
-XPLANE = XD * XH * XW
 KK = KD * KH * KW
 lanes = ["s%x" % j for j in range(VW)]
 %>
-<%def name="load8(p, clamp)">\
-% if not clamp:
+<%def name="load8(p)">\
 (${VT})(${", ".join("%s[%d]" % (p, j * SW) for j in range(VW))})\
-% else:
-(${VT})(${", ".join("%s[cl%d]" % (p, j) for j in range(VW))})\
-% endif
 </%def>
 <%def name="conv_body(clamp)">
 % if clamp:
     % for v in range(NV):
         % for j in range(VW):
-    const int cl${v * VW + j} = (min(ow0 + ${v * VW + j}, ${OW - 1}) - ow0) * ${SW};
+    const int cl${v * VW + j} = (min(ow0 + ${v * VW + j}, OW - 1) - ow0) * ${SW};
         % endfor
     % endfor
 % endif
-    for (int ic = 0; ic < ${ICg}; ++ic) {
-        __global const float *xc = xb + ic * ${XPLANE};
+    for (int ic = 0; ic < ICg; ++ic) {
+        __global const float *xc = xb + (long)ic * XPLANE;
         __global const float *wc = wb + ic * ${KK * TO};
 % if KD > 1:
         for (int kd = 0; kd < ${KD}; ++kd)
@@ -44,7 +44,7 @@ lanes = ["s%x" % j for j in range(VW)]
 % else:
         { const int kh = 0;
 % endif
-            __global const float *xr = xc + (kd * ${DD * XH} + kh * ${DH}) * ${XW};
+            __global const float *xr = xc + (kd * DDXH + kh * DH) * XW;
             __global const float *wr = wc + (kd * ${KH} + kh) * ${KW * TO};
 % for kw in range(KW):
             {
@@ -52,7 +52,7 @@ lanes = ["s%x" % j for j in range(VW)]
         % if clamp:
                 const ${VT} x${v} = (${VT})(${", ".join("xr[%d + cl%d]" % (kw * DW, v * VW + j) for j in range(VW))});
         % else:
-                const ${VT} x${v} = ${load8("(xr + %d)" % (kw * DW + v * VW * SW), False)};
+                const ${VT} x${v} = ${load8("(xr + %d)" % (kw * DW + v * VW * SW))};
         % endif
     % endfor
     % for o in range(TO):
@@ -78,27 +78,29 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
 % if res:
                       , __global const float *restrict res
 % endif
-) {
+                      , const int NT, const int NBLK, const int OC, const int OD, const int OH, const int OW,
+                      const int XC, const int ICg, const int OCg, const int XPLANE, const int XW,
+                      const int SDXH, const int SH, const int DDXH, const int DH) {
     const int tile = get_global_id(0);
     const int blk = get_global_id(1);
     const int row = get_global_id(2);
-    if (tile >= ${NT} || blk >= ${NBLK}) return;
-    const int oh = row % ${OH};
-    const int od = (row / ${OH}) % ${OD};
-    const int n = row / ${OH * OD};
+    if (tile >= NT || blk >= NBLK) return;
+    const int oh = row % OH;
+    const int od = (row / OH) % OD;
+    const int n = row / (OH * OD);
     const int ow0 = tile * ${TP};
     const int oc0 = blk * ${TO};
-    const int g = oc0 / ${OCg};
-    __global const float *xb = x + ((long)(n * ${XC} + g * ${ICg})) * ${XPLANE}
-                               + (od * ${SD * XH} + oh * ${SH}) * ${XW} + ow0 * ${SW};
-    __global const float *wb = w + (long)blk * ${ICg * KK * TO};
+    const int g = oc0 / OCg;
+    __global const float *xb = x + ((long)(n * XC + g * ICg)) * XPLANE
+                               + (long)(od * SDXH + oh * SH) * XW + ow0 * ${SW};
+    __global const float *wb = w + (long)blk * ICg * ${KK * TO};
 % for o in range(TO):
     % for v in range(NV):
     ${VT} acc${o}_${v} = (${VT})(0.0f);
     % endfor
 % endfor
 % if safe:
-    if (ow0 + ${TP} <= ${OW}) {
+    if (ow0 + ${TP} <= OW) {
 ${conv_body(False)}
     } else {
 ${conv_body(True)}
@@ -106,13 +108,15 @@ ${conv_body(True)}
 % else:
 ${conv_body(False)}
 % endif
-    const long obase = (((long)n * ${OC} + oc0) * ${OD} + od) * ${OH * OW} + oh * ${OW} + ow0;
+    const long OP = (long)OD * OH * OW;
+    const long obase = ((long)n * OC + oc0) * OP + ((long)od * OH + oh) * OW + ow0;
 <%def name="epilogue(full)">
 % for o in range(TO):
-    % if OC % TO:
-    if (oc0 + ${o} < ${OC})
+    if (oc0 + ${o} < OC) {
+        __global float *op = out + obase + ${o} * OP;
+    % if res:
+        __global const float *rp0 = res + obase + ${o} * OP;
     % endif
-    {
     % if bias:
         const float b = bias[oc0 + ${o}];
     % endif
@@ -123,12 +127,12 @@ ${conv_body(False)}
         {
             float a0 = acc${o}_${v}.${lanes[j]}${" + b" if bias else ""};
             % if res:
-            a0 += res[obase + ${o * OD * OH * OW + v * VW + j}];
+            a0 += rp0[${v * VW + j}];
             % endif
             % if act:
             a0 = ${act};
             % endif
-            out[obase + ${o * OD * OH * OW + v * VW + j}] = a0;
+            op[${v * VW + j}] = a0;
         }
             % endfor
         % else:
@@ -136,15 +140,15 @@ ${conv_body(False)}
             ${VT} rv = acc${o}_${v};
             const float *rp = (const float *)&rv;
             for (int j = 0; j < ${VW}; ++j) {
-                if (ow0 + ${v * VW} + j >= ${OW}) break;
+                if (ow0 + ${v * VW} + j >= OW) break;
                 float a0 = rp[j]${" + b" if bias else ""};
             % if res:
-                a0 += res[obase + ${o * OD * OH * OW + v * VW} + j];
+                a0 += rp0[${v * VW} + j];
             % endif
             % if act:
                 a0 = ${act};
             % endif
-                out[obase + ${o * OD * OH * OW + v * VW} + j] = a0;
+                op[${v * VW} + j] = a0;
             }
         }
         % endif
@@ -152,13 +156,9 @@ ${conv_body(False)}
     }
 % endfor
 </%def>
-% if OW % TP == 0:
-${epilogue(True)}
-% else:
-    if (ow0 + ${TP} <= ${OW}) {
+    if (ow0 + ${TP} <= OW) {
 ${epilogue(True)}
     } else {
 ${epilogue(False)}
     }
-% endif
 }

@@ -3,8 +3,9 @@
 ## loaded once per kernel column and feeds every output row it contributes to. Rows outside the input are
 ## skipped; columns are loaded as whole vectors when the tile's span lies inside the row, else lane by lane
 ## with a bounds check. Epilogue: + bias[c], + residual, activation expression over a0.
-## params: C, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL (pads top / left), R, NV, NT, NR (row blocks),
-## bias, res (bool), act (str|None)
+## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, bias, res (bool), act (str|None).
+## Sizes that vary per layer are int kernel arguments: C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
+## (row blocks), so that layers of one shape class share a kernel (fewer PoCL compiles).
 <%
 TP = 8 * NV
 KK = KH * KW
@@ -13,13 +14,13 @@ lanes = ["s%x" % j for j in range(8)]
 %>
 <%def name="rows(checked)">
 % for t in range(NIN):
-    if (ih0 + ${t} >= 0 && ih0 + ${t} < ${H}) {
-        __global const float *xr = xc + (ih0 + ${t}) * ${W};
+    if (ih0 + ${t} >= 0 && ih0 + ${t} < H) {
+        __global const float *xr = xc + (ih0 + ${t}) * W;
     % if checked:
 <% L = (TP - 1) * SW + (KW - 1) * DW + 1 %>\
         float seg[${L}];
         % for e in range(L):
-        seg[${e}] = (iw0 + ${e} >= 0 && iw0 + ${e} < ${W}) ? xr[iw0 + ${e}] : 0.0f;
+        seg[${e}] = (iw0 + ${e} >= 0 && iw0 + ${e} < W) ? xr[iw0 + ${e}] : 0.0f;
         % endfor
     % endif
     % for kw in range(KW):
@@ -52,17 +53,18 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
 % if res:
                       , __global const float *restrict res
 % endif
-) {
+                      , const int C, const int H, const int W, const int OH, const int OW, const int PT,
+                      const int PL, const int NT, const int NR) {
     const int tile = get_global_id(0);
     const int rb = get_global_id(1);
     const int nc = get_global_id(2);
-    if (tile >= ${NT} || rb >= ${NR}) return;
-    const int c = nc % ${C};
+    if (tile >= NT || rb >= NR) return;
+    const int c = nc % C;
     const int ow0 = tile * ${TP};
     const int oh0 = rb * ${R};
-    const int ih0 = oh0 * ${SH} - ${PT};
-    const int iw0 = ow0 * ${SW} - ${PL};
-    __global const float *xc = x + (long)nc * ${H * W};
+    const int ih0 = oh0 * ${SH} - PT;
+    const int iw0 = ow0 * ${SW} - PL;
+    __global const float *xc = x + (long)nc * H * W;
 % for k in range(KK):
     const float w${k} = w[c * ${KK} + ${k}];
 % endfor
@@ -71,7 +73,7 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     float8 acc${r}_${v} = (float8)(0.0f);
     % endfor
 % endfor
-    if (iw0 >= 0 && iw0 + ${(TP - 1) * SW + (KW - 1) * DW} < ${W}) {
+    if (iw0 >= 0 && iw0 + ${(TP - 1) * SW + (KW - 1) * DW} < W) {
 ${rows(False)}
     } else {
 ${rows(True)}
@@ -80,11 +82,11 @@ ${rows(True)}
     const float b = bias[c];
 % endif
 % for r in range(R):
-    if (oh0 + ${r} < ${OH}) {
-        const long ob = ((long)nc * ${OH} + oh0 + ${r}) * ${OW} + ow0;
+    if (oh0 + ${r} < OH) {
+        const long ob = ((long)nc * OH + oh0 + ${r}) * OW + ow0;
     % for v in range(NV):
         % for j in range(8):
-        if (ow0 + ${v * 8 + j} < ${OW}) {
+        if (ow0 + ${v * 8 + j} < OW) {
             float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bias else ""};
             % if res:
             a0 += res[ob + ${v * 8 + j}];

@@ -101,7 +101,9 @@ def _local_panel(nt: int, nb: int, rows: int) -> tuple[int, int]:
     lx = min(WG_TILES, nt)
     gx = -(-nt // lx) * rows
     split = max(1, -(-16 // gx))
-    ly = max(1, -(-nb // split))
+    want = max(1, -(-nb // split))
+    # a power of two (at most ``want``): PoCL compiles a kernel again for each local size it is launched with
+    ly = 1 << (want.bit_length() - 1)
     return lx, ly
 
 
@@ -157,7 +159,7 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
         xh = (sizes3[1] - 1) * up3[1] + 1 + pb3[1] + pe3[1]
         xw = max((sizes3[2] - 1) * up3[2] + 1 + pb3[2] + pe3[2], (nt * tp - 1) * strides3[2] + (kw - 1) * dil3[2] + 1)
         src = _emit_pad(ctx, x, sizes3, (xd, xh, xw), pb3, up3)
-    safe = not need_pad and ow % tp != 0
+    safe = not need_pad     # tails clamp at run time (one kernel whether or not OW is a multiple of TP)
     # weights: [OC, ICg, K] -> [NBLK][ICg][K][TO], zero rows for the padded channels
     w = np.asarray(wpacked_src, dtype=np.float32).reshape(oc, icg, kd * kh * kw)
     if nblk * to != oc:
@@ -168,11 +170,12 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     lx, ly = _local_2d(nt, nblk) if WG_MODE == "small" else _local_panel(nt, nblk, rows)
     gsize = (round_up(nt, lx), round_up(nblk, ly), rows)
     args = [out, src, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
+    i32 = np.int32
+    args += [i32(v) for v in (nt, nblk, oc, od, oh, ow, c, icg, ocg, xd * xh * xw, xw,
+                               strides3[0] * xh, strides3[1], dil3[0] * xh, dil3[1])]
     flops = 2 * out.numel * icg * kd * kh * kw
     ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
-               N=n, XC=c, XD=xd, XH=xh, XW=xw, OC=oc, OD=od, OH=oh, OW=ow, KD=kd, KH=kh, KW=kw,
-               SD=strides3[0], SH=strides3[1], SW=strides3[2], DD=dil3[0], DH=dil3[1], DW=dil3[2],
-               ICg=icg, OCg=ocg, TO=to, NV=nv, NBLK=nblk, NT=nt, safe=safe, VW=vw,
+               KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe,
                bias=bias is not None, res=res is not None, act=act)
 
 
@@ -204,10 +207,10 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
     while ly * 2 <= min(nr, 4):
         ly *= 2
     args = [out, x, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
+    args += [np.int32(v) for v in (c, h, wd, oh, ow, pt, pl, nt, nr)]
     ctx.launch("conv_dw.cl.mako", (round_up(nt, lx), round_up(nr, ly), n * c), (lx, ly, 1), args,
-               flops=2 * out.numel * kh * kw, C=c, H=h, W=wd, OH=oh, OW=ow, KH=kh, KW=kw, SH=strides3[1],
-               SW=strides3[2], DH=dil3[1], DW=dil3[2], PT=pt, PL=pl, R=r, NV=nv, NT=nt, NR=nr,
-               bias=bias is not None, res=res is not None, act=act)
+               flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1],
+               DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act)
 
 
 def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,
