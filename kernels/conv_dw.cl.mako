@@ -4,7 +4,7 @@
 ## skipped; columns are loaded as whole vectors when the tile's span lies inside the row, else lane by lane
 ## with a bounds check. Epilogue: + bias[c], + residual, activation expression over a0.
 ## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, bias, res (bool), act (str|None).
-## Sizes that vary per layer are int kernel arguments: C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
+## Sizes that vary per layer are int kernel arguments: NC (N*C), C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
 ## (row blocks), so that layers of one shape class share a kernel (fewer PoCL compiles).
 <%
 TP = 8 * NV
@@ -53,12 +53,12 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
 % if res:
                       , __global const float *restrict res
 % endif
-                      , const int C, const int H, const int W, const int OH, const int OW, const int PT,
+                      , const int NC, const int C, const int H, const int W, const int OH, const int OW, const int PT,
                       const int PL, const int NT, const int NR) {
     const int tile = get_global_id(0);
     const int rb = get_global_id(1);
     const int nc = get_global_id(2);
-    if (tile >= NT || rb >= NR) return;
+    if (tile >= NT || rb >= NR || nc >= NC) return;
     const int c = nc % C;
     const int ow0 = tile * ${TP};
     const int oh0 = rb * ${R};

@@ -36,6 +36,7 @@ WG_TILES = 4
 DW_PAD = False
 DW_ROWS_S1 = 4
 DW_ROWS_S2 = 2
+DW_GROUP = 8
 
 
 def _pad3(v, fill):
@@ -79,9 +80,12 @@ def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
     n, c = x.shape[0], x.shape[1]
     buf = ctx.temp((n, c) + tuple(dst3), x.type)
     rows = n * c * dst3[0]
-    lh = min(8, dst3[1])
-    ctx.launch("conv_pad.cl.mako", (round_up(dst3[1], lh), rows), (lh, 1), [buf, x], t=x.type, rows=rows,
-               src=list(src3), dst=list(dst3), off=list(off), up=list(up))
+    lh = 8      # one local size for every shape (one PoCL compile); rows past PH return
+    w, pw, ow, uw = src3[2], dst3[2], off[2], up[2]
+    lo, hi = max(ow, 0), min(pw, ow + (w - 1) * uw + 1)     # columns that can hold source data
+    sizes = (rows, *src3, *dst3, *off, *up, lo, hi)
+    ctx.launch("conv_pad.cl.mako", (round_up(dst3[1], lh), rows), (lh, 1), [buf, x] + [np.int32(v) for v in sizes],
+               t=x.type, spread=uw > 1)
     return buf
 
 
@@ -98,7 +102,7 @@ def _local_panel(nt: int, nb: int, rows: int) -> tuple[int, int]:
     """A work-group of a few pixel tiles x (nearly) all channel blocks: PoCL runs its work-items as a loop
     with the tile index innermost, so each block's weights serve several tiles from L1 while the group's input
     panel serves every block from L1/L2. Channel blocks are split only to leave >= 16 groups for the cores."""
-    lx = min(WG_TILES, nt)
+    lx = WG_TILES       # also when nt < WG_TILES (the extra work-items return): one local size, one PoCL compile
     gx = -(-nt // lx) * rows
     split = max(1, -(-16 // gx))
     want = max(1, -(-nb // split))
@@ -188,7 +192,7 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
     _, kh, kw = kernel3
     r = DW_ROWS_S1 if strides3[1] == 1 else DW_ROWS_S2
     r = max(1, min(r, oh))
-    nv = 2 if ow >= 16 else 1
+    nv = 2 if ow > 4 else 1      # one kernel for large and small rows (fewer PoCL compiles)
     tp = 8 * nv
     nt, nr = -(-ow // tp), -(-oh // r)
     wv = ctx.constant(np.ascontiguousarray(np.asarray(w, dtype=np.float32).reshape(c, kh * kw)),
@@ -200,15 +204,12 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
         pw = max(wd + pl, need_w)
         x = _emit_pad(ctx, x, sizes3, (1, ph, pw), (0, pt, pl), (1, 1, 1))
         h, wd, pt, pl = ph, pw, 0, 0
-    lx = 1
-    while lx * 2 <= min(nt, 8):
-        lx *= 2
-    ly = 1
-    while ly * 2 <= min(nr, 4):
-        ly *= 2
+    # one local size for every layer (PoCL compiles a kernel again for each local size it is launched with):
+    # DW_GROUP channels of one tile; work-items of a depthwise convolution share no data anyway
+    nc = n * c
     args = [out, x, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
-    args += [np.int32(v) for v in (c, h, wd, oh, ow, pt, pl, nt, nr)]
-    ctx.launch("conv_dw.cl.mako", (round_up(nt, lx), round_up(nr, ly), n * c), (lx, ly, 1), args,
+    args += [np.int32(v) for v in (nc, c, h, wd, oh, ow, pt, pl, nt, nr)]
+    ctx.launch("conv_dw.cl.mako", (nt, nr, round_up(nc, DW_GROUP)), (1, 1, DW_GROUP), args,
                flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1],
                DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act)
 
