@@ -36,7 +36,9 @@ WG_TILES = 4
 DW_PAD = False
 DW_ROWS_S1 = 4
 DW_ROWS_S2 = 2
-DW_GROUP = 8
+DW_NV2_MIN_OW = 16
+# depthwise work-group (tiles, row blocks, channels), the same for every layer; (1, 1, 8), (2, 2, 2) ~15% slower
+DW_LOCAL = (4, 4, 1)
 
 
 def _pad3(v, fill):
@@ -192,7 +194,7 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
     _, kh, kw = kernel3
     r = DW_ROWS_S1 if strides3[1] == 1 else DW_ROWS_S2
     r = max(1, min(r, oh))
-    nv = 2 if ow > 4 else 1      # one kernel for large and small rows (fewer PoCL compiles)
+    nv = 2 if ow >= DW_NV2_MIN_OW else 1      # 16-pixel tiles on short rows too would save a kernel but cost ~5-10%
     tp = 8 * nv
     nt, nr = -(-ow // tp), -(-oh // r)
     wv = ctx.constant(np.ascontiguousarray(np.asarray(w, dtype=np.float32).reshape(c, kh * kw)),
@@ -204,12 +206,12 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
         pw = max(wd + pl, need_w)
         x = _emit_pad(ctx, x, sizes3, (1, ph, pw), (0, pt, pl), (1, 1, 1))
         h, wd, pt, pl = ph, pw, 0, 0
-    # one local size for every layer (PoCL compiles a kernel again for each local size it is launched with):
-    # DW_GROUP channels of one tile; work-items of a depthwise convolution share no data anyway
+    # DW_LOCAL for every layer: PoCL compiles a kernel again for each local size; extra work-items return
     nc = n * c
     args = [out, x, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
     args += [np.int32(v) for v in (nc, c, h, wd, oh, ow, pt, pl, nt, nr)]
-    ctx.launch("conv_dw.cl.mako", (nt, nr, round_up(nc, DW_GROUP)), (1, 1, DW_GROUP), args,
+    l0, l1, l2 = DW_LOCAL
+    ctx.launch("conv_dw.cl.mako", (round_up(nt, l0), round_up(nr, l1), round_up(nc, l2)), DW_LOCAL, args,
                flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1],
                DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act)
 
