@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from .lowering import LocalMem, Storage, Value
+from .lowering import Storage, Value
 
 
 def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], outputs: list[Value]) -> dict:

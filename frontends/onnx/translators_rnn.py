@@ -67,7 +67,6 @@ def _recurrent(ctx: NodeContext, kind: str):
     direction = ctx.attr("direction", "forward")
     hidden = int(ctx.attr("hidden_size"))
     clip = ctx.attr("clip")
-    ngates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
     dt = x.get_element_type().dtype
     if layout == 1:                                  # [B, T, I] -> [T, B, I]
         x = b.op("Transpose", [x, b.const([1, 0, 2])])

@@ -6,7 +6,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type
-from .registry import REQUIRED, Op, make, normalize_axis, register
+from .registry import REQUIRED, Op, SameShapeOp, make, normalize_axis, register
 
 
 @register
@@ -55,13 +55,9 @@ def parameter(shape, element_type="f32", name: str | None = None) -> Node:
 
 
 @register
-class Result(Op):
+class Result(SameShapeOp):
     type_name = "Result"
     num_inputs = (1, 1)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):

@@ -15,7 +15,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type
-from .registry import Op, broadcast_shapes, normalize_axis, register
+from .registry import Op, SameShapeOp, broadcast_shapes, normalize_axis, register
 
 
 def _ints(node: Node, i: int) -> list[int] | None:
@@ -472,15 +472,11 @@ def reduction_identity(reduction: str, dtype):
 
 
 @register
-class ScatterElementsUpdate(Op):
+class ScatterElementsUpdate(SameShapeOp):
     type_name = "ScatterElementsUpdate"
     version = "opset12"
     attrs = {"reduction": "none", "use_init_val": True}
     num_inputs = (4, 4)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -531,15 +527,11 @@ def _nd_targets(data_shape, idx):
 
 
 @register
-class ScatterNDUpdate(Op):
+class ScatterNDUpdate(SameShapeOp):
     type_name = "ScatterNDUpdate"
     version = "opset15"
     attrs = {"reduction": "none"}
     num_inputs = (3, 3)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -561,14 +553,10 @@ class ScatterNDUpdate(Op):
 
 
 @register
-class ScatterUpdate(Op):
+class ScatterUpdate(SameShapeOp):
     type_name = "ScatterUpdate"
     version = "opset3"
     num_inputs = (4, 4)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -1130,14 +1118,10 @@ class Interpolate(Op):
 # -- ReverseSequence / Roll / Reverse -------------------------------------------------------------------------
 
 @register
-class ReverseSequence(Op):
+class ReverseSequence(SameShapeOp):
     type_name = "ReverseSequence"
     attrs = {"batch_axis": 0, "seq_axis": 1}
     num_inputs = (2, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -1159,14 +1143,10 @@ def reverse_sequence_index(shape, lens, attrs):
 
 
 @register
-class Roll(Op):
+class Roll(SameShapeOp):
     type_name = "Roll"
     version = "opset7"
     num_inputs = (3, 3)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -1186,14 +1166,10 @@ def reverse_axes(mode: str, v: np.ndarray, rank: int) -> list[int]:
 
 
 @register
-class Reverse(Op):
+class Reverse(SameShapeOp):
     type_name = "Reverse"
     attrs = {"mode": "index"}
     num_inputs = (2, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):

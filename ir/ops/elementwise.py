@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 
-from ..shape import PartialShape
 from ..types import Type
-from .registry import Op, broadcast_shapes, register
+from .registry import Op, SameShapeOp, broadcast_shapes, register
 
 
 def _erf(x):
@@ -213,13 +212,9 @@ class Select(Op):
 
 
 @register
-class PRelu(Op):
+class PRelu(SameShapeOp):
     type_name = "PRelu"
     num_inputs = (2, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -230,14 +225,10 @@ class PRelu(Op):
 
 
 @register
-class Swish(Op):
+class Swish(SameShapeOp):
     type_name = "Swish"
     version = "opset4"
     num_inputs = (1, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -247,13 +238,9 @@ class Swish(Op):
 
 
 @register
-class Selu(Op):
+class Selu(SameShapeOp):
     type_name = "Selu"
     num_inputs = (3, 3)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -262,13 +249,9 @@ class Selu(Op):
 
 
 @register
-class HardSigmoid(Op):
+class HardSigmoid(SameShapeOp):
     type_name = "HardSigmoid"
     num_inputs = (3, 3)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):

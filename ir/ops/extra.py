@@ -10,8 +10,8 @@ import numpy as np
 
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
-from ..types import Type, as_type
-from .registry import REQUIRED, Op, normalize_axis, register
+from ..types import as_type
+from .registry import REQUIRED, Op, SameShapeOp, normalize_axis, register
 
 
 def _ints(node: Node, i: int) -> list[int] | None:
@@ -129,16 +129,12 @@ class GridSample(Op):
 # -- CumProd --------------------------------------------------------------------------------------------------
 
 @register
-class CumProd(Op):
+class CumProd(SameShapeOp):
     """Cumulative product along an axis (ONNX CumProd-26); attributes as CumSum's."""
     type_name = "CumProd"
     version = "ovcl"
     attrs = {"exclusive": False, "reverse": False}
     num_inputs = (1, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):

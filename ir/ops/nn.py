@@ -15,7 +15,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type
-from .registry import REQUIRED, Op, register
+from .registry import REQUIRED, Op, SameShapeOp, register
 
 
 # -- window arithmetic ------------------------------------------------------------------------------------
@@ -590,15 +590,11 @@ def lrn_window(size: int) -> tuple[int, int]:
 
 
 @register
-class LRN(Op):
+class LRN(SameShapeOp):
     type_name = "LRN"
     version = "opset1"
     attrs = {"alpha": REQUIRED, "beta": REQUIRED, "bias": REQUIRED, "size": REQUIRED}
     num_inputs = (2, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def axes(cls, node, rank):

@@ -7,7 +7,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type
-from .registry import REQUIRED, Op, normalize_axis, register
+from .registry import REQUIRED, Op, SameShapeOp, normalize_axis, register
 
 
 def const_axes(node: Node, i: int, rank: int) -> list[int] | None:
@@ -258,15 +258,11 @@ class TopK(Op):
 
 
 @register
-class CumSum(Op):
+class CumSum(SameShapeOp):
     type_name = "CumSum"
     version = "opset3"
     attrs = {"exclusive": False, "reverse": False}
     num_inputs = (1, 2)
-
-    @classmethod
-    def infer(cls, node):
-        return [(node.input_type(0), node.input_shape(0))]
 
     @classmethod
     def evaluate(cls, node, inputs):

@@ -1,7 +1,7 @@
 """The op registry: one ``Op`` subclass per OpenVINO op type, looked up by type name."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +50,14 @@ class Op:
     @classmethod
     def can_evaluate(cls) -> bool:
         return cls.evaluate.__func__ is not Op.evaluate.__func__
+
+
+class SameShapeOp(Op):
+    """Base of ops whose one output has the type and shape of input 0."""
+
+    @classmethod
+    def infer(cls, node: Node) -> list[tuple[Type, PartialShape]]:
+        return [(node.input_type(0), node.input_shape(0))]
 
 
 def register(cls: type[Op]) -> type[Op]:
@@ -123,5 +131,3 @@ def normalize_axis(axis: int, rank: int, node: Node | None = None) -> int:
     return a
 
 
-def same_as_input(i: int = 0) -> Callable[[Node], list]:
-    return lambda node: [(node.input_type(i), node.input_shape(i))]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ovcl.ir import Type
 
-from .base import LoweringContext, c_literal, cctype, contiguous_strides, linear_sizes, lowers, round_up
+from .base import LoweringContext, c_literal, cctype, contiguous_strides, linear_sizes, lowers
 
 
 def _merge(pairs):
