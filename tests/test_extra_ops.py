@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper
+from onnx import helper
 
 from helpers import assert_close, backend_cases, check_backend_case, onnx_model, run_ovcl
 

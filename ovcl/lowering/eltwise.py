@@ -73,10 +73,6 @@ def _literal(v: Value) -> str | None:
 _LITERAL_TYPES = ("f32", "f64", "i64", "i32", "i16", "i8", "u64", "u32", "u16", "u8", "boolean")
 
 
-def _is_float(t: Type) -> bool:
-    return t.is_real
-
-
 def _math(t: Type):
     """Names of math functions for compute type ``t``: the prelude's inlined float versions (PoCL calls the
     builtins out of line, 5-190 ns an element), the builtins for double."""
@@ -86,7 +82,7 @@ def _math(t: Type):
 
 
 def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
-    f = _is_float(t)
+    f = t.is_real
     L = lambda v: c_literal(v, t)  # noqa: E731
     fn = _math(t)
     table = {
@@ -137,7 +133,7 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
 
 
 def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
-    f = _is_float(t)
+    f = t.is_real
     zero = c_literal(0, t)
     common = {
         "Add": "a0 + a1", "Subtract": "a0 - a1", "Multiply": "a0 * a1",
