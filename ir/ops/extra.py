@@ -11,6 +11,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import as_type
+from .reduce import cumulative
 from .registry import REQUIRED, Op, SameShapeOp, normalize_axis, register
 
 
@@ -138,19 +139,11 @@ class CumProd(SameShapeOp):
 
     @classmethod
     def evaluate(cls, node, inputs):
-        x = inputs[0]
-        axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 else 0
-        axis = normalize_axis(axis, max(x.ndim, 1), node)
-        if x.ndim == 0:
-            return [x.copy()]
-        y = np.flip(x, axis) if node.attrs["reverse"] else x
-        if node.attrs["exclusive"]:
-            ones = np.ones_like(np.take(y, [0], axis=axis))
-            y = np.concatenate([ones, np.take(y, np.arange(y.shape[axis] - 1), axis=axis)], axis=axis)
-        c = np.cumprod(y, axis=axis, dtype=x.dtype)
-        if node.attrs["reverse"]:
-            c = np.flip(c, axis)
-        return [np.ascontiguousarray(c)]
+        if inputs[0].ndim == 0:
+            if len(inputs) > 1:
+                normalize_axis(int(np.asarray(inputs[1]).reshape(-1)[0]), 1, node)
+            return [inputs[0].copy()]
+        return [cumulative(node, inputs, np.cumprod, 1)]
 
 
 # -- NonMaxSuppression ----------------------------------------------------------------------------------------

@@ -266,13 +266,20 @@ class CumSum(SameShapeOp):
 
     @classmethod
     def evaluate(cls, node, inputs):
-        x = inputs[0]
-        axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 else 0
-        axis = normalize_axis(axis, x.ndim, node)
-        y = np.flip(x, axis) if node.attrs["reverse"] else x
-        c = np.cumsum(y, axis=axis, dtype=x.dtype)
-        if node.attrs["exclusive"]:
-            c = c - y
-        if node.attrs["reverse"]:
-            c = np.flip(c, axis)
-        return [np.ascontiguousarray(c)]
+        return [cumulative(node, inputs, np.cumsum, 0)]
+
+
+def cumulative(node, inputs, scan, identity) -> np.ndarray:
+    """CumSum/CumProd reference: ``scan`` along the axis input (default 0), ``exclusive`` shifting in
+    ``identity``, ``reverse`` running from the end."""
+    x = inputs[0]
+    axis = int(np.asarray(inputs[1]).reshape(-1)[0]) if len(inputs) > 1 else 0
+    axis = normalize_axis(axis, x.ndim, node)
+    y = np.flip(x, axis) if node.attrs["reverse"] else x
+    if node.attrs["exclusive"]:
+        first = np.full_like(np.take(y, [0], axis=axis), identity)
+        y = np.concatenate([first, np.take(y, np.arange(y.shape[axis] - 1), axis=axis)], axis=axis)
+    c = scan(y, axis=axis, dtype=x.dtype)
+    if node.attrs["reverse"]:
+        c = np.flip(c, axis)
+    return np.ascontiguousarray(c)
