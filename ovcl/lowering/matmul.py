@@ -21,7 +21,7 @@ import numpy as np
 
 from ovcl.ir import Type
 
-from .base import LoweringContext, broadcast_strides, cctype, contiguous_strides, lowers, round_up
+from .base import LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, lowers, round_up
 from .eltwise import collapse, unary_expr
 
 # per device class: rows per work-item, vector width, vectors per row, K unroll, work-group (panels, row blocks),
@@ -122,6 +122,35 @@ def _vector_act(act: str | None) -> bool:
                                                               "isinf", "isfinite", "&&", "||"))
 
 
+def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> Value:
+    """A constant B [batches, K, N] as a device constant of P panels of Kp x TN floats per batch (zero padded)."""
+    nb, K, N = arr.shape
+    packed = np.zeros((nb, Kp, P * TN), np.float32)
+    packed[:, :K, :N] = arr
+    packed = packed.reshape(nb, Kp, P, TN).transpose(0, 2, 1, 3)
+    return ctx.constant(np.ascontiguousarray(packed), f"{ctx.node.name}/b_packed")
+
+
+def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value) -> None:
+    """``out[i] = a[i] @ b[i]`` for each of ``b.shape[0]`` batches: ``a`` an f32 [batches, M, K] row-major device
+    tensor, ``b`` a constant [batches, K, N] (packed here), ``out`` f32 [batches, M, N]. No epilogue. Used by
+    lowerings that reduce to batched products with constant weights (Winograd convolution)."""
+    nb, K, N = b.shape
+    M = a.numel // (nb * K)
+    t = tile_params(ctx, M, N, K)
+    TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
+    TN = VW * NV
+    P, Kp = (N + TN - 1) // TN, round_up(K, U)
+    bp = pack_b(ctx, np.asarray(b, np.float32), Kp, P, TN)
+    bc = _batch_code([nb], {"aoff": [M * K], "boff": [P * Kp * TN], "coff": [M * N]})
+    L0, MB = min(t["L0"], P), (M + TM - 1) // TM
+    L1 = min(t["L1"], MB)
+    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nb), (L0, L1, 1), [a, bp, out],
+               flops=2 * M * N * K * nb, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
+               NV=NV, U=U, L0=L0, L1=L1, a_rs=K, a_ks=1, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
+               bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0))
+
+
 @lowers("MatMul")
 def _matmul(ctx: LoweringContext):
     a, b = ctx.inputs[0], ctx.inputs[1]
@@ -183,12 +212,7 @@ def _matmul(ctx: LoweringContext):
         bp, panel, b_rs = b, K * N, N
     elif bv is not None:
         arr = np.asarray(bv, dtype=np.float32).reshape([-1] + list(sb[-2:]))
-        if tb:
-            arr = arr.transpose(0, 2, 1)
-        packed = np.zeros((arr.shape[0], Kp, P * TN), np.float32)
-        packed[:, :K, :N] = arr
-        packed = packed.reshape(arr.shape[0], Kp, P, TN).transpose(0, 2, 1, 3)
-        bp, b_rs = ctx.constant(np.ascontiguousarray(packed)), TN
+        bp, b_rs = pack_b(ctx, arr.transpose(0, 2, 1) if tb else arr, Kp, P, TN), TN
     else:
         bp, b_rs = ctx.temp((nb_b * panel,), Type.f32), TN
         l1 = min(Kp, max(1, 256 // TN))
