@@ -9,7 +9,9 @@
 ## dilation SW, DW, the tile TO x NV x VW, and the flags below. Sizes that vary per layer (channels, rows,
 ## strides of rows and planes) are int kernel arguments (see ``conv.direct_args``), so that layers of one
 ## shape class share a kernel: far fewer kernels for PoCL to compile at their first launch.
-## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping),
+## w_half: the packed weights are f16 bits of finite values; a tap's TO weights are loaded as ushort vectors
+## (built from scalars, merged by LLVM: TO*2 bytes is not a vector alignment) and decoded inline.
+## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping), w_half,
 ## bias, res (bool), act (str|None). Whether a row ends in a partial tile and whether the last channel block
 ## is partial are run-time tests (one branch per work-item), not specialisations.
 ## Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume an alignment
@@ -19,6 +21,15 @@ TP = VW * NV
 VT = 'float%d' % VW
 KK = KD * KH * KW
 lanes = ["s%x" % j for j in range(VW)]
+WT = "ushort" if w_half else "float"
+def wchunks():
+    """(first, width) of the vectors a tap's TO weights are loaded in: widths 8, 4, 2, 1."""
+    out, o = [], 0
+    for width in (8, 4, 2, 1):
+        while TO - o >= width:
+            out.append((o, width))
+            o += width
+    return out
 %>
 <%def name="load8(p)">\
 (${VT})(${", ".join("%s[%d]" % (p, j * SW) for j in range(VW))})\
@@ -33,7 +44,7 @@ lanes = ["s%x" % j for j in range(VW)]
 % endif
     for (int ic = 0; ic < ICg; ++ic) {
         __global const float *xc = xb + (long)ic * XPLANE;
-        __global const float *wc = wb + ic * ${KK * TO};
+        __global const ${WT} *wc = wb + ic * ${KK * TO};
 % if KD > 1:
         for (int kd = 0; kd < ${KD}; ++kd)
 % else:
@@ -45,7 +56,7 @@ lanes = ["s%x" % j for j in range(VW)]
         { const int kh = 0;
 % endif
             __global const float *xr = xc + (kd * DDXH + kh * DH) * XW;
-            __global const float *wr = wc + (kd * ${KH} + kh) * ${KW * TO};
+            __global const ${WT} *wr = wc + (kd * ${KH} + kh) * ${KW * TO};
 % for kw in range(KW):
             {
     % for v in range(NV):
@@ -55,8 +66,24 @@ lanes = ["s%x" % j for j in range(VW)]
                 const ${VT} x${v} = ${load8("(xr + %d)" % (kw * DW + v * VW * SW))};
         % endif
     % endfor
+    % if w_half:
+        % for o0, width in wchunks():
+            % if width == 1:
+                const float wh${o0} = ovcl_h2f(wr[${kw * TO + o0}]);
+            % else:
+                const float${width} wh${o0} = ovcl_h2f${width}((ushort${width})(${", ".join("wr[%d]" % (kw * TO + o0 + j) for j in range(width))}));
+            % endif
+        % endfor
+    % endif
     % for o in range(TO):
+        % if w_half:
+<%
+o0, width = next((a, b) for a, b in wchunks() if a <= o < a + b)
+%>
+                { const float wv = wh${o0}${"" if width == 1 else ".s%x" % (o - o0)};
+        % else:
                 { const float wv = wr[${kw * TO + o}];
+        % endif
         % for v in range(NV):
                   acc${o}_${v} = acc${o}_${v} + x${v} * wv;
         % endfor
@@ -71,7 +98,7 @@ lanes = ["s%x" % j for j in range(VW)]
     }
 </%def>
 __kernel void ${name}(__global float *restrict out, __global const float *restrict x,
-                      __global const float *restrict w
+                      __global const ${WT} *restrict w
 % if bias:
                       , __global const float *restrict bias
 % endif
@@ -93,7 +120,7 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     const int g = oc0 / OCg;
     __global const float *xb = x + ((long)(n * XC + g * ICg)) * XPLANE
                                + (long)(od * SDXH + oh * SH) * XW + ow0 * ${SW};
-    __global const float *wb = w + (long)blk * ICg * ${KK * TO};
+    __global const ${WT} *wb = w + (long)blk * ICg * ${KK * TO};
 % for o in range(TO):
     % for v in range(NV):
     ${VT} acc${o}_${v} = (${VT})(0.0f);

@@ -4,19 +4,30 @@
 ## unrolled by U. Packed B: for every B batch, ceil(N / TN) panels of Kp x TN floats (zero padded), so that one
 ## row of a panel is NV aligned vector loads.
 ## params: a_t, out_t, M, N, K, P (panels), Kp, TM, VW, NV, U, L0, L1, a_rs, a_ks (A row and K strides),
-##   a_vec (A rows read as floatU vectors), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
+##   a_vec (A rows read as floatU vectors), b_half (packed B holds f16 bits of finite values), b_local (with b_half:
+##   the work-group first decodes its L0 panels into local memory, once, instead of every work-item decoding every
+##   B vector it reads), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
 ##   epilogue), vec_act (the activation expression is valid on vectors; else applied per component),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors)
 <%
 TN = NV * VW
 fv = "float%d" % VW if VW > 1 else "float"
+bt = "ushort" if b_half else "float"
+bvt = ("ushort%d" % VW if VW > 1 else "ushort") if b_half else fv
+h2f = "ovcl_h2f%s" % (VW if VW > 1 else "")
+def bload(off):
+    """One B vector at element offset ``off`` of bp, as float."""
+    if b_local:
+        return "*(const __local %s *)(bp + %s)" % (fv, off)
+    ld = "*(const __global %s *)(bp + %s)" % (bvt, off)
+    return "%s(%s)" % (h2f, ld) if b_half else ld
 K4 = K // U * U
 def rows():
     return range(TM)
 %>
 __kernel __attribute__((reqd_work_group_size(${L0}, ${L1}, 1)))
-void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *restrict Bp,
+void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *restrict Bp,
              __global ${ctype(out_t)} *restrict C
 % if bias_t is not None:
              , __global const ${ctype(bias_t)} *restrict bias
@@ -28,13 +39,34 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
     const int p = get_global_id(0);
     const int mb = get_global_id(1);
     const long bz = get_global_id(2);
+% if b_local:
+    ## before any work-item returns: every one takes part in the decode and reaches the barrier
+    long aoff = 0, boff = 0, coff = 0;
+    ${batch_code}
+    __local ${fv} lbv[${L0 * Kp * TN // VW}];          /* vector-typed: aligned for the vector loads */
+    {
+        const int p0 = get_group_id(0) * ${L0};
+        const int n = min(${L0}, ${P} - p0) * ${Kp * TN};
+        const __global ${bvt} *src = (const __global ${bvt} *)(Bp + boff + (long)p0 * ${Kp * TN});
+        // one work-item decodes it all: a contiguous loop; split across work-items, PoCL vectorised the
+        // loop across them into gathers and it cost 3x more
+        if (get_local_id(0) == 0 && get_local_id(1) == 0)
+            for (int i = 0; i < n / ${VW}; ++i)
+                lbv[i] = ${h2f}(src[i]);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (p >= ${P} || mb * ${TM} >= ${M}) return;
+    const __local float *bp = (const __local float *)lbv + get_local_id(0) * ${Kp * TN};
+% else:
     if (p >= ${P} || mb * ${TM} >= ${M}) return;
     long aoff = 0, boff = 0, coff = 0;
     ${batch_code}
-% if b_direct:
-    const __global float *bp = Bp + boff + (long)p * ${TN};
+% endif
+% if b_local:
+% elif b_direct:
+    const __global ${bt} *bp = Bp + boff + (long)p * ${TN};
 % else:
-    const __global float *bp = Bp + boff + (long)p * ${Kp * TN};
+    const __global ${bt} *bp = Bp + boff + (long)p * ${Kp * TN};
 % endif
     const int m0 = mb * ${TM};
 % for r in rows():
@@ -53,7 +85,7 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
 % endif
 % for u in range(U):
     % for v in range(NV):
-        const ${fv} b${u}_${v} = *(const __global ${fv} *)(bp + (long)(k + ${u}) * ${b_rs} + ${v * VW});
+        const ${fv} b${u}_${v} = ${bload("(long)(k + %d) * %d + %d" % (u, b_rs, v * VW))};
     % endfor
     % for r in rows():
         % if a_vec:
@@ -70,7 +102,7 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const float *res
 % if K4 < K:
     for (int k = ${K4}; k < ${K}; ++k) {
     % for v in range(NV):
-        const ${fv} b${v} = *(const __global ${fv} *)(bp + (long)k * ${b_rs} + ${v * VW});
+        const ${fv} b${v} = ${bload("(long)k * %d + %d" % (b_rs, v * VW))};
     % endfor
     % for r in rows():
         const float x${r} = ${load(a_t, "a%d" % r, "k * %d" % a_ks)};

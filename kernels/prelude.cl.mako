@@ -140,3 +140,16 @@ static inline float ovcl_fabs(float x) { return as_float(as_uint(x) & 0x7FFFFFFF
 // fmin/fmax semantics (a NaN operand yields the other), as selects
 static inline float ovcl_fmin(float a, float b) { return (b < a || a != a) ? b : a; }
 static inline float ovcl_fmax(float a, float b) { return (b > a || a != a) ? b : a; }
+
+// f16 bits of a FINITE value (weights packed as f16, see lowering.base.half_weights) to float, inline: the
+// sign-extended bits shifted into f32 position keep the sign in bit 31 and exponent/mantissa in bits 27..13;
+// the mask drops the sign's copies, and x 2^112 rebiases the exponent (f16 subnormals become f32 normals).
+// 4 integer/float ops a vector and no call (vload_half is out of line on PoCL). Wrong for inf/NaN.
+static inline float ovcl_h2f(ushort h) {
+    return as_float(((uint)(int)(short)h << 13) & 0x8fffe000u) * 0x1p112f;
+}
+% for n in (2, 4, 8, 16):
+static inline float${n} ovcl_h2f${n}(ushort${n} h) {
+    return as_float${n}((as_uint${n}(convert_int${n}(as_short${n}(h))) << 13) & 0x8fffe000u) * 0x1p112f;
+}
+% endfor

@@ -24,7 +24,7 @@ from .compiler import Lowered, finish
 from .lowering import Launch, LocalMem, Storage, Value
 
 FORMAT = 1
-_COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT")
+_COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16")
 
 
 def _canon(value) -> str:

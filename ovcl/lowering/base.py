@@ -161,6 +161,24 @@ class Launch:
     meta: dict = field(default_factory=dict)
 
 
+def half_weights(ctx: "LoweringContext", arr: np.ndarray) -> bool:
+    """Whether constant weights ``arr`` may live on the device as f16 bits (decoded inline by the prelude's
+    ``ovcl_h2f*``): config ``OVCL_WEIGHTS_F16`` is on (the default) and every value is finite and exactly an f16
+    value. Weights of FP16-compressed IR (an f16 Const behind a decompression Convert, folded at compile time)
+    are so by construction; f32 models and BatchNorm-folded weights almost never are, and stay f32."""
+    if str(ctx.config.get("OVCL_WEIGHTS_F16", "YES")).upper() in ("NO", "0", "FALSE", "OFF"):
+        return False
+    a = np.asarray(arr)
+    if a.dtype == np.float16:
+        return bool(np.isfinite(a).all())
+    if a.dtype != np.float32 or a.size == 0:
+        return False
+    with np.errstate(over="ignore"):
+        h = a.astype(np.float16)
+    # equality also rejects NaN; inf survives the round trip, so finiteness is checked on the f16 values
+    return bool(np.array_equal(h.astype(np.float32), a) and np.isfinite(h).all())
+
+
 def round_up(x: int, m: int) -> int:
     return (x + m - 1) // m * m
 

@@ -23,7 +23,7 @@ import numpy as np
 from ovcl.ir import Type
 from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 
-from .base import LoweringContext, Value, linear_sizes, lowers, round_up
+from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
 
 # tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
 TILE_OC = 12
@@ -144,6 +144,8 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
         nv = TILE_NV
     else:
         to, nv = _pick_tile_oc(oc), TILE_NV
+    # f16 on the device when exactly f16 (FP16-compressed IR), see base.py
+    w_half = half_weights(ctx, wpacked_src)
     flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
             and tuple(up3) == (1, 1, 1))
     if flat:
@@ -171,7 +173,7 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     if nblk * to != oc:
         w = np.concatenate([w, np.zeros((nblk * to - oc, icg, kd * kh * kw), np.float32)])
     w = np.ascontiguousarray(w.reshape(nblk, to, icg, kd * kh * kw).transpose(0, 2, 3, 1))
-    wv = ctx.constant(w, f"{ctx.node.name}/weights_packed")
+    wv = ctx.constant(w.astype(np.float16) if w_half else w, f"{ctx.node.name}/weights_packed")
     rows = n * od * oh
     lx, ly = _local_2d(nt, nblk) if WG_MODE == "small" else _local_panel(nt, nblk, rows)
     gsize = (round_up(nt, lx), round_up(nblk, ly), rows)
@@ -182,7 +184,7 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     flops = 2 * out.numel * icg * kd * kh * kw
     ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
                KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe,
-               bias=bias is not None, res=res is not None, act=act)
+               bias=bias is not None, res=res is not None, act=act, w_half=w_half)
 
 
 def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, sizes3, kernel3, strides3, dil3,

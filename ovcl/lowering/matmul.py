@@ -21,7 +21,8 @@ import numpy as np
 
 from ovcl.ir import Type
 
-from .base import LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, lowers, round_up
+from .base import (LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, half_weights, lowers,
+                   round_up)
 from .eltwise import collapse, unary_expr
 
 # per device class: rows per work-item, vector width, vectors per row, K unroll, work-group (panels, row blocks),
@@ -123,12 +124,22 @@ def _vector_act(act: str | None) -> bool:
 
 
 def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> Value:
-    """A constant B [batches, K, N] as a device constant of P panels of Kp x TN floats per batch (zero padded)."""
+    """A constant B [batches, K, N] as a device constant of P panels of Kp x TN floats per batch (zero padded),
+    stored as f16 when every value is exactly one (``half_weights``; the kernel's ``b_half`` decodes it)."""
     nb, K, N = arr.shape
-    packed = np.zeros((nb, Kp, P * TN), np.float32)
+    packed = np.zeros((nb, Kp, P * TN), np.float16 if half_weights(ctx, arr) else np.float32)
     packed[:, :K, :N] = arr
     packed = packed.reshape(nb, Kp, P, TN).transpose(0, 2, 1, 3)
     return ctx.constant(np.ascontiguousarray(packed), f"{ctx.node.name}/b_packed")
+
+
+def _b_local(ctx: LoweringContext, bp: Value, t: dict, L0: int, L1: int, Kp: int, TN: int) -> bool:
+    """With f16 B on a CPU: whether a work-group decodes its panels into local memory once (see matmul.cl.mako).
+    Worth it when the group's rows reuse each panel several times (inline decoding of every B vector costs
+    ~1.7x in a compute-bound product); the panels must fit the local memory (PANEL_BYTES keeps them small)."""
+    if bp.type is not Type.f16 or ctx.caps.device_type != "CPU" or "B_LOCAL" in t and not t["B_LOCAL"]:
+        return False
+    return L1 * t["TM"] >= 8 and L0 * Kp * TN * 4 <= min(ctx.caps.local_mem_size // 2, 1 << 19)
 
 
 def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value) -> None:
@@ -148,7 +159,8 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value) -
     ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nb), (L0, L1, 1), [a, bp, out],
                flops=2 * M * N * K * nb, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
                NV=NV, U=U, L0=L0, L1=L1, a_rs=K, a_ks=1, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
-               bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0))
+               bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0),
+               b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
 
 
 @lowers("MatMul")
@@ -227,7 +239,8 @@ def _matmul(ctx: LoweringContext):
     ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nbatch), (L0, L1, 1),
                [a, bp, out, *extra], flops=flops, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp,
                TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1, a_rs=a_rs, a_ks=a_ks, a_vec=a_vec, batch_code=bc,
-               b_direct=bool(direct), b_rs=b_rs,
+               b_direct=bool(direct), b_rs=b_rs, b_half=bp.type is Type.f16,
+               b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN),
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
                act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=_vector_act(act),
                vec_store=(N % VW == 0))

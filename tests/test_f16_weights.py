@@ -1,0 +1,158 @@
+"""FP16 weights stay f16 on the device (OVCL_WEIGHTS_F16): MatMul with a constant B and direct convolutions.
+
+Weights come as an f16 Const behind a Convert marked ``decompression`` (what FP16-compressed IR holds).
+References are computed in f64 from the f16 values, so the check is of the kernels' f32 arithmetic:
+rtol 1e-4, atol 1e-5. With the option off the same model runs on f32 weights and must give identical results
+(the inline decode is exact for finite values).
+"""
+import numpy as np
+import pytest
+
+import ovcl
+from ovcl.ir import Model, ops, serialize
+
+OFF = {"OVCL_WEIGHTS_F16": "NO"}
+
+
+def _decompressed(w16: np.ndarray):
+    c = ops.constant(np.asarray(w16, np.float16))
+    cv = ops.make("Convert", [c], destination_type="f32")
+    cv.rt_info["decompression"] = True
+    return cv
+
+
+def _weights(rng, shape, scale=0.1):
+    """f16 weights with a few special values: zeros of both signs, subnormals, the largest finite value."""
+    w = (rng.standard_normal(shape) * scale).astype(np.float16).reshape(-1)
+    specials = np.array([0.0, -0.0, 6e-8, -3e-6, 2.0 ** -14, 65504.0 / 1024], np.float16)
+    w[:len(specials)] = specials[:w.size]
+    return w.reshape(shape)
+
+
+def _packed(compiled, suffix):
+    """The device constants of the launches whose names end in ``suffix`` (the packed weights)."""
+    vals = [a for l in compiled.launches() for a in l.args if isinstance(a, ovcl.lowering.Value)
+            and a.name.endswith(suffix)]
+    assert vals, f"no packed constant named *{suffix}"
+    return vals
+
+
+def _run(model, feeds, config=None):
+    cm = ovcl.compile_model(model, "CPU", config)
+    return cm, cm(feeds).to_tuple()[0]
+
+
+def _check(model, feeds, ref, suffix, half=True):
+    cm, out = _run(model, feeds)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
+    assert all(v.type.name == ("f16" if half else "f32") for v in _packed(cm, suffix))
+    cm32, out32 = _run(model, feeds, OFF)
+    assert all(v.type.name == "f32" for v in _packed(cm32, suffix))
+    np.testing.assert_array_equal(out, out32)
+    return cm, cm32
+
+
+@pytest.mark.parametrize("sa,sb,tb", [
+    ((37, 70), (70, 53), False),           # tails in M, N and K
+    ((64, 96), (96, 48), False),           # rows enough for the work-group's local decode
+    ((2, 3, 17, 33), (33, 29), False),     # batched A folded into M
+    ((3, 40, 24), (3, 24, 50), False),     # batched B
+    ((48, 64), (40, 64), True),            # transpose_b
+    ((2, 5, 8), (2, 11, 8), True),
+])
+def test_matmul_const_b(sa, sb, tb, rng):
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = _weights(rng, sb)
+    pa = ops.parameter(sa, "f32", name="a")
+    node = ops.make("MatMul", [pa, _decompressed(b)], transpose_a=False, transpose_b=tb)
+    b64 = b.astype(np.float64)
+    ref = np.matmul(a.astype(np.float64), np.swapaxes(b64, -1, -2) if tb else b64)
+    cm, cm32 = _check(Model([node], [pa]), {"a": a}, ref, "b_packed")
+    # the packed B takes half the bytes on the device
+    assert cm._current_plan().stats["const_bytes"] * 2 == cm32._current_plan().stats["const_bytes"]
+
+
+def test_matmul_local_decode_is_rendered(rng):
+    a = rng.standard_normal((64, 96)).astype(np.float32)
+    pa = ops.parameter(a.shape, "f32", name="a")
+    node = ops.make("MatMul", [pa, _decompressed(_weights(rng, (96, 48)))], transpose_a=False, transpose_b=False)
+    cm, _ = _run(Model([node], [pa]), {"a": a})
+    src = "".join(l.source for l in cm.launches())
+    assert "ovcl_h2f" in src and "barrier" in src
+    cm, _ = _run(Model([node], [pa]), {"a": a}, {"MATMUL_TILE": {"B_LOCAL": 0}})
+    src = "".join(l.source for l in cm.launches())
+    assert "ovcl_h2f" in src and "barrier" not in src
+
+
+def _conv_ref(x, w, stride, pad, groups):
+    n, c, h, wd = x.shape
+    oc, icg, kh, kw = w.shape
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    out = np.zeros((n, oc, oh, ow))
+    ocg = oc // groups
+    for o in range(oc):
+        g = o // ocg
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * icg:(g + 1) * icg, i:i + stride * oh:stride, j:j + stride * ow:stride]
+                out[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j].astype(np.float64))
+    return out
+
+
+@pytest.mark.parametrize("c,oc,k,stride,pad,groups,hw", [
+    (16, 24, 1, 1, 0, 1, 9),       # 1x1: the plane as one row
+    (8, 12, 3, 2, 1, 1, 11),       # 3x3, stride 2, padded
+    (5, 7, 3, 1, 0, 1, 10),        # few channels, unpadded (tails clamp)
+    (12, 16, 3, 1, 1, 4, 8),       # grouped
+])
+def test_conv(c, oc, k, stride, pad, groups, hw, rng):
+    x = rng.standard_normal((1, c, hw, hw)).astype(np.float32)
+    w = _weights(rng, (oc, c // groups, k, k))
+    px = ops.parameter(x.shape, "f32", name="x")
+    attrs = dict(strides=[stride, stride], dilations=[1, 1], pads_begin=[pad, pad], pads_end=[pad, pad],
+                 auto_pad="explicit")
+    if groups > 1:
+        wn = ops.make("Reshape", [_decompressed(w), ops.constant(np.array([groups, oc // groups, c // groups, k, k]))],
+                      special_zero=False)
+        node = ops.make("GroupConvolution", [px, wn], **attrs)
+    else:
+        node = ops.make("Convolution", [px, _decompressed(w)], **attrs)
+    _check(Model([node], [px]), {"x": x}, _conv_ref(x, w, stride, pad, groups), "weights_packed")
+
+
+def test_inf_weight_stays_f32(rng):
+    a = rng.standard_normal((9, 16)).astype(np.float32)
+    b = _weights(rng, (16, 10))
+    b[3, 4] = np.inf
+    pa = ops.parameter(a.shape, "f32", name="a")
+    node = ops.make("MatMul", [pa, _decompressed(b)], transpose_a=False, transpose_b=False)
+    cm, out = _run(Model([node], [pa]), {"a": a})
+    assert all(v.type.name == "f32" for v in _packed(cm, "b_packed"))
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
+    assert np.isinf(out[:, 4]).all()
+
+
+def test_f32_weights_not_exact_stay_f32(rng):
+    a = rng.standard_normal((9, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 10)).astype(np.float32)       # an f32 model (ONNX): not f16 values
+    pa = ops.parameter(a.shape, "f32", name="a")
+    node = ops.make("MatMul", [pa, ops.constant(b)], transpose_a=False, transpose_b=False)
+    cm, out = _run(Model([node], [pa]), {"a": a})
+    assert all(v.type.name == "f32" for v in _packed(cm, "b_packed"))
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-5)
+
+
+def test_compressed_ir_round_trip(rng, tmp_path):
+    """save_model (FP16 compression) + read_model: the weights reach the device as f16."""
+    x = rng.standard_normal((1, 8, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 1, 1)).astype(np.float32)
+    px = ops.parameter(x.shape, "f32", name="x")
+    conv = ops.make("Convolution", [px, ops.constant(w)], strides=[1, 1], dilations=[1, 1], pads_begin=[0, 0],
+                    pads_end=[0, 0], auto_pad="explicit")
+    ovcl.save_model(Model([conv], [px]), str(tmp_path / "m.xml"))
+    cm, out = _run(ovcl.read_model(str(tmp_path / "m.xml")), {"x": x})
+    assert all(v.type.name == "f16" for v in _packed(cm, "weights_packed"))
+    ref = _conv_ref(x, w.astype(np.float16), 1, 0, 1)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
