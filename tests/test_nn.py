@@ -60,6 +60,26 @@ def test_conv(xs, ws, attrs, rng):
     _check(*_conv_model("Conv", xs, ws, rng, **attrs))
 
 
+# 3x3 stride-1 convolutions with >= 16 channels take Winograd F(2x2, 3x3) (ovcl/lowering/winograd.py): odd and
+# even output sizes (partial tiles), asymmetric and no padding, batch 2, a 1-pixel-wide output
+WINOGRAD_CASES = [
+    ((1, 16, 9, 10), (24, 16, 3, 3), dict(pads=[1, 1, 1, 1])),
+    ((2, 32, 7, 7), (16, 32, 3, 3), dict(pads=[1, 1, 1, 1])),
+    ((1, 16, 12, 5), (17, 16, 3, 3), dict(pads=[0, 2, 1, 0])),
+    ((1, 20, 6, 3), (16, 20, 3, 3), {}),
+    ((1, 16, 30, 31), (16, 16, 3, 3), dict(auto_pad="SAME_UPPER")),
+]
+
+
+@pytest.mark.parametrize("xs,ws,attrs", WINOGRAD_CASES)
+def test_conv_winograd(xs, ws, attrs, rng):
+    m, feeds = _conv_model("Conv", xs, ws, rng, **attrs)
+    import ovcl
+    compiled = ovcl.Core().compile_model(m.SerializeToString(), "CPU")
+    assert any(l.kernel.startswith("conv_winograd_in") for l in compiled.launches())
+    _check(m, feeds)
+
+
 @pytest.mark.parametrize("xs,ws,attrs", [CONV_CASES[0], CONV_CASES[5], CONV_CASES[9]])
 def test_conv_runtime_weights(xs, ws, attrs, rng):
     """Weights that are not constants take the generic kernel."""
@@ -312,6 +332,8 @@ _C1 = ("Convolution", (1, 16, 7, 7), (20, 16, 1, 1), dict(strides=[1, 1], pads_b
                                                           dilations=[1, 1]))
 _DW = ("GroupConvolution", (1, 6, 9, 9), (6, 1, 1, 3, 3), dict(strides=[2, 2], pads_begin=[1, 1], pads_end=[1, 1],
                                                                 dilations=[1, 1]))
+_W3 = ("Convolution", (2, 16, 7, 8), (16, 16, 3, 3), dict(strides=[1, 1], pads_begin=[1, 1], pads_end=[1, 1],
+                                                          dilations=[1, 1]))             # Winograd
 _RELU, _RELU6 = ("Relu", {}), ("Clamp", {"min": 0.0, "max": 6.0})
 
 
@@ -322,6 +344,7 @@ _RELU, _RELU6 = ("Relu", {}), ("Clamp", {"min": 0.0, "max": 6.0})
     ({"residual": True}, *_C1),
     ({"bias": True, "residual": True, "activation": _RELU}, *_C1),
     ({"bias": True, "activation": _RELU6}, *_DW),
+    ({"bias": True, "residual": True, "activation": _RELU}, *_W3),
 ])
 def test_fused_epilogue(fused, op, xs, ws, attrs, rng):
     got, ref = _fused_conv(rng, op, xs, ws, fused, **attrs)

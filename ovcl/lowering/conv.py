@@ -24,6 +24,7 @@ from ovcl.ir import Type
 from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 
 from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
+from . import winograd
 
 # tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
 TILE_OC = 12
@@ -132,6 +133,9 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     ocg, icg = oc // groups, c // groups
     od, oh, ow = _pad3(out.shape[2:], 1)
     kd, kh, kw = kernel3
+    if winograd.applies(x, out, groups, kernel3, strides3, dil3, up3):
+        winograd.emit_winograd(ctx, x, out, wpacked_src, pb3[1:], bias, res, act)
+        return
     if (DW_KERNEL and icg == 1 and ocg == 1 and sizes3[0] == 1 and kernel3[0] == 1 and tuple(up3) == (1, 1, 1)
             and strides3[0] == 1):
         emit_depthwise(ctx, x, out, wpacked_src, sizes3, kernel3, strides3, dil3, pb3, bias, res, act)

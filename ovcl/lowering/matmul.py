@@ -142,10 +142,10 @@ def _b_local(ctx: LoweringContext, bp: Value, t: dict, L0: int, L1: int, Kp: int
     return L1 * t["TM"] >= 8 and L0 * Kp * TN * 4 <= min(ctx.caps.local_mem_size // 2, 1 << 19)
 
 
-def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value) -> None:
-    """``out[i] = a[i] @ b[i]`` for each of ``b.shape[0]`` batches: ``a`` an f32 [batches, M, K] row-major device
-    tensor, ``b`` a constant [batches, K, N] (packed here), ``out`` f32 [batches, M, N]. No epilogue. Used by
-    lowerings that reduce to batched products with constant weights (Winograd convolution)."""
+def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a_kmajor: bool = False) -> None:
+    """``out[i] = a[i] @ b[i]`` for each of ``b.shape[0]`` batches: ``a`` an f32 device tensor [batches, M, K]
+    (row-major, or [batches, K, M] with ``a_kmajor``), ``b`` a constant [batches, K, N] (packed here), ``out`` f32
+    [batches, M, N]. No epilogue. For lowerings that reduce to products with constant weights (Winograd)."""
     nb, K, N = b.shape
     M = a.numel // (nb * K)
     t = tile_params(ctx, M, N, K)
@@ -158,7 +158,7 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value) -
     L1 = min(t["L1"], MB)
     ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nb), (L0, L1, 1), [a, bp, out],
                flops=2 * M * N * K * nb, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
-               NV=NV, U=U, L0=L0, L1=L1, a_rs=K, a_ks=1, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
+               NV=NV, U=U, L0=L0, L1=L1, a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
                bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0),
                b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
 

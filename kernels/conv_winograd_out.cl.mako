@@ -1,0 +1,49 @@
+## Winograd F(2x2, 3x3) output transform (see ovcl/lowering/winograd.py): the 16 GEMM results
+## M[xi][t][oc] of tile t become the 2x2 outputs A^T m A at (n, oc, 2*th + i, 2*tw + j), plus the epilogue
+## (+ bias[oc], + residual, activation over a0); pixels past the output's edge are not stored.
+## params: bias, res (bool), act (str|None). Sizes are int arguments.
+__kernel void ${name}(__global float *restrict out, __global const float *restrict M
+% if bias:
+                      , __global const float *restrict bias
+% endif
+% if res:
+                      , __global const float *restrict res
+% endif
+                      , const int OC, const int OH, const int OW, const int TH, const int TW, const int T) {
+    const int oc = get_global_id(0);
+    const int t = get_global_id(1);
+    if (oc >= OC || t >= T) return;
+    const int tw = t % TW, th = (t / TW) % TH, n = t / (TW * TH);
+    const long XI = (long)T * OC;
+    __global const float *mp = M + (long)t * OC + oc;
+% for k in range(4):
+    const float4 m${k} = (float4)(mp[${4 * k} * XI], mp[${4 * k + 1} * XI], mp[${4 * k + 2} * XI], mp[${4 * k + 3} * XI]);
+% endfor
+    // rows: A^T m, then columns
+    const float4 s0 = m0 + m1 + m2, s1 = m1 - m2 - m3;
+    float y[4];
+    y[0] = s0.s0 + s0.s1 + s0.s2;
+    y[1] = s0.s1 - s0.s2 - s0.s3;
+    y[2] = s1.s0 + s1.s1 + s1.s2;
+    y[3] = s1.s1 - s1.s2 - s1.s3;
+    const int oh0 = 2 * th, ow0 = 2 * tw;
+    const long base = ((long)n * OC + oc) * OH * OW;
+% if bias:
+    const float b = bias[oc];
+% endif
+% for i in range(2):
+    % for j in range(2):
+    if (oh0 + ${i} < OH && ow0 + ${j} < OW) {
+        const long o = base + (long)(oh0 + ${i}) * OW + ow0 + ${j};
+        float a0 = y[${2 * i + j}]${" + b" if bias else ""};
+        % if res:
+        a0 += res[o];
+        % endif
+        % if act:
+        a0 = ${act};
+        % endif
+        out[o] = a0;
+    }
+    % endfor
+% endfor
+}
