@@ -149,7 +149,7 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     else:
         to, nv = _pick_tile_oc(oc), TILE_NV
     # f16 on the device when exactly f16 (FP16-compressed IR), see base.py
-    w_half = half_weights(ctx, wpacked_src)
+    w_half = half_weights(ctx, wpacked_src, conv=True)
     flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
             and tuple(up3) == (1, 1, 1))
     if flat:
