@@ -357,6 +357,7 @@ def bench_model(name: str, entry: dict, args, ceil_gflops: float | None, tmp: st
                 w = workers.get(rt)
                 if w is None:
                     continue
+                time.sleep(0.2)     # let the previous runtime's spinning worker threads (ORT, OpenVINO) go idle
                 msg = w.request({"op": "run", "iters": args.iters, "max_s": args.max_seconds},
                                 args.max_seconds * 2 + args.timeout)
                 r = res["runtimes"][rt]
@@ -390,6 +391,11 @@ def bench_model(name: str, entry: dict, args, ceil_gflops: float | None, tmp: st
     if all(os.path.exists(saves.get(rt, "")) and "error" not in res["runtimes"].get(rt, {"error": 1})
            for rt in ("ovcl", "onnxruntime")):
         res["check"] = compare(saves["ovcl"], saves["onnxruntime"])
+    # ovcl/OV per round (the two ran minutes apart at most): their median resists the machine's drift
+    a = res["runtimes"].get("ovcl", {}).get("round_medians_ms", [])
+    b = res["runtimes"].get("openvino", {}).get("round_medians_ms", [])
+    if a and len(a) == len(b):
+        res["ratio_rounds"] = [x / y for x, y in zip(a, b)]
     ov = res["runtimes"].get("ovcl", {})
     if ov.get("median_ms") and res["gflops"]:
         ov["gflops_per_s"] = res["gflops"] / (ov["median_ms"] / 1e3)
@@ -416,9 +422,9 @@ def render(results: list[dict], meta: dict) -> str:
              f"- OpenVINO CPU plugin: LATENCY hint, {meta['threads']} threads, inference precision "
              f"{meta['ov_precision']}; ONNX Runtime: {meta['threads']} intra-op threads",
              f"- {meta['rounds']} rounds x {meta['iters']} warm iterations, runtimes interleaved; ms = median of all "
-             f"warm iterations; first = read + compile + first inference (imports excluded); RSS = peak of the "
+             f"warm iterations; ovcl/OV = median of the per-round ratios (range over rounds); first = read + compile + first inference (imports excluded); RSS = peak of the "
              f"runtime's own process", ""]
-    head = (["model", "GFLOPs"] + [f"{SHORT[r]} ms" for r in rts] + ["ovcl/OV"]
+    head = (["model", "GFLOPs"] + [f"{SHORT[r]} ms" for r in rts] + ["ovcl/OV (rounds)"]
             + ["ovcl GFLOP/s (% sgemm)"] + [f"first s {'/'.join(SHORT[r] for r in rts)}",
                                             f"RSS MB {'/'.join(SHORT[r] for r in rts)}",
                                             "ovcl launches", "ovcl host ms (floor / main-thread CPU)", "ovcl vs ORT"])
@@ -438,7 +444,8 @@ def render(results: list[dict], meta: dict) -> str:
             else:
                 row.append("–")
         o, v = R.get("ovcl", {}), R.get("openvino", {})
-        row.append(_f(o["median_ms"] / v["median_ms"], "{:.2f}x") if o.get("median_ms") and v.get("median_ms") else "–")
+        rr = res.get("ratio_rounds")
+        row.append(f"{statistics.median(rr):.2f}x ({min(rr):.2f}-{max(rr):.2f})" if rr else "–")
         row.append(f"{o['gflops_per_s']:.1f} ({o.get('pct_sgemm', 0):.0f}%)" if o.get("gflops_per_s") else "–")
         row.append("/".join(_f(R.get(rt, {}).get("start", {}).get("first_s") if R.get(rt, {}).get("start", {}).get("ok")
                                 else None) for rt in rts))
