@@ -1,8 +1,10 @@
 ## Gather (opset8): data viewed as [B, P, A, K], indices as [B, M], output [B, P, M, K].
 ## One work-item moves V consecutive elements of a gathered row (K); get_global_id(1) walks (b, p, m).
 ## Negative indices wrap once; indices still out of range produce zeros (never read out of bounds).
-## params: T (raw element type), IT (index C type), idx, B, P, M, A, K, V
-__kernel void ${name}(__global ${T} *restrict out, __global const ${T} *restrict data,
+## params: T (raw element type), IT (index C type), idx, B, P, M, A, K, V; half: data is f16 bits (T ushort),
+## decoded exactly (ovcl_h2f*) into an f32 output
+<% OT = "float" if half else T %>\
+__kernel void ${name}(__global ${OT} *restrict out, __global const ${T} *restrict data,
                       __global const ${IT} *restrict indices) {
     const ${idx} i0 = get_global_id(0);
     const ${idx} r = get_global_id(1);
@@ -19,10 +21,12 @@ __kernel void ${name}(__global ${T} *restrict out, __global const ${T} *restrict
     const ${idx} oo = r * ${K} + i0 * ${V};
 % if V > 1:
     if (j >= 0 && j < ${A})
-        vstore${V}(vload${V}(0, data + (bp * ${A} + (${idx})j) * ${K} + i0 * ${V}), 0, out + oo);
+        vstore${V}(${f"ovcl_h2f{V}" if half else ""}(
+            vload${V}(0, data + (bp * ${A} + (${idx})j) * ${K} + i0 * ${V})), 0, out + oo);
     else
-        vstore${V}((${T}${V})(0), 0, out + oo);
+        vstore${V}((${OT}${V})(0), 0, out + oo);
 % else:
-    out[oo] = (j >= 0 && j < ${A}) ? data[(bp * ${A} + (${idx})j) * ${K} + i0] : (${T})0;
+    out[oo] = (j >= 0 && j < ${A}) ? ${"ovcl_h2f" if half else ""}(data[(bp * ${A} + (${idx})j) * ${K} + i0])
+                                   : (${OT})0;
 % endif
 }

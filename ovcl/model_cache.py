@@ -88,7 +88,11 @@ def save(cache_dir, key: str, plan) -> None:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
-        consts = {f"c{s.id}": s.const for s in lowered.storages if s.kind == "const" and s.const is not None}
+        # only constants the plan reads: not those lowerings consumed at compile time (weights packed anew)
+        used = {a.storage.id for l in lowered.launches for a in l.args if isinstance(a, Value)}
+        used |= {v.storage.id for v in lowered.inputs + lowered.outputs}
+        consts = {f"c{s.id}": s.const for s in lowered.storages
+                  if s.kind == "const" and s.const is not None and s.id in used}
         np.savez(tmp / "constants.npz", **consts)
         if plan.program is not None:
             import pyopencl as cl

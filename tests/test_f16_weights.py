@@ -1,4 +1,5 @@
-"""FP16 weights stay f16 on the device (OVCL_WEIGHTS_F16): MatMul with a constant B and direct convolutions.
+"""FP16 weights stay f16 on the device (OVCL_WEIGHTS_F16): MatMul with a constant B, direct convolutions and
+Gather tables (embeddings; those are compared exactly).
 
 Weights come as an f16 Const behind a Convert marked ``decompression`` (what FP16-compressed IR holds).
 References are computed in f64 from the f16 values, so the check is of the kernels' f32 arithmetic:
@@ -161,3 +162,47 @@ def test_compressed_ir_round_trip(rng, tmp_path):
     assert all(v.type.name == "f16" for v in _packed(cm, "weights_packed"))
     ref = _conv_ref(x, w.astype(np.float16), 1, 0, 1)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
+
+
+def _gather_data(cm):
+    (g,) = [l for l in cm.launches() if l.op == "Gather"]
+    return g.args[1]
+
+
+@pytest.mark.parametrize("tshape,ishape,axis,bd", [
+    ((50, 24), (3, 4), 0, 0),          # rows of 24: 4-wide loads, decoded by ovcl_h2f4
+    ((37, 7), (9,), 0, 0),             # odd rows: scalar lanes
+    ((11, 6), (), 0, 0),               # a scalar index
+    ((9, 13), (2, 3, 2), 1, 0),        # axis 1: single elements
+    ((4, 19), (4, 5), 1, 1),           # batch_dims 1: row b gathers from table row b
+])
+def test_gather_table(tshape, ishape, axis, bd, rng):
+    """An embedding table (f16 Const behind a decompression Convert) stays f16 on the device; exact."""
+    table = _weights(rng, tshape, scale=4.0)
+    A = tshape[axis]
+    idx = rng.integers(-A, A, ishape).astype(np.int64)       # negative indices wrap
+    if idx.size > 2:
+        idx.flat[1] = A + 3                                    # out of range: zeros
+    pi = ops.parameter(ishape, "i64", name="i")
+    node = ops.make("Gather", [_decompressed(table), pi, ops.constant(np.int64(axis))], batch_dims=bd)
+    # the reference takes from the f16 values as f32, plus a zero slice at A for out-of-range indices
+    t32 = np.concatenate([table.astype(np.float32), np.zeros_like(table[:1] if axis == 0 else table[:, :1],
+                                                               np.float32)], axis=axis)
+    safe = np.where((idx >= -A) & (idx < A), idx % A, A)
+    if bd:
+        ref = np.stack([np.take(t32[b], safe[b], axis=axis - 1) for b in range(tshape[0])])
+    else:
+        ref = np.take(t32, safe, axis=axis)
+    model = Model([node], [pi])
+    cm, out = _run(model, {"i": idx})
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, ref)
+    data = _gather_data(cm)
+    assert data.type.name == "f16" and data.name.endswith("table_f16")
+    assert "ovcl_h2f" in cm.launches()[0].source
+    # only the f16 copy is a device constant (the folded f32 table is read by no launch)
+    assert cm._current_plan().stats["const_bytes"] == table.size * 2
+    cm32, out32 = _run(model, {"i": idx}, OFF)
+    assert _gather_data(cm32).type.name == "f32"
+    assert cm32._current_plan().stats["const_bytes"] == table.size * 4
+    np.testing.assert_array_equal(out, out32)
