@@ -11,7 +11,11 @@
 ## shape class share a kernel: far fewer kernels for PoCL to compile at their first launch.
 ## w_half: the packed weights are f16 bits of finite values; a tap's TO weights are loaded as ushort vectors
 ## (built from scalars, merged by LLVM: TO*2 bytes is not a vector alignment) and decoded inline.
-## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping), w_half,
+## s2v: SW == 2 and the source has one more column after every tile's last tap (reads 2*VW values a vector).
+## vec_epi: full tiles apply the epilogue to whole vectors (vec_act: the activation expression is valid on
+## vectors; otherwise it is applied lane by lane).
+## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping), w_half, s2v,
+##   vec_epi, vec_act,
 ## bias, res (bool), act (str|None). Whether a row ends in a partial tile and whether the last channel block
 ## is partial are run-time tests (one branch per work-item), not specialisations.
 ## Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume an alignment
@@ -32,7 +36,12 @@ def wchunks():
     return out
 %>
 <%def name="load8(p)">\
+% if s2v:
+## stride 2: the even lanes of 2*VW consecutive values (merged vector loads and a shuffle, not VW single loads)
+((float${2 * VW})(${", ".join("%s[%d]" % (p, j) for j in range(2 * VW))})).even\
+% else:
 (${VT})(${", ".join("%s[%d]" % (p, j * SW) for j in range(VW))})\
+% endif
 </%def>
 <%def name="conv_body(clamp)">
 % if clamp:
@@ -148,7 +157,25 @@ ${conv_body(False)}
         const float b = bias[oc0 + ${o}];
     % endif
     % for v in range(NV):
-        % if full:
+        % if full and vec_epi:
+        ## every lane in range: the epilogue on whole vectors, then consecutive stores that LLVM merges
+        {
+            ${VT} a0 = acc${o}_${v}${" + b" if bias else ""};
+            % if res:
+            a0 += (${VT})(${", ".join("rp0[%d]" % (v * VW + j) for j in range(VW))});
+            % endif
+            % if act and vec_act:
+            a0 = ${act};
+            % endif
+            % for j in range(VW):
+            % if act and not vec_act:
+            { float a1 = a0.${lanes[j]}; { const float a0 = a1; a1 = ${act}; } op[${v * VW + j}] = a1; }
+            % else:
+            op[${v * VW + j}] = a0.${lanes[j]};
+            % endif
+            % endfor
+        }
+        % elif full:
         ## every lane in range: plain consecutive stores, which LLVM merges into vector stores
             % for j in range(VW):
         {

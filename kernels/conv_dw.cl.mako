@@ -19,8 +19,10 @@ lanes = ["s%x" % j for j in range(8)]
     % if checked:
 <% L = (TP - 1) * SW + (KW - 1) * DW + 1 %>\
         float seg[${L}];
+        ## the load is unconditional (index 0 outside the row) and the zero a select: a branch per lane stops
+        ## vectorisation; the index is chosen with ?: since min/max are out-of-line calls on PoCL
         % for e in range(L):
-        seg[${e}] = (iw0 + ${e} >= 0 && iw0 + ${e} < W) ? xr[iw0 + ${e}] : 0.0f;
+        { const int i = iw0 + ${e}; const int in = i >= 0 && i < W; const float v = xr[in ? i : 0]; seg[${e}] = in ? v : 0.0f; }
         % endfor
     % endif
     % for kw in range(KW):
@@ -81,23 +83,36 @@ ${rows(True)}
 % if bias:
     const float b = bias[c];
 % endif
+<%def name="store(r, v, j)">            float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bias else ""};
+    % if res:
+            a0 += res[ob + ${v * 8 + j}];
+    % endif
+    % if act:
+            a0 = ${act};
+    % endif
+            out[ob + ${v * 8 + j}] = a0;
+</%def>
+    const int full = ow0 + ${TP} <= OW;       // whole tile inside the row: plain stores that merge into vectors
 % for r in range(R):
     if (oh0 + ${r} < OH) {
         const long ob = ((long)nc * OH + oh0 + ${r}) * OW + ow0;
+        if (full) {
     % for v in range(NV):
         % for j in range(8):
-        if (ow0 + ${v * 8 + j} < OW) {
-            float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bias else ""};
-            % if res:
-            a0 += res[ob + ${v * 8 + j}];
-            % endif
-            % if act:
-            a0 = ${act};
-            % endif
-            out[ob + ${v * 8 + j}] = a0;
-        }
+            {
+${store(r, v, j)}
+            }
         % endfor
     % endfor
+        } else {
+    % for v in range(NV):
+        % for j in range(8):
+            if (ow0 + ${v * 8 + j} < OW) {
+${store(r, v, j)}
+            }
+        % endfor
+    % endfor
+        }
     }
 % endfor
 }

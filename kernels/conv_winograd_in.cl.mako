@@ -3,7 +3,8 @@
 ## B^T d B, written as 16 matrices V[xi][c][t] (t fastest, so that each is the transposed A of a GEMM).
 ## A work-item transforms NT tiles of one tile row, as float<NT> vectors across the tiles: each input row is
 ## loaded once (2*NT + 2 values) and each of the 16 results is NT consecutive floats.
-## Loads clamp their index and select zero outside the input: no branches.
+## Outside the input, loads read index 0 and a select makes the value zero: no branches, and no min/max
+## (out-of-line calls on PoCL, ~5 ns each).
 ## params: NT (tiles per work-item: 4 or 8). Sizes are int arguments: layers of one kind share the kernel.
 <%
 VT = "float%d" % NT
@@ -20,8 +21,8 @@ __kernel void ${name}(__global float *restrict V, __global const float *restrict
     const int r0 = 2 * th - PT, c0 = 2 * tw0 - PL;
     __global const float *xp = x + (long)nc * H * W;
 % for j in range(L):
-    const int cc${j} = min(max(c0 + ${j}, 0), W - 1);
     const int okc${j} = c0 + ${j} >= 0 && c0 + ${j} < W;
+    const int cc${j} = okc${j} ? c0 + ${j} : 0;
 % endfor
 % for i in range(4):
     ## d<i>_<j>: column j of every tile's patch in row i, across the NT tiles
@@ -29,9 +30,10 @@ __kernel void ${name}(__global float *restrict V, __global const float *restrict
     {
         const int r = r0 + ${i};
         const int okr = r >= 0 && r < H;
-        __global const float *xr = xp + (long)min(max(r, 0), H - 1) * W;
+        __global const float *xr = xp + (long)(okr ? r : 0) * W;
     % for j in range(L):
-        const float e${j} = (okr && okc${j}) ? xr[cc${j}] : 0.0f;
+        const float l${j} = xr[cc${j}];           // an unconditional load, then a select (no branch)
+        const float e${j} = (okr && okc${j}) ? l${j} : 0.0f;
     % endfor
     % for j in range(4):
         d${i}_${j} = (${VT})(${", ".join("e%d" % (2 * k + j) for k in range(NT))});

@@ -25,6 +25,7 @@ from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 
 from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
 from . import winograd
+from .matmul import _vector_act
 
 # tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
 TILE_OC = 12
@@ -40,6 +41,8 @@ DW_ROWS_S2 = 2
 DW_NV2_MIN_OW = 16
 # depthwise work-group (tiles, row blocks, channels), the same for every layer; (1, 1, 8), (2, 2, 2) ~15% slower
 DW_LOCAL = (4, 4, 1)
+S2_VECTOR = True
+VECTOR_EPILOGUE = True
 
 
 def _pad3(v, fill):
@@ -169,9 +172,13 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     if need_pad:
         xd = (sizes3[0] - 1) * up3[0] + 1 + pb3[0] + pe3[0]
         xh = (sizes3[1] - 1) * up3[1] + 1 + pb3[1] + pe3[1]
-        xw = max((sizes3[2] - 1) * up3[2] + 1 + pb3[2] + pe3[2], (nt * tp - 1) * strides3[2] + (kw - 1) * dil3[2] + 1)
+        # (+1: stride-2 vector loads read the odd column after a tile's last tap too)
+        xw = max((sizes3[2] - 1) * up3[2] + 1 + pb3[2] + pe3[2],
+                 (nt * tp - 1) * strides3[2] + (kw - 1) * dil3[2] + 1 + (strides3[2] == 2))
         src = _emit_pad(ctx, x, sizes3, (xd, xh, xw), pb3, up3)
     safe = not need_pad     # tails clamp at run time (one kernel whether or not OW is a multiple of TP)
+    # stride-2 rows as shuffled pairs of vectors, where the column after a full tile's last tap exists
+    s2v = S2_VECTOR and strides3[2] == 2 and vw == 8 and (need_pad or sizes3[2] >= 2 * ow + (kw - 1) * dil3[2])
     # weights: [OC, ICg, K] -> [NBLK][ICg][K][TO], zero rows for the padded channels
     w = np.asarray(wpacked_src, dtype=np.float32).reshape(oc, icg, kd * kh * kw)
     if nblk * to != oc:
@@ -188,7 +195,8 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     flops = 2 * out.numel * icg * kd * kh * kw
     ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
                KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe,
-               bias=bias is not None, res=res is not None, act=act, w_half=w_half)
+               bias=bias is not None, res=res is not None, act=act, w_half=w_half, s2v=s2v,
+               vec_epi=VECTOR_EPILOGUE, vec_act=_vector_act(act))
 
 
 def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, sizes3, kernel3, strides3, dil3,
