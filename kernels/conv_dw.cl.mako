@@ -3,7 +3,8 @@
 ## loaded once per kernel column and feeds every output row it contributes to. Rows outside the input are
 ## skipped; columns are loaded as whole vectors when the tile's span lies inside the row, else lane by lane
 ## with a bounds check. Epilogue: + bias[c], + residual, activation expression over a0.
-## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, bias, res (bool), act (str|None).
+## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, bias, res (bool), act (str|None),
+## vec_act (act is valid on float8).
 ## Sizes that vary per layer are int kernel arguments: NC (N*C), C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
 ## (row blocks), so that layers of one shape class share a kernel (fewer PoCL compiles).
 <%
@@ -98,11 +99,22 @@ ${rows(True)}
         const long ob = ((long)nc * OH + oh0 + ${r}) * OW + ow0;
         if (full) {
     % for v in range(NV):
+            {   // the epilogue on whole vectors (vec_act: the activation is valid on vectors)
+                float8 a0 = acc${r}_${v}${" + b" if bias else ""};
+        % if res:
+                a0 += (float8)(${", ".join("res[ob + %d]" % (v * 8 + j) for j in range(8))});
+        % endif
+        % if act and vec_act:
+                a0 = ${act};
+        % endif
         % for j in range(8):
-            {
-${store(r, v, j)}
-            }
+            % if act and not vec_act:
+                { float a1 = a0.${lanes[j]}; { const float a0 = a1; a1 = ${act}; } out[ob + ${v * 8 + j}] = a1; }
+            % else:
+                out[ob + ${v * 8 + j}] = a0.${lanes[j]};
+            % endif
         % endfor
+            }
     % endfor
         } else {
     % for v in range(NV):

@@ -227,7 +227,7 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
     l0, l1, l2 = DW_LOCAL
     ctx.launch("conv_dw.cl.mako", (round_up(nt, l0), round_up(nr, l1), round_up(nc, l2)), DW_LOCAL, args,
                flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1],
-               DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act)
+               DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act, vec_act=_vector_act(act))
 
 
 def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,
