@@ -17,6 +17,8 @@ lanes = ["s%x" % j for j in range(8)]
 % for t in range(NIN):
     if (ih0 + ${t} >= 0 && ih0 + ${t} < H) {
         __global const float *xr = xc + (ih0 + ${t}) * W;
+        ## constant offsets from one pointer: LLVM merges the 8 loads of a vector (with iw0 + k indices it does not)
+        __global const float *xw = xr + iw0;
     % if checked:
 <% L = (TP - 1) * SW + (KW - 1) * DW + 1 %>\
         float seg[${L}];
@@ -32,7 +34,7 @@ lanes = ["s%x" % j for j in range(8)]
             % if checked:
             const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % else:
-            const float8 x${v} = (float8)(${", ".join("xr[iw0 + %d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
+            const float8 x${v} = (float8)(${", ".join("xw[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % endif
         % endfor
         % for r in range(R):
