@@ -15,7 +15,7 @@
 ## vec_epi: full tiles apply the epilogue to whole vectors (vec_act: the activation expression is valid on
 ## vectors; otherwise it is applied lane by lane).
 ## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping), w_half, s2v,
-##   vec_epi, vec_act,
+##   vec_epi, vec_act, plain_rows (N * OD == 1: the row index is oh), one_group (groups == 1),
 ## bias, res (bool), act (str|None). Whether a row ends in a partial tile and whether the last channel block
 ## is partial are run-time tests (one branch per work-item), not specialisations.
 ## Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume an alignment
@@ -121,12 +121,21 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     const int blk = get_global_id(1);
     const int row = get_global_id(2);
     if (tile >= NT || blk >= NBLK) return;
+    ## integer divisions cost ~10-20 cycles each, as much as a short channel loop: skipped where trivial
+% if plain_rows:
+    const int oh = row, od = 0, n = 0;
+% else:
     const int oh = row % OH;
     const int od = (row / OH) % OD;
     const int n = row / (OH * OD);
+% endif
     const int ow0 = tile * ${TP};
     const int oc0 = blk * ${TO};
+% if one_group:
+    const int g = 0;
+% else:
     const int g = oc0 / OCg;
+% endif
     __global const float *xb = x + ((long)(n * XC + g * ICg)) * XPLANE
                                + (long)(od * SDXH + oh * SH) * XW + ow0 * ${SW};
     __global const ${WT} *wb = w + (long)blk * ICg * ${KK * TO};

@@ -5,7 +5,7 @@
 ## loaded once (2*NT + 2 values) and each of the 16 results is NT consecutive floats.
 ## Outside the input, loads read index 0 and a select makes the value zero: no branches, and no min/max
 ## (out-of-line calls on PoCL, ~5 ns each).
-## params: NT (tiles per work-item: 4 or 8). Sizes are int arguments: layers of one kind share the kernel.
+## params: NT (tiles per work-item: 4 or 8), one_image (N == 1). Sizes are int arguments: layers of one kind share the kernel.
 <%
 VT = "float%d" % NT
 L = 2 * NT + 2
@@ -17,7 +17,11 @@ __kernel void ${name}(__global float *restrict V, __global const float *restrict
     const int nc = get_global_id(2);
     const int tw0 = tb * ${NT};
     if (tw0 >= TW || th >= TH) return;
+% if one_image:
+    const int n = 0, c = nc;
+% else:
     const int n = nc / C, c = nc - n * C;
+% endif
     const int r0 = 2 * th - PT, c0 = 2 * tw0 - PL;
     __global const float *xp = x + (long)nc * H * W;
 % for j in range(L):

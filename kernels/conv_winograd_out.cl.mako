@@ -1,7 +1,7 @@
 ## Winograd F(2x2, 3x3) output transform (see ovcl/lowering/winograd.py): the 16 GEMM results
 ## M[xi][t][oc] of tile t become the 2x2 outputs A^T m A at (n, oc, 2*th + i, 2*tw + j), plus the epilogue
 ## (+ bias[oc], + residual, activation over a0); pixels past the output's edge are not stored.
-## params: bias, res (bool), act (str|None). Sizes are int arguments.
+## params: bias, res (bool), act (str|None), one_image (N == 1). Sizes are int arguments.
 __kernel void ${name}(__global float *restrict out, __global const float *restrict M
 % if bias:
                       , __global const float *restrict bias
@@ -11,9 +11,15 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
 % endif
                       , const int OC, const int OH, const int OW, const int TH, const int TW, const int T) {
     const int oc = get_global_id(0);
-    const int t = get_global_id(1);
-    if (oc >= OC || t >= T) return;
-    const int tw = t % TW, th = (t / TW) % TH, n = t / (TW * TH);
+    const int tw = get_global_id(1);
+    const int r = get_global_id(2);                 // n * TH + th
+    if (oc >= OC) return;
+    const int t = r * TW + tw;
+% if one_image:
+    const int th = r, n = 0;                        // (integer divisions cost as much as this kernel's math)
+% else:
+    const int th = r % TH, n = r / TH;
+% endif
     const long XI = (long)T * OC;
     __global const float *mp = M + (long)t * OC + oc;
 % for k in range(4):

@@ -196,7 +196,7 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
                KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe,
                bias=bias is not None, res=res is not None, act=act, w_half=w_half, s2v=s2v,
-               vec_epi=VECTOR_EPILOGUE, vec_act=_vector_act(act))
+               vec_epi=VECTOR_EPILOGUE, vec_act=_vector_act(act), plain_rows=(n * od == 1), one_group=(groups == 1))
 
 
 def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, sizes3, kernel3, strides3, dil3,

@@ -52,11 +52,11 @@ def emit_winograd(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, pad
     nt = IN_TILES
     l0 = IN_LOCAL
     ctx.launch("conv_winograd_in.cl.mako", (round_up(-(-tw // nt), l0), th, n * c), (l0, 1, 1),
-               [v, x] + [np.int32(a) for a in (c, h, wd, pt, pl, th, tw, t)], NT=nt)
+               [v, x] + [np.int32(a) for a in (c, h, wd, pt, pl, th, tw, t)], NT=nt, one_image=(n == 1))
     m = ctx.temp((16, t, oc), Type.f32)
     emit_const_gemm(ctx, v, transform_weights(w.reshape(oc, c, 3, 3)), m, a_kmajor=True)
     args = [out, m] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
     args += [np.int32(a) for a in (oc, oh, ow, th, tw, t)]
     lo = 16
-    ctx.launch("conv_winograd_out.cl.mako", (round_up(oc, lo), t), (lo, 1), args,
-               bias=bias is not None, res=res is not None, act=act)
+    ctx.launch("conv_winograd_out.cl.mako", (round_up(oc, lo), tw, n * th), (lo, 1, 1), args,
+               bias=bias is not None, res=res is not None, act=act, one_image=(n == 1))
