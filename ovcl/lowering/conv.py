@@ -25,7 +25,7 @@ from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 
 from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
 from . import winograd
-from .matmul import _vector_act
+from .eltwise import vector_expr
 
 # tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
 TILE_OC = 12
@@ -196,7 +196,8 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
                KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe,
                bias=bias is not None, res=res is not None, act=act, w_half=w_half, s2v=s2v,
-               vec_epi=VECTOR_EPILOGUE, vec_act=_vector_act(act), plain_rows=(n * od == 1), one_group=(groups == 1))
+               vec_epi=VECTOR_EPILOGUE, vec_act=vector_expr(act), plain_rows=(n * od == 1),
+               one_group=(groups == 1))
 
 
 def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, sizes3, kernel3, strides3, dil3,
@@ -227,7 +228,8 @@ def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, si
     l0, l1, l2 = DW_LOCAL
     ctx.launch("conv_dw.cl.mako", (round_up(nt, l0), round_up(nr, l1), round_up(nc, l2)), DW_LOCAL, args,
                flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1],
-               DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act, vec_act=_vector_act(act))
+               DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act,
+               vec_act=vector_expr(act))
 
 
 def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,

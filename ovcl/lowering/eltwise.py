@@ -81,6 +81,14 @@ def _math(t: Type):
     return lambda name: name
 
 
+def vector_expr(act: str | None) -> bool:
+    """Whether the activation expression is also valid OpenCL C on float vectors: only builtins with vector
+    forms (not the prelude's scalar ``ovcl_*`` functions), no scalar casts, no classification builtins (their
+    vector forms return int vectors)."""
+    return act is not None and not any(tok in act for tok in ("ovcl_", "(float)", "(double)", "(int)", "isnan",
+                                                              "isinf", "isfinite", "&&", "||"))
+
+
 def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
     f = t.is_real
     L = lambda v: c_literal(v, t)  # noqa: E731

@@ -23,7 +23,7 @@ from ovcl.ir import Type
 
 from .base import (LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, half_weights, lowers,
                    round_up)
-from .eltwise import collapse, unary_expr
+from .eltwise import collapse, unary_expr, vector_expr
 
 # per device class: rows per work-item, vector width, vectors per row, K unroll, work-group (panels, row blocks),
 # A read as vectors (AVEC; scalar loads broadcast for free on x86), bytes of B panels a work-group sweeps.
@@ -115,14 +115,6 @@ def _vector_epilogue(out, bias, res) -> bool:
     return all(v is None or v.type.name == "f32" for v in (out, bias, res))
 
 
-def _vector_act(act: str | None) -> bool:
-    """Whether the activation expression is also valid OpenCL C on float vectors: only builtins with vector
-    forms (not the prelude's scalar ``ovcl_*`` functions), no scalar casts, no classification builtins (their
-    vector forms return int vectors)."""
-    return act is not None and not any(tok in act for tok in ("ovcl_", "(float)", "(double)", "(int)", "isnan",
-                                                              "isinf", "isfinite", "&&", "||"))
-
-
 def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> Value:
     """A constant B [batches, K, N] as a device constant of P panels of Kp x TN floats per batch (zero padded),
     stored as f16 when every value is exactly one (``half_weights``; the kernel's ``b_half`` decodes it)."""
@@ -158,7 +150,8 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
     L1 = min(t["L1"], MB)
     ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nb), (L0, L1, 1), [a, bp, out],
                flops=2 * M * N * K * nb, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
-               NV=NV, U=U, L0=L0, L1=L1, a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
+               NV=NV, U=U, L0=L0, L1=L1, a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, a_vec=False,
+               batch_code=bc, b_direct=False, b_rs=TN,
                bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0),
                b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
 
@@ -242,5 +235,5 @@ def _matmul(ctx: LoweringContext):
                b_direct=bool(direct), b_rs=b_rs, b_half=bp.type is Type.f16,
                b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN),
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
-               act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=_vector_act(act),
+               act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act),
                vec_store=(N % VW == 0))
