@@ -33,6 +33,9 @@ lanes = ["s%x" % j for j in range(8)]
         % for v in range(NV):
             % if checked:
             const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
+            % elif SW == 2:
+            ## the even lanes of 16 consecutive values: merged vector loads and a shuffle instead of a gather
+            const float8 x${v} = ((float16)(${", ".join("xw[%d]" % (kw * DW + v * 16 + j) for j in range(16))})).even;
             % else:
             const float8 x${v} = (float8)(${", ".join("xw[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % endif
@@ -78,7 +81,8 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     float8 acc${r}_${v} = (float8)(0.0f);
     % endfor
 % endfor
-    if (iw0 >= 0 && iw0 + ${(TP - 1) * SW + (KW - 1) * DW} < W) {
+    ## (stride 2 reads one more column: the odd lane after the last tap)
+    if (iw0 >= 0 && iw0 + ${(TP - 1) * SW + (KW - 1) * DW + (1 if SW == 2 else 0)} < W) {
 ${rows(False)}
     } else {
 ${rows(True)}
