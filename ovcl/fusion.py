@@ -75,6 +75,7 @@ def fuse_epilogues(model: Model) -> int:
     users = _consumers(model)
     outputs = {r.input_value(0) for r in model.get_results()}
     mapping: dict[Output, Output] = {}
+    claimed: set[int] = set()       # Adds already absorbed: a residual Add of two convolutions goes to one only
     count = 0
     for host in model.get_ordered_ops():
         if host.type_name not in EPILOGUE_HOSTS or host.get_output_element_type(0).name != "f32":
@@ -100,7 +101,7 @@ def fuse_epilogues(model: Model) -> int:
             after = _only_user(users, nxt.output(0)) if nxt.output(0) not in outputs else None
             if after is not None and after.type_name == "Add":
                 view, nxt, tail = nxt, after, nxt.output(0)
-        if nxt is not None and nxt.type_name == "Add":
+        if nxt is not None and nxt.type_name == "Add" and id(nxt) not in claimed:
             other = nxt.input_value(1) if nxt.input_value(0) == tail else nxt.input_value(0)
             if (other != tail and other.get_partial_shape() == tail.get_partial_shape()
                     and other.get_element_type() == tail.get_element_type()):
@@ -110,6 +111,7 @@ def fuse_epilogues(model: Model) -> int:
                 fused["residual"] = host.get_input_size() + len(extra)
                 extra.append(other)
                 absorbed.append(nxt.name)
+                claimed.add(id(nxt))
                 tail = nxt.output(0)
                 nxt = _only_user(users, tail) if tail not in outputs else None
             elif view is not None:

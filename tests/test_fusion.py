@@ -52,6 +52,27 @@ def test_residual_block_and_standalone_batchnorm(rng):
     np.testing.assert_allclose(plain([x])[0], compiled([x])[0], rtol=1e-4, atol=1e-4)
 
 
+def test_projection_shortcut_block(rng):
+    """ResNet's first block of a stage: conv+BN on both branches, then Add and Relu. One convolution takes the Add
+    as its residual (only one may), both keep their BN as a bias: two launches, no element-wise one."""
+    c, oc = 8, 16
+    inits = ([("wa", rng.standard_normal((oc, c, 1, 1)).astype(np.float32)),
+              ("wb", rng.standard_normal((oc, c, 1, 1)).astype(np.float32))]
+             + _bn_inits(rng, oc, "ba") + _bn_inits(rng, oc, "bb"))
+    nodes = [helper.make_node("Conv", ["x", "wa"], ["ca"], strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["ca", "bag", "bab", "bam", "bav"], ["na"]),
+             helper.make_node("Conv", ["x", "wb"], ["cb"], strides=[2, 2]),
+             helper.make_node("BatchNormalization", ["cb", "bbg", "bbb", "bbm", "bbv"], ["nb"]),
+             helper.make_node("Add", ["na", "nb"], ["s"]),
+             helper.make_node("Relu", ["s"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [1, c, 9, 10])], [("y", np.float32, None)], initializers=inits)
+    x = rng.standard_normal((1, c, 9, 10)).astype(np.float32)
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    ops = [l.op for l in compiled.launches()]
+    assert ops == ["Convolution", "Convolution"], ops
+    np.testing.assert_allclose(compiled([x])[0], run_ort(m, {"x": x})[0], rtol=1e-4, atol=1e-4)
+
+
 def test_gemm_bias_reshape_residual_is_one_matmul(rng):
     """GPT-2's pattern: Gemm on flattened tokens, Reshape back, residual Add: one MatMul launch."""
     w = rng.standard_normal((16, 24)).astype(np.float32)
