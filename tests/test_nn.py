@@ -40,6 +40,8 @@ CONV_CASES = [
     ((1, 16, 13, 11), (19, 16, 1, 1), {}),                                        # prime OC, odd HW tail
     ((1, 5, 1, 1), (3, 5, 1, 1), {}),                                             # 1x1 spatial
     ((1, 8, 9, 9), (16, 8, 1, 1), dict(strides=[2, 2])),                          # strided 1x1
+    ((1, 8, 12, 16), (16, 8, 1, 1), dict(strides=[2, 2])),                        # stride-2 vector loads, unpadded
+    ((1, 4, 11, 20), (8, 4, 3, 3), dict(strides=[2, 2])),                         # ... with a tail tile
     ((1, 6, 13, 11), (8, 3, 3, 3), dict(group=2, strides=[2, 2], pads=[0, 1, 1, 2])),
     ((1, 12, 7, 7), (6, 4, 3, 3), dict(group=3, pads=[1, 1, 1, 1])),              # OC/G = 2
     ((1, 8, 13, 11), (8, 1, 3, 3), dict(group=8, dilations=[2, 2], pads=[2, 2, 2, 2])),   # depthwise
