@@ -9,7 +9,8 @@
 ##   B vector it reads), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
 ##   epilogue), vec_act (the activation expression is valid on vectors; else applied per component),
-##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors)
+##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors), c_trans (C stored transposed, N x M
+##   per batch)
 <%
 TN = NV * VW
 fv = "float%d" % VW if VW > 1 else "float"
@@ -119,7 +120,35 @@ sw = "0123456789abcdef"
 def comp(r, v, j):
     return "c%d_%d" % (r, v) if VW == 1 else "c%d_%d.s%s" % (r, v, sw[j])
 %>
-% if vec_store and VW > 1 and vec_epi:
+% if c_trans:
+    ## C stored transposed (element (m, n) at n * M + m: a 1x1 convolution's NCHW output with pixels as rows):
+    ## interior tiles store TM consecutive floats per column, which LLVM merges into one vector store
+    if (m0 + ${TM} <= ${M} && n0 + ${TN} <= ${N}) {
+    % for v in range(NV):
+        % for j in range(VW):
+        {
+            const long o = (long)(n0 + ${v * VW + j}) * ${M} + m0;
+            % if bias_t is not None:
+            const float bn = ${load(bias_t, "bias", "n0 + %d" % (v * VW + j))};
+            % endif
+            % for r in rows():
+            {
+                float a0 = ${comp(r, v, j)}${" + bn" if bias_t is not None else ""};
+                % if res_t is not None:
+                a0 += ${load(res_t, "res", "coff + o + %d" % r)};
+                % endif
+                % if act is not None:
+                a0 = ${act};
+                % endif
+                ${store(out_t, "cp", "o + %d" % r, "a0")}
+            }
+            % endfor
+        }
+        % endfor
+    % endfor
+        return;
+    }
+% elif vec_store and VW > 1 and vec_epi:
     if (m0 + ${TM} <= ${M} && n0 + ${TN} <= ${N}) {
     % if bias_t is not None:
         % for v in range(NV):
@@ -156,9 +185,14 @@ def comp(r, v, j):
         return;
     }
 % endif
+<%
+def cidx(r, v, j):
+    """C's element offset of tile element (r, v, j) within the batch (ro = the row's offset, or m0 + r)."""
+    return "(long)(n0 + %d) * %d + ro" % (v * VW + j, M) if c_trans else "ro + n0 + %d" % (v * VW + j)
+%>
 % for r in rows():
     if (m0 + ${r} < ${M}) {
-        const long ro = (long)(m0 + ${r}) * ${N};
+        const long ro = ${"m0 + %d" % r if c_trans else "(long)(m0 + %d) * %d" % (r, N)};
     % for v in range(NV):
         % for j in range(VW):
         if (n0 + ${v * VW + j} < ${N}) {
@@ -167,12 +201,12 @@ def comp(r, v, j):
             a0 += ${load(bias_t, "bias", "n0 + %d" % (v * VW + j))};
             % endif
             % if res_t is not None:
-            a0 += ${load(res_t, "res", "coff + ro + n0 + %d" % (v * VW + j))};
+            a0 += ${load(res_t, "res", "coff + " + cidx(r, v, j))};
             % endif
             % if act is not None:
             a0 = ${act};
             % endif
-            ${store(out_t, "cp", "ro + n0 + %d" % (v * VW + j), "a0")}
+            ${store(out_t, "cp", cidx(r, v, j), "a0")}
         }
         % endfor
     % endfor

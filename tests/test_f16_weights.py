@@ -103,7 +103,8 @@ def _conv_ref(x, w, stride, pad, groups):
 
 
 @pytest.mark.parametrize("c,oc,k,stride,pad,groups,hw", [
-    (16, 24, 1, 1, 0, 1, 9),       # 1x1: the plane as one row
+    (16, 24, 1, 1, 0, 1, 9),       # 1x1 with >= 16 input channels: the GEMM kernel (pixels as rows)
+    (8, 12, 1, 1, 0, 1, 9),        # 1x1, few channels: direct, the plane as one row
     (8, 12, 3, 2, 1, 1, 11),       # 3x3, stride 2, padded
     (5, 7, 3, 1, 0, 1, 10),        # few channels, unpadded (tails clamp)
     (12, 16, 3, 1, 1, 4, 8),       # grouped
@@ -121,10 +122,13 @@ def test_conv(c, oc, k, stride, pad, groups, hw, rng):
     else:
         node = ops.make("Convolution", [px, _decompressed(w)], **attrs)
     model = Model([node], [px])
-    _check(model, {"x": x}, _conv_ref(x, w, stride, pad, groups), "weights_packed", config=ON)
-    # the default (AUTO) keeps convolution weights f32 on a CPU device, where f16 costs 1.4-1.7x
+    gemm = k == 1 and groups == 1 and c >= 16
+    suffix = "b_packed" if gemm else "weights_packed"
+    _check(model, {"x": x}, _conv_ref(x, w, stride, pad, groups), suffix, config=ON)
+    # the default (AUTO) keeps direct-convolution weights f32 on a CPU device, where f16 costs 1.4-1.7x; the
+    # GEMM kernel decodes f16 panels cheaply, so 1x1 convolutions it runs keep them f16
     cm, out = _run(model, {"x": x})
-    assert all(v.type.name == "f32" for v in _packed(cm, "weights_packed"))
+    assert all(v.type.name == ("f16" if gemm else "f32") for v in _packed(cm, suffix))
 
 
 def test_inf_weight_stays_f32(rng):

@@ -334,6 +334,8 @@ _C1 = ("Convolution", (1, 16, 7, 7), (20, 16, 1, 1), dict(strides=[1, 1], pads_b
                                                           dilations=[1, 1]))
 _DW = ("GroupConvolution", (1, 6, 9, 9), (6, 1, 1, 3, 3), dict(strides=[2, 2], pads_begin=[1, 1], pads_end=[1, 1],
                                                                 dilations=[1, 1]))
+_C1B = ("Convolution", (2, 24, 5, 7), (20, 24, 1, 1), dict(strides=[1, 1], pads_begin=[0, 0], pads_end=[0, 0],
+                                                           dilations=[1, 1]))           # 1x1 GEMM, 2 images
 _W3 = ("Convolution", (2, 16, 7, 8), (16, 16, 3, 3), dict(strides=[1, 1], pads_begin=[1, 1], pads_end=[1, 1],
                                                           dilations=[1, 1]))             # Winograd
 _RELU, _RELU6 = ("Relu", {}), ("Clamp", {"min": 0.0, "max": 6.0})
@@ -347,6 +349,7 @@ _RELU, _RELU6 = ("Relu", {}), ("Clamp", {"min": 0.0, "max": 6.0})
     ({"bias": True, "residual": True, "activation": _RELU}, *_C1),
     ({"bias": True, "activation": _RELU6}, *_DW),
     ({"bias": True, "residual": True, "activation": _RELU}, *_W3),
+    ({"bias": True, "residual": True, "activation": _RELU6}, *_C1B),
 ])
 def test_fused_epilogue(fused, op, xs, ws, attrs, rng):
     got, ref = _fused_conv(rng, op, xs, ws, fused, **attrs)

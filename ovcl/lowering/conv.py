@@ -1,6 +1,9 @@
 """Convolutions: Convolution, GroupConvolution and their BackpropData (transposed) forms.
 
 Paths, chosen per node:
+* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
+* 1x1 stride-1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels: the MatMul kernel
+  (``matmul.emit_pointwise_conv``).
 * ``conv_direct.cl.mako``: f32 with constant weights (packed once at compile time). A work-item computes a
   tile of TO output channels x 8*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row (a GEMM over packed weights); padded ones read a zero-padded copy of the
@@ -26,6 +29,7 @@ from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
 from . import winograd
 from .eltwise import vector_expr
+from .matmul import emit_pointwise_conv
 
 # tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
 TILE_OC = 12
@@ -43,6 +47,9 @@ DW_NV2_MIN_OW = 16
 DW_LOCAL = (4, 4, 1)
 S2_VECTOR = True
 VECTOR_EPILOGUE = True
+# 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
+POINTWISE_GEMM = True
+POINTWISE_MIN_K = 16
 
 
 def _pad3(v, fill):
@@ -155,6 +162,9 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     w_half = half_weights(ctx, wpacked_src, conv=True)
     flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
             and tuple(up3) == (1, 1, 1))
+    if flat and groups == 1 and POINTWISE_GEMM and c >= POINTWISE_MIN_K:
+        emit_pointwise_conv(ctx, x, wpacked_src, out, bias, res, act)
+        return
     if flat:
         sizes3 = [1, 1, sizes3[0] * sizes3[1] * sizes3[2]]
         od, oh, ow = 1, 1, od * oh * ow

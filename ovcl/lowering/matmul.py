@@ -152,8 +152,33 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
                flops=2 * M * N * K * nb, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
                NV=NV, U=U, L0=L0, L1=L1, a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, a_vec=False,
                batch_code=bc, b_direct=False, b_rs=TN,
-               bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0),
+               bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0), c_trans=False,
                b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
+
+
+def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Value, bias: Value | None = None,
+                        res: Value | None = None, act: str | None = None) -> None:
+    """A 1x1 stride-1 unpadded convolution of one group (NCHW, f32) as this GEMM: per image, pixels are the rows
+    (A = the input read K-major: channel planes), output channels the columns (B = the weights transposed,
+    packed), and C is stored transposed, which is NCHW again. Epilogue as the convolution's: + bias[oc],
+    + residual, activation. ``w``: [OC, C]."""
+    n, c, oc = x.shape[0], x.shape[1], out.shape[1]
+    M, N, K = x.numel // (n * c), oc, c
+    t = tile_params(ctx, M, N, K)
+    TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
+    TN = VW * NV
+    P, Kp = (N + TN - 1) // TN, round_up(K, U)
+    bp = pack_b(ctx, np.ascontiguousarray(np.asarray(w, np.float32).reshape(oc, c).T)[None], Kp, P, TN)
+    bc = _batch_code([n] if n > 1 else [], {"aoff": [K * M], "coff": [N * M]})
+    L0, MB = min(t["L0"], P), (M + TM - 1) // TM
+    L1 = min(t["L1"], MB)
+    extra = [v for v in (bias, res) if v is not None]
+    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), n), (L0, L1, 1), [x, bp, out, *extra],
+               flops=2 * M * N * K * n, a_t=x.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
+               NV=NV, U=U, L0=L0, L1=L1, a_rs=1, a_ks=M, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
+               bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None, act=act,
+               vec_epi=False, vec_act=False, vec_store=False, c_trans=True, b_half=bp.type is Type.f16,
+               b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
 
 
 @lowers("MatMul")
@@ -236,4 +261,4 @@ def _matmul(ctx: LoweringContext):
                b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN),
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
                act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act),
-               vec_store=(N % VW == 0))
+               vec_store=(N % VW == 0), c_trans=False)
