@@ -42,6 +42,9 @@ CONV_CASES = [
     ((1, 8, 9, 9), (16, 8, 1, 1), dict(strides=[2, 2])),                          # strided 1x1
     ((1, 8, 12, 16), (16, 8, 1, 1), dict(strides=[2, 2])),                        # stride-2 vector loads, unpadded
     ((1, 4, 11, 20), (8, 4, 3, 3), dict(strides=[2, 2])),                         # ... with a tail tile
+    ((1, 16, 9, 11), (24, 16, 1, 1), dict(strides=[2, 2])),                       # strided 1x1: subsample + GEMM
+    ((2, 16, 7, 10), (8, 16, 1, 1), dict(strides=[2, 3])),
+    ((2, 8, 15, 13), (8, 8, 3, 3), dict(strides=[2, 2], dilations=[2, 1], pads=[1, 2, 0, 1])),  # im2col + GEMM
     ((1, 6, 13, 11), (8, 3, 3, 3), dict(group=2, strides=[2, 2], pads=[0, 1, 1, 2])),
     ((1, 12, 7, 7), (6, 4, 3, 3), dict(group=3, pads=[1, 1, 1, 1])),              # OC/G = 2
     ((1, 8, 13, 11), (8, 1, 3, 3), dict(group=8, dilations=[2, 2], pads=[2, 2, 2, 2])),   # depthwise

@@ -2,8 +2,9 @@
 
 Paths, chosen per node:
 * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
-* 1x1 stride-1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels: the MatMul kernel
-  (``matmul.emit_pointwise_conv``).
+* 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels: the MatMul kernel
+  (``matmul.emit_pointwise_conv``), strided ones after ``conv_subsample.cl.mako`` makes their pixels contiguous;
+  strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv_im2col.cl.mako`` lays out their columns.
 * ``conv_direct.cl.mako``: f32 with constant weights (packed once at compile time). A work-item computes a
   tile of TO output channels x 8*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row (a GEMM over packed weights); padded ones read a zero-padded copy of the
@@ -50,6 +51,11 @@ VECTOR_EPILOGUE = True
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
 POINTWISE_GEMM = True
 POINTWISE_MIN_K = 16
+# strided KxK convolutions as columns + the same GEMM, while the column matrix stays this small
+# (from K = C*KH*KW = 64: MobileNetV2's 3-channel stem, K = 27, measured faster direct)
+IM2COL = True
+IM2COL_MIN_K = 64
+IM2COL_MAX_BYTES = 64 << 20
 
 
 def _pad3(v, fill):
@@ -164,6 +170,29 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
             and tuple(up3) == (1, 1, 1))
     if flat and groups == 1 and POINTWISE_GEMM and c >= POINTWISE_MIN_K:
         emit_pointwise_conv(ctx, x, wpacked_src, out, bias, res, act)
+        return
+    kk = kh * kw
+    if (IM2COL and kernel3[0] == 1 and kk > 1 and sizes3[0] == 1 and strides3[0] == 1
+            and max(strides3[1:]) > 1 and groups == 1 and tuple(up3) == (1, 1, 1)
+            and c * kk >= IM2COL_MIN_K and n * c * kk * oh * ow * 4 <= IM2COL_MAX_BYTES):
+        # strided KxK (ResNet's stem and stride-2 3x3): the columns as a K-major matrix, then the GEMM
+        col = ctx.temp((n, c * kk, oh, ow), x.type)
+        rows = n * c * kk * oh
+        ctx.launch("conv_im2col.cl.mako", (round_up(rows, 64),), (64,),
+                   [col, x] + [np.int32(v) for v in (rows, c, sizes3[1], sizes3[2], oh, ow, pb3[1], pb3[2])],
+                   KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1], DW=dil3[2])
+        emit_pointwise_conv(ctx, col, wpacked_src, out, bias, res, act)
+        return
+    if (kernel3 == [1, 1, 1] and sizes3[0] == 1 and strides3[0] == 1 and all(p == 0 for p in pb3 + pe3)
+            and tuple(up3) == (1, 1, 1) and groups == 1 and POINTWISE_GEMM and c >= POINTWISE_MIN_K):
+        # strided 1x1 (ResNet's downsampling shortcuts): the pixels it reads, made contiguous (a quarter of the
+        # input at stride 2), then the same GEMM
+        sub = ctx.temp((n, c, oh, ow), x.type)
+        rows = n * c * oh
+        ctx.launch("conv_subsample.cl.mako", (round_up(rows, 64),), (64,),
+                   [sub, x] + [np.int32(v) for v in (rows, sizes3[1], sizes3[2], oh, ow)],
+                   SH=strides3[1], SW=strides3[2])
+        emit_pointwise_conv(ctx, sub, wpacked_src, out, bias, res, act)
         return
     if flat:
         sizes3 = [1, 1, sizes3[0] * sizes3[1] * sizes3[2]]
