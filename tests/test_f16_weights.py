@@ -105,7 +105,8 @@ def _conv_ref(x, w, stride, pad, groups):
 @pytest.mark.parametrize("c,oc,k,stride,pad,groups,hw", [
     (16, 24, 1, 1, 0, 1, 9),       # 1x1 with >= 16 input channels: the GEMM kernel (pixels as rows)
     (8, 12, 1, 1, 0, 1, 9),        # 1x1, few channels: direct, the plane as one row
-    (8, 12, 3, 2, 1, 1, 11),       # 3x3, stride 2, padded
+    (8, 12, 3, 2, 1, 1, 11),       # 3x3, stride 2, padded: im2col + the GEMM kernel
+    (4, 12, 3, 2, 1, 1, 11),       # 3x3, stride 2, padded, few channels: direct
     (5, 7, 3, 1, 0, 1, 10),        # few channels, unpadded (tails clamp)
     (12, 16, 3, 1, 1, 4, 8),       # grouped
 ])
@@ -122,7 +123,8 @@ def test_conv(c, oc, k, stride, pad, groups, hw, rng):
     else:
         node = ops.make("Convolution", [px, _decompressed(w)], **attrs)
     model = Model([node], [px])
-    gemm = k == 1 and groups == 1 and c >= 16
+    # which kernel runs it (direct, or the GEMM for 1x1 and im2col'd strided convolutions) decides the name
+    gemm = any(l.kernel.startswith("matmul") for l in ovcl.compile_model(model, "CPU").launches())
     suffix = "b_packed" if gemm else "weights_packed"
     _check(model, {"x": x}, _conv_ref(x, w, stride, pad, groups), suffix, config=ON)
     # the default (AUTO) keeps direct-convolution weights f32 on a CPU device, where f16 costs 1.4-1.7x; the
