@@ -10,7 +10,7 @@
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
 ##   epilogue), vec_act (the activation expression is valid on vectors; else applied per component),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors), c_trans (C stored transposed, N x M
-##   per batch)
+##   per batch), dyn (M, N, K, P and Kp*TN are kernel arguments; A K-major: a_ks the string "M"; no b_local)
 <%
 TN = NV * VW
 fv = "float%d" % VW if VW > 1 else "float"
@@ -23,7 +23,14 @@ def bload(off):
         return "*(const __local %s *)(bp + %s)" % (fv, off)
     ld = "*(const __global %s *)(bp + %s)" % (bvt, off)
     return "%s(%s)" % (h2f, ld) if b_half else ld
-K4 = K // U * U
+if dyn:
+    ## sizes are kernel arguments (M, N, K, P, KpTN) and K4 a local: layers of different shapes share the kernel
+    sM, sN, sK, sP, sKpTN, sK4, tail = "M", "N", "K", "P", "KpTN", "K4", True
+    sM1 = "(M - 1)"
+else:
+    K4 = K // U * U
+    sM, sN, sK, sP, sKpTN, sK4, tail = M, N, K, P, Kp * TN, K4, K4 < K
+    sM1 = M - 1
 def rows():
     return range(TM)
 %>
@@ -36,7 +43,13 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *res
 % if res_t is not None:
              , __global const ${ctype(res_t)} *restrict res
 % endif
+% if dyn:
+             , const int M, const int N, const int K, const int P, const int KpTN
+% endif
 ) {
+% if dyn:
+    const int K4 = K / ${U} * ${U};
+% endif
     const int p = get_global_id(0);
     const int mb = get_global_id(1);
     const long bz = get_global_id(2);
@@ -59,7 +72,7 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *res
     if (p >= ${P} || mb * ${TM} >= ${M}) return;
     const __local float *bp = (const __local float *)lbv + get_local_id(0) * ${Kp * TN};
 % else:
-    if (p >= ${P} || mb * ${TM} >= ${M}) return;
+    if (p >= ${sP} || mb * ${TM} >= ${sM}) return;
     long aoff = 0, boff = 0, coff = 0;
     ${batch_code}
 % endif
@@ -67,18 +80,18 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *res
 % elif b_direct:
     const __global ${bt} *bp = Bp + boff + (long)p * ${TN};
 % else:
-    const __global ${bt} *bp = Bp + boff + (long)p * ${Kp * TN};
+    const __global ${bt} *bp = Bp + boff + (long)p * ${sKpTN};
 % endif
     const int m0 = mb * ${TM};
 % for r in rows():
-    const __global ${ctype(a_t)} *a${r} = A + aoff + (long)min(m0 + ${r}, ${M - 1}) * ${a_rs};
+    const __global ${ctype(a_t)} *a${r} = A + aoff + (long)min(m0 + ${r}, ${sM1}) * ${a_rs};
 % endfor
 % for r in rows():
     % for v in range(NV):
     ${fv} c${r}_${v} = (${fv})(0.0f);
     % endfor
 % endfor
-    for (int k = 0; k < ${K4}; k += ${U}) {
+    for (int k = 0; k < ${sK4}; k += ${U}) {
 % if a_vec:
     % for r in rows():
         const float${U} av${r} = *(const __global float${U} *)(a${r} + k);
@@ -92,7 +105,7 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *res
         % if a_vec:
         const float x${r}_${u} = av${r}.s${"0123456789abcdef"[u]};
         % else:
-        const float x${r}_${u} = ${load(a_t, "a%d" % r, "(k + %d) * %d" % (u, a_ks))};
+        const float x${r}_${u} = ${load(a_t, "a%d" % r, "(k + %d) * %s" % (u, a_ks))};
         % endif
         % for v in range(NV):
         c${r}_${v} = c${r}_${v} + x${r}_${u} * b${u}_${v};
@@ -100,13 +113,13 @@ void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *res
     % endfor
 % endfor
     }
-% if K4 < K:
-    for (int k = ${K4}; k < ${K}; ++k) {
+% if tail:
+    for (int k = ${sK4}; k < ${sK}; ++k) {
     % for v in range(NV):
         const ${fv} b${v} = ${bload("(long)k * %d + %d" % (b_rs, v * VW))};
     % endfor
     % for r in rows():
-        const float x${r} = ${load(a_t, "a%d" % r, "k * %d" % a_ks)};
+        const float x${r} = ${load(a_t, "a%d" % r, "k * %s" % a_ks)};
         % for v in range(NV):
         c${r}_${v} = c${r}_${v} + x${r} * b${v};
         % endfor
@@ -123,11 +136,11 @@ def comp(r, v, j):
 % if c_trans:
     ## C stored transposed (element (m, n) at n * M + m: a 1x1 convolution's NCHW output with pixels as rows):
     ## interior tiles store TM consecutive floats per column, which LLVM merges into one vector store
-    if (m0 + ${TM} <= ${M} && n0 + ${TN} <= ${N}) {
+    if (m0 + ${TM} <= ${sM} && n0 + ${TN} <= ${sN}) {
     % for v in range(NV):
         % for j in range(VW):
         {
-            const long o = (long)(n0 + ${v * VW + j}) * ${M} + m0;
+            const long o = (long)(n0 + ${v * VW + j}) * ${sM} + m0;
             % if bias_t is not None:
             const float bn = ${load(bias_t, "bias", "n0 + %d" % (v * VW + j))};
             % endif
@@ -149,7 +162,7 @@ def comp(r, v, j):
         return;
     }
 % elif vec_store and VW > 1 and vec_epi:
-    if (m0 + ${TM} <= ${M} && n0 + ${TN} <= ${N}) {
+    if (m0 + ${TM} <= ${sM} && n0 + ${TN} <= ${sN}) {
     % if bias_t is not None:
         % for v in range(NV):
         const ${fv} bias${v} = *(const __global ${fv} *)(bias + n0 + ${v * VW});
@@ -158,7 +171,7 @@ def comp(r, v, j):
     % for r in rows():
         % for v in range(NV):
         {
-            const long o = (long)(m0 + ${r}) * ${N} + n0 + ${v * VW};
+            const long o = (long)(m0 + ${r}) * ${sN} + n0 + ${v * VW};
             ${fv} a0 = c${r}_${v};
             % if act is not None and not vec_act:
             ${fv} v;
@@ -188,14 +201,14 @@ def comp(r, v, j):
 <%
 def cidx(r, v, j):
     """C's element offset of tile element (r, v, j) within the batch (ro = the row's offset, or m0 + r)."""
-    return "(long)(n0 + %d) * %d + ro" % (v * VW + j, M) if c_trans else "ro + n0 + %d" % (v * VW + j)
+    return "(long)(n0 + %d) * %s + ro" % (v * VW + j, sM) if c_trans else "ro + n0 + %d" % (v * VW + j)
 %>
 % for r in rows():
-    if (m0 + ${r} < ${M}) {
-        const long ro = ${"m0 + %d" % r if c_trans else "(long)(m0 + %d) * %d" % (r, N)};
+    if (m0 + ${r} < ${sM}) {
+        const long ro = ${"m0 + %d" % r if c_trans else "(long)(m0 + %d) * %s" % (r, sN)};
     % for v in range(NV):
         % for j in range(VW):
-        if (n0 + ${v * VW + j} < ${N}) {
+        if (n0 + ${v * VW + j} < ${sN}) {
             float a0 = ${comp(r, v, j)};
             % if bias_t is not None:
             a0 += ${load(bias_t, "bias", "n0 + %d" % (v * VW + j))};

@@ -153,7 +153,7 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
                NV=NV, U=U, L0=L0, L1=L1, a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, a_vec=False,
                batch_code=bc, b_direct=False, b_rs=TN,
                bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0), c_trans=False,
-               b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
+               dyn=False, b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
 
 
 def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Value, bias: Value | None = None,
@@ -169,16 +169,20 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
     TN = VW * NV
     P, Kp = (N + TN - 1) // TN, round_up(K, U)
     bp = pack_b(ctx, np.ascontiguousarray(np.asarray(w, np.float32).reshape(oc, c).T)[None], Kp, P, TN)
-    bc = _batch_code([n] if n > 1 else [], {"aoff": [K * M], "coff": [N * M]})
-    L0, MB = min(t["L0"], P), (M + TM - 1) // TM
-    L1 = min(t["L1"], MB)
+    # sizes as kernel arguments (dyn): a network's many 1x1 shapes share a few kernels, so PoCL compiles a few
+    bc = "aoff = bz * (long)K * M; coff = bz * (long)N * M;" if n > 1 else ""
+    # the work-group is not clipped to the panels and row blocks either (its size is in the source): the
+    # work-items past them return at once
+    L0, L1, MB = t["L0"], t["L1"], (M + TM - 1) // TM
     extra = [v for v in (bias, res) if v is not None]
-    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), n), (L0, L1, 1), [x, bp, out, *extra],
-               flops=2 * M * N * K * n, a_t=x.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
-               NV=NV, U=U, L0=L0, L1=L1, a_rs=1, a_ks=M, a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
+    sizes = [np.int32(v) for v in (M, N, K, P, Kp * TN)]
+    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), n), (L0, L1, 1), [x, bp, out, *extra, *sizes],
+               flops=2 * M * N * K * n, a_t=x.type, out_t=out.type, TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1,
+               M=M, N=N, K=K, P=P, Kp=Kp,       # (with dyn these sizes do not reach the source)
+               a_rs=1, a_ks="M", a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None, act=act,
                vec_epi=False, vec_act=False, vec_store=False, c_trans=True, b_half=bp.type is Type.f16,
-               b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
+               b_local=False, dyn=True)
 
 
 @lowers("MatMul")
@@ -261,4 +265,4 @@ def _matmul(ctx: LoweringContext):
                b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN),
                bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
                act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act),
-               vec_store=(N % VW == 0), c_trans=False)
+               vec_store=(N % VW == 0), c_trans=False, dyn=False)
