@@ -141,6 +141,46 @@ def _local_2d(nt: int, nb: int) -> tuple[int, int]:
     return lx, ly
 
 
+def _emit_as_gemm(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, groups: int, sizes3, kernel3,
+                  strides3, dil3, pb3, pe3, up3, bias, res, act) -> bool:
+    """A 2-D (or 1-D) convolution of one group through the MatMul kernel (``matmul.emit_pointwise_conv``), when it
+    fits: 1x1 unpadded (strided ones after a subsampled copy), or strided KxK with C*KH*KW >= IM2COL_MIN_K after
+    an im2col copy. Returns whether it emitted."""
+    n, c = x.shape[0], x.shape[1]
+    _, oh, ow = _pad3(out.shape[2:], 1)
+    _, kh, kw = kernel3
+    if not POINTWISE_GEMM or groups != 1 or tuple(up3) != (1, 1, 1):
+        return False
+    unpadded = all(p == 0 for p in pb3 + pe3)
+    if list(kernel3) == [1, 1, 1] and list(strides3) == [1, 1, 1] and unpadded and c >= POINTWISE_MIN_K:
+        emit_pointwise_conv(ctx, x, w, out, bias, res, act)      # also 1-D and 3-D: the pixels are the rows
+        return True
+    if sizes3[0] != 1 or kernel3[0] != 1 or strides3[0] != 1:
+        return False
+    if kh == kw == 1 and unpadded and c >= POINTWISE_MIN_K:
+        # strided 1x1 (ResNet's downsampling shortcuts): the pixels it reads, made contiguous (a quarter of the
+        # input at stride 2), then the same GEMM
+        sub = ctx.temp((n, c, oh, ow), x.type)
+        rows = n * c * oh
+        ctx.launch("conv_subsample.cl.mako", (round_up(rows, 64),), (64,),
+                   [sub, x] + [np.int32(v) for v in (rows, sizes3[1], sizes3[2], oh, ow)],
+                   SH=strides3[1], SW=strides3[2])
+        emit_pointwise_conv(ctx, sub, w, out, bias, res, act)
+        return True
+    kk = kh * kw
+    if (IM2COL and kk > 1 and max(strides3) > 1 and c * kk >= IM2COL_MIN_K
+            and n * c * kk * oh * ow * 4 <= IM2COL_MAX_BYTES):
+        # strided KxK (ResNet's stem and stride-2 3x3): the columns as a K-major matrix, then the GEMM
+        col = ctx.temp((n, c * kk, oh, ow), x.type)
+        rows = n * c * kk * oh
+        ctx.launch("conv_im2col.cl.mako", (round_up(rows, 64),), (64,),
+                   [col, x] + [np.int32(v) for v in (rows, c, sizes3[1], sizes3[2], oh, ow, pb3[1], pb3[2])],
+                   KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1], DW=dil3[2])
+        emit_pointwise_conv(ctx, col, w, out, bias, res, act)
+        return True
+    return False
+
+
 def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndarray, groups: int,
                 sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1)):
     """Forward direct convolution. ``wpacked_src``: f32 weights [G*OCg, ICg, KD, KH, KW]."""
@@ -156,6 +196,9 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
             and strides3[0] == 1):
         emit_depthwise(ctx, x, out, wpacked_src, sizes3, kernel3, strides3, dil3, pb3, bias, res, act)
         return
+    if _emit_as_gemm(ctx, x, out, wpacked_src, groups, sizes3, kernel3, strides3, dil3, pb3, pe3, up3, bias, res,
+                     act):
+        return
     # tile shape
     if icg == 1 and ocg == 1:
         to, nv = 1, DEPTHWISE_NV
@@ -168,32 +211,6 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     w_half = half_weights(ctx, wpacked_src, conv=True)
     flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
             and tuple(up3) == (1, 1, 1))
-    if flat and groups == 1 and POINTWISE_GEMM and c >= POINTWISE_MIN_K:
-        emit_pointwise_conv(ctx, x, wpacked_src, out, bias, res, act)
-        return
-    kk = kh * kw
-    if (IM2COL and kernel3[0] == 1 and kk > 1 and sizes3[0] == 1 and strides3[0] == 1
-            and max(strides3[1:]) > 1 and groups == 1 and tuple(up3) == (1, 1, 1)
-            and c * kk >= IM2COL_MIN_K and n * c * kk * oh * ow * 4 <= IM2COL_MAX_BYTES):
-        # strided KxK (ResNet's stem and stride-2 3x3): the columns as a K-major matrix, then the GEMM
-        col = ctx.temp((n, c * kk, oh, ow), x.type)
-        rows = n * c * kk * oh
-        ctx.launch("conv_im2col.cl.mako", (round_up(rows, 64),), (64,),
-                   [col, x] + [np.int32(v) for v in (rows, c, sizes3[1], sizes3[2], oh, ow, pb3[1], pb3[2])],
-                   KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1], DW=dil3[2])
-        emit_pointwise_conv(ctx, col, wpacked_src, out, bias, res, act)
-        return
-    if (kernel3 == [1, 1, 1] and sizes3[0] == 1 and strides3[0] == 1 and all(p == 0 for p in pb3 + pe3)
-            and tuple(up3) == (1, 1, 1) and groups == 1 and POINTWISE_GEMM and c >= POINTWISE_MIN_K):
-        # strided 1x1 (ResNet's downsampling shortcuts): the pixels it reads, made contiguous (a quarter of the
-        # input at stride 2), then the same GEMM
-        sub = ctx.temp((n, c, oh, ow), x.type)
-        rows = n * c * oh
-        ctx.launch("conv_subsample.cl.mako", (round_up(rows, 64),), (64,),
-                   [sub, x] + [np.int32(v) for v in (rows, sizes3[1], sizes3[2], oh, ow)],
-                   SH=strides3[1], SW=strides3[2])
-        emit_pointwise_conv(ctx, sub, wpacked_src, out, bias, res, act)
-        return
     if flat:
         sizes3 = [1, 1, sizes3[0] * sizes3[1] * sizes3[2]]
         od, oh, ow = 1, 1, od * oh * ow
