@@ -214,6 +214,17 @@ class LoweringContext:
     def input_const(self, i: int) -> np.ndarray | None:
         return self.node.input_const(i)
 
+    def weights(self, i: int) -> np.ndarray | None:
+        """Input ``i``'s value when known at compile time: a Constant, or a Constant behind a Convert (the
+        decompression of FP16 IR, when compilation has not folded it), in the input's element type."""
+        v = self.input_const(i)
+        if v is not None:
+            return np.asarray(v)
+        src = self.node.input_value(i).node
+        if src.type_name == "Convert" and src.input_const(0) is not None:
+            return np.asarray(src.input_const(0)).astype(self.inputs[i].type.dtype)
+        return None
+
     def fail(self, why: str) -> CompileError:
         return CompileError(f"{self.node.type_name} node '{self.node.name}': {why}")
 

@@ -63,17 +63,6 @@ def _pad3(v, fill):
     return [fill] * (3 - len(v)) + v
 
 
-def _const_weights(ctx: LoweringContext, i: int) -> np.ndarray | None:
-    """The constant value of input ``i``, seeing through a Convert of a Constant (decompressed weights)."""
-    v = ctx.input_const(i)
-    if v is not None:
-        return np.asarray(v)
-    src = ctx.node.input_value(i).node
-    if src.type_name == "Convert" and src.input_const(0) is not None:
-        return np.asarray(src.input_const(0)).astype(np.float32)
-    return None
-
-
 def _fusion(ctx: LoweringContext):
     """(bias Value or None, residual Value or None, activation C expression or None) from rt_info."""
     fused = ctx.node.rt_info.get("fused", {}) or {}
@@ -320,7 +309,7 @@ def _conv(ctx: LoweringContext):
     bias, res, act = _fusion(ctx)
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3, pe3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0), _pad3(pe, 0)
-    wc = _const_weights(ctx, 1)
+    wc = ctx.weights(1)
     fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
             and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32) and nd <= 3)
     if fast:
@@ -356,7 +345,7 @@ def _deconv(ctx: LoweringContext):
     bias, res, act = _fusion(ctx)
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0)
-    wc = _const_weights(ctx, 1)
+    wc = ctx.weights(1)
     fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
             and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32))
     if fast:

@@ -336,25 +336,13 @@ def _gather(ctx: LoweringContext):
     K = int(np.prod(data.shape[axis + 1:], dtype=np.int64))
     M = int(np.prod(idx.shape[b:], dtype=np.int64))
     V = _vec(K, data.type.size)
-    table = _const_data(ctx) if data.type.name == "f32" else None
+    table = ctx.weights(0) if data.type.name == "f32" else None
     half = table is not None and half_weights(ctx, table)
     if half:        # an f16-exact constant table (FP16 IR's embeddings): f16 on the device, decoded by the kernel
         data = ctx.constant(np.asarray(table).astype(np.float16), f"{ctx.node.name}/table_f16")
     gsize, lsize = sizes_2d(K // V, B * P * M)
     ctx.launch("data_gather.cl.mako", gsize, lsize, [out, data, idx], T=raw(data.type), IT=ctype(idx.type),
                idx=_idx(data.numel, out.numel), B=B, P=P, M=M, A=A, K=K, V=V, half=half)
-
-
-def _const_data(ctx: LoweringContext) -> np.ndarray | None:
-    """Input 0's value when known at compile time: a Constant, or a Constant behind a (decompression) Convert."""
-    v = ctx.input_const(0)
-    if v is not None:
-        return v
-    src = ctx.node.input_value(0).node
-    if src.type_name == "Convert" and src.input_const(0) is not None:
-        c = src.input_const(0)
-        return c if c.dtype == np.float16 else c.astype(np.float32)
-    return None
 
 
 @lowers("GatherElements")

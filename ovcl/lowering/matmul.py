@@ -75,17 +75,6 @@ def _batch_code(out_batch, strides: dict[str, list[int]]) -> str:
     return "\n    ".join(code)
 
 
-def _const_b(ctx: LoweringContext) -> np.ndarray | None:
-    """B's value when known at compile time (a Constant, possibly behind a decompression Convert)."""
-    v = ctx.input_const(1)
-    if v is not None:
-        return v
-    src = ctx.node.input_value(1).node
-    if src.type_name == "Convert" and src.input_const(0) is not None:
-        return src.input_const(0).astype(ctx.inputs[1].type.dtype)
-    return None
-
-
 def _epilogue(ctx: LoweringContext, out_t: Type):
     fused = ctx.node.rt_info.get("fused") or {}
     bias = ctx.inputs[fused["bias"]] if "bias" in fused else None
@@ -228,7 +217,7 @@ def _matmul(ctx: LoweringContext):
         return
 
     t = tile_params(ctx, M, N, K)
-    bv = _const_b(ctx)
+    bv = ctx.weights(1)
     # a run-time B read in place: f32, row-major, rows of whole aligned vectors, N a multiple of the tile width
     # (and small: a large B read in place walks rows N apart for every k, which measured 2-4x slower than
     # packing it first)
