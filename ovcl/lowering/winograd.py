@@ -19,8 +19,8 @@ from ovcl.ir import Type
 from .base import LoweringContext, Value, round_up
 from .matmul import emit_const_gemm
 
-# Winograd is used when the GEMMs are big enough to run near the tiled kernel's speed (measured: tiny
-# channel counts run faster direct)
+# Winograd from this many input and output channels: with fewer, the GEMMs are too small to pay for the two
+# transforms (a judgement, not measured per size: ResNet's and the bench's layers all have >= 64)
 MIN_CHANNELS = 16
 ENABLED = True
 IN_TILES = 4        # tiles per work-item of the input transform
