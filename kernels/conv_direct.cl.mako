@@ -37,8 +37,7 @@ def wchunks():
 %>
 <%def name="load8(p)">\
 % if s2v:
-## stride 2: the even lanes of 2*VW consecutive values (merged vector loads and a shuffle, not VW single loads)
-((float${2 * VW})(${", ".join("%s[%d]" % (p, j) for j in range(2 * VW))})).even\
+${stride2_vector(p, 0, VW)}\
 % else:
 (${VT})(${", ".join("%s[%d]" % (p, j * SW) for j in range(VW))})\
 % endif

@@ -34,8 +34,7 @@ lanes = ["s%x" % j for j in range(8)]
             % if checked:
             const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % elif SW == 2:
-            ## the even lanes of 16 consecutive values: merged vector loads and a shuffle instead of a gather
-            const float8 x${v} = ((float16)(${", ".join("xw[%d]" % (kw * DW + v * 16 + j) for j in range(16))})).even;
+            const float8 x${v} = ${stride2_vector("xw", kw * DW + v * 16, 8)};
             % else:
             const float8 x${v} = (float8)(${", ".join("xw[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % endif

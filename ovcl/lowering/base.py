@@ -100,7 +100,15 @@ def c_literal(value, t: Type) -> str:
     return f"(({ct}){v}{suffix})"
 
 
-TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": store, "lit": c_literal}
+def stride2_vector(ptr: str, off: int, n: int) -> str:
+    """A float<n> of ``ptr[off]``, ``ptr[off + 2]``, ... as OpenCL C: the even lanes of 2n consecutive values.
+    LLVM merges consecutive loads at constant offsets into vector loads and the ``.even`` into a shuffle; n loads
+    two apart stay n single loads and inserts."""
+    return "((float%d)(%s)).even" % (2 * n, ", ".join("%s[%d]" % (ptr, off + j) for j in range(2 * n)))
+
+
+TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": store, "lit": c_literal,
+                    "stride2_vector": stride2_vector}
 
 
 # -- values and launches ------------------------------------------------------------------------------------
