@@ -46,6 +46,17 @@ class Type:
     def size(self) -> int:
         return self.dtype.itemsize
 
+    @property
+    def int_range(self) -> tuple[int, int]:
+        """The smallest and largest value of an integral type (the narrow ones by their bit count, not their
+        one-byte storage)."""
+        if self is Type.boolean:
+            return 0, 1
+        bits = _NARROW_INT_BITS.get(self.name, self.bitwidth)
+        if self.name[0] == "i":
+            return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        return 0, (1 << bits) - 1
+
     def get_type_name(self) -> str:
         return self.name
 
@@ -79,6 +90,7 @@ class Type:
         return t
 
 
+_NARROW_INT_BITS = {"i4": 4, "u4": 4, "i2": 2, "u2": 2}
 _REAL = ("f64", "f32", "f16", "bf16", "f8e4m3", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1")
 
 
@@ -141,3 +153,36 @@ def as_type(value) -> Type:
     if value is bool:
         return Type.boolean
     return Type.from_dtype(value)
+
+
+def convert_array(x: np.ndarray, t: Type) -> np.ndarray:
+    """``x`` converted to ``t`` by ovcl's rules, the ones its kernels follow, so that folding a Convert and
+    running it agree. Where C, the ONNX spec and NumPy/ml_dtypes leave a result undefined or
+    version-dependent (a float out of an integer type's range), ovcl defines it:
+    - float -> integer: truncate toward zero, then saturate to the type's range; NaN gives 0 (OpenCL's
+      ``convert_<int>_sat_rtz``; what OpenVINO's CPU plugin does for 8-bit targets, and what quantized
+      pipelines expect of a value past the end of the range);
+    - integer -> integer: keep the low bits in two's complement (defined by C and by ONNX's Cast);
+    - anything -> boolean: nonzero is true; everything else: NumPy's (ml_dtypes') conversion."""
+    x = np.asarray(x)
+    if t is Type.boolean:
+        return x != 0
+    if not t.is_integral or x.dtype == np.bool_:
+        return x.astype(t.dtype)
+    lo, hi = t.int_range
+    wide = np.uint64 if t is Type.u64 else np.int64
+    if Type.from_dtype(x.dtype).is_real:
+        y = np.trunc(x.astype(np.float64))
+        below, above = y <= float(lo), y >= float(hi + 1)   # both bounds are powers of 2: exact in float64
+        inside = ~(below | above | np.isnan(y))
+        out = np.zeros(y.shape, wide)
+        out[inside] = y[inside].astype(wide)
+        out[below], out[above] = lo, hi
+        return out.astype(t.dtype)
+    if t.name in _NARROW_INT_BITS:                      # low bits, sign-extended for the signed types
+        span = hi - lo + 1
+        v = x.astype(np.int64) & (span - 1)
+        if lo < 0:
+            v = np.where(v > hi, v - span, v)
+        return v.astype(t.dtype)
+    return x.astype(t.dtype)                            # NumPy's integer casts wrap

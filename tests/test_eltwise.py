@@ -66,6 +66,59 @@ def test_where_cast_clip(rng):
     assert_close(run_ovcl(m, feeds), run_ort(m, feeds))
 
 
+# ovcl's rule for float -> integer outside the target's range (ONNX and C leave it undefined): truncate toward
+# zero, saturate to the range, NaN -> 0. Ranges written out here, not taken from the code under test.
+INT_RANGES = {"int64": (-2 ** 63, 2 ** 63 - 1), "int32": (-2 ** 31, 2 ** 31 - 1), "int16": (-2 ** 15, 2 ** 15 - 1),
+              "int8": (-128, 127), "uint64": (0, 2 ** 64 - 1), "uint32": (0, 2 ** 32 - 1), "uint16": (0, 65535),
+              "uint8": (0, 255), "int4": (-8, 7), "uint4": (0, 15), "int2": (-2, 1), "uint2": (0, 3)}
+
+
+def _saturated(values, lo, hi):
+    import math
+    return [0 if math.isnan(v) else lo if v <= lo else hi if v >= hi else math.trunc(v) for v in values]
+
+
+@pytest.mark.parametrize("src", [np.float32, np.float16, np.float64])
+@pytest.mark.parametrize("dst", list(INT_RANGES))
+def test_convert_out_of_range_saturates(src, dst):
+    """Float -> every integer type with values past both ends, NaN and infinities: the kernel and constant
+    folding (the same Cast on an initializer) both give the saturated values."""
+    import ml_dtypes
+    lo, hi = INT_RANGES[dst]
+    vals = [np.nan, np.inf, -np.inf, 1e30, -1e30, 0.5, -0.5, -0.0, lo - 1.0, lo - 0.75, lo + 0.0, lo + 0.75,
+            hi + 0.25, hi + 1.0, hi + 2.0, 2.0 ** 31, -2.0 ** 31 - 4096, 2.0 ** 63, 2.0 ** 64, 70000.0, -70000.0]
+    with np.errstate(over="ignore"):                     # the values as src holds them (f16 rounds, overflows)
+        x = np.array(vals, np.float64).astype(src)
+    dtype = np.dtype(getattr(ml_dtypes, dst, None) or dst)
+    to = helper.np_dtype_to_tensor_dtype(dtype)
+    want = np.array(_saturated([float(v) for v in x], lo, hi), dtype=object)
+    m = onnx_model([helper.make_node("Cast", ["x"], ["y"], to=to), helper.make_node("Cast", ["c"], ["z"], to=to)],
+                   [("x", src, (len(vals),))], [("y", dtype, None), ("z", dtype, None)],
+                   initializers=[("c", x)])
+    device, folded = run_ovcl(m, {"x": x})
+    for got in (device, folded):
+        assert got.dtype == dtype
+        got = [int(v) for v in got.astype(np.uint64 if dst == "uint64" else np.int64)]
+        assert got == list(want), [(float(v), g, w) for v, g, w in zip(x, got, want) if g != w]
+
+
+def test_convert_integer_to_narrow_wraps():
+    """Integer -> narrower integer keeps the low bits (C and ONNX define it), on the device and folded."""
+    import ml_dtypes
+    x = np.array([-9, -8, -3, -2, -1, 0, 1, 2, 3, 7, 8, 15, 16, 300, -300], np.int32)
+    for dst, bits, signed in (("int4", 4, True), ("uint4", 4, False), ("int2", 2, True), ("uint2", 2, False),
+                              ("int8", 8, True), ("uint8", 8, False)):
+        low = [int(v) & ((1 << bits) - 1) for v in x]
+        want = [v - (1 << bits) if signed and v >= 1 << (bits - 1) else v for v in low]
+        dtype = np.dtype(getattr(ml_dtypes, dst, None) or dst)
+        to = helper.np_dtype_to_tensor_dtype(dtype)
+        m = onnx_model([helper.make_node("Cast", ["x"], ["y"], to=to), helper.make_node("Cast", ["c"], ["z"], to=to)],
+                       [("x", np.int32, (len(x),))], [("y", dtype, None), ("z", dtype, None)],
+                       initializers=[("c", x)])
+        for got in run_ovcl(m, {"x": x}):
+            assert [int(v) for v in got.astype(np.int64)] == want, dst
+
+
 # one case per narrow type and direction; the conformance suite runs all of them
 CAST_CASES = __import__("helpers").backend_cases(
     r"^test_cast_(FLOAT_to_(FLOAT8E4M3FN|FLOAT8E5M2FNUZ|INT4|UINT2|FLOAT4E2M1|BFLOAT16)|FLOAT8E5M2_to_FLOAT"

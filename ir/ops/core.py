@@ -5,7 +5,7 @@ import numpy as np
 
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
-from ..types import Type, as_type
+from ..types import Type, as_type, convert_array
 from .registry import REQUIRED, Op, SameShapeOp, make, normalize_axis, register
 
 
@@ -76,11 +76,7 @@ class Convert(Op):
 
     @classmethod
     def evaluate(cls, node, inputs):
-        t = as_type(node.attrs["destination_type"])
-        x = inputs[0]
-        if t.is_integral and x.dtype.kind == "f":
-            x = np.trunc(x)      # C semantics, as the kernels do
-        return [x.astype(t.dtype)]
+        return [convert_array(inputs[0], as_type(node.attrs["destination_type"]))]
 
 
 @register
@@ -94,7 +90,7 @@ class ConvertLike(Op):
 
     @classmethod
     def evaluate(cls, node, inputs):
-        return [inputs[0].astype(inputs[1].dtype)]
+        return [convert_array(inputs[0], Type.from_dtype(inputs[1].dtype))]
 
 
 @register

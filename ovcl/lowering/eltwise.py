@@ -214,6 +214,16 @@ def _int_clamp(t: Type, attrs: dict) -> str:
     return f"(a0 < {lo} ? {lo} : (a0 > {hi} ? {hi} : a0))"
 
 
+def _saturating_convert(t: Type, out_type: Type) -> str:
+    """Float to integer as ``ir.types.convert_array`` defines it: truncate toward zero, saturate to the
+    range, NaN to 0. Both bounds compare against powers of 2, exact in every float type, so a value just
+    below ``hi + 1`` truncates in range; a plain C cast would be undefined outside it."""
+    lo, hi = out_type.int_range
+    flo, fhi = c_literal(float(lo), t), c_literal(float(hi + 1), t)
+    clo, chi = c_literal(lo, out_type), c_literal(hi, out_type)
+    return f"(a0 != a0 ? (T)0 : (a0 <= {flo} ? {clo} : (a0 >= {fhi} ? {chi} : (T)(a0))))"
+
+
 def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts: dict | None = None) -> str | None:
     """The C expression of one element-wise op over ``a0``, ``a1``, ... (None if there is no kernel for it).
     ``(T)`` in the result stands for the output's compute type; ``consts`` maps operand positions to known
@@ -232,7 +242,11 @@ def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts
     if op in BINARY_OPS:
         return binary_expr(op, t, attrs)
     if op in ("Convert", "ConvertLike"):
-        return "a0 != 0" if out_type is Type.boolean else "(T)(a0)"   # C truncation toward zero, as OpenVINO
+        if out_type is Type.boolean:
+            return "a0 != 0"
+        if t.is_real and out_type.is_integral:
+            return _saturating_convert(t, out_type)
+        return "(T)(a0)"     # integer to integer keeps the low bits (stores of narrow types mask them)
     if op == "Select":
         return "(a0 ? a1 : a2)"
     if op == "PRelu":
