@@ -14,25 +14,14 @@ The whole core suite is ``-m slow``; the default run checks a fixed eighth of it
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from helpers import conformance
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@functools.lru_cache(maxsize=1)
-def conformance():
-    path = ROOT / "scripts" / "conformance.py"
-    spec = importlib.util.spec_from_file_location("ovcl_conformance", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @functools.lru_cache(maxsize=1)
