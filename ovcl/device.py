@@ -74,6 +74,12 @@ class Device:
         d = self.cl_device
         return f"{self.platform.name}|{self.platform.version}|{d.name}|{d.version}|{d.driver_version}"
 
+    @functools.cached_property
+    def tuning_identity(self):
+        """This device's names at the tuning database's levels (device, architecture, vendor, type)."""
+        from .tuning.database import Identity
+        return Identity.of(self)
+
     @property
     def context(self):
         import pyopencl as cl

@@ -23,8 +23,8 @@ from ovcl.ir import Model, Type
 from .compiler import Lowered, finish
 from .lowering import Launch, LocalMem, Storage, Value
 
-FORMAT = 1
-_COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16")
+FORMAT = 2
+_COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16", "KERNEL_PARAMS", "KERNEL_VARIANT")
 
 
 def _canon(value) -> str:
@@ -58,8 +58,11 @@ def fingerprint(model: Model) -> str:
 
 def entry_key(model_hash: str, device, shapes, config: dict) -> str:
     from ovcl import __version__
-    cfg = {k: str(config[k]) for k in _COMPILE_KEYS if k in config}
-    text = _canon([FORMAT, __version__, device.identity, model_hash, [list(s) for s in shapes], cfg])
+    from .tuning import database
+    cfg = {k: _canon(config[k]) for k in _COMPILE_KEYS if k in config}
+    # the tuning databases' state too: a new tuning result must not hide behind a plan cached before it
+    text = _canon([FORMAT, __version__, device.identity, model_hash, [list(s) for s in shapes], cfg,
+                   database.fingerprint()])
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -104,7 +107,9 @@ def save(cache_dir, key: str, plan) -> None:
             "outputs": [_value(v) for v in lowered.outputs],
             "launches": [{"node": l.node, "op": l.op, "nodes": l.nodes, "kernel": l.kernel, "source": l.source,
                           "gsize": list(l.gsize), "lsize": list(l.lsize), "template": l.template,
-                          "flops": l.flops, "args": [_arg(a) for a in l.args]} for l in lowered.launches],
+                          "flops": l.flops, "args": [_arg(a) for a in l.args], "variant": l.variant,
+                          "params": l.params, "shape": l.shape, "tuning": l.tuning, "path": l.path}
+                         for l in lowered.launches],
         }
         (tmp / "plan.json").write_text(json.dumps(doc))
         os.replace(tmp, final)
@@ -145,7 +150,9 @@ def load(cache_dir, key: str, device, config: dict):
 
         launches = [Launch(node=l["node"], op=l["op"], nodes=list(l["nodes"]), kernel=l["kernel"],
                            source=l["source"], gsize=tuple(l["gsize"]), lsize=tuple(l["lsize"]),
-                           args=[arg(a) for a in l["args"]], template=l["template"], flops=int(l["flops"]))
+                           args=[arg(a) for a in l["args"]], template=l["template"], flops=int(l["flops"]),
+                           variant=l["variant"], params={k: int(v) for k, v in l["params"].items()},
+                           shape=l["shape"], tuning=l["tuning"], path=l["path"])
                     for l in doc["launches"]]
         lowered = Lowered(storages, [value(v) for v in doc["inputs"]], [value(v) for v in doc["outputs"]], launches)
         binary = (entry / "program.bin").read_bytes() if launches else None

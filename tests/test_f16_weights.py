@@ -81,7 +81,7 @@ def test_matmul_local_decode_is_rendered(rng):
     cm, _ = _run(Model([node], [pa]), {"a": a})
     src = "".join(l.source for l in cm.launches())
     assert "ovcl_h2f" in src and "barrier" in src
-    cm, _ = _run(Model([node], [pa]), {"a": a}, {"MATMUL_TILE": {"B_LOCAL": 0}})
+    cm, _ = _run(Model([node], [pa]), {"a": a}, {"KERNEL_PARAMS": {"matmul.tiled": {"BLOCAL": 0}}})
     src = "".join(l.source for l in cm.launches())
     assert "ovcl_h2f" in src and "barrier" not in src
 

@@ -218,8 +218,9 @@ def test_matmul_run_time_b_in_place(sa, sb, rng):
     assert_close([out], [ref], rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("tile", [{"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1, "PANEL_BYTES": 0},
-                                  {"TM": 2, "VW": 8, "NV": 2, "U": 2, "L0": 2, "L1": 4, "AVEC": 1}])
+@pytest.mark.parametrize("tile", [{"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1},
+                                  {"TM": 2, "VW": 8, "NV": 2, "U": 2, "L0": 2, "L1": 4, "AVEC": 1},
+                                  {"TM": 5, "VW": 16, "NV": 1, "U": 8, "L0": 1, "L1": 2, "AVEC": 0, "BDIRECT": 0}])
 @pytest.mark.parametrize("const_b", [False, True], ids=["input_b", "const_b"])
 def test_matmul_other_tiles(tile, const_b, rng):
     """Other tile parameters (the GPU defaults among them) run on the CPU device too."""
@@ -235,5 +236,8 @@ def test_matmul_other_tiles(tile, const_b, rng):
         params.append(nb)
         feeds["b"] = b
     node = ops.make("MatMul", [pa, nb])
-    out = ovcl.compile_model(Model([node], params), "CPU", {"MATMUL_TILE": tile})(feeds).to_tuple()[0]
+    compiled = ovcl.compile_model(Model([node], params), "CPU", {"KERNEL_PARAMS": {"matmul.tiled": tile}})
+    out = compiled(feeds).to_tuple()[0]
     assert_close([out], [a @ b], rtol=1e-4, atol=1e-4)
+    (launch,) = [l for l in compiled.launches() if l.variant == "matmul.tiled"]
+    assert launch.tuning == "forced" and launch.params["VW"] == tile["VW"] and launch.params["U"] == tile["U"]

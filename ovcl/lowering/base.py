@@ -167,6 +167,20 @@ class Launch:
     template: str = ""
     flops: int = 0                    # for reports: useful floating-point operations of this launch
     meta: dict = field(default_factory=dict)
+    variant: str = ""                 # the kernel variant ("matmul.tiled"), where the template is one
+    params: dict = field(default_factory=dict)      # its parameters
+    shape: str = ""                   # the tuning database's shape key of this launch
+    tuning: str = ""                  # where the parameters came from: default, forced, or a database entry
+    path: str = ""                    # the op family's path that emitted it ("conv.winograd", "matmul.tiled")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A kernel variant's parameters for one launch, and where they came from (see LoweringContext.configure)."""
+    variant: Any
+    params: dict
+    shape: str
+    tuning: str
 
 
 def half_weights(ctx: "LoweringContext", arr: np.ndarray, conv: bool = False) -> bool:
@@ -214,6 +228,7 @@ class LoweringContext:
         self.outputs = outputs
         self.caps = compiler.device.caps
         self.config = compiler.config
+        self.path = ""              # set by a lowering that chooses among paths; recorded on each launch
 
     @property
     def attrs(self) -> dict:
@@ -233,11 +248,49 @@ class LoweringContext:
             return np.asarray(src.input_const(0)).astype(self.inputs[i].type.dtype)
         return None
 
+    def configure(self, variant, problem: dict) -> Choice:
+        """The parameters of kernel ``variant`` for ``problem`` on this device: the variant's capability
+        defaults, overridden by the tuning database's entry for this device and shape (if any), overridden by
+        config ``KERNEL_PARAMS`` (``{"matmul.tiled": {...}, "matmul.tiled@<shape key>": {...}}``); then fitted
+        to the problem and checked against the device. A forced configuration that cannot run is a
+        CompileError; a database entry that cannot is a warning, and the defaults run."""
+        from ovcl.tuning import database
+        caps, shape = self.caps, variant.shape_key(problem)
+        table = self.config.get("KERNEL_PARAMS") or {}
+        forced = {**table.get(variant.id, {}), **table.get(f"{variant.id}@{shape}", {})}
+        defaults = variant.defaults(problem, caps)
+        cfg, where = variant.fit(defaults, problem, caps), "default"
+        entry = database.lookup(self._compiler.device.tuning_identity, variant.id, shape, variant.source_hash())
+        if entry is not None:
+            tuned = variant.fit({**defaults, **entry.params}, problem, caps)
+            why = variant.domain_error(entry.params) or variant.check(tuned, problem, caps)
+            if why is None:
+                cfg, where = tuned, entry.where
+            else:
+                import warnings
+                warnings.warn(f"tuning entry {entry.where} for {variant.id} ({entry.params}) cannot run "
+                              f"{shape}: {why}; the defaults run", database.TuningWarning, stacklevel=2)
+        if forced:
+            why = variant.domain_error(forced)
+            if why is not None:
+                raise self.fail(f"config KERNEL_PARAMS for {variant.id}: {why}")
+            cfg, where = variant.fit({**cfg, **forced}, problem, caps), "forced"
+        why = variant.check(cfg, problem, caps)
+        if why is not None:
+            raise self.fail(f"{variant.id} parameters {cfg} ({where}) cannot run {shape}: {why}")
+        return Choice(variant, cfg, shape, where)
+
+    def forced_variant(self, family: str) -> str | None:
+        """The variant config ``KERNEL_VARIANT`` (``{"conv": "direct"}``) asks for in ``family``, if any."""
+        return (self.config.get("KERNEL_VARIANT") or {}).get(family)
+
     def fail(self, why: str) -> CompileError:
         return CompileError(f"{self.node.type_name} node '{self.node.name}': {why}")
 
-    def launch(self, template: str, gsize, lsize, args: list, flops: int = 0, **params) -> Launch:
-        """Render ``template`` with ``params`` (plus the type helpers and a kernel ``name``) and emit it.
+    def launch(self, template: str, gsize, lsize, args: list, flops: int = 0, choice: Choice | None = None,
+               **params) -> Launch:
+        """Render ``template`` with ``params`` (plus the type helpers and a kernel ``name``) and emit it;
+        ``choice``: the variant's parameters this launch runs with, recorded on it.
 
         The kernel's name is derived from a hash of its source, so identical specialisations share it."""
         gsize, lsize = tuple(int(g) for g in gsize), tuple(int(v) for v in lsize)
@@ -245,12 +298,16 @@ class LoweringContext:
             raise self.fail(f"global size {gsize} is not a multiple of local size {lsize}")
         src = render(template, name="__KNAME__", **TEMPLATE_HELPERS, **params)
         digest = hashlib.sha1(src.encode()).hexdigest()[:12]
-        stem = template.split(".")[0]
+        stem = template.split(".")[0].replace("/", "_")
         kname = f"{stem}_{digest}"
         src = src.replace("__KNAME__", kname)
         nodes = list(self.node.rt_info.get("fused_nodes", [self.node.name]))
         launch = Launch(node=self.node.name, op=self.node.type_name, nodes=nodes, kernel=kname, source=src,
                         gsize=gsize, lsize=lsize, args=list(args), template=template, flops=flops)
+        launch.path = self.path
+        if choice is not None:
+            launch.variant, launch.params = choice.variant.id, dict(choice.params)
+            launch.shape, launch.tuning = choice.shape, choice.tuning
         self._compiler.emit(launch)
         return launch
 

@@ -1,20 +1,22 @@
 """Convolutions: Convolution, GroupConvolution and their BackpropData (transposed) forms.
 
-Paths, chosen per node:
+Paths, tried in the order of ``PATHS`` for a convolution with constant f32 weights (the first that applies
+runs; config ``KERNEL_VARIANT={"conv": NAME}`` forces one, a CompileError where it does not apply); every
+launch records the path as ``Launch.path`` (``conv.winograd``...):
 * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
 * 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels: the MatMul kernel
   (``matmul.emit_pointwise_conv``), strided ones after ``conv_subsample.cl.mako`` makes their pixels contiguous;
   strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv_im2col.cl.mako`` lays out their columns.
-* ``conv_direct.cl.mako``: f32 with constant weights (packed once at compile time). A work-item computes a
+* ``conv/direct.cl.mako`` (spec ``conv/direct.py``): f32 with constant weights (packed once at compile time). A work-item computes a
   tile of TO output channels x 8*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row (a GEMM over packed weights); padded ones read a zero-padded copy of the
   input made by ``conv_pad.cl.mako`` so the hot loop has no bounds checks. Groups tile within a group.
   Work-groups span the channel blocks of a few pixel tiles, so a tile's input panel serves every block.
-* ``conv_dw.cl.mako``: depthwise 2-D/1-D (f32, constant weights): several output rows per work-item, each
+* ``conv/depthwise.cl.mako`` (spec ``conv/depthwise.py``): depthwise 2-D/1-D (f32, constant weights): several output rows per work-item, each
   input row loaded once per kernel column; reads the unpadded input (border tiles via a zero-filled segment).
 * Transposed convolutions with constant weights are the same direct kernel over the input spread out with
   zeros (``conv_pad`` with ``up`` = stride) and flipped, transposed weights.
-* ``conv_generic.cl.mako``: everything else (weights computed at run time, f16 data...), one output each.
+* ``conv_generic.cl.mako`` (path ``generic``): everything else (weights computed at run time, f16 data...), one output each.
 
 Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (input index of a [C_out] tensor), ``residual``
 (input index of a tensor of the output's shape) and ``activation`` ((op_type, attrs)); the kernels compute
@@ -22,38 +24,25 @@ act(conv + bias + residual).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ovcl.ir import Type
 from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
+
+from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
+from ovcl.kernels.conv.direct import VARIANT as DIRECT
 
 from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
 from . import winograd
 from .eltwise import vector_expr
 from .matmul import emit_pointwise_conv
 
-# tile shapes (tunable from benchmarks): output channels per work-item and float8 vectors of pixels
-TILE_OC = 12
-TILE_NV = 1
-DEPTHWISE_NV = 2
-TILE_VW = 8
-DW_KERNEL = True
-WG_MODE = "panel"
-WG_TILES = 4
-DW_PAD = False
-DW_ROWS_S1 = 4
-DW_ROWS_S2 = 2
-DW_NV2_MIN_OW = 16
-# depthwise work-group (tiles, row blocks, channels), the same for every layer; (1, 1, 8), (2, 2, 2) ~15% slower
-DW_LOCAL = (4, 4, 1)
-S2_VECTOR = True
-VECTOR_EPILOGUE = True
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
-POINTWISE_GEMM = True
 POINTWISE_MIN_K = 16
 # strided KxK convolutions as columns + the same GEMM, while the column matrix stays this small
 # (from K = C*KH*KW = 64: MobileNetV2's 3-channel stem, K = 27, measured faster direct)
-IM2COL = True
 IM2COL_MIN_K = 64
 IM2COL_MAX_BYTES = 64 << 20
 
@@ -97,121 +86,141 @@ def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
     return buf
 
 
-def _pick_tile_oc(oc: int) -> int:
-    """TILE_OC channels per work-item unless that pads the channel count by more than 5%, then 8."""
-    if oc <= 8:
-        return oc
-    if -(-oc // TILE_OC) * TILE_OC <= 1.05 * oc:
-        return TILE_OC
-    return 8
+@dataclass
+class _Conv:
+    """One forward convolution with constant f32 weights ``w`` [G*OCg, ICg, KD, KH, KW], axes padded to 3."""
+    x: Value
+    out: Value
+    w: np.ndarray
+    groups: int
+    sizes3: list
+    kernel3: list
+    strides3: list
+    dil3: list
+    pb3: list
+    pe3: list
+    up3: tuple
+    bias: Value | None
+    res: Value | None
+    act: str | None
+
+    @property
+    def icg(self) -> int:
+        return self.x.shape[1] // self.groups
+
+    @property
+    def ocg(self) -> int:
+        return self.out.shape[1] // self.groups
+
+    @property
+    def unpadded(self) -> bool:
+        return all(p == 0 for p in list(self.pb3) + list(self.pe3))
 
 
-def _local_panel(nt: int, nb: int, rows: int) -> tuple[int, int]:
-    """A work-group of a few pixel tiles x (nearly) all channel blocks: PoCL runs its work-items as a loop
-    with the tile index innermost, so each block's weights serve several tiles from L1 while the group's input
-    panel serves every block from L1/L2. Channel blocks are split only to leave >= 16 groups for the cores."""
-    lx = WG_TILES       # also when nt < WG_TILES (the extra work-items return): one local size, one PoCL compile
-    gx = -(-nt // lx) * rows
-    split = max(1, -(-16 // gx))
-    want = max(1, -(-nb // split))
-    # a power of two (at most ``want``): PoCL compiles a kernel again for each local size it is launched with
-    ly = 1 << (want.bit_length() - 1)
-    return lx, ly
+def _gemm_kind(g: _Conv) -> str | None:
+    """How a convolution of one group runs on the GEMM kernel, if it does: ``1x1`` (stride 1, unpadded, also
+    1-D and 3-D: the pixels are the rows), ``subsampled`` (strided 1x1: ResNet's downsampling shortcuts) or
+    ``im2col`` (strided KxK with C*KH*KW >= IM2COL_MIN_K: ResNet's stem and stride-2 3x3 layers)."""
+    c = g.x.shape[1]
+    _, oh, ow = _pad3(g.out.shape[2:], 1)
+    _, kh, kw = g.kernel3
+    if g.groups != 1 or tuple(g.up3) != (1, 1, 1):
+        return None
+    if list(g.kernel3) == [1, 1, 1] and list(g.strides3) == [1, 1, 1] and g.unpadded and c >= POINTWISE_MIN_K:
+        return "1x1"
+    if g.sizes3[0] != 1 or g.kernel3[0] != 1 or g.strides3[0] != 1:
+        return None
+    if kh == kw == 1 and g.unpadded and c >= POINTWISE_MIN_K:
+        return "subsampled"
+    kk = kh * kw
+    if (kk > 1 and max(g.strides3) > 1 and c * kk >= IM2COL_MIN_K
+            and g.x.shape[0] * c * kk * oh * ow * 4 <= IM2COL_MAX_BYTES):
+        return "im2col"
+    return None
 
 
-def _local_2d(nt: int, nb: int) -> tuple[int, int]:
-    """A work-group of a few pixel tiles x a few channel blocks (PoCL runs a group as one loop)."""
-    lx = 1
-    while lx * 2 <= min(nt, 8):
-        lx *= 2
-    ly = 1
-    while ly * 2 <= nb and lx * ly * 2 <= 16:
-        ly *= 2
-    return lx, ly
-
-
-def _emit_as_gemm(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, groups: int, sizes3, kernel3,
-                  strides3, dil3, pb3, pe3, up3, bias, res, act) -> bool:
-    """A 2-D (or 1-D) convolution of one group through the MatMul kernel (``matmul.emit_pointwise_conv``), when it
-    fits: 1x1 unpadded (strided ones after a subsampled copy), or strided KxK with C*KH*KW >= IM2COL_MIN_K after
-    an im2col copy. Returns whether it emitted."""
+def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
+    """The convolution through the MatMul kernel (``matmul.emit_pointwise_conv``), after a copy that makes the
+    pixels it reads contiguous (a quarter of the input for a stride-2 1x1) or lays out its columns (im2col,
+    K-major)."""
+    x, out = g.x, g.out
     n, c = x.shape[0], x.shape[1]
     _, oh, ow = _pad3(out.shape[2:], 1)
-    _, kh, kw = kernel3
-    if not POINTWISE_GEMM or groups != 1 or tuple(up3) != (1, 1, 1):
-        return False
-    unpadded = all(p == 0 for p in pb3 + pe3)
-    if list(kernel3) == [1, 1, 1] and list(strides3) == [1, 1, 1] and unpadded and c >= POINTWISE_MIN_K:
-        emit_pointwise_conv(ctx, x, w, out, bias, res, act)      # also 1-D and 3-D: the pixels are the rows
-        return True
-    if sizes3[0] != 1 or kernel3[0] != 1 or strides3[0] != 1:
-        return False
-    if kh == kw == 1 and unpadded and c >= POINTWISE_MIN_K:
-        # strided 1x1 (ResNet's downsampling shortcuts): the pixels it reads, made contiguous (a quarter of the
-        # input at stride 2), then the same GEMM
+    _, kh, kw = g.kernel3
+    kind = _gemm_kind(g)
+    if kind == "subsampled":
         sub = ctx.temp((n, c, oh, ow), x.type)
         rows = n * c * oh
         ctx.launch("conv_subsample.cl.mako", (round_up(rows, 64),), (64,),
-                   [sub, x] + [np.int32(v) for v in (rows, sizes3[1], sizes3[2], oh, ow)],
-                   SH=strides3[1], SW=strides3[2])
-        emit_pointwise_conv(ctx, sub, w, out, bias, res, act)
-        return True
-    kk = kh * kw
-    if (IM2COL and kk > 1 and max(strides3) > 1 and c * kk >= IM2COL_MIN_K
-            and n * c * kk * oh * ow * 4 <= IM2COL_MAX_BYTES):
-        # strided KxK (ResNet's stem and stride-2 3x3): the columns as a K-major matrix, then the GEMM
-        col = ctx.temp((n, c * kk, oh, ow), x.type)
-        rows = n * c * kk * oh
+                   [sub, x] + [np.int32(v) for v in (rows, g.sizes3[1], g.sizes3[2], oh, ow)],
+                   SH=g.strides3[1], SW=g.strides3[2])
+        x = sub
+    elif kind == "im2col":
+        col = ctx.temp((n, c * kh * kw, oh, ow), x.type)
+        rows = n * c * kh * kw * oh
         ctx.launch("conv_im2col.cl.mako", (round_up(rows, 64),), (64,),
-                   [col, x] + [np.int32(v) for v in (rows, c, sizes3[1], sizes3[2], oh, ow, pb3[1], pb3[2])],
-                   KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1], DW=dil3[2])
-        emit_pointwise_conv(ctx, col, w, out, bias, res, act)
-        return True
-    return False
+                   [col, x] + [np.int32(v) for v in (rows, c, g.sizes3[1], g.sizes3[2], oh, ow, g.pb3[1], g.pb3[2])],
+                   KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2])
+        x = col
+    emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
+
+
+def _emit_winograd(ctx: LoweringContext, g: _Conv) -> None:
+    winograd.emit_winograd(ctx, g.x, g.out, g.w, g.pb3[1:], g.bias, g.res, g.act)
+
+
+# The paths for constant f32 weights, in order of preference: the first whose test passes runs.
+PATHS = {
+    "winograd": (lambda g: winograd.applies(g.x, g.out, g.groups, g.kernel3, g.strides3, g.dil3, g.up3),
+                 _emit_winograd),
+    "depthwise": (lambda g: (g.icg == 1 and g.ocg == 1 and g.sizes3[0] == 1 and g.kernel3[0] == 1
+                             and tuple(g.up3) == (1, 1, 1) and g.strides3[0] == 1), lambda ctx, g: _emit_dw(ctx, g)),
+    "gemm": (lambda g: _gemm_kind(g) is not None, _emit_gemm),
+    "direct": (lambda g: True, lambda ctx, g: _emit_direct(ctx, g)),
+}
 
 
 def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndarray, groups: int,
                 sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1)):
-    """Forward direct convolution. ``wpacked_src``: f32 weights [G*OCg, ICg, KD, KH, KW]."""
+    """A convolution with constant weights (``wpacked_src``: f32 [G*OCg, ICg, KD, KH, KW]) on the first of
+    ``PATHS`` that applies, or the one config ``KERNEL_VARIANT`` forces."""
+    g = _Conv(x, out, wpacked_src, groups, list(sizes3), list(kernel3), list(strides3), list(dil3), list(pb3),
+              list(pe3), tuple(up3), bias, res, act)
+    forced = ctx.forced_variant("conv")
+    if forced is not None and forced not in PATHS:
+        raise ctx.fail(f"config KERNEL_VARIANT asks for conv path '{forced}'; the paths for constant f32 weights "
+                       f"are {list(PATHS)} (and 'generic')")
+    for name, (applies, emit) in PATHS.items():
+        if (forced is None or name == forced) and applies(g):
+            ctx.path = f"conv.{name}"
+            emit(ctx, g)
+            return
+    raise ctx.fail(f"config KERNEL_VARIANT asks for conv path '{forced}', which does not apply to this "
+                   f"convolution (these do: {[n for n, (a, _) in PATHS.items() if a(g)]})")
+
+
+def _emit_direct(ctx: LoweringContext, g: _Conv) -> None:
+    """``conv/direct.cl.mako`` over packed weights (a zero-padded copy of the input where it is padded)."""
+    x, out, groups, up3 = g.x, g.out, g.groups, g.up3
+    sizes3, kernel3, strides3, dil3, pb3, pe3 = g.sizes3, g.kernel3, g.strides3, g.dil3, g.pb3, g.pe3
     n, c = x.shape[0], x.shape[1]
     oc = out.shape[1]
-    ocg, icg = oc // groups, c // groups
     od, oh, ow = _pad3(out.shape[2:], 1)
     kd, kh, kw = kernel3
-    if winograd.applies(x, out, groups, kernel3, strides3, dil3, up3):
-        winograd.emit_winograd(ctx, x, out, wpacked_src, pb3[1:], bias, res, act)
-        return
-    if (DW_KERNEL and icg == 1 and ocg == 1 and sizes3[0] == 1 and kernel3[0] == 1 and tuple(up3) == (1, 1, 1)
-            and strides3[0] == 1):
-        emit_depthwise(ctx, x, out, wpacked_src, sizes3, kernel3, strides3, dil3, pb3, bias, res, act)
-        return
-    if _emit_as_gemm(ctx, x, out, wpacked_src, groups, sizes3, kernel3, strides3, dil3, pb3, pe3, up3, bias, res,
-                     act):
-        return
-    # tile shape
-    if icg == 1 and ocg == 1:
-        to, nv = 1, DEPTHWISE_NV
-    elif groups > 1:
-        to = next(t for t in (TILE_OC, 8, 4, 2, 1) if ocg % t == 0)
-        nv = TILE_NV
-    else:
-        to, nv = _pick_tile_oc(oc), TILE_NV
     # f16 on the device when exactly f16 (FP16-compressed IR), see base.py
-    w_half = half_weights(ctx, wpacked_src, conv=True)
-    flat = (kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and all(p == 0 for p in pb3 + pe3)
-            and tuple(up3) == (1, 1, 1))
-    if flat:
+    w_half = half_weights(ctx, g.w, conv=True)
+    flat = kernel3 == [1, 1, 1] and strides3 == [1, 1, 1] and g.unpadded and tuple(up3) == (1, 1, 1)
+    if flat:       # the whole plane as one row
         sizes3 = [1, 1, sizes3[0] * sizes3[1] * sizes3[2]]
         od, oh, ow = 1, 1, od * oh * ow
-    vw = TILE_VW
-    if ow <= 8:
-        vw = 8
-    if ow < vw * nv:
-        nv = 1
+    problem = {"kernel": f"{kd}x{kh}x{kw}s{strides3[1]}{strides3[2]}", "oc": oc, "icg": g.icg, "ocg": g.ocg,
+               "groups": groups, "ow": ow, "rows": n * od * oh, "depthwise": g.icg == 1 and g.ocg == 1}
+    choice = ctx.configure(DIRECT, problem)
+    cfg = choice.params
+    to, vw, nv = cfg["TO"], cfg["VW"], cfg["NV"]
     tp = vw * nv
-    nt = -(-ow // tp)
-    nblk = -(-oc // to)
-    need_pad = any(p != 0 for p in pb3 + pe3) or tuple(up3) != (1, 1, 1)
+    nt, nblk = DIRECT.tiles(cfg, problem), DIRECT.blocks(cfg, problem)
+    need_pad = not g.unpadded or tuple(up3) != (1, 1, 1)
     src = x
     xd, xh, xw = sizes3
     if need_pad:
@@ -223,62 +232,59 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
         src = _emit_pad(ctx, x, sizes3, (xd, xh, xw), pb3, up3)
     safe = not need_pad     # tails clamp at run time (one kernel whether or not OW is a multiple of TP)
     # stride-2 rows as shuffled pairs of vectors, where the column after a full tile's last tap exists
-    s2v = S2_VECTOR and strides3[2] == 2 and vw == 8 and (need_pad or sizes3[2] >= 2 * ow + (kw - 1) * dil3[2])
+    s2v = strides3[2] == 2 and vw == 8 and (need_pad or sizes3[2] >= 2 * ow + (kw - 1) * dil3[2])
     # weights: [OC, ICg, K] -> [NBLK][ICg][K][TO], zero rows for the padded channels
-    w = np.asarray(wpacked_src, dtype=np.float32).reshape(oc, icg, kd * kh * kw)
+    w = np.asarray(g.w, dtype=np.float32).reshape(oc, g.icg, kd * kh * kw)
     if nblk * to != oc:
-        w = np.concatenate([w, np.zeros((nblk * to - oc, icg, kd * kh * kw), np.float32)])
-    w = np.ascontiguousarray(w.reshape(nblk, to, icg, kd * kh * kw).transpose(0, 2, 3, 1))
+        w = np.concatenate([w, np.zeros((nblk * to - oc, g.icg, kd * kh * kw), np.float32)])
+    w = np.ascontiguousarray(w.reshape(nblk, to, g.icg, kd * kh * kw).transpose(0, 2, 3, 1))
     wv = ctx.constant(w.astype(np.float16) if w_half else w, f"{ctx.node.name}/weights_packed")
-    rows = n * od * oh
-    lx, ly = _local_2d(nt, nblk) if WG_MODE == "small" else _local_panel(nt, nblk, rows)
-    gsize = (round_up(nt, lx), round_up(nblk, ly), rows)
-    args = [out, src, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
-    i32 = np.int32
-    args += [i32(v) for v in (nt, nblk, oc, od, oh, ow, c, icg, ocg, xd * xh * xw, xw,
-                               strides3[0] * xh, strides3[1], dil3[0] * xh, dil3[1])]
-    flops = 2 * out.numel * icg * kd * kh * kw
-    ctx.launch("conv_direct.cl.mako", gsize, (lx, ly, 1), args, flops=flops,
-               KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe,
-               bias=bias is not None, res=res is not None, act=act, w_half=w_half, s2v=s2v,
-               vec_epi=VECTOR_EPILOGUE, vec_act=vector_expr(act), plain_rows=(n * od == 1),
-               one_group=(groups == 1))
+    sig = DIRECT.args("ushort" if w_half else "float", g.bias is not None, g.res is not None)
+    values = {"out": out, "x": src, "w": wv, "NT": nt, "NBLK": nblk, "OC": oc, "OD": od, "OH": oh, "OW": ow,
+              "XC": c, "ICg": g.icg, "OCg": g.ocg, "XPLANE": xd * xh * xw, "XW": xw, "SDXH": strides3[0] * xh,
+              "SH": strides3[1], "DDXH": dil3[0] * xh, "DH": dil3[1]}
+    if g.bias is not None:
+        values["bias"] = g.bias
+    if g.res is not None:
+        values["res"] = g.res
+    ctx.launch(DIRECT.template, DIRECT.global_size(cfg, problem), DIRECT.local_size(cfg, problem),
+               sig.bind(values), flops=2 * out.numel * g.icg * kd * kh * kw, choice=choice,
+               signature=sig.c_params(), KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw,
+               safe=safe, bias=g.bias is not None, res=g.res is not None, act=g.act, w_half=w_half, s2v=s2v,
+               vec_epi=True, vec_act=vector_expr(g.act), plain_rows=(n * od == 1), one_group=(groups == 1))
 
 
-def emit_depthwise(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, sizes3, kernel3, strides3, dil3,
-                   pb3, bias=None, res=None, act=None):
-    """Depthwise 2-D (and 1-D) convolution straight from the unpadded input (``conv_dw.cl.mako``)."""
+def _emit_dw(ctx: LoweringContext, g: _Conv) -> None:
+    """Depthwise 2-D (and 1-D) convolution straight from the unpadded input (``conv/depthwise.cl.mako``)."""
+    x, out = g.x, g.out
     n, c = x.shape[0], x.shape[1]
-    _, h, wd = sizes3
+    _, h, wd = g.sizes3
     _, oh, ow = _pad3(out.shape[2:], 1)
-    _, kh, kw = kernel3
-    r = DW_ROWS_S1 if strides3[1] == 1 else DW_ROWS_S2
-    r = max(1, min(r, oh))
-    nv = 2 if ow >= DW_NV2_MIN_OW else 1      # 16-pixel tiles on short rows too would save a kernel but cost ~5-10%
-    tp = 8 * nv
-    nt, nr = -(-ow // tp), -(-oh // r)
-    wv = ctx.constant(np.ascontiguousarray(np.asarray(w, dtype=np.float32).reshape(c, kh * kw)),
+    _, kh, kw = g.kernel3
+    problem = {"kernel": f"{kh}x{kw}s{g.strides3[1]}{g.strides3[2]}", "nc": n * c, "oh": oh, "ow": ow,
+               "stride": g.strides3[1]}
+    choice = ctx.configure(DEPTHWISE, problem)
+    cfg = choice.params
+    wv = ctx.constant(np.ascontiguousarray(np.asarray(g.w, dtype=np.float32).reshape(c, kh * kw)),
                       f"{ctx.node.name}/weights")
-    pt, pl = pb3[1], pb3[2]
-    need_w = (nt * tp - 1) * strides3[2] + (kw - 1) * dil3[2] + 1
-    if DW_PAD and (pt != 0 or pl != 0 or pb3[1] < 0 or need_w > wd or (nr * r - 1) * strides3[1] + (kh - 1) * dil3[1] + 1 > h):
-        ph = max(h + pt, (nr * r - 1) * strides3[1] + (kh - 1) * dil3[1] + 1)
-        pw = max(wd + pl, need_w)
-        x = _emit_pad(ctx, x, sizes3, (1, ph, pw), (0, pt, pl), (1, 1, 1))
-        h, wd, pt, pl = ph, pw, 0, 0
-    # DW_LOCAL for every layer: PoCL compiles a kernel again for each local size; extra work-items return
-    nc = n * c
-    args = [out, x, wv] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
-    args += [np.int32(v) for v in (nc, c, h, wd, oh, ow, pt, pl, nt, nr)]
-    l0, l1, l2 = DW_LOCAL
-    ctx.launch("conv_dw.cl.mako", (round_up(nt, l0), round_up(nr, l1), round_up(nc, l2)), DW_LOCAL, args,
-               flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=strides3[1], SW=strides3[2], DH=dil3[1],
-               DW=dil3[2], R=r, NV=nv, bias=bias is not None, res=res is not None, act=act,
-               vec_act=vector_expr(act))
+    sig = DEPTHWISE.args(g.bias is not None, g.res is not None)
+    values = {"out": out, "x": x, "w": wv, "NC": n * c, "C": c, "H": h, "W": wd, "OH": oh, "OW": ow,
+              "PT": g.pb3[1], "PL": g.pb3[2], "NT": DEPTHWISE.tiles(cfg, problem),
+              "NR": DEPTHWISE.row_blocks(cfg, problem)}
+    if g.bias is not None:
+        values["bias"] = g.bias
+    if g.res is not None:
+        values["res"] = g.res
+    ctx.launch(DEPTHWISE.template, DEPTHWISE.global_size(cfg, problem), DEPTHWISE.local_size(cfg, problem),
+               sig.bind(values), flops=2 * out.numel * kh * kw, choice=choice, signature=sig.c_params(),
+               KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2], R=cfg["R"],
+               NV=cfg["NV"], bias=g.bias is not None, res=g.res is not None, act=g.act, vec_act=vector_expr(g.act))
 
 
 def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,
                  dil3, pb3, transposed: bool, wstrides, bias=None, res=None, act=None):
+    """One output element a work-item, any element type, weights from a device tensor (``conv_generic``)."""
+    ctx.path = "conv.generic"
     n, c = x.shape[0], x.shape[1]
     oc = out.shape[1]
     od, oh, ow = _pad3(out.shape[2:], 1)
@@ -312,7 +318,7 @@ def _conv(ctx: LoweringContext):
     wc = ctx.weights(1)
     fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
             and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32) and nd <= 3)
-    if fast:
+    if fast and ctx.forced_variant("conv") != "generic":
         emit_direct(ctx, x, out, wc.reshape(out.shape[1], -1), groups, sizes3, kernel3, strides3, dil3, pb3, pe3,
                     bias, res, act)
         return
@@ -348,7 +354,7 @@ def _deconv(ctx: LoweringContext):
     wc = ctx.weights(1)
     fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
             and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32))
-    if fast:
+    if fast and ctx.forced_variant("conv") != "generic":
         # forward weights [G, OCg, ICg, K] flipped in space
         w = wc.reshape([groups, icg, ocg] + kernel).swapaxes(1, 2)
         w = w[(slice(None),) * 3 + (slice(None, None, -1),) * nd]

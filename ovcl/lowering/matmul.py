@@ -12,48 +12,24 @@ Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (index of an extra 
 along the last output axis), ``residual`` (index of an extra input of the output's shape) and ``activation``
 ((op_type, attrs)); the kernel stores act(A·B + bias + residual).
 
-Tile parameters are named and chosen per device class in ``tile_params``; ``config["MATMUL_TILE"]`` (a dict of
-the same keys) overrides them.
+The tile parameters, their domains, constraints, capability defaults and launch sizes are declared once, in
+``kernels/matmul/tiled.py`` beside the template; ``LoweringContext.configure`` picks them (config
+``KERNEL_PARAMS``, the tuning database, the defaults) and every launch records them.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ovcl.ir import Type
+from ovcl.kernels.matmul.tiled import VARIANT as TILED
 
-from .base import (LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, half_weights, lowers,
-                   round_up)
+from .base import (Choice, LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, ctype,
+                   half_weights, lowers, round_up)
 from .eltwise import collapse, unary_expr, vector_expr
 
-# per device class: rows per work-item, vector width, vectors per row, K unroll, work-group (panels, row blocks),
-# A read as vectors (AVEC; scalar loads broadcast for free on x86), bytes of B panels a work-group sweeps.
-# CPU values measured on a 2-core Zen 4 under PoCL 3: 4 x 24 with scalar A loads was best; larger tiles spill.
-TILES = {
-    "CPU": {"TM": 4, "VW": 8, "NV": 3, "U": 4, "L0": 8, "L1": 8, "AVEC": 0, "PANEL_BYTES": 1 << 18,
-            "DIRECT_B_BYTES": 1 << 20},
-    "GPU": {"TM": 4, "VW": 4, "NV": 1, "U": 4, "L0": 16, "L1": 8, "AVEC": 1, "PANEL_BYTES": 0,
-            "DIRECT_B_BYTES": 1 << 20},
-}
-
-
-def tile_params(ctx: LoweringContext, M: int, N: int, K: int) -> dict:
-    """Tile and work-group for an M x N x K product. On a CPU (PoCL runs a work-group's items one after the
-    other on one core) the L0 panels a work-group sweeps are limited to PANEL_BYTES together, so that B stays in
-    the core's L2 while the group's row blocks reuse it."""
-    t = dict(TILES.get(ctx.caps.device_type, TILES["GPU"]))
-    user = ctx.config.get("MATMUL_TILE") or {}
-    t.update(user)
-    if t.get("PANEL_BYTES") and "L0" not in user:
-        l0, l1 = t["L0"], t["L1"]
-        while l0 > 1 and l0 * K * t["VW"] * t["NV"] * 4 > t["PANEL_BYTES"]:
-            l0 //= 2
-            l1 *= 2
-        t["L0"], t["L1"] = l0, l1
-    if M < t["TM"]:
-        t["TM"] = M
-    while t["NV"] > 1 and N <= (t["NV"] - 1) * t["VW"]:
-        t["NV"] -= 1
-    return t
+# a run-time B read in place walks rows N apart for every k: above this size that measured 2-4x slower than
+# packing it first, so larger ones are always packed
+DIRECT_B_BYTES = 1 << 20
 
 
 def _batch_code(out_batch, strides: dict[str, list[int]]) -> str:
@@ -114,13 +90,27 @@ def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> V
     return ctx.constant(np.ascontiguousarray(packed), f"{ctx.node.name}/b_packed")
 
 
-def _b_local(ctx: LoweringContext, bp: Value, t: dict, L0: int, L1: int, Kp: int, TN: int) -> bool:
-    """With f16 B on a CPU: whether a work-group decodes its panels into local memory once (see matmul.cl.mako).
-    Worth it when the group's rows reuse each panel several times (inline decoding of every B vector costs
-    ~1.7x in a compute-bound product); the panels must fit the local memory (PANEL_BYTES keeps them small)."""
-    if bp.type is not Type.f16 or ctx.caps.device_type != "CPU" or "B_LOCAL" in t and not t["B_LOCAL"]:
-        return False
-    return L1 * t["TM"] >= 8 and L0 * Kp * TN * 4 <= min(ctx.caps.local_mem_size // 2, 1 << 19)
+def _launch_tiled(ctx: LoweringContext, choice: Choice, problem: dict, a: Value, bp: Value, out: Value,
+                  bias: Value | None = None, res: Value | None = None, flops: int = 0, **tpl) -> None:
+    """Launch ``tiled.cl.mako`` with the chosen parameters: sizes and arguments as the spec declares them."""
+    cfg, dyn = choice.params, problem["kind"] == "conv"
+    P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
+    sig = TILED.args(ctype(a.type), "ushort" if bp.type is Type.f16 else "float", ctype(out.type),
+                     ctype(bias.type) if bias is not None else None,
+                     ctype(res.type) if res is not None else None, dyn)
+    values = {"A": a, "Bp": bp, "C": out}
+    if bias is not None:
+        values["bias"] = bias
+    if res is not None:
+        values["res"] = res
+    if dyn:
+        values.update(M=problem["M"], N=problem["N"], K=problem["K"], P=P, KpTN=Kp * TN)
+    ctx.launch(TILED.template, TILED.global_size(cfg, problem), TILED.local_size(cfg, problem), sig.bind(values),
+               flops=flops, choice=choice, signature=sig.c_params(), a_t=a.type, out_t=out.type,
+               M=problem["M"], N=problem["N"], K=problem["K"], P=P, Kp=Kp, TM=cfg["TM"], VW=cfg["VW"],
+               NV=cfg["NV"], U=cfg["U"], L0=cfg["L0"], L1=cfg["L1"], a_vec=bool(cfg["AVEC"]),
+               b_half=bp.type is Type.f16, b_local=bool(cfg["BLOCAL"]), dyn=dyn,
+               bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None, **tpl)
 
 
 def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a_kmajor: bool = False) -> None:
@@ -129,20 +119,16 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
     [batches, M, N]. No epilogue. For lowerings that reduce to products with constant weights (Winograd)."""
     nb, K, N = b.shape
     M = a.numel // (nb * K)
-    t = tile_params(ctx, M, N, K)
-    TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
-    TN = VW * NV
-    P, Kp = (N + TN - 1) // TN, round_up(K, U)
-    bp = pack_b(ctx, np.asarray(b, np.float32), Kp, P, TN)
+    b = np.asarray(b, np.float32)
+    problem = {"kind": "const", "M": M, "N": N, "K": K, "nb": nb, "b_half": half_weights(ctx, b)}
+    choice = ctx.configure(TILED, problem)
+    cfg = choice.params
+    P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
+    bp = pack_b(ctx, b, Kp, P, TN)
     bc = _batch_code([nb], {"aoff": [M * K], "boff": [P * Kp * TN], "coff": [M * N]})
-    L0, MB = min(t["L0"], P), (M + TM - 1) // TM
-    L1 = min(t["L1"], MB)
-    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nb), (L0, L1, 1), [a, bp, out],
-               flops=2 * M * N * K * nb, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp, TM=TM, VW=VW,
-               NV=NV, U=U, L0=L0, L1=L1, a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, a_vec=False,
-               batch_code=bc, b_direct=False, b_rs=TN,
-               bias_t=None, res_t=None, act=None, vec_epi=True, vec_act=False, vec_store=(N % VW == 0), c_trans=False,
-               dyn=False, b_half=bp.type is Type.f16, b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN))
+    _launch_tiled(ctx, choice, problem, a, bp, out, flops=2 * M * N * K * nb,
+                  a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, batch_code=bc, b_direct=False, b_rs=TN,
+                  act=None, vec_epi=True, vec_act=False, vec_store=(N % cfg["VW"] == 0), c_trans=False)
 
 
 def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Value, bias: Value | None = None,
@@ -150,28 +136,21 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
     """A 1x1 stride-1 unpadded convolution of one group (NCHW, f32) as this GEMM: per image, pixels are the rows
     (A = the input read K-major: channel planes), output channels the columns (B = the weights transposed,
     packed), and C is stored transposed, which is NCHW again. Epilogue as the convolution's: + bias[oc],
-    + residual, activation. ``w``: [OC, C]."""
+    + residual, activation. ``w``: [OC, C]. The sizes are kernel arguments (``dyn``): a network's many 1x1
+    shapes share a few kernels, so PoCL compiles a few; the work-group is not clipped to the panels and row
+    blocks either (its size is in the source): the work-items past them return at once."""
     n, c, oc = x.shape[0], x.shape[1], out.shape[1]
     M, N, K = x.numel // (n * c), oc, c
-    t = tile_params(ctx, M, N, K)
-    TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
-    TN = VW * NV
-    P, Kp = (N + TN - 1) // TN, round_up(K, U)
-    bp = pack_b(ctx, np.ascontiguousarray(np.asarray(w, np.float32).reshape(oc, c).T)[None], Kp, P, TN)
-    # sizes as kernel arguments (dyn): a network's many 1x1 shapes share a few kernels, so PoCL compiles a few
+    wt = np.ascontiguousarray(np.asarray(w, np.float32).reshape(oc, c).T)[None]
+    problem = {"kind": "conv", "M": M, "N": N, "K": K, "nb": n, "b_half": half_weights(ctx, wt)}
+    choice = ctx.configure(TILED, problem)
+    cfg = choice.params
+    P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
+    bp = pack_b(ctx, wt, Kp, P, TN)
     bc = "aoff = bz * (long)K * M; coff = bz * (long)N * M;" if n > 1 else ""
-    # the work-group is not clipped to the panels and row blocks either (its size is in the source): the
-    # work-items past them return at once
-    L0, L1, MB = t["L0"], t["L1"], (M + TM - 1) // TM
-    extra = [v for v in (bias, res) if v is not None]
-    sizes = [np.int32(v) for v in (M, N, K, P, Kp * TN)]
-    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), n), (L0, L1, 1), [x, bp, out, *extra, *sizes],
-               flops=2 * M * N * K * n, a_t=x.type, out_t=out.type, TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1,
-               M=M, N=N, K=K, P=P, Kp=Kp,       # (with dyn these sizes do not reach the source)
-               a_rs=1, a_ks="M", a_vec=False, batch_code=bc, b_direct=False, b_rs=TN,
-               bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None, act=act,
-               vec_epi=False, vec_act=False, vec_store=False, c_trans=True, b_half=bp.type is Type.f16,
-               b_local=False, dyn=True)
+    _launch_tiled(ctx, choice, problem, x, bp, out, bias, res, flops=2 * M * N * K * n,
+                  a_rs=1, a_ks="M", batch_code=bc, b_direct=False, b_rs=TN, act=act,
+                  vec_epi=False, vec_act=False, vec_store=False, c_trans=True)
 
 
 @lowers("MatMul")
@@ -205,53 +184,45 @@ def _matmul(ctx: LoweringContext):
     c_bs = [s * M * N for s in contiguous_strides(out_batch)]
     flops = 2 * M * N * K * nbatch
 
-    if a.type.name not in ("f32", "f16") or K == 0:
+    if a.type.name not in ("f32", "f16") or K == 0 or ctx.forced_variant("matmul") == "naive":
+        ctx.path = "matmul.naive"
         acc = cctype(out.type) if out.type.is_real else ("long" if out.type.size == 8 else "int")
         bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * K * N for s in b_bstr], "coff": c_bs})
         total = nbatch * M * N
         g, l = round_up(total, 64), 64
-        ctx.launch("matmul_naive.cl.mako", (g,), (l,), [a, b, out, *extra], flops=flops, a_t=a.type, b_t=b.type,
+        ctx.launch("matmul/naive.cl.mako", (g,), (l,), [a, b, out, *extra], flops=flops, a_t=a.type, b_t=b.type,
                    out_t=out.type, acc=acc, M=M, N=N, K=K, a_rs=a_rs, a_ks=a_ks, b_ks=b_ks, b_ns=b_ns, total=total,
                    batch_code=bc, bias_t=bias.type if bias is not None else None,
                    res_t=res.type if res is not None else None, act=act)
         return
 
-    t = tile_params(ctx, M, N, K)
+    ctx.path = "matmul.tiled"
     bv = ctx.weights(1)
-    # a run-time B read in place: f32, row-major, rows of whole aligned vectors, N a multiple of the tile width
-    # (and small: a large B read in place walks rows N apart for every k, which measured 2-4x slower than
-    # packing it first)
-    direct = (bv is None and b.type.name == "f32" and b_ns == 1 and N % t["VW"] == 0
-              and K * N * 4 <= t.get("DIRECT_B_BYTES", 1 << 20))
-    if direct:
-        while t["NV"] > 1 and N % (t["NV"] * t["VW"]):
-            t["NV"] -= 1
-    TM, VW, NV, U = t["TM"], t["VW"], t["NV"], t["U"]
-    TN = VW * NV
-    P = (N + TN - 1) // TN
-    Kp = round_up(K, U)
+    a_vec_ok = lambda u: a.type is Type.f32 and not ta and K % u == 0 and all(st % u == 0 for st in a_bs)  # noqa
+    problem = {"M": M, "N": N, "K": K, "nb": nbatch, "avec_u": tuple(u for u in (2, 4, 8) if a_vec_ok(u))}
+    if bv is not None:
+        arr = np.asarray(bv, dtype=np.float32).reshape([-1] + list(sb[-2:]))
+        arr = arr.transpose(0, 2, 1) if tb else arr
+        problem.update(kind="const", b_half=half_weights(ctx, arr))
+    else:
+        # a run-time B may be read in place (BDIRECT) when it is f32, row-major and small
+        problem.update(kind="runtime", direct_ok=b.type is Type.f32 and b_ns == 1 and K * N * 4 <= DIRECT_B_BYTES)
+    choice = ctx.configure(TILED, problem)
+    cfg = choice.params
+    P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     panel = P * Kp * TN
+    direct = problem["kind"] == "runtime" and bool(cfg["BDIRECT"])
     if direct:
         bp, panel, b_rs = b, K * N, N
-    elif bv is not None:
-        arr = np.asarray(bv, dtype=np.float32).reshape([-1] + list(sb[-2:]))
-        bp, b_rs = pack_b(ctx, arr.transpose(0, 2, 1) if tb else arr, Kp, P, TN), TN
+    elif problem["kind"] == "const":
+        bp, b_rs = pack_b(ctx, arr, Kp, P, TN), TN
     else:
         bp, b_rs = ctx.temp((nb_b * panel,), Type.f32), TN
         l1 = min(Kp, max(1, 256 // TN))
-        ctx.launch("matmul_pack.cl.mako", (TN, round_up(Kp, l1), nb_b * P), (TN, l1, 1), [b, bp], b_t=b.type,
+        ctx.launch("matmul/pack.cl.mako", (TN, round_up(Kp, l1), nb_b * P), (TN, l1, 1), [b, bp], b_t=b.type,
                    TN=TN, Kp=Kp, P=P, K=K, N=N, b_ks=b_ks, b_ns=b_ns, bstride=K * N)
     bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * panel for s in b_bstr], "coff": c_bs})
-    L0 = min(t["L0"], P)
-    MB = (M + TM - 1) // TM
-    L1 = min(t["L1"], MB)
-    a_vec = bool(t["AVEC"]) and a.type.name == "f32" and a_ks == 1 and K % U == 0 and U in (2, 4, 8, 16) and all(
-        s % U == 0 for s in a_bs)
-    ctx.launch("matmul.cl.mako", (round_up(P, L0), round_up(MB, L1), nbatch), (L0, L1, 1),
-               [a, bp, out, *extra], flops=flops, a_t=a.type, out_t=out.type, M=M, N=N, K=K, P=P, Kp=Kp,
-               TM=TM, VW=VW, NV=NV, U=U, L0=L0, L1=L1, a_rs=a_rs, a_ks=a_ks, a_vec=a_vec, batch_code=bc,
-               b_direct=bool(direct), b_rs=b_rs, b_half=bp.type is Type.f16,
-               b_local=_b_local(ctx, bp, t, L0, L1, Kp, TN),
-               bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None,
-               act=act, vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act),
-               vec_store=(N % VW == 0), c_trans=False, dyn=False)
+    _launch_tiled(ctx, choice, problem, a, bp, out, bias, res, flops=flops, a_rs=a_rs, a_ks=a_ks,
+                  batch_code=bc, b_direct=direct, b_rs=b_rs, act=act,
+                  vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act),
+                  vec_store=(N % cfg["VW"] == 0), c_trans=False)

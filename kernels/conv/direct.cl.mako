@@ -7,7 +7,7 @@
 ## Epilogue: + bias[oc], + residual, activation expression over a0.
 ## Only what shapes the code is a template parameter: the kernel taps KD, KH, KW, the column stride and
 ## dilation SW, DW, the tile TO x NV x VW, and the flags below. Sizes that vary per layer (channels, rows,
-## strides of rows and planes) are int kernel arguments (see ``conv.direct_args``), so that layers of one
+## strides of rows and planes) are int kernel arguments (declared in direct.py beside this file), so that layers of one
 ## shape class share a kernel: far fewer kernels for PoCL to compile at their first launch.
 ## w_half: the packed weights are f16 bits of finite values; a tap's TO weights are loaded as ushort vectors
 ## (built from scalars, merged by LLVM: TO*2 bytes is not a vector alignment) and decoded inline.
@@ -105,17 +105,7 @@ o0, width = next((a, b) for a, b in wchunks() if a <= o < a + b)
 % endif
     }
 </%def>
-__kernel void ${name}(__global float *restrict out, __global const float *restrict x,
-                      __global const ${WT} *restrict w
-% if bias:
-                      , __global const float *restrict bias
-% endif
-% if res:
-                      , __global const float *restrict res
-% endif
-                      , const int NT, const int NBLK, const int OC, const int OD, const int OH, const int OW,
-                      const int XC, const int ICg, const int OCg, const int XPLANE, const int XW,
-                      const int SDXH, const int SH, const int DDXH, const int DH) {
+__kernel void ${name}(${signature}) {
     const int tile = get_global_id(0);
     const int blk = get_global_id(1);
     const int row = get_global_id(2);

@@ -52,16 +52,7 @@ lanes = ["s%x" % j for j in range(8)]
     }
 % endfor
 </%def>
-__kernel void ${name}(__global float *restrict out, __global const float *restrict x,
-                      __global const float *restrict w
-% if bias:
-                      , __global const float *restrict bias
-% endif
-% if res:
-                      , __global const float *restrict res
-% endif
-                      , const int NC, const int C, const int H, const int W, const int OH, const int OW, const int PT,
-                      const int PL, const int NT, const int NR) {
+__kernel void ${name}(${signature}) {
     const int tile = get_global_id(0);
     const int rb = get_global_id(1);
     const int nc = get_global_id(2);

@@ -1,9 +1,11 @@
-## Tiled matrix product over a B operand packed into panels (see ovcl/lowering/matmul.py), or read in place
+## Tiled matrix product over a B operand packed into panels (spec: tiled.py beside this file; lowering:
+## ovcl/lowering/matmul.py), or read in place
 ## (b_direct: a row-major f32 B whose rows are whole numbers of aligned vectors, panel p = columns p*TN..).
 ## Each work-item computes a TM x TN tile of C (TN = NV * VW) in float vector accumulators, looping over K
 ## unrolled by U. Packed B: for every B batch, ceil(N / TN) panels of Kp x TN floats (zero padded), so that one
 ## row of a panel is NV aligned vector loads.
-## params: a_t, out_t, M, N, K, P (panels), Kp, TM, VW, NV, U, L0, L1, a_rs, a_ks (A row and K strides),
+## params: signature (the C parameters, declared by tiled.py's args: A, Bp, C, [bias], [res], [M N K P KpTN]),
+##   a_t, out_t, M, N, K, P (panels), Kp, TM, VW, NV, U, L0, L1, a_rs, a_ks (A row and K strides),
 ##   a_vec (A rows read as floatU vectors), b_half (packed B holds f16 bits of finite values), b_local (with b_half:
 ##   the work-group first decodes its L0 panels into local memory, once, instead of every work-item decoding every
 ##   B vector it reads), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
@@ -35,18 +37,7 @@ def rows():
     return range(TM)
 %>
 __kernel __attribute__((reqd_work_group_size(${L0}, ${L1}, 1)))
-void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${bt} *restrict Bp,
-             __global ${ctype(out_t)} *restrict C
-% if bias_t is not None:
-             , __global const ${ctype(bias_t)} *restrict bias
-% endif
-% if res_t is not None:
-             , __global const ${ctype(res_t)} *restrict res
-% endif
-% if dyn:
-             , const int M, const int N, const int K, const int P, const int KpTN
-% endif
-) {
+void ${name}(${signature}) {
 % if dyn:
     const int K4 = K / ${U} * ${U};
 % endif

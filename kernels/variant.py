@@ -1,0 +1,146 @@
+"""What a kernel variant declares beside its template (``kernels/<family>/<variant>.py`` next to
+``<variant>.cl.mako``): its tunable parameters and their domains, the constraints between them and against the
+device, where it applies, its launch sizes, and its arguments. Lowering asks a variant for these; the tuner
+enumerates its space; nothing else in ovcl spells them out again.
+
+A *problem* is a plain dict of what the variant needs to know about one launch (sizes, flags); a *config* is a
+dict of parameter values. ``caps`` is ``ovcl.device.Capabilities`` (only its fields are read). Pure Python:
+this module and the specs import nothing from the rest of ovcl.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+KERNELS = Path(__file__).resolve().parent
+_SCALAR = {"int": np.int32, "uint": np.uint32, "long": np.int64, "float": np.float32}
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    ctype: str                 # element type of a buffer, or the type of a scalar
+    buffer: bool = True
+    const: bool = False        # a buffer the kernel only reads
+
+
+class Args:
+    """A kernel's arguments, declared once: ``c_params()`` renders the C parameter list for the template and
+    ``bind(values)`` orders the values by name, so Python and C cannot disagree on positions."""
+
+    def __init__(self):
+        self.items: list[Arg] = []
+
+    def buffer(self, name: str, ctype: str, const: bool = False) -> "Args":
+        self.items.append(Arg(name, ctype, True, const))
+        return self
+
+    def scalar(self, name: str, ctype: str = "int") -> "Args":
+        self.items.append(Arg(name, ctype, False))
+        return self
+
+    def c_params(self) -> str:
+        return ", ".join(f"__global {'const ' if a.const else ''}{a.ctype} *restrict {a.name}" if a.buffer
+                         else f"const {a.ctype} {a.name}" for a in self.items)
+
+    def bind(self, values: dict) -> list:
+        names = [a.name for a in self.items]
+        if set(values) != set(names):
+            raise ValueError(f"kernel arguments {sorted(values)} do not match the declaration {names}")
+        return [values[a.name] if a.buffer else _SCALAR[a.ctype](values[a.name]) for a in self.items]
+
+
+class Variant:
+    """One kernel variant. Subclasses set the class attributes and override what differs."""
+    family = ""
+    name = ""
+    template = ""                          # path under kernels/
+    params: dict[str, tuple] = {}          # tunable parameter -> its domain
+    shape_keys: tuple[str, ...] = ()       # the problem entries that make a tuning database's shape key
+
+    @property
+    def id(self) -> str:
+        return f"{self.family}.{self.name}"
+
+    def applies(self, problem: dict, caps) -> bool:
+        return True
+
+    def defaults(self, problem: dict, caps) -> dict:
+        """The starting configuration from what the device reports (vector width, type, local memory)."""
+        raise NotImplementedError
+
+    def fit(self, cfg: dict, problem: dict, caps) -> dict:
+        """``cfg`` adapted to a small problem (a tile no larger than the matrix...); never used to make an
+        invalid configuration valid."""
+        return dict(cfg)
+
+    def local_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def local_bytes(self, cfg: dict, problem: dict) -> int:
+        return 0
+
+    def constraints(self, cfg: dict, problem: dict, caps) -> str | None:
+        """Why ``cfg`` is invalid beyond the generic checks (None when valid)."""
+        return None
+
+    # -- shared by every variant ----------------------------------------------------------------------------
+    def domain_error(self, cfg: dict) -> str | None:
+        """Why ``cfg`` (as given, before ``fit``) names unknown parameters or values outside their domains."""
+        unknown = set(cfg) - set(self.params)
+        if unknown:
+            return f"unknown parameters {sorted(unknown)} (this variant has {sorted(self.params)})"
+        for k, v in cfg.items():
+            if v not in self.params[k]:
+                return f"{k}={v} is outside its domain {self.params[k]}"
+        return None
+
+    def check(self, cfg: dict, problem: dict, caps) -> str | None:
+        """Why ``cfg`` (fitted: ``fit`` may take a value below its domain, as a tile clipped to a small
+        matrix) cannot run this problem on this device; None when it can."""
+        missing = set(self.params) - set(cfg)
+        if missing:
+            return f"parameters {sorted(missing)} missing"
+        lsize = self.local_size(cfg, problem)
+        if int(np.prod(lsize)) > caps.max_work_group_size:
+            return f"work-group {lsize} exceeds the device's {caps.max_work_group_size} work-items"
+        if any(l > m for l, m in zip(lsize, caps.max_work_item_sizes)):
+            return f"work-group {lsize} exceeds the device's per-dimension limits {caps.max_work_item_sizes}"
+        if self.local_bytes(cfg, problem) > caps.local_mem_size:
+            return f"{self.local_bytes(cfg, problem)} bytes of local memory exceed the device's {caps.local_mem_size}"
+        return self.constraints(cfg, problem, caps)
+
+    def shape_key(self, problem: dict) -> str:
+        return ",".join(f"{k}={problem[k]}" for k in self.shape_keys)
+
+    def space(self, problem: dict, caps, limit: int | None = None, seed: int = 0) -> list[dict]:
+        """Every distinct valid configuration for this problem (fitted), or a random sample of ``limit``."""
+        names = list(self.params)
+        combos = list(itertools.product(*(self.params[n] for n in names)))
+        random.Random(seed).shuffle(combos)
+        seen, out = set(), []
+        for combo in combos:      # (every value is in its domain by construction)
+            cfg = self.fit(dict(zip(names, combo)), problem, caps)
+            key = tuple(sorted(cfg.items()))
+            if key in seen or self.check(cfg, problem, caps) is not None:
+                continue
+            seen.add(key)
+            out.append(cfg)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def source_hash(self) -> str:
+        """A hash of the template and of the parameters' domains: a tuning result for other source is stale.
+        (The spec's defaults and constraints may change without invalidating measured configurations.)"""
+        h = hashlib.sha256((KERNELS / self.template).read_bytes())
+        h.update(repr(sorted(self.params.items())).encode())
+        return h.hexdigest()[:16]
