@@ -93,19 +93,18 @@ class Variant:
         return None
 
     # -- shared by every variant ----------------------------------------------------------------------------
-    def domain_error(self, cfg: dict) -> str | None:
-        """Why ``cfg`` (as given, before ``fit``) names unknown parameters or values outside their domains."""
+    def name_error(self, cfg: dict) -> str | None:
+        """Why ``cfg`` names unknown parameters or gives them values that are not whole numbers. (Values
+        outside the domains are allowed: the domains are the tuner's search space, and ``fit`` itself takes
+        values below them, as a tile clipped to a small matrix.)"""
         unknown = set(cfg) - set(self.params)
         if unknown:
             return f"unknown parameters {sorted(unknown)} (this variant has {sorted(self.params)})"
-        for k, v in cfg.items():
-            if v not in self.params[k]:
-                return f"{k}={v} is outside its domain {self.params[k]}"
-        return None
+        bad = {k: v for k, v in cfg.items() if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0}
+        return f"parameters must be whole numbers >= 0, not {bad}" if bad else None
 
     def check(self, cfg: dict, problem: dict, caps) -> str | None:
-        """Why ``cfg`` (fitted: ``fit`` may take a value below its domain, as a tile clipped to a small
-        matrix) cannot run this problem on this device; None when it can."""
+        """Why ``cfg`` (fitted) cannot run this problem on this device; None when it can."""
         missing = set(self.params) - set(cfg)
         if missing:
             return f"parameters {sorted(missing)} missing"

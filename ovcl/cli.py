@@ -1,10 +1,11 @@
-"""The ``ovcl`` command: run, devices, convert, benchmark.
+"""The ``ovcl`` command: run, devices, convert, benchmark, tune.
 
     ovcl run                 # the bundled digits CNN on the default device: predictions, accuracy, latency
     ovcl run model.onnx      # any model, random inputs: output summary and latency
     ovcl devices             # OpenCL devices ovcl can use, with their capabilities
     ovcl convert ...         # framework model -> OpenVINO IR (flags as OpenVINO's ovc)
     ovcl benchmark ...       # latency and throughput of one model
+    ovcl tune MODEL          # measure the model's kernels on a device, keep the fastest parameters
 """
 from __future__ import annotations
 
@@ -128,9 +129,13 @@ def main(argv=None) -> int:
     p.set_defaults(fn=cmd_devices)
     sub.add_parser("convert", help="convert a model to OpenVINO IR (see: ovcl convert --help)", add_help=False)
     sub.add_parser("benchmark", help="measure one model's latency (see: ovcl benchmark --help)", add_help=False)
+    sub.add_parser("tune", help="tune a model's kernels for a device (see: ovcl tune --help)", add_help=False)
     if argv and argv[0] == "convert":
         from .convert_cli import main as convert_main
         return convert_main(argv[1:])
+    if argv and argv[0] == "tune":
+        from .tuning.cli import main as tune_main
+        return tune_main(argv[1:])
     if argv and argv[0] == "benchmark":
         from .benchmark import main as bench_main
         return bench_main(argv[1:])

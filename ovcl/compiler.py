@@ -101,6 +101,27 @@ class Compiler:
 
 
 
+def lower_node(device, node: Node, config: dict) -> "Lowered":
+    """``node`` lowered alone (as it stands in its graph, fused inputs included): inputs with a constant
+    value become constants, the others plan inputs. For measuring one node's kernels (the tuner)."""
+    compiler = Compiler(device, config)
+    values: dict[Output, Value] = {}
+    inputs: list[Value] = []
+    for i, src in enumerate(node.input_values()):
+        if src in values:
+            continue
+        const = node.input_const(i)
+        if const is not None:
+            values[src] = compiler.new_constant(np.require(const, requirements="C"), f"{node.name}/in{i}")
+        else:
+            v = Value(tuple(src.get_shape()), src.get_element_type(), None, f"{node.name}/in{i}")
+            v.storage = compiler._storage(v.nbytes, "input")
+            values[src] = v
+            inputs.append(v)
+    compiler._lower(node, values)
+    return Lowered(compiler.storages, inputs, [values[o] for o in node.outputs()], compiler.launches)
+
+
 @dataclass
 class Lowered:
     """A lowered model: what the model cache stores, and what ``finish`` turns into a plan."""

@@ -29,6 +29,15 @@ class Plan:
         with self._lock:
             return self._run(arrays, profile)
 
+    def time_launches(self, queue) -> float:
+        """Seconds the launches take on the device by its profiling events (``queue`` created with
+        PROFILING_ENABLE on this plan's context), inputs as the last run left them."""
+        import pyopencl as cl
+        with self._lock:
+            events = [cl.enqueue_nd_range_kernel(queue, k, g, l) for k, g, l in self._steps]
+            queue.finish()
+        return sum(e.profile.end - e.profile.start for e in events) * 1e-9
+
     def _run(self, arrays, profile):
         import pyopencl as cl
         q = self.device.queue

@@ -181,6 +181,7 @@ class Choice:
     params: dict
     shape: str
     tuning: str
+    problem: dict
 
 
 def half_weights(ctx: "LoweringContext", arr: np.ndarray, conv: bool = False) -> bool:
@@ -263,7 +264,7 @@ class LoweringContext:
         entry = database.lookup(self._compiler.device.tuning_identity, variant.id, shape, variant.source_hash())
         if entry is not None:
             tuned = variant.fit({**defaults, **entry.params}, problem, caps)
-            why = variant.domain_error(entry.params) or variant.check(tuned, problem, caps)
+            why = variant.name_error(entry.params) or variant.check(tuned, problem, caps)
             if why is None:
                 cfg, where = tuned, entry.where
             else:
@@ -271,14 +272,14 @@ class LoweringContext:
                 warnings.warn(f"tuning entry {entry.where} for {variant.id} ({entry.params}) cannot run "
                               f"{shape}: {why}; the defaults run", database.TuningWarning, stacklevel=2)
         if forced:
-            why = variant.domain_error(forced)
+            why = variant.name_error(forced)
             if why is not None:
                 raise self.fail(f"config KERNEL_PARAMS for {variant.id}: {why}")
             cfg, where = variant.fit({**cfg, **forced}, problem, caps), "forced"
         why = variant.check(cfg, problem, caps)
         if why is not None:
             raise self.fail(f"{variant.id} parameters {cfg} ({where}) cannot run {shape}: {why}")
-        return Choice(variant, cfg, shape, where)
+        return Choice(variant, cfg, shape, where, problem)
 
     def forced_variant(self, family: str) -> str | None:
         """The variant config ``KERNEL_VARIANT`` (``{"conv": "direct"}``) asks for in ``family``, if any."""
@@ -308,6 +309,7 @@ class LoweringContext:
         if choice is not None:
             launch.variant, launch.params = choice.variant.id, dict(choice.params)
             launch.shape, launch.tuning = choice.shape, choice.tuning
+            launch.meta.update(spec=choice.variant, problem=choice.problem)     # for the tuner
         self._compiler.emit(launch)
         return launch
 

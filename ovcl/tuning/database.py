@@ -32,10 +32,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ovcl.kernels.variant import KERNELS
+
 FORMAT = "ovcl-tuning"
 VERSION = 1
 LEVELS = ("device", "arch", "vendor", "type")
-SHIPPED = Path(__file__).resolve().parent.parent / "kernels" / "tuning.json"
+SHIPPED = KERNELS / "tuning.json"
 
 
 class TuningWarning(UserWarning):
