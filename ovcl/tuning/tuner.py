@@ -3,9 +3,9 @@
 1. The model is specialised and lowered as a compile would; its launches of tunable variants, grouped by
    (variant, shape key), are the *instances*.
 2. Each instance is run alone: its node (fused as in the model) is lowered into a one-node plan over random
-   inputs, for the configuration it has now and then for candidates from the variant's space (all of it
-   when small, a seeded random sample otherwise, then the neighbours of the best: one parameter one step
-   away), each timed with OpenCL profiling events (median of several runs; a candidate already 3x slower
+   inputs, for the configuration it has now and then for candidates from the variant's space (a seeded
+   random sample for 40% of its time, then the neighbours of the best: one parameter one step away, until
+   none is new or the time is up), each timed with OpenCL profiling events (median of several runs; a candidate already 3x slower
    than the best after one run is dropped). The budget is shared out by each instance's share of the model's
    time.
 3. A candidate whose output differs from the current configuration's (relative L2 error above 1e-4) is
@@ -180,8 +180,10 @@ def tune(model, device, budget_s: float = 120.0, shapes: dict | None = None, con
             pool = candidates(inst)
         else:
             pool = inst.variant.space(inst.problem, device.caps, limit=400, seed=n)
+        # a random sample for part of the share (all of it for injected candidates), then around the best
+        explore = stop if candidates is not None else time.perf_counter() + 0.4 * share
         for cfg in pool:
-            if time.perf_counter() > stop:
+            if time.perf_counter() > explore:
                 break
             trial(cfg)
         while candidates is None and time.perf_counter() < stop:      # then around the best
