@@ -23,14 +23,18 @@ from pathlib import Path
 from . import database, tuner
 
 
-def _latency(compiled, feeds, seconds: float = 3.0) -> float:
-    compiled(feeds)
-    times, stop = [], time.perf_counter() + seconds
-    while time.perf_counter() < stop or len(times) < 5:
-        t = time.perf_counter()
-        compiled(feeds)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def _interleaved(before, after, feeds, rounds: int = 5, seconds: float = 0.5) -> tuple[float, float]:
+    """Median latencies of two compiled models, measured in alternating rounds (this machine's speed drifts)."""
+    def one(compiled):
+        times, stop = [], time.perf_counter() + seconds
+        while time.perf_counter() < stop or len(times) < 3:
+            t = time.perf_counter()
+            compiled(feeds)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+    before(feeds), after(feeds)
+    b, a = zip(*[(one(before), one(after)) for _ in range(rounds)])
+    return statistics.median(b), statistics.median(a)
 
 
 def _tune(args, device) -> int:
@@ -46,17 +50,16 @@ def _tune(args, device) -> int:
     shapes = {i: tuple(np.asarray(v).shape) for i, v in enumerate(feeds.values())}
     before = ovcl.compile_model(model, device.name)
     ref = before(feeds).to_tuple()
-    t_before = _latency(before, feeds)
     insts = tuner.tune(model, device, args.budget_s, shapes=shapes, runs=args.runs)
     if not insts:
         return 0
     path = tuner.save(insts, device)
     after = ovcl.compile_model(model, device.name)
     got = after(feeds).to_tuple()
-    t_after = _latency(after, feeds)
+    t_before, t_after = _interleaved(before, after, feeds)
     print(tuner.table(insts))
-    print(f"\nwhole model, {device.name}: {1e3 * t_before:.3f} -> {1e3 * t_after:.3f} ms median "
-          f"({t_before / t_after:.2f}x)")
+    print(f"\nwhole model, {device.name}: {1e3 * t_before:.3f} -> {1e3 * t_after:.3f} ms median of "
+          f"interleaved rounds ({t_before / t_after:.2f}x)")
     worst = max((float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
                  for a, b in zip(got, ref) if np.asarray(a).size), default=0.0)
     print(f"outputs after tuning differ from before by at most {worst:.3g} (absolute)")

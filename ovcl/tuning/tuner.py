@@ -9,7 +9,8 @@
    than the best after one run is dropped). The budget is shared out by each instance's share of the model's
    time.
 3. A candidate whose output differs from the current configuration's (relative L2 error above 1e-4) is
-   rejected; so is one that fails to build or run.
+   rejected; so is one that fails to build or run. The winner must then beat the current configuration by
+   3% in interleaved rounds (median of per-round ratios), or the current one stays.
 4. The winners go to the user's tuning database at device level; the next compile uses them.
 """
 from __future__ import annotations
@@ -122,6 +123,28 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
                 and np.linalg.norm(np.nan_to_num(a - b)) <= L2_TOLERANCE * max(scale, 1e-30))
 
 
+def _confirm(inst: Instance, bench: _NodeBench, rounds: int = 5, margin: float = 1.03) -> None:
+    """The search's winner against the current configuration, interleaved round by round (these machines
+    drift: a winner measured in a quiet moment is not a winner); kept only if the median of the per-round
+    ratios says it is at least ``margin`` faster. Sets the confirmed times."""
+    plans = {}
+    for name, cfg in (("current", inst.current), ("best", inst.best)):
+        plans[name] = bench.plan(cfg)
+        plans[name].run(list(bench.arrays))
+    ratios, cur, best = [], [], []
+    for _ in range(rounds):
+        c = statistics.median(plans["current"].time_launches(bench.queue) for _ in range(bench.runs))
+        b = statistics.median(plans["best"].time_launches(bench.queue) for _ in range(bench.runs))
+        cur.append(c)
+        best.append(b)
+        ratios.append(c / b)
+    inst.default_s = statistics.median(cur)
+    if statistics.median(ratios) >= margin:
+        inst.best_s = statistics.median(best)
+    else:
+        inst.best, inst.best_s = dict(inst.current), inst.default_s
+
+
 def _neighbours(variant, cfg: dict) -> list[dict]:
     out = []
     for k, dom in variant.params.items():
@@ -196,6 +219,8 @@ def tune(model, device, budget_s: float = 120.0, shapes: dict | None = None, con
                 if time.perf_counter() > stop:
                     break
                 trial(cfg)
+        if inst.best != inst.current:
+            _confirm(inst, bench)
         elapsed = time.perf_counter() - t0
         eta = max(0.0, budget_s - elapsed)
         say(f"[{n}/{len(insts)}] {inst.variant.id} {inst.shape} x{inst.count}: {inst.tried} tried "
