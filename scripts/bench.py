@@ -43,7 +43,9 @@ ROOT = os.path.dirname(HERE)
 DEFAULT_MODELS_DIR = os.path.join(ROOT, "out", "bench_models")
 DEFAULT_CEILINGS = os.path.join(ROOT, "out", "ceilings.json")
 RUNTIMES = ["ovcl", "openvino", "onnxruntime"]
-SHORT = {"ovcl": "ovcl", "openvino": "OV", "onnxruntime": "ORT"}
+SHORT = {"ovcl": "ovcl", "openvino": "OV", "onnxruntime": "ORT", "ovcl_defaults": "ovcl-defaults"}
+# extra runtimes on request (--runtimes): ovcl_defaults is ovcl with OVCL_TUNING=0 (capability defaults, no
+# tuning database), to measure what the shipped tuning entries are worth in the same interleaved run
 RTOL, ATOL = 1e-3, 1e-4
 
 
@@ -251,13 +253,16 @@ class Worker:
         self.runtime = runtime
         self.log_path = log_path
         self.log = open(log_path, "w")
-        cmd = [sys.executable, os.path.abspath(__file__), "--_worker", runtime, model_path,
+        worker_rt = "ovcl" if runtime == "ovcl_defaults" else runtime
+        cmd = [sys.executable, os.path.abspath(__file__), "--_worker", worker_rt, model_path,
                "--inputs", json.dumps(specs), "--seed", str(args.seed), "--device", args.device,
                "--threads", str(args.threads), "--ov-precision", args.ov_precision] + (["--save", save_path] if save_path else [])
         env = dict(os.environ)
-        if runtime == "ovcl" and not args.warm_cache:     # cold: no ovcl or PoCL kernel binaries from before
+        if worker_rt == "ovcl" and not args.warm_cache:     # cold: no ovcl or PoCL kernel binaries from before
             env["OVCL_CACHE_DIR"] = log_path + ".cache"
             env["POCL_KERNEL_CACHE"] = "0"
+        if runtime == "ovcl_defaults":
+            env["OVCL_TUNING"] = "0"
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, bufsize=1, env=env, cwd=ROOT)
         self.dead: str | None = None
@@ -502,9 +507,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="also write the Markdown table here (and JSON beside it)")
     args = ap.parse_args(argv)
     args.runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
-    bad = [r for r in args.runtimes if r not in RUNTIMES]
+    bad = [r for r in args.runtimes if r not in SHORT]
     if bad:
-        ap.error(f"unknown runtime(s) {bad}; choose from {RUNTIMES}")
+        ap.error(f"unknown runtime(s) {bad}; choose from {list(SHORT)}")
     index_path = os.path.join(args.models_dir, "models.json")
     if not os.path.exists(index_path):
         print(f"bench: no {index_path}; run scripts/make_bench_models.py first", file=sys.stderr)

@@ -79,7 +79,7 @@ class Tiled(Variant):
 
     def constraints(self, cfg: dict, problem: dict, caps) -> str | None:
         if cfg["BDIRECT"] and not (problem.get("direct_ok") and problem["N"] % (cfg["VW"] * cfg["NV"]) == 0):
-            return f"B read in place needs an f32 row-major B with N a multiple of VW*NV"
+            return "B read in place needs an f32 row-major B with N a multiple of VW*NV"
         if cfg["TM"] * cfg["NV"] + cfg["NV"] > 40:
             return f"{cfg['TM']} x {cfg['NV']} vector accumulators spill any register file"
         if cfg["BLOCAL"] and not problem.get("b_half", False):

@@ -14,7 +14,6 @@ capability defaults only; ``OVCL_TUNING=user`` ignores the shipped database.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
