@@ -140,6 +140,13 @@ class Variant:
     def source_hash(self) -> str:
         """A hash of the template and of the parameters' domains: a tuning result for other source is stale.
         (The spec's defaults and constraints may change without invalidating measured configurations.)"""
-        h = hashlib.sha256((KERNELS / self.template).read_bytes())
-        h.update(repr(sorted(self.params.items())).encode())
-        return h.hexdigest()[:16]
+        path = KERNELS / self.template
+        key = (self.id, path.stat().st_mtime_ns)
+        if key not in _HASHES:
+            h = hashlib.sha256(path.read_bytes())
+            h.update(repr(sorted(self.params.items())).encode())
+            _HASHES[key] = h.hexdigest()[:16]
+        return _HASHES[key]
+
+
+_HASHES: dict[tuple, str] = {}
