@@ -60,6 +60,23 @@ def backend_cases(pattern: str):
     return [c for c in cases if rx.search(c.name)]
 
 
+def conv2d_ref(x, w, stride, pad, groups):
+    """A 2-D NCHW convolution in float64 with symmetric padding, the plain loop over kernel taps."""
+    n, c, h, wd = x.shape
+    oc, icg, kh, kw = w.shape
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    out = np.zeros((n, oc, oh, ow))
+    ocg = oc // groups
+    for o in range(oc):
+        g = o // ocg
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * icg:(g + 1) * icg, i:i + stride * oh:stride, j:j + stride * ow:stride]
+                out[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j].astype(np.float64))
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def conformance():
     """``scripts/conformance.py`` as a module: the one place that collects ONNX backend cases and compares

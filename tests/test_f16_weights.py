@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import ovcl
-from ovcl.ir import Model, ops, serialize
+from ovcl.ir import Model, ops
+
+from helpers import conv2d_ref
 
 OFF = {"OVCL_WEIGHTS_F16": "NO"}
 ON = {"OVCL_WEIGHTS_F16": "YES"}        # also convolutions on a CPU device (AUTO keeps those f32 there)
@@ -86,22 +88,6 @@ def test_matmul_local_decode_is_rendered(rng):
     assert "ovcl_h2f" in src and "barrier" not in src
 
 
-def _conv_ref(x, w, stride, pad, groups):
-    n, c, h, wd = x.shape
-    oc, icg, kh, kw = w.shape
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
-    out = np.zeros((n, oc, oh, ow))
-    ocg = oc // groups
-    for o in range(oc):
-        g = o // ocg
-        for i in range(kh):
-            for j in range(kw):
-                patch = xp[:, g * icg:(g + 1) * icg, i:i + stride * oh:stride, j:j + stride * ow:stride]
-                out[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j].astype(np.float64))
-    return out
-
-
 @pytest.mark.parametrize("c,oc,k,stride,pad,groups,hw", [
     (16, 24, 1, 1, 0, 1, 9),       # 1x1 with >= 16 input channels: the GEMM kernel (pixels as rows)
     (8, 12, 1, 1, 0, 1, 9),        # 1x1, few channels: direct, the plane as one row
@@ -126,7 +112,7 @@ def test_conv(c, oc, k, stride, pad, groups, hw, rng):
     # which kernel runs it (direct, or the GEMM for 1x1 and im2col'd strided convolutions) decides the name
     gemm = any(l.kernel.startswith("matmul") for l in ovcl.compile_model(model, "CPU").launches())
     suffix = "b_packed" if gemm else "weights_packed"
-    _check(model, {"x": x}, _conv_ref(x, w, stride, pad, groups), suffix, config=ON)
+    _check(model, {"x": x}, conv2d_ref(x, w, stride, pad, groups), suffix, config=ON)
     # the default (AUTO) keeps direct-convolution weights f32 on a CPU device, where f16 costs 1.4-1.7x; the
     # GEMM kernel decodes f16 panels cheaply, so 1x1 convolutions it runs keep them f16
     cm, out = _run(model, {"x": x})
@@ -166,7 +152,7 @@ def test_compressed_ir_round_trip(rng, tmp_path):
     ovcl.save_model(Model([conv], [px]), str(tmp_path / "m.xml"))
     cm, out = _run(ovcl.read_model(str(tmp_path / "m.xml")), {"x": x}, ON)
     assert all(v.type.name == "f16" for v in _packed(cm, "weights_packed"))
-    ref = _conv_ref(x, w.astype(np.float16), 1, 0, 1)
+    ref = conv2d_ref(x, w.astype(np.float16), 1, 0, 1)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
 
 

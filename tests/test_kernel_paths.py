@@ -8,21 +8,7 @@ import pytest
 import ovcl
 from ovcl.ir import Model, ops
 
-
-def _conv_ref(x, w, stride, pad, groups):
-    n, c, h, wd = x.shape
-    oc, icg, kh, kw = w.shape
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
-    out = np.zeros((n, oc, oh, ow))
-    ocg = oc // groups
-    for o in range(oc):
-        g = o // ocg
-        for i in range(kh):
-            for j in range(kw):
-                patch = xp[:, g * icg:(g + 1) * icg, i:i + stride * oh:stride, j:j + stride * ow:stride]
-                out[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j].astype(np.float64))
-    return out
+from helpers import conv2d_ref
 
 
 def _conv_model(x, w, stride, pad, groups):
@@ -53,7 +39,7 @@ def test_conv_paths(case, rng):
     c, oc, k, stride, pad, groups, hw, others = CONVS[case]
     x = rng.standard_normal((2, c, hw, hw)).astype(np.float32)
     w = rng.standard_normal((oc, c // groups, k, k)).astype(np.float32)
-    ref = _conv_ref(x, w, stride, pad, groups)
+    ref = conv2d_ref(x, w, stride, pad, groups)
     model = _conv_model(x, w, stride, pad, groups)
     default = case.split("_")[0]
     for path in [default, *others, "generic"]:

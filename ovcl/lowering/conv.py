@@ -2,21 +2,24 @@
 
 Paths, tried in the order of ``PATHS`` for a convolution with constant f32 weights (the first that applies
 runs; config ``KERNEL_VARIANT={"conv": NAME}`` forces one, a CompileError where it does not apply); every
-launch records the path as ``Launch.path`` (``conv.winograd``...):
-* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
-* 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels: the MatMul kernel
-  (``matmul.emit_pointwise_conv``), strided ones after ``conv_subsample.cl.mako`` makes their pixels contiguous;
-  strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv_im2col.cl.mako`` lays out their columns.
-* ``conv/direct.cl.mako`` (spec ``conv/direct.py``): f32 with constant weights (packed once at compile time). A work-item computes a
-  tile of TO output channels x 8*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
-  whole spatial plane as one row (a GEMM over packed weights); padded ones read a zero-padded copy of the
-  input made by ``conv_pad.cl.mako`` so the hot loop has no bounds checks. Groups tile within a group.
-  Work-groups span the channel blocks of a few pixel tiles, so a tile's input panel serves every block.
-* ``conv/depthwise.cl.mako`` (spec ``conv/depthwise.py``): depthwise 2-D/1-D (f32, constant weights): several output rows per work-item, each
-  input row loaded once per kernel column; reads the unpadded input (border tiles via a zero-filled segment).
-* Transposed convolutions with constant weights are the same direct kernel over the input spread out with
-  zeros (``conv_pad`` with ``up`` = stride) and flipped, transposed weights.
-* ``conv_generic.cl.mako`` (path ``generic``): everything else (weights computed at run time, f16 data...), one output each.
+launch records its path as ``Launch.path`` (``conv.winograd``...):
+* ``winograd``: F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
+* ``depthwise``: ``conv/depthwise.cl.mako`` (spec beside it), 2-D/1-D: several output rows per work-item,
+  each input row loaded once per kernel column, from the unpadded input (border tiles via a zero-filled
+  segment).
+* ``gemm``: 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels on the MatMul
+  kernel (``matmul.emit_pointwise_conv``), strided ones after ``conv_subsample.cl.mako`` makes their pixels
+  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv_im2col.cl.mako`` lays out
+  their columns.
+* ``direct``: ``conv/direct.cl.mako`` (spec beside it) over weights packed once at compile time. A work-item
+  computes TO output channels x VW*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
+  whole spatial plane as one row; padded ones read a zero-padded copy of the input made by
+  ``conv_pad.cl.mako``, so the hot loop has no bounds checks. Groups tile within a group. Work-groups span
+  the channel blocks of a few pixel tiles, so a tile's input panel serves every block. Transposed
+  convolutions with constant weights are this kernel over the input spread out with zeros (``conv_pad``
+  with ``up`` = stride) and flipped, transposed weights.
+* ``generic``: ``conv_generic.cl.mako``, everything else (weights computed at run time, f16 data...), one
+  output element a work-item.
 
 Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (input index of a [C_out] tensor), ``residual``
 (input index of a tensor of the output's shape) and ``activation`` ((op_type, attrs)); the kernels compute
@@ -30,7 +33,6 @@ import numpy as np
 
 from ovcl.ir import Type
 from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
-
 from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
 from ovcl.kernels.conv.direct import VARIANT as DIRECT
 
