@@ -60,6 +60,7 @@ class Variant:
     family = ""
     name = ""
     template = ""                          # path under kernels/
+    also: tuple[str, ...] = ()             # further templates of the variant (launched with the same params)
     params: dict[str, tuple] = {}          # tunable parameter -> its domain
     shape_keys: tuple[str, ...] = ()       # the problem entries that make a tuning database's shape key
 
@@ -138,12 +139,14 @@ class Variant:
         return out
 
     def source_hash(self) -> str:
-        """A hash of the template and of the parameters' domains: a tuning result for other source is stale.
+        """A hash of the templates and of the parameters' domains: a tuning result for other source is stale.
         (The spec's defaults and constraints may change without invalidating measured configurations.)"""
-        path = KERNELS / self.template
-        key = (self.id, path.stat().st_mtime_ns)
+        paths = [KERNELS / t for t in (self.template, *self.also)]
+        key = (self.id, *(p.stat().st_mtime_ns for p in paths))
         if key not in _HASHES:
-            h = hashlib.sha256(path.read_bytes())
+            h = hashlib.sha256()
+            for p in paths:
+                h.update(p.read_bytes())
             h.update(repr(sorted(self.params.items())).encode())
             _HASHES[key] = h.hexdigest()[:16]
         return _HASHES[key]

@@ -48,7 +48,7 @@ def test_conv_paths(case, rng):
         assert {l.path for l in cm.launches()} == {f"conv.{path}"}, (path, [l.path for l in cm.launches()])
         np.testing.assert_allclose(cm(x)[0], ref, rtol=1e-4, atol=1e-4, err_msg=path)
         variants = {l.variant for l in cm.launches()} - {""}
-        want = {"winograd": {"matmul.tiled"}, "gemm": {"matmul.tiled"}, "direct": {"conv.direct"},
+        want = {"winograd": {"conv.winograd", "matmul.tiled"}, "gemm": {"matmul.tiled"}, "direct": {"conv.direct"},
                 "depthwise": {"conv.depthwise"}, "generic": set()}[path]
         assert variants == want, (path, variants)
 

@@ -13,6 +13,7 @@ import ovcl
 from ovcl.ir import Model, ops
 from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
 from ovcl.kernels.conv.direct import VARIANT as DIRECT
+from ovcl.kernels.conv.winograd import VARIANT as WINOGRAD
 from ovcl.kernels.matmul.tiled import VARIANT as TILED
 from ovcl.tuning import database, tuner
 from ovcl.tuning.database import Identity, TuningWarning
@@ -238,7 +239,7 @@ def test_shipped_database_is_current():
     ignored at run time, so a template change must come with a new measurement (``ovcl tune --promote``)."""
     entries = database.read(database.SHIPPED)
     from ovcl.kernels.variant import Variant
-    specs = {v.id: v for v in (TILED, DIRECT, DEPTHWISE)}
+    specs = {v.id: v for v in (TILED, DIRECT, DEPTHWISE, WINOGRAD)}
     assert all(isinstance(specs.get(e.variant), Variant) for e in entries)
     stale = [f"{e.variant} {e.shape}" for e in entries if e.source != specs[e.variant].source_hash()]
     assert not stale, f"shipped tuning entries for changed kernel source: {stale}"

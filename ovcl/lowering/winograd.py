@@ -2,11 +2,13 @@
 
 Each 2x2 output tile needs 16 multiplies per (input, output channel) pair instead of 36: the convolution
 becomes 16 independent GEMMs over transformed data, 2.25x fewer FLOPs than the direct kernel.
-* ``conv_winograd_in.cl.mako``: input tiles 4x4 (stride 2, zero padded) -> V = B^T d B, stored as 16 matrices
+Parameters and launch sizes of the two transforms: ``kernels/conv/winograd.py``.
+
+* ``conv/winograd_in.cl.mako``: input tiles 4x4 (stride 2, zero padded) -> V = B^T d B, stored as 16 matrices
   [C][T] (T = tiles of all images);
-* ``matmul.cl.mako`` (through ``matmul.emit_const_gemm``): M[xi] = V[xi]^T . U[xi], U = G g G^T the weights
+* ``matmul/tiled.cl.mako`` (through ``matmul.emit_const_gemm``): M[xi] = V[xi]^T . U[xi], U = G g G^T the weights
   transformed and packed once at compile time -> [16][T][OC];
-* ``conv_winograd_out.cl.mako``: Y = A^T m A per tile, plus the conv epilogue (bias, residual, activation).
+* ``conv/winograd_out.cl.mako``: Y = A^T m A per tile, plus the conv epilogue (bias, residual, activation).
 F(2x2, 3x3) keeps f32 accuracy (its transforms only add and halve); larger tiles (F(4x4, 3x3)) would save more
 multiplies but lose digits and need bigger transforms.
 """
@@ -15,22 +17,20 @@ from __future__ import annotations
 import numpy as np
 
 from ovcl.ir import Type
+from ovcl.kernels.conv.winograd import VARIANT as WINOGRAD
 
-from .base import LoweringContext, Value, round_up
+from .base import LoweringContext, Value
 from .matmul import emit_const_gemm
 
 # Winograd from this many input and output channels: with fewer, the GEMMs are too small to pay for the two
 # transforms (a judgement, not measured per size: ResNet's and the bench's layers all have >= 64)
 MIN_CHANNELS = 16
-ENABLED = True
-IN_TILES = 4        # tiles per work-item of the input transform
-IN_LOCAL = 4
 
 _G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float64)
 
 
 def applies(x: Value, out: Value, groups: int, kernel3, strides3, dil3, up3) -> bool:
-    return (ENABLED and groups == 1 and x.rank == 4 and list(kernel3) == [1, 3, 3] and list(strides3) == [1, 1, 1]
+    return (groups == 1 and x.rank == 4 and list(kernel3) == [1, 3, 3] and list(strides3) == [1, 1, 1]
             and list(dil3) == [1, 1, 1] and tuple(up3) == (1, 1, 1) and x.shape[1] >= MIN_CHANNELS
             and out.shape[1] >= MIN_CHANNELS)
 
@@ -48,15 +48,22 @@ def emit_winograd(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, pad
     th, tw = -(-oh // 2), -(-ow // 2)
     t = n * th * tw
     pt, pl = int(pads_begin[0]), int(pads_begin[1])
+    problem = {"n": n, "c": c, "oc": oc, "th": th, "tw": tw}
+    choice = ctx.configure(WINOGRAD, problem)
+    cfg = choice.params
     v = ctx.temp((16, c, t), Type.f32)
-    nt = IN_TILES
-    l0 = IN_LOCAL
-    ctx.launch("conv_winograd_in.cl.mako", (round_up(-(-tw // nt), l0), th, n * c), (l0, 1, 1),
-               [v, x] + [np.int32(a) for a in (c, h, wd, pt, pl, th, tw, t)], NT=nt, one_image=(n == 1))
+    sig = WINOGRAD.in_args()
+    ctx.launch(WINOGRAD.template, WINOGRAD.global_size(cfg, problem), WINOGRAD.local_size(cfg, problem),
+               sig.bind({"V": v, "x": x, "C": c, "H": h, "W": wd, "PT": pt, "PL": pl, "TH": th, "TW": tw, "T": t}),
+               choice=choice, signature=sig.c_params(), NT=cfg["NT"], one_image=(n == 1))
     m = ctx.temp((16, t, oc), Type.f32)
     emit_const_gemm(ctx, v, transform_weights(w.reshape(oc, c, 3, 3)), m, a_kmajor=True)
-    args = [out, m] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
-    args += [np.int32(a) for a in (oc, oh, ow, th, tw, t)]
-    lo = 16
-    ctx.launch("conv_winograd_out.cl.mako", (round_up(oc, lo), tw, n * th), (lo, 1, 1), args,
-               bias=bias is not None, res=res is not None, act=act, one_image=(n == 1))
+    sig = WINOGRAD.out_args(bias is not None, res is not None)
+    values = {"out": out, "M": m, "OC": oc, "OH": oh, "OW": ow, "TH": th, "TW": tw, "T": t}
+    if bias is not None:
+        values["bias"] = bias
+    if res is not None:
+        values["res"] = res
+    ctx.launch(WINOGRAD.also[0], WINOGRAD.out_global_size(cfg, problem), WINOGRAD.out_local_size(cfg, problem),
+               sig.bind(values), choice=choice, signature=sig.c_params(), bias=bias is not None,
+               res=res is not None, act=act, one_image=(n == 1))

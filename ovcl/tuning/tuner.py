@@ -65,9 +65,11 @@ def collect(model, device, config: dict, shapes: dict | None = None) -> list[Ins
     compiler.lower(static)
     nodes = {n.name: n for n in static.get_ordered_ops()}
     found: dict[tuple, Instance] = {}
+    counted: set[tuple] = set()
     for l in compiler.launches:
-        if not l.variant:
-            continue
+        if not l.variant or (l.variant, l.shape, l.node) in counted:
+            continue              # (a variant with two kernels, as Winograd's transforms, counts once a node)
+        counted.add((l.variant, l.shape, l.node))
         key = (l.variant, l.shape)
         if key in found:
             found[key].count += 1

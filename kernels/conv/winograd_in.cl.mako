@@ -1,17 +1,17 @@
-## Winograd F(2x2, 3x3) input transform (see ovcl/lowering/winograd.py): for every 2x2 output tile t of
+## Winograd F(2x2, 3x3) input transform (spec: winograd.py beside this file; lowering: ovcl/lowering/winograd.py): for every 2x2 output tile t of
 ## plane nc = n*C + c, the 4x4 input patch d at (2*th - PT, 2*tw - PL) (zero outside the input) becomes
 ## B^T d B, written as 16 matrices V[xi][c][t] (t fastest, so that each is the transposed A of a GEMM).
 ## A work-item transforms NT tiles of one tile row, as float<NT> vectors across the tiles: each input row is
 ## loaded once (2*NT + 2 values) and each of the 16 results is NT consecutive floats.
 ## Outside the input, loads read index 0 and a select makes the value zero: no branches, and no min/max
 ## (out-of-line calls on PoCL, ~5 ns each).
-## params: NT (tiles per work-item: 4 or 8), one_image (N == 1). Sizes are int arguments: layers of one kind share the kernel.
+## params: signature (declared by winograd.py beside this file), NT (tiles per work-item: 2, 4 or 8), one_image
+## (N == 1). Sizes are int arguments: layers of one kind share the kernel.
 <%
 VT = "float%d" % NT
 L = 2 * NT + 2
 %>
-__kernel void ${name}(__global float *restrict V, __global const float *restrict x, const int C, const int H,
-                      const int W, const int PT, const int PL, const int TH, const int TW, const int T) {
+__kernel void ${name}(${signature}) {
     const int tb = get_global_id(0);                  // block of NT tiles in the tile row
     const int th = get_global_id(1);
     const int nc = get_global_id(2);

@@ -1,15 +1,9 @@
-## Winograd F(2x2, 3x3) output transform (see ovcl/lowering/winograd.py): the 16 GEMM results
+## Winograd F(2x2, 3x3) output transform (spec: winograd.py beside this file; lowering: ovcl/lowering/winograd.py): the 16 GEMM results
 ## M[xi][t][oc] of tile t become the 2x2 outputs A^T m A at (n, oc, 2*th + i, 2*tw + j), plus the epilogue
 ## (+ bias[oc], + residual, activation over a0); pixels past the output's edge are not stored.
-## params: bias, res (bool), act (str|None), one_image (N == 1). Sizes are int arguments.
-__kernel void ${name}(__global float *restrict out, __global const float *restrict M
-% if bias:
-                      , __global const float *restrict bias
-% endif
-% if res:
-                      , __global const float *restrict res
-% endif
-                      , const int OC, const int OH, const int OW, const int TH, const int TW, const int T) {
+## params: signature (declared by winograd.py beside this file), bias, res (bool), act (str|None), one_image
+## (N == 1). Sizes are int arguments.
+__kernel void ${name}(${signature}) {
     const int oc = get_global_id(0);
     const int tw = get_global_id(1);
     const int r = get_global_id(2);                 // n * TH + th

@@ -1,0 +1,64 @@
+"""Convolution, Winograd F(2x2, 3x3): an input transform (``winograd_in.cl.mako``: each work-item turns NT
+tiles of one tile row into 16 matrices V), 16 GEMMs over the transformed weights (``matmul.tiled``, tuned
+on its own), and an output transform (``winograd_out.cl.mako``: A^T m A per tile with the epilogue, LO
+output channels a work-group). The parameters here are the two transforms'.
+
+Problem: ``c``, ``oc``, ``th``, ``tw`` (output tile rows and columns), ``n`` (images).
+"""
+from __future__ import annotations
+
+from ovcl.kernels.variant import Args, Variant
+
+
+class Winograd(Variant):
+    family = "conv"
+    name = "winograd"
+    template = "conv/winograd_in.cl.mako"
+    also = ("conv/winograd_out.cl.mako",)
+    params = {
+        "NT": (2, 4, 8),                   # tiles per work-item of the input transform (float<NT> across them)
+        "LI": (1, 2, 4, 8, 16),            # input transform work-group: tile blocks of a row
+        "LO": (4, 8, 16, 32, 64),          # output transform work-group: output channels
+    }
+    shape_keys = ("n", "c", "oc", "th", "tw")
+
+    def defaults(self, problem: dict, caps) -> dict:
+        # measured on a 2-core Zen 4 (ResNet-50's layers): 4 tiles a work-item, groups of 4 and 16
+        return {"NT": 4, "LI": 4, "LO": 16}
+
+    def local_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return cfg["LI"], 1, 1
+
+    def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        blocks = -(-problem["tw"] // cfg["NT"])
+        return -(-blocks // cfg["LI"]) * cfg["LI"], problem["th"], problem["n"] * problem["c"]
+
+    def out_local_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return cfg["LO"], 1, 1
+
+    def out_global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return -(-problem["oc"] // cfg["LO"]) * cfg["LO"], problem["tw"], problem["n"] * problem["th"]
+
+    def constraints(self, cfg: dict, problem: dict, caps) -> str | None:
+        if cfg["LO"] > caps.max_work_group_size or cfg["LO"] > caps.max_work_item_sizes[0]:
+            return f"output transform work-group {cfg['LO']} exceeds the device's limits"
+        return None
+
+    def in_args(self) -> Args:
+        args = Args().buffer("V", "float").buffer("x", "float", const=True)
+        for s in ("C", "H", "W", "PT", "PL", "TH", "TW", "T"):
+            args.scalar(s)
+        return args
+
+    def out_args(self, bias: bool, res: bool) -> Args:
+        args = Args().buffer("out", "float").buffer("M", "float", const=True)
+        if bias:
+            args.buffer("bias", "float", const=True)
+        if res:
+            args.buffer("res", "float", const=True)
+        for s in ("OC", "OH", "OW", "TH", "TW", "T"):
+            args.scalar(s)
+        return args
+
+
+VARIANT = Winograd()
