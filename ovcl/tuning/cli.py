@@ -46,6 +46,10 @@ def _tune(args, device) -> int:
         from ovcl.inputs import apply_input_spec
         model = apply_input_spec(model, args.shape) or model
     feeds = _inputs_for(model, 0)
+    for port, (name, arr) in zip(model.inputs, feeds.items()):
+        if not port.get_partial_shape().is_static:
+            print(f"ovcl tune: input {name} is {port.get_partial_shape()}: tuning for {list(arr.shape)}; give "
+                  f"--shape for the sizes you run", file=sys.stderr)
     shapes = {i: tuple(np.asarray(v).shape) for i, v in enumerate(feeds.values())}
     before = ovcl.compile_model(model, device.name)
     ref = before(feeds).to_tuple()
@@ -132,7 +136,7 @@ def main(argv=None) -> int:
         if not args.model:
             ap.error("give a MODEL to tune, or --show / --export / --import")
         return _tune(args, device)
-    except (ovcl.OVCLError, FileNotFoundError, ValueError) as e:
+    except (ovcl.OVCLError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"ovcl tune: error: {e}", file=sys.stderr)
         return 1
 

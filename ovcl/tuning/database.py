@@ -112,7 +112,7 @@ class Entry:
         return f"{self.level}:{self.key}"
 
 
-def _entries(doc, origin: str) -> list[Entry]:
+def _entries(doc) -> list[Entry]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError("not an ovcl tuning database")
     if doc.get("version") != VERSION:
@@ -145,7 +145,7 @@ def read(path: Path) -> list[Entry]:
         if hit and hit[0] == stamp:
             return hit[1]
     try:
-        entries = _entries(json.loads(path.read_text()), str(path))
+        entries = _entries(json.loads(path.read_text()))
     except (OSError, ValueError, UnicodeDecodeError) as e:
         warnings.warn(f"tuning database {path} is not usable ({e}); it is ignored. Delete it, or run "
                       f"'ovcl tune' again to rewrite it.", TuningWarning, stacklevel=3)

@@ -42,6 +42,7 @@ class Instance:
     best_s: float = 0.0
     tried: int = 0
     rejected: int = 0
+    reference: list = field(default_factory=list)     # the current configuration's outputs
 
 
 def _random(shape, t, rng) -> np.ndarray:
@@ -178,7 +179,8 @@ def tune(model, device, budget_s: float = 120.0, shapes: dict | None = None, con
         benches[id(inst)] = b = _NodeBench(inst, device, config, runs)
         got = b.measure(inst.current, None, None)
         if got is None:
-            raise RuntimeError(f"{inst.variant.id} {inst.shape}: the current configuration does not run")
+            raise RuntimeError(f"{inst.variant.id} {inst.shape} (node '{inst.node.name}'): its current "
+                               f"configuration {inst.current} does not build or run alone; nothing was tuned")
         inst.default_s, inst.reference = got
         inst.best, inst.best_s = dict(inst.current), inst.default_s
     total = sum(i.default_s * i.count for i in insts) or 1.0
