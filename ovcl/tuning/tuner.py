@@ -214,9 +214,9 @@ def tune(model, device, budget_s: float = 120.0, shapes: dict | None = None, con
                 break
             trial(cfg)
         while candidates is None and time.perf_counter() < stop:      # then around the best
-            fresh = [c for c in _neighbours(inst.variant, inst.best) if tuple(sorted(c.items())) not in seen]
-            fresh = [c for c in (inst.variant.fit(c, inst.problem, device.caps) for c in fresh)
-                     if inst.variant.check(c, inst.problem, device.caps) is None]
+            fitted = (inst.variant.fit(c, inst.problem, device.caps) for c in _neighbours(inst.variant, inst.best))
+            fresh = [c for c in fitted if tuple(sorted(c.items())) not in seen
+                     and inst.variant.check(c, inst.problem, device.caps) is None]
             if not fresh:
                 break
             for cfg in fresh:
