@@ -313,6 +313,17 @@ class LoweringContext:
         self._compiler.emit(launch)
         return launch
 
+    def launch_variant(self, choice: Choice, args, values: dict, template: str | None = None, sizes=None,
+                       flops: int = 0, **params) -> Launch:
+        """Launch a template of ``choice.variant`` (its main one unless ``template``) with the arguments
+        ``args`` (a ``kernels.variant.Args``) declares, bound by name from ``values`` (a None value is an
+        optional buffer left out), at the variant's launch sizes unless ``sizes`` = (global, local)."""
+        v, cfg = choice.variant, choice.params
+        gsize, lsize = sizes or (v.global_size(cfg, choice.problem), v.local_size(cfg, choice.problem))
+        bound = args.bind({k: x for k, x in values.items() if x is not None})
+        return self.launch(template or v.template, gsize, lsize, bound, flops=flops, choice=choice,
+                           signature=args.c_params(), **params)
+
     def alias(self, out_index: int, value: Value) -> None:
         """Make output ``out_index`` a view of ``value`` (same bytes, new shape): no launch."""
         out = self.outputs[out_index]

@@ -171,17 +171,6 @@ def _emit_winograd(ctx: LoweringContext, g: _Conv) -> None:
     winograd.emit_winograd(ctx, g.x, g.out, g.w, g.pb3[1:], g.bias, g.res, g.act)
 
 
-# The paths for constant f32 weights, in order of preference: the first whose test passes runs.
-PATHS = {
-    "winograd": (lambda g: winograd.applies(g.x, g.out, g.groups, g.kernel3, g.strides3, g.dil3, g.up3),
-                 _emit_winograd),
-    "depthwise": (lambda g: (g.icg == 1 and g.ocg == 1 and g.sizes3[0] == 1 and g.kernel3[0] == 1
-                             and tuple(g.up3) == (1, 1, 1) and g.strides3[0] == 1), lambda ctx, g: _emit_dw(ctx, g)),
-    "gemm": (lambda g: _gemm_kind(g) is not None, _emit_gemm),
-    "direct": (lambda g: True, lambda ctx, g: _emit_direct(ctx, g)),
-}
-
-
 def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndarray, groups: int,
                 sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1)):
     """A convolution with constant weights (``wpacked_src``: f32 [G*OCg, ICg, KD, KH, KW]) on the first of
@@ -244,16 +233,11 @@ def _emit_direct(ctx: LoweringContext, g: _Conv) -> None:
     sig = DIRECT.args("ushort" if w_half else "float", g.bias is not None, g.res is not None)
     values = {"out": out, "x": src, "w": wv, "NT": nt, "NBLK": nblk, "OC": oc, "OD": od, "OH": oh, "OW": ow,
               "XC": c, "ICg": g.icg, "OCg": g.ocg, "XPLANE": xd * xh * xw, "XW": xw, "SDXH": strides3[0] * xh,
-              "SH": strides3[1], "DDXH": dil3[0] * xh, "DH": dil3[1]}
-    if g.bias is not None:
-        values["bias"] = g.bias
-    if g.res is not None:
-        values["res"] = g.res
-    ctx.launch(DIRECT.template, DIRECT.global_size(cfg, problem), DIRECT.local_size(cfg, problem),
-               sig.bind(values), flops=2 * out.numel * g.icg * kd * kh * kw, choice=choice,
-               signature=sig.c_params(), KD=kd, KH=kh, KW=kw, SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw,
-               safe=safe, bias=g.bias is not None, res=g.res is not None, act=g.act, w_half=w_half, s2v=s2v,
-               vec_epi=True, vec_act=vector_expr(g.act), plain_rows=(n * od == 1), one_group=(groups == 1))
+              "SH": strides3[1], "DDXH": dil3[0] * xh, "DH": dil3[1], "bias": g.bias, "res": g.res}
+    ctx.launch_variant(choice, sig, values, flops=2 * out.numel * g.icg * kd * kh * kw, KD=kd, KH=kh, KW=kw,
+                       SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe, bias=g.bias is not None,
+                       res=g.res is not None, act=g.act, w_half=w_half, s2v=s2v, vec_epi=True,
+                       vec_act=vector_expr(g.act), plain_rows=(n * od == 1), one_group=(groups == 1))
 
 
 def _emit_dw(ctx: LoweringContext, g: _Conv) -> None:
@@ -272,15 +256,21 @@ def _emit_dw(ctx: LoweringContext, g: _Conv) -> None:
     sig = DEPTHWISE.args(g.bias is not None, g.res is not None)
     values = {"out": out, "x": x, "w": wv, "NC": n * c, "C": c, "H": h, "W": wd, "OH": oh, "OW": ow,
               "PT": g.pb3[1], "PL": g.pb3[2], "NT": DEPTHWISE.tiles(cfg, problem),
-              "NR": DEPTHWISE.row_blocks(cfg, problem)}
-    if g.bias is not None:
-        values["bias"] = g.bias
-    if g.res is not None:
-        values["res"] = g.res
-    ctx.launch(DEPTHWISE.template, DEPTHWISE.global_size(cfg, problem), DEPTHWISE.local_size(cfg, problem),
-               sig.bind(values), flops=2 * out.numel * kh * kw, choice=choice, signature=sig.c_params(),
-               KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2], R=cfg["R"],
-               NV=cfg["NV"], bias=g.bias is not None, res=g.res is not None, act=g.act, vec_act=vector_expr(g.act))
+              "NR": DEPTHWISE.row_blocks(cfg, problem), "bias": g.bias, "res": g.res}
+    ctx.launch_variant(choice, sig, values, flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=g.strides3[1],
+                       SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2], R=cfg["R"], NV=cfg["NV"],
+                       bias=g.bias is not None, res=g.res is not None, act=g.act, vec_act=vector_expr(g.act))
+
+
+# The paths for constant f32 weights, in order of preference: the first whose test passes runs.
+PATHS = {
+    "winograd": (lambda g: winograd.applies(g.x, g.out, g.groups, g.kernel3, g.strides3, g.dil3, g.up3),
+                 _emit_winograd),
+    "depthwise": (lambda g: (g.icg == 1 and g.ocg == 1 and g.sizes3[0] == 1 and g.kernel3[0] == 1
+                             and tuple(g.up3) == (1, 1, 1) and g.strides3[0] == 1), _emit_dw),
+    "gemm": (lambda g: _gemm_kind(g) is not None, _emit_gemm),
+    "direct": (lambda g: True, _emit_direct),
+}
 
 
 def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,

@@ -98,19 +98,14 @@ def _launch_tiled(ctx: LoweringContext, choice: Choice, problem: dict, a: Value,
     sig = TILED.args(ctype(a.type), "ushort" if bp.type is Type.f16 else "float", ctype(out.type),
                      ctype(bias.type) if bias is not None else None,
                      ctype(res.type) if res is not None else None, dyn)
-    values = {"A": a, "Bp": bp, "C": out}
-    if bias is not None:
-        values["bias"] = bias
-    if res is not None:
-        values["res"] = res
+    values = {"A": a, "Bp": bp, "C": out, "bias": bias, "res": res}
     if dyn:
         values.update(M=problem["M"], N=problem["N"], K=problem["K"], P=P, KpTN=Kp * TN)
-    ctx.launch(TILED.template, TILED.global_size(cfg, problem), TILED.local_size(cfg, problem), sig.bind(values),
-               flops=flops, choice=choice, signature=sig.c_params(), a_t=a.type, out_t=out.type,
-               M=problem["M"], N=problem["N"], K=problem["K"], P=P, Kp=Kp, TM=cfg["TM"], VW=cfg["VW"],
-               NV=cfg["NV"], U=cfg["U"], L0=cfg["L0"], L1=cfg["L1"], a_vec=bool(cfg["AVEC"]),
-               b_half=bp.type is Type.f16, b_local=bool(cfg["BLOCAL"]), dyn=dyn,
-               bias_t=bias.type if bias is not None else None, res_t=res.type if res is not None else None, **tpl)
+    ctx.launch_variant(choice, sig, values, flops=flops, a_t=a.type, out_t=out.type, M=problem["M"],
+                       N=problem["N"], K=problem["K"], P=P, Kp=Kp, TM=cfg["TM"], VW=cfg["VW"], NV=cfg["NV"],
+                       U=cfg["U"], L0=cfg["L0"], L1=cfg["L1"], a_vec=bool(cfg["AVEC"]), b_half=bp.type is Type.f16,
+                       b_local=bool(cfg["BLOCAL"]), dyn=dyn, bias_t=bias.type if bias is not None else None,
+                       res_t=res.type if res is not None else None, **tpl)
 
 
 def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a_kmajor: bool = False) -> None:

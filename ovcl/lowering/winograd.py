@@ -52,18 +52,12 @@ def emit_winograd(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, pad
     choice = ctx.configure(WINOGRAD, problem)
     cfg = choice.params
     v = ctx.temp((16, c, t), Type.f32)
-    sig = WINOGRAD.in_args()
-    ctx.launch(WINOGRAD.template, WINOGRAD.global_size(cfg, problem), WINOGRAD.local_size(cfg, problem),
-               sig.bind({"V": v, "x": x, "C": c, "H": h, "W": wd, "PT": pt, "PL": pl, "TH": th, "TW": tw, "T": t}),
-               choice=choice, signature=sig.c_params(), NT=cfg["NT"], one_image=(n == 1))
+    ctx.launch_variant(choice, WINOGRAD.in_args(), {"V": v, "x": x, "C": c, "H": h, "W": wd, "PT": pt, "PL": pl,
+                                                    "TH": th, "TW": tw, "T": t}, NT=cfg["NT"], one_image=(n == 1))
     m = ctx.temp((16, t, oc), Type.f32)
     emit_const_gemm(ctx, v, transform_weights(w.reshape(oc, c, 3, 3)), m, a_kmajor=True)
-    sig = WINOGRAD.out_args(bias is not None, res is not None)
-    values = {"out": out, "M": m, "OC": oc, "OH": oh, "OW": ow, "TH": th, "TW": tw, "T": t}
-    if bias is not None:
-        values["bias"] = bias
-    if res is not None:
-        values["res"] = res
-    ctx.launch(WINOGRAD.also[0], WINOGRAD.out_global_size(cfg, problem), WINOGRAD.out_local_size(cfg, problem),
-               sig.bind(values), choice=choice, signature=sig.c_params(), bias=bias is not None,
-               res=res is not None, act=act, one_image=(n == 1))
+    values = {"out": out, "M": m, "OC": oc, "OH": oh, "OW": ow, "TH": th, "TW": tw, "T": t, "bias": bias, "res": res}
+    ctx.launch_variant(choice, WINOGRAD.out_args(bias is not None, res is not None), values,
+                       template=WINOGRAD.also[0], sizes=(WINOGRAD.out_global_size(cfg, problem),
+                                                         WINOGRAD.out_local_size(cfg, problem)),
+                       bias=bias is not None, res=res is not None, act=act, one_image=(n == 1))
