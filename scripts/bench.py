@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import select
+import shutil
 import shlex
 import statistics
 import subprocess
@@ -43,9 +44,12 @@ ROOT = os.path.dirname(HERE)
 DEFAULT_MODELS_DIR = os.path.join(ROOT, "out", "bench_models")
 DEFAULT_CEILINGS = os.path.join(ROOT, "out", "ceilings.json")
 RUNTIMES = ["ovcl", "openvino", "onnxruntime"]
-SHORT = {"ovcl": "ovcl", "openvino": "OV", "onnxruntime": "ORT", "ovcl_defaults": "ovcl-defaults"}
-# extra runtimes on request (--runtimes): ovcl_defaults is ovcl with OVCL_TUNING=0 (capability defaults, no
-# tuning database), to measure what the shipped tuning entries are worth in the same interleaved run
+SHORT = {"ovcl": "ovcl", "openvino": "OV", "onnxruntime": "ORT", "ovcl_defaults": "ovcl-defaults",
+         "ovcl_user": "ovcl-user"}
+# extra runtimes on request (--runtimes), to measure tuning in the same interleaved run: ovcl_defaults is ovcl
+# with OVCL_TUNING=0 (capability defaults, no tuning database); ovcl_user is ovcl with OVCL_TUNING=user and
+# --user-db as its user database (what a device nobody measured gets once its user has run `ovcl tune`)
+OVCL_VARIANTS = {"ovcl_defaults": "0", "ovcl_user": "user"}
 RTOL, ATOL = 1e-3, 1e-4
 
 
@@ -253,7 +257,7 @@ class Worker:
         self.runtime = runtime
         self.log_path = log_path
         self.log = open(log_path, "w")
-        worker_rt = "ovcl" if runtime == "ovcl_defaults" else runtime
+        worker_rt = "ovcl" if runtime in OVCL_VARIANTS else runtime
         cmd = [sys.executable, os.path.abspath(__file__), "--_worker", worker_rt, model_path,
                "--inputs", json.dumps(specs), "--seed", str(args.seed), "--device", args.device,
                "--threads", str(args.threads), "--ov-precision", args.ov_precision] + (["--save", save_path] if save_path else [])
@@ -261,8 +265,12 @@ class Worker:
         if worker_rt == "ovcl" and not args.warm_cache:     # cold: no ovcl or PoCL kernel binaries from before
             env["OVCL_CACHE_DIR"] = log_path + ".cache"
             env["POCL_KERNEL_CACHE"] = "0"
-        if runtime == "ovcl_defaults":
-            env["OVCL_TUNING"] = "0"
+        if runtime in OVCL_VARIANTS:
+            env["OVCL_TUNING"] = OVCL_VARIANTS[runtime]
+        if runtime == "ovcl_user":      # a private cache dir always: never overwrite a real user database
+            env["OVCL_CACHE_DIR"] = log_path + ".cache"
+            os.makedirs(env["OVCL_CACHE_DIR"], exist_ok=True)
+            shutil.copyfile(args.user_db, os.path.join(env["OVCL_CACHE_DIR"], "tuning.json"))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, bufsize=1, env=env, cwd=ROOT)
         self.dead: str | None = None
@@ -503,6 +511,7 @@ def main(argv=None) -> int:
                          "plugin's choice, bf16 on CPUs with AVX512_BF16/AMX)")
     ap.add_argument("--warm-cache", action="store_true",
                     help="let ovcl use its (and PoCL's) kernel binary caches; by default its first result is cold")
+    ap.add_argument("--user-db", default=None, help="the user tuning database for the ovcl_user runtime")
     ap.add_argument("--ceilings", default=DEFAULT_CEILINGS, help="ceilings JSON (measured if missing)")
     ap.add_argument("--out", default=None, help="also write the Markdown table here (and JSON beside it)")
     args = ap.parse_args(argv)
@@ -510,6 +519,8 @@ def main(argv=None) -> int:
     bad = [r for r in args.runtimes if r not in SHORT]
     if bad:
         ap.error(f"unknown runtime(s) {bad}; choose from {list(SHORT)}")
+    if "ovcl_user" in args.runtimes and not (args.user_db and os.path.isfile(args.user_db)):
+        ap.error("the ovcl_user runtime needs --user-db FILE (a tuning.json written by `ovcl tune`)")
     index_path = os.path.join(args.models_dir, "models.json")
     if not os.path.exists(index_path):
         print(f"bench: no {index_path}; run scripts/make_bench_models.py first", file=sys.stderr)
