@@ -10,6 +10,7 @@ this module and the specs import nothing from the rest of ovcl.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import itertools
 import random
 from dataclasses import dataclass
@@ -153,3 +154,85 @@ class Variant:
 
 
 _HASHES: dict[tuple, str] = {}
+
+
+def all_variants() -> dict[str, Variant]:
+    """Every variant declared under ``kernels/<family>/``, by id (the ``Variant`` instances of its modules)."""
+    found = {}
+    for path in sorted(KERNELS.glob("*/*.py")):
+        if path.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{__package__}.{path.parent.name}.{path.stem}")
+        for v in vars(mod).values():
+            if isinstance(v, Variant):
+                found[v.id] = v
+    return found
+
+
+def round_up(x: int, m: int) -> int:
+    return (x + m - 1) // m * m
+
+
+def _pow2_upto(n: int) -> int:
+    p = 1
+    while p * 2 <= n:
+        p *= 2
+    return p
+
+
+class PerItem(Variant):
+    """A kernel of one work-item per output element (``problem["total"]`` of them) in one dimension, checking
+    its bounds: its one parameter is the work-group size."""
+    params = {"WG": (8, 16, 32, 64, 128, 256)}
+    shape_keys = ("total",)
+
+    def defaults(self, problem: dict, caps) -> dict:
+        return {"WG": min(64, _pow2_upto(caps.max_work_group_size))}
+
+    def fit(self, cfg: dict, problem: dict, caps) -> dict:
+        # no larger than the work rounded up to 8 (a tiny launch is one small group)
+        return dict(cfg, WG=max(1, min(cfg["WG"], round_up(problem["total"], 8))))
+
+    def local_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return (cfg["WG"],)
+
+    def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return (round_up(problem["total"], cfg["WG"]),)
+
+
+class PerSegment(Variant):
+    """A kernel of one work-group per segment (``problem["segments"]`` of ``problem["R"]`` elements each: a
+    softmax row, a reduced set): WG work-items share a segment and combine in local memory; with VEC (WG = 1,
+    an f32 segment contiguous in memory: ``problem["vec_ok"]``) the one work-item reads it as float8 vectors.
+
+    On a CPU a work-group is one work-item looping over its segment (PoCL runs a work-group on one core, so
+    larger groups add barriers, not parallelism); on a GPU up to 256 items share it."""
+    params = {"WG": (1, 2, 4, 8, 16, 32, 64, 128, 256), "VEC": (0, 1)}
+    shape_keys = ("segments", "R")
+
+    def defaults(self, problem: dict, caps) -> dict:
+        if caps.device_type == "CPU" or problem["R"] <= 1:
+            return {"WG": 1, "VEC": int(problem["R"] >= 16)}
+        wg = _pow2_upto(min(256, caps.max_work_group_size))
+        while wg > 1 and wg // 2 >= problem["R"]:
+            wg //= 2
+        return {"WG": wg, "VEC": 0}
+
+    def fit(self, cfg: dict, problem: dict, caps) -> dict:
+        if cfg["WG"] > 1 or not problem.get("vec_ok"):
+            cfg = dict(cfg, VEC=0)
+        return dict(cfg)
+
+    def constraints(self, cfg: dict, problem: dict, caps) -> str | None:
+        if cfg["WG"] & (cfg["WG"] - 1):
+            return f"the work-group size {cfg['WG']} is not a power of two (the tree combine halves it)"
+        return None
+
+    def local_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return (cfg["WG"],)
+
+    def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
+        return (problem["segments"] * cfg["WG"],)
+
+    def local_bytes(self, cfg: dict, problem: dict) -> int:
+        return cfg["WG"] * 8 if cfg["WG"] > 1 else 0

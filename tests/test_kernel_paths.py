@@ -48,8 +48,11 @@ def test_conv_paths(case, rng):
         assert {l.path for l in cm.launches()} == {f"conv.{path}"}, (path, [l.path for l in cm.launches()])
         np.testing.assert_allclose(cm(x)[0], ref, rtol=1e-4, atol=1e-4, err_msg=path)
         variants = {l.variant for l in cm.launches()} - {""}
-        want = {"winograd": {"conv.winograd", "matmul.tiled"}, "gemm": {"matmul.tiled"}, "direct": {"conv.direct"},
-                "depthwise": {"conv.depthwise"}, "generic": set()}[path]
+        want = {"winograd": {"conv.winograd", "matmul.tiled"}, "depthwise": {"conv.depthwise"},
+                "generic": {"conv.generic"},
+                "gemm": {"matmul.tiled"} | {"gemm_strided_1x1": {"conv.subsample"},
+                                            "gemm_im2col": {"conv.im2col"}}.get(case, set()),
+                "direct": {"conv.direct"} | ({"conv.pad"} if pad else set())}[path]
         assert variants == want, (path, variants)
 
 
@@ -81,11 +84,30 @@ def test_matmul_paths(case, rng):
     np.testing.assert_allclose(cm(feeds)[0], a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
     launches = cm.launches()
     if case.startswith("naive"):
-        assert [l.path for l in launches] == ["matmul.naive"] and launches[0].variant == ""
+        assert [(l.path, l.variant) for l in launches] == [("matmul.naive", "matmul.naive")]
         return
     gemm = [l for l in launches if l.variant == "matmul.tiled"]
     assert len(gemm) == 1 and {l.path for l in launches} == {"matmul.tiled"}
     assert gemm[0].shape.startswith(f"kind={'const' if case == 'const' else 'runtime'},M={m},N={n},K={k}")
-    packs = [l for l in launches if l.template == "matmul/pack.cl.mako"]
+    packs = [l for l in launches if l.variant == "matmul.pack"]
     assert len(packs) == (1 if case == "runtime_packed" else 0)
     assert gemm[0].params["BDIRECT"] == (1 if case == "runtime_direct" else 0)
+
+
+@pytest.mark.parametrize("wg", [8, 32])
+def test_one_item_kernels_take_their_forced_work_group(wg, rng):
+    """The naive MatMul and the generic convolution at a forced work-group size (config KERNEL_PARAMS)."""
+    a = rng.integers(-5, 5, (7, 9)).astype(np.int32)
+    b = rng.integers(-5, 5, (9, 11)).astype(np.int32)
+    pa = ops.parameter(a.shape, "i32", name="a")
+    cm = ovcl.compile_model(Model([ops.make("MatMul", [pa, ops.constant(b)])], [pa]), "CPU",
+                            {"KERNEL_PARAMS": {"matmul.naive": {"WG": wg}}})
+    np.testing.assert_array_equal(cm(a)[0], a @ b)
+    (l,) = cm.launches()
+    assert (l.variant, l.tuning, l.lsize, l.gsize[0] % wg) == ("matmul.naive", "forced", (wg,), 0)
+    x = rng.standard_normal((1, 4, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+    cm = ovcl.compile_model(_conv_model(x, w, 1, 1, 1), "CPU",
+                            {"KERNEL_VARIANT": {"conv": "generic"}, "KERNEL_PARAMS": {"conv.generic": {"WG": wg}}})
+    np.testing.assert_allclose(cm(x)[0], conv2d_ref(x, w, 1, 1, 1), rtol=1e-4, atol=1e-4)
+    assert [(l.variant, l.lsize) for l in cm.launches()] == [("conv.generic", (wg,))]

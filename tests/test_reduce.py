@@ -90,17 +90,22 @@ def test_reduce_logical(op, rng):
     np.testing.assert_array_equal(out, node.evaluate([x, np.array([1, 2])])[0])
 
 
-@pytest.mark.parametrize("wg", [1, 16])
-def test_segment_work_groups(wg, rng):
-    """The GPU path (a work-group shares each segment, tree in local memory) also runs on the CPU."""
+@pytest.mark.parametrize("cfg", [{"WG": 1, "VEC": 0}, {"WG": 1, "VEC": 1}, {"WG": 16, "VEC": 0}])
+def test_segment_kernel_configurations(cfg, rng):
+    """Each configuration of the one-work-group-per-segment kernels (the scalar loop, the float8 body, and the
+    GPU's: a work-group shares each segment, tree in local memory) on the CPU, forced and asserted."""
     x = rng.standard_normal((5, 37)).astype(np.float32)
+    families = ("reduce.segment", "softmax.row", "norm.segment")
     for op in ("ReduceSum", "ReduceMax"):
         p = ops.parameter((5, 37), name="x")
         node = ops.make(op, [p, ops.constant(np.array([1], np.int64))])
         sm = ops.make("Softmax", [p], axis=1)
         mvn = ops.make("MVN", [p, ops.constant(np.array([1], np.int64))], eps=1e-6, normalize_variance=True,
                        eps_mode="inside_sqrt")
-        outs = ovcl.compile_model(Model([node, sm, mvn], [p]), "CPU", {"SEGMENT_WG": wg})({"x": x}).to_tuple()
+        cm = ovcl.compile_model(Model([node, sm, mvn], [p]), "CPU", {"KERNEL_PARAMS": {f: cfg for f in families}})
+        assert sorted((l.variant, l.params["WG"], l.params["VEC"]) for l in cm.launches()) == sorted(
+            (f, cfg["WG"], cfg["VEC"]) for f in families)
+        outs = cm({"x": x}).to_tuple()
         refs = [n.evaluate([x] + ([np.array([1])] if n is not sm else []))[0] for n in (node, sm, mvn)]
         assert_close(list(outs), refs, rtol=1e-4, atol=1e-5)
 

@@ -13,8 +13,9 @@ import ovcl
 from ovcl.ir import Model, ops
 from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
 from ovcl.kernels.conv.direct import VARIANT as DIRECT
-from ovcl.kernels.conv.winograd import VARIANT as WINOGRAD
+from ovcl.kernels.matmul.naive import VARIANT as NAIVE
 from ovcl.kernels.matmul.tiled import VARIANT as TILED
+from ovcl.kernels.softmax.row import VARIANT as SOFTMAX
 from ovcl.tuning import database, tuner
 from ovcl.tuning.database import Identity, TuningWarning
 
@@ -72,6 +73,24 @@ def test_capability_defaults_follow_the_vector_width():
     assert TILED.defaults(problem, _caps(preferred_vector_width_float=8))["VW"] == 8
     gpu = TILED.defaults(problem, _caps(device_type="GPU"))
     assert gpu["AVEC"] == 1 and gpu["L0"] * gpu["L1"] == 128
+
+
+def test_one_item_and_one_group_per_segment_schemes():
+    # one work-item per element: the work-group is clipped to a tiny launch, and a device's limit rejects
+    assert NAIVE.fit({"WG": 256}, {"total": 5}, _caps()) == {"WG": 8}
+    assert NAIVE.global_size({"WG": 64}, {"total": 100}) == (128,)
+    assert "exceeds" in NAIVE.check({"WG": 128}, {"total": 1000}, _caps(max_work_group_size=64))
+    # one work-group per segment: a CPU loops in one work-item (float8 where the segment is contiguous f32), a
+    # GPU shares a segment among a power of two of items no larger than it
+    row = {"segments": 10, "R": 100, "vec_ok": True}
+    assert SOFTMAX.defaults(row, _caps(device_type="CPU")) == {"WG": 1, "VEC": 1}
+    assert SOFTMAX.defaults(row, _caps(device_type="GPU", max_work_group_size=1024)) == {"WG": 128, "VEC": 0}
+    assert SOFTMAX.fit({"WG": 4, "VEC": 1}, row, _caps()) == {"WG": 4, "VEC": 0}
+    assert SOFTMAX.fit({"WG": 1, "VEC": 1}, dict(row, vec_ok=False), _caps()) == {"WG": 1, "VEC": 0}
+    assert "power of two" in SOFTMAX.check({"WG": 6, "VEC": 0}, row, _caps())
+    assert SOFTMAX.global_size({"WG": 4, "VEC": 0}, row) == (40,) and SOFTMAX.local_bytes({"WG": 4}, row) == 32
+    space = SOFTMAX.space(row, _caps(max_work_group_size=16))
+    assert {(c["WG"], c["VEC"]) for c in space} == {(1, 0), (1, 1), (2, 0), (4, 0), (8, 0), (16, 0)}
 
 
 def test_arguments_bind_by_name():
@@ -234,13 +253,27 @@ def test_tune_cli(dbs, tmp_path, capsys):
     assert main(["tune", "--import", str(tmp_path / "missing.json")]) == 1
 
 
+def test_every_variant_declares_a_whole_unit():
+    from ovcl.kernels.variant import KERNELS, all_variants
+    specs = all_variants()
+    assert {"matmul.tiled", "matmul.naive", "matmul.pack", "conv.direct", "conv.depthwise", "conv.winograd",
+            "conv.generic", "conv.im2col", "conv.subsample", "conv.pad", "reduce.segment", "softmax.row",
+            "norm.segment"} <= set(specs)
+    for v in specs.values():
+        assert v.id.split(".")[0] == v.template.split("/")[0], v.id          # kernels/<family>/<variant>
+        assert all((KERNELS / t).is_file() for t in (v.template, *v.also)), v.id
+        assert "${signature}" in (KERNELS / v.template).read_text(), v.id    # arguments declared once
+        assert v.params and all(v.params.values()), v.id
+        assert set(v.shape_keys), v.id
+
+
 def test_shipped_database_is_current():
     """Shipped entries are measured against the kernel source as it is: an entry for other source is
     ignored at run time, so a template change must come with a new measurement (``ovcl tune --promote``)."""
     entries = database.read(database.SHIPPED)
-    from ovcl.kernels.variant import Variant
-    specs = {v.id: v for v in (TILED, DIRECT, DEPTHWISE, WINOGRAD)}
-    assert all(isinstance(specs.get(e.variant), Variant) for e in entries)
+    from ovcl.kernels.variant import all_variants
+    specs = all_variants()
+    assert all(e.variant in specs for e in entries)
     stale = [f"{e.variant} {e.shape}" for e in entries if e.source != specs[e.variant].source_hash()]
     assert not stale, f"shipped tuning entries for changed kernel source: {stale}"
     assert all(e.level != "device" or e.record.get("driver") for e in entries)

@@ -5,7 +5,7 @@ Problem: ``nc`` (N*C), ``oh``, ``ow``, ``stride`` (rows), ``kernel`` (e.g. ``3x3
 """
 from __future__ import annotations
 
-from ovcl.kernels.variant import Args, Variant
+from ovcl.kernels.variant import Args, Variant, round_up
 
 
 class Depthwise(Variant):
@@ -41,9 +41,8 @@ class Depthwise(Variant):
         return cfg["L0"], cfg["L1"], cfg["L2"]
 
     def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
-        up = lambda x, m: -(-x // m) * m  # noqa: E731
-        return (up(self.tiles(cfg, problem), cfg["L0"]), up(self.row_blocks(cfg, problem), cfg["L1"]),
-                up(problem["nc"], cfg["L2"]))
+        return (round_up(self.tiles(cfg, problem), cfg["L0"]), round_up(self.row_blocks(cfg, problem), cfg["L1"]),
+                round_up(problem["nc"], cfg["L2"]))
 
     def args(self, bias: bool, res: bool) -> Args:
         args = Args().buffer("out", "float").buffer("x", "float", const=True).buffer("w", "float", const=True)

@@ -1,16 +1,8 @@
 ## Matrix product, one work-item per output element: the fallback for types the tiled kernel does not take
-## (integers, f64) and for tiny products. Same epilogue contract as matmul.cl.mako.
+## (integers, f64) and for tiny products. Same epilogue contract as tiled.cl.mako.
 ## params: a_t, b_t, out_t, acc (C accumulator type), M, N, K, a_rs, a_ks, b_ks, b_ns, total,
-##   batch_code (sets long aoff, boff from bz), bias_t, res_t, act
-__kernel void ${name}(__global const ${ctype(a_t)} *restrict A, __global const ${ctype(b_t)} *restrict B,
-                      __global ${ctype(out_t)} *restrict C
-% if bias_t is not None:
-                      , __global const ${ctype(bias_t)} *restrict bias
-% endif
-% if res_t is not None:
-                      , __global const ${ctype(res_t)} *restrict res
-% endif
-) {
+##   batch_code (sets long aoff, boff from bz), bias_t, res_t, act; the arguments: naive.py
+__kernel void ${name}(${signature}) {
     const long gid = get_global_id(0);
     if (gid >= ${total}) return;
     const int n = (int)(gid % ${N});

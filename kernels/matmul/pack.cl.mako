@@ -1,7 +1,7 @@
-## Packs B (any batch, either orientation) into the panel layout of matmul.cl.mako, zero padded:
+## Packs B (any batch, either orientation) into the panel layout of tiled.cl.mako, zero padded:
 ## Bp[bb][p][k][j] = B[bb][k][p * TN + j]. Work-item (j, k, bb * P + p), no divisions but one.
 ## params: b_t, TN, Kp, P, K, N, b_ks, b_ns (B strides of k and n), bstride (B batch stride)
-__kernel void ${name}(__global const ${ctype(b_t)} *restrict B, __global float *restrict Bp) {
+__kernel void ${name}(${signature}) {
     const int j = get_global_id(0);
     const int k = get_global_id(1);
     const int z = get_global_id(2);

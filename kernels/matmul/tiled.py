@@ -9,11 +9,7 @@ bits.
 """
 from __future__ import annotations
 
-from ovcl.kernels.variant import Args, Variant
-
-
-def _round_up(x: int, m: int) -> int:
-    return (x + m - 1) // m * m
+from ovcl.kernels.variant import Args, Variant, round_up
 
 
 class Tiled(Variant):
@@ -91,7 +87,7 @@ class Tiled(Variant):
         return cfg["VW"] * cfg["NV"]
 
     def kp(self, cfg: dict, problem: dict) -> int:
-        return _round_up(problem["K"], cfg["U"])
+        return round_up(problem["K"], cfg["U"])
 
     def panels(self, cfg: dict, problem: dict) -> int:
         return -(-problem["N"] // self.tn(cfg))
@@ -101,7 +97,7 @@ class Tiled(Variant):
 
     def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
         mb = -(-problem["M"] // cfg["TM"])
-        return _round_up(self.panels(cfg, problem), cfg["L0"]), _round_up(mb, cfg["L1"]), problem["nb"]
+        return round_up(self.panels(cfg, problem), cfg["L0"]), round_up(mb, cfg["L1"]), problem["nb"]
 
     def local_bytes(self, cfg: dict, problem: dict) -> int:
         return cfg["L0"] * self.kp(cfg, problem) * self.tn(cfg) * 4 if cfg["BLOCAL"] else 0

@@ -8,17 +8,17 @@ launch records its path as ``Launch.path`` (``conv.winograd``...):
   each input row loaded once per kernel column, from the unpadded input (border tiles via a zero-filled
   segment).
 * ``gemm``: 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels on the MatMul
-  kernel (``matmul.emit_pointwise_conv``), strided ones after ``conv_subsample.cl.mako`` makes their pixels
-  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv_im2col.cl.mako`` lays out
+  kernel (``matmul.emit_pointwise_conv``), strided ones after ``conv/subsample.cl.mako`` makes their pixels
+  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv/im2col.cl.mako`` lays out
   their columns.
 * ``direct``: ``conv/direct.cl.mako`` (spec beside it) over weights packed once at compile time. A work-item
   computes TO output channels x VW*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row; padded ones read a zero-padded copy of the input made by
-  ``conv_pad.cl.mako``, so the hot loop has no bounds checks. Groups tile within a group. Work-groups span
+  ``conv/pad.cl.mako``, so the hot loop has no bounds checks. Groups tile within a group. Work-groups span
   the channel blocks of a few pixel tiles, so a tile's input panel serves every block. Transposed
-  convolutions with constant weights are this kernel over the input spread out with zeros (``conv_pad``
+  convolutions with constant weights are this kernel over the input spread out with zeros (``conv/pad``
   with ``up`` = stride) and flipped, transposed weights.
-* ``generic``: ``conv_generic.cl.mako``, everything else (weights computed at run time, f16 data...), one
+* ``generic``: ``conv/generic.cl.mako``, everything else (weights computed at run time, f16 data...), one
   output element a work-item.
 
 Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (input index of a [C_out] tensor), ``residual``
@@ -35,10 +35,12 @@ from ovcl.ir import Type
 from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
 from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
 from ovcl.kernels.conv.direct import VARIANT as DIRECT
+from ovcl.kernels.conv.generic import VARIANT as GENERIC
+from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 
-from .base import LoweringContext, Value, half_weights, linear_sizes, lowers, round_up
+from .base import LoweringContext, Value, ctype, half_weights, lowers
 from . import winograd
-from .eltwise import vector_expr
+from .eltwise import fused_epilogue, vector_expr
 from .matmul import emit_pointwise_conv
 
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
@@ -54,37 +56,15 @@ def _pad3(v, fill):
     return [fill] * (3 - len(v)) + v
 
 
-def _fusion(ctx: LoweringContext):
-    """(bias Value or None, residual Value or None, activation C expression or None) from rt_info."""
-    fused = ctx.node.rt_info.get("fused", {}) or {}
-    bias = ctx.inputs[fused["bias"]] if fused.get("bias") is not None else None
-    res = ctx.inputs[fused["residual"]] if fused.get("residual") is not None else None
-    act = None
-    if fused.get("activation"):
-        from .eltwise import unary_expr
-        op, attrs = fused["activation"]
-        act = unary_expr(op, Type.f32, dict(attrs or {}))
-        if act is None:
-            raise ctx.fail(f"fused activation {op} has no kernel expression")
-        act = act.replace("(T)", "(float)")      # unary_expr already uses the prelude's inlined math
-    out = ctx.outputs[0]
-    if bias is not None and bias.numel != out.shape[1]:
-        raise ctx.fail(f"fused bias has {bias.numel} values for {out.shape[1]} output channels")
-    if res is not None and tuple(res.shape) != tuple(out.shape):
-        raise ctx.fail(f"fused residual of shape {res.shape} does not match the output {out.shape}")
-    return bias, res, act
-
-
 def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
     n, c = x.shape[0], x.shape[1]
     buf = ctx.temp((n, c) + tuple(dst3), x.type)
-    rows = n * c * dst3[0]
-    lh = 8      # one local size for every shape (one PoCL compile); rows past PH return
     w, pw, ow, uw = src3[2], dst3[2], off[2], up[2]
     lo, hi = max(ow, 0), min(pw, ow + (w - 1) * uw + 1)     # columns that can hold source data
-    sizes = (rows, *src3, *dst3, *off, *up, lo, hi)
-    ctx.launch("conv_pad.cl.mako", (round_up(dst3[1], lh), rows), (lh, 1), [buf, x] + [np.int32(v) for v in sizes],
-               t=x.type, spread=uw > 1)
+    choice = ctx.configure(PAD, {"rows": n * c * dst3[0], "ph": dst3[1]})
+    values = dict(zip(("rows", "D", "H", "W", "PD", "PH", "PW", "OD", "OH", "OW", "UD", "UH", "UW", "LO", "HI"),
+                      (n * c * dst3[0], *src3, *dst3, *off, *up, lo, hi)))
+    ctx.launch_variant(choice, PAD.args(ctype(x.type)), dict(values, out=buf, x=x), t=x.type, spread=uw > 1)
     return buf
 
 
@@ -152,17 +132,19 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
     kind = _gemm_kind(g)
     if kind == "subsampled":
         sub = ctx.temp((n, c, oh, ow), x.type)
-        rows = n * c * oh
-        ctx.launch("conv_subsample.cl.mako", (round_up(rows, 64),), (64,),
-                   [sub, x] + [np.int32(v) for v in (rows, g.sizes3[1], g.sizes3[2], oh, ow)],
-                   SH=g.strides3[1], SW=g.strides3[2])
+        choice = ctx.configure(SUBSAMPLE, {"total": n * c * oh})
+        ctx.launch_variant(choice, SUBSAMPLE.args(), {"out": sub, "x": x, "NR": n * c * oh, "H": g.sizes3[1],
+                                                      "W": g.sizes3[2], "OH": oh, "OW": ow},
+                           SH=g.strides3[1], SW=g.strides3[2])
         x = sub
     elif kind == "im2col":
         col = ctx.temp((n, c * kh * kw, oh, ow), x.type)
         rows = n * c * kh * kw * oh
-        ctx.launch("conv_im2col.cl.mako", (round_up(rows, 64),), (64,),
-                   [col, x] + [np.int32(v) for v in (rows, c, g.sizes3[1], g.sizes3[2], oh, ow, g.pb3[1], g.pb3[2])],
-                   KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2])
+        choice = ctx.configure(IM2COL, {"total": rows})
+        ctx.launch_variant(choice, IM2COL.args(), {"out": col, "x": x, "NR": rows, "C": c, "H": g.sizes3[1],
+                                                   "W": g.sizes3[2], "OH": oh, "OW": ow, "PT": g.pb3[1],
+                                                   "PL": g.pb3[2]},
+                           KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2])
         x = col
     emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
 
@@ -275,21 +257,23 @@ PATHS = {
 
 def emit_generic(ctx: LoweringContext, x: Value, w: Value, out: Value, groups: int, sizes3, kernel3, strides3,
                  dil3, pb3, transposed: bool, wstrides, bias=None, res=None, act=None):
-    """One output element a work-item, any element type, weights from a device tensor (``conv_generic``)."""
+    """One output element a work-item, any element type, weights from a device tensor (``conv/generic``)."""
     ctx.path = "conv.generic"
     n, c = x.shape[0], x.shape[1]
     oc = out.shape[1]
     od, oh, ow = _pad3(out.shape[2:], 1)
     total = out.numel
-    g, l = linear_sizes(total, 64)
-    args = [out, x, w] + ([bias] if bias is not None else []) + ([res] if res is not None else [])
-    ctx.launch("conv_generic.cl.mako", g, l, args, flops=2 * total * (c // groups) * int(np.prod(kernel3)),
-               t=x.type, wt=w.type, n_total=total, N=n, C=c, D=sizes3[0], H=sizes3[1], W=sizes3[2],
-               OC=oc, OD=od, OH=oh, OW=ow, KD=kernel3[0], KH=kernel3[1], KW=kernel3[2], S=list(strides3),
-               Dl=list(dil3), P=list(pb3), ICg=c // groups, OCg=oc // groups, wg=wstrides[0], wo=wstrides[1],
-               wi=wstrides[2], transposed=transposed, bias=bias is not None, res=res is not None,
-               bt=bias.type if bias is not None else Type.f32, rt=res.type if res is not None else Type.f32,
-               act=act)
+    choice = ctx.configure(GENERIC, {"total": total})
+    sig = GENERIC.args(ctype(x.type), ctype(w.type), ctype(bias.type) if bias is not None else None,
+                       ctype(res.type) if res is not None else None)
+    ctx.launch_variant(choice, sig, {"out": out, "x": x, "w": w, "bias": bias, "res": res},
+                       flops=2 * total * (c // groups) * int(np.prod(kernel3)),
+                       t=x.type, wt=w.type, n_total=total, N=n, C=c, D=sizes3[0], H=sizes3[1], W=sizes3[2],
+                       OC=oc, OD=od, OH=oh, OW=ow, KD=kernel3[0], KH=kernel3[1], KW=kernel3[2], S=list(strides3),
+                       Dl=list(dil3), P=list(pb3), ICg=c // groups, OCg=oc // groups, wg=wstrides[0],
+                       wo=wstrides[1], wi=wstrides[2], transposed=transposed, bias=bias is not None,
+                       res=res is not None, bt=bias.type if bias is not None else Type.f32,
+                       rt=res.type if res is not None else Type.f32, act=act)
 
 
 @lowers("Convolution", "GroupConvolution")
@@ -304,7 +288,7 @@ def _conv(ctx: LoweringContext):
     kernel = list(wshape[3:] if grouped else wshape[2:])
     strides, dil = [int(v) for v in ctx.attrs["strides"]], [int(v) for v in ctx.attrs["dilations"]]
     pb, pe = window_pads(ctx.node, list(x.shape[2:]), kernel, strides, dil)
-    bias, res, act = _fusion(ctx)
+    bias, res, act = fused_epilogue(ctx, 1)
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3, pe3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0), _pad3(pe, 0)
     wc = ctx.weights(1)
@@ -340,7 +324,7 @@ def _deconv(ctx: LoweringContext):
                                 None if oshape is None else np.asarray(oshape).reshape(-1).tolist())
     if list(osz) != list(out.shape[2:]):
         raise ctx.fail(f"output spatial size {osz} does not match the inferred {out.shape[2:]}")
-    bias, res, act = _fusion(ctx)
+    bias, res, act = fused_epilogue(ctx, 1)
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0)
     wc = ctx.weights(1)

@@ -140,6 +140,34 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
     return floats.get(op)
 
 
+def fused_epilogue(ctx: LoweringContext, channel_axis: int):
+    """(bias, residual, activation) of a node with a fused epilogue (MatMul, convolutions): the node's
+    ``rt_info["fused"]`` may hold ``bias`` (the index of an extra input with one value per output channel,
+    along ``channel_axis`` of the output), ``residual`` (the index of an extra input of the output's shape) and
+    ``activation`` ((op_type, attrs)), returned as a C expression over ``a0`` in the output's compute type."""
+    fused = ctx.node.rt_info.get("fused") or {}
+    out = ctx.outputs[0]
+    bias = ctx.inputs[fused["bias"]] if fused.get("bias") is not None else None
+    res = ctx.inputs[fused["residual"]] if fused.get("residual") is not None else None
+    act = None
+    if fused.get("activation"):
+        op, attrs = fused["activation"]
+        ct = Type.f32 if out.type.is_real and out.type.name != "f64" else out.type
+        act = unary_expr(op, ct, dict(attrs or {}))
+        if act is None and op == "Swish":            # single-input Swish (SiLU): x * sigmoid(x)
+            sig = unary_expr("Sigmoid", ct, {})
+            act = f"a0 * ({sig})" if sig else None
+        if act is None:
+            raise ctx.fail(f"fused activation {op} has no kernel expression")
+        act = act.replace("(T)", f"({cctype(out.type)})")
+    channels = out.shape[channel_axis] if out.shape else 1
+    if bias is not None and bias.numel != channels:
+        raise ctx.fail(f"fused bias has {bias.numel} values for {channels} output channels")
+    if res is not None and tuple(res.shape) != tuple(out.shape):
+        raise ctx.fail(f"fused residual of shape {res.shape} does not match the output {out.shape}")
+    return bias, res, act
+
+
 def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
     f = t.is_real
     zero = c_literal(0, t)

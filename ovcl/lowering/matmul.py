@@ -5,15 +5,15 @@ A constant B (weights; also a Constant behind a decompression Convert) is packed
 TN). A B computed at run time (attention's QK^T and ·V) is read in place when it is f32, row-major and N is a
 multiple of the vector width (the tile width then divides N) and B is small (DIRECT_B_BYTES); otherwise a small
 kernel packs it first.
-Each work-item of ``matmul.cl.mako`` computes a TM x TN tile with TN = NV vector accumulators of width VW.
-Integer and f64 products use ``matmul_naive.cl.mako``.
+Each work-item of ``matmul/tiled.cl.mako`` computes a TM x TN tile with TN = NV vector accumulators of width VW.
+Integer and f64 products use ``matmul/naive.cl.mako``, one work-item per output element.
 
 Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (index of an extra input with N values added
 along the last output axis), ``residual`` (index of an extra input of the output's shape) and ``activation``
 ((op_type, attrs)); the kernel stores act(A·B + bias + residual).
 
 The tile parameters, their domains, constraints, capability defaults and launch sizes are declared once, in
-``kernels/matmul/tiled.py`` beside the template; ``LoweringContext.configure`` picks them (config
+``kernels/matmul/tiled.py`` beside the template (``naive.py``, ``pack.py`` likewise); ``LoweringContext.configure`` picks them (config
 ``KERNEL_PARAMS``, the tuning database, the defaults) and every launch records them.
 """
 from __future__ import annotations
@@ -21,11 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from ovcl.ir import Type
+from ovcl.kernels.matmul.naive import VARIANT as NAIVE
+from ovcl.kernels.matmul.pack import VARIANT as PACK
 from ovcl.kernels.matmul.tiled import VARIANT as TILED
 
 from .base import (Choice, LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, ctype,
-                   half_weights, lowers, round_up)
-from .eltwise import collapse, unary_expr, vector_expr
+                   half_weights, lowers)
+from .eltwise import collapse, fused_epilogue, vector_expr
 
 # a run-time B read in place walks rows N apart for every k: above this size that measured 2-4x slower than
 # packing it first, so larger ones are always packed
@@ -49,30 +51,6 @@ def _batch_code(out_batch, strides: dict[str, list[int]]) -> str:
         if d:
             code.append(f"rem /= {dims[d]};")
     return "\n    ".join(code)
-
-
-def _epilogue(ctx: LoweringContext, out_t: Type):
-    fused = ctx.node.rt_info.get("fused") or {}
-    bias = ctx.inputs[fused["bias"]] if "bias" in fused else None
-    res = ctx.inputs[fused["residual"]] if "residual" in fused else None
-    act = None
-    if fused.get("activation") is not None:
-        op, attrs = fused["activation"]
-        ct = Type.f32 if out_t.is_real and out_t.name != "f64" else out_t
-        act = unary_expr(op, ct, dict(attrs or {}))
-        if act is None and op == "Swish":            # single-input Swish (SiLU): x * sigmoid(x)
-            sig = unary_expr("Sigmoid", ct, {})
-            act = f"a0 * ({sig})" if sig else None
-        if act is None:
-            raise ctx.fail(f"fused activation {op} has no kernel expression")
-        act = act.replace("(T)", f"({cctype(out_t)})")
-    n_last = ctx.outputs[0].shape[-1] if ctx.outputs[0].shape else 1
-    if bias is not None and bias.numel != n_last:
-        raise ctx.fail(f"fused bias of shape {bias.shape} does not match the output {ctx.outputs[0].shape}")
-    if res is not None and res.numel != ctx.outputs[0].numel:
-        raise ctx.fail(f"fused residual of shape {res.shape} does not match the output {ctx.outputs[0].shape}")
-    extra = [v for v in (bias, res) if v is not None]
-    return bias, res, act, extra
 
 
 def _vector_epilogue(out, bias, res) -> bool:
@@ -173,7 +151,7 @@ def _matmul(ctx: LoweringContext):
     nbatch = int(np.prod(out_batch, dtype=np.int64)) if out_batch else 1
     if out.numel == 0:
         return
-    bias, res, act, extra = _epilogue(ctx, out.type)
+    bias, res, act = fused_epilogue(ctx, -1)
     a_bs = [s * M * K for s in broadcast_strides(a_batch, out_batch)] if out_batch else []
     b_bstr = [s for s in broadcast_strides(b_batch, out_batch)] if out_batch else []
     c_bs = [s * M * N for s in contiguous_strides(out_batch)]
@@ -183,12 +161,14 @@ def _matmul(ctx: LoweringContext):
         ctx.path = "matmul.naive"
         acc = cctype(out.type) if out.type.is_real else ("long" if out.type.size == 8 else "int")
         bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * K * N for s in b_bstr], "coff": c_bs})
-        total = nbatch * M * N
-        g, l = round_up(total, 64), 64
-        ctx.launch("matmul/naive.cl.mako", (g,), (l,), [a, b, out, *extra], flops=flops, a_t=a.type, b_t=b.type,
-                   out_t=out.type, acc=acc, M=M, N=N, K=K, a_rs=a_rs, a_ks=a_ks, b_ks=b_ks, b_ns=b_ns, total=total,
-                   batch_code=bc, bias_t=bias.type if bias is not None else None,
-                   res_t=res.type if res is not None else None, act=act)
+        choice = ctx.configure(NAIVE, {"total": nbatch * M * N})
+        sig = NAIVE.args(ctype(a.type), ctype(b.type), ctype(out.type), ctype(bias.type) if bias is not None else None,
+                         ctype(res.type) if res is not None else None)
+        ctx.launch_variant(choice, sig, {"A": a, "B": b, "C": out, "bias": bias, "res": res}, flops=flops,
+                           a_t=a.type, b_t=b.type, out_t=out.type, acc=acc, M=M, N=N, K=K, a_rs=a_rs, a_ks=a_ks,
+                           b_ks=b_ks, b_ns=b_ns, total=nbatch * M * N, batch_code=bc,
+                           bias_t=bias.type if bias is not None else None,
+                           res_t=res.type if res is not None else None, act=act)
         return
 
     ctx.path = "matmul.tiled"
@@ -213,9 +193,9 @@ def _matmul(ctx: LoweringContext):
         bp, b_rs = pack_b(ctx, arr, Kp, P, TN), TN
     else:
         bp, b_rs = ctx.temp((nb_b * panel,), Type.f32), TN
-        l1 = min(Kp, max(1, 256 // TN))
-        ctx.launch("matmul/pack.cl.mako", (TN, round_up(Kp, l1), nb_b * P), (TN, l1, 1), [b, bp], b_t=b.type,
-                   TN=TN, Kp=Kp, P=P, K=K, N=N, b_ks=b_ks, b_ns=b_ns, bstride=K * N)
+        pack = ctx.configure(PACK, {"TN": TN, "Kp": Kp, "P": P, "nb": nb_b})
+        ctx.launch_variant(pack, PACK.args(ctype(b.type)), {"B": b, "Bp": bp}, b_t=b.type, TN=TN, Kp=Kp, P=P, K=K,
+                           N=N, b_ks=b_ks, b_ns=b_ns, bstride=K * N)
     bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * panel for s in b_bstr], "coff": c_bs})
     _launch_tiled(ctx, choice, problem, a, bp, out, bias, res, flops=flops, a_rs=a_rs, a_ks=a_ks,
                   batch_code=bc, b_direct=direct, b_rs=b_rs, act=act,

@@ -1,10 +1,13 @@
-"""MVN and NormalizeL2: one work-group per normalised segment (``norm.cl.mako``)."""
+"""MVN and NormalizeL2: one work-group per normalised segment (``norm/segment.cl.mako``; its work-group size
+and float8 body are the spec's, ``kernels/norm/segment.py``)."""
 from __future__ import annotations
 
 import numpy as np
 
-from .base import LoweringContext, c_literal, lowers
-from .reduce import axes_of, group_size, offset_code, segments
+from ovcl.kernels.norm.segment import VARIANT as SEGMENT
+
+from .base import LoweringContext, c_literal, ctype, lowers
+from .reduce import axes_of, offset_code, segments
 
 
 def _launch(ctx: LoweringContext, mode: str, **params):
@@ -17,11 +20,11 @@ def _launch(ctx: LoweringContext, mode: str, **params):
     kept, red = segments(x.shape, axes)
     R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
     n_seg = x.numel // max(R, 1)
-    wg = group_size(ctx, n_seg, R)
-    ctx.launch("norm.cl.mako", (n_seg * wg,), (wg,), [x, out], t=x.type, mode=mode, R=R, WG=wg,
-               base_code=offset_code("base", "o", kept), red_code=offset_code("roff", "r", red),
-               vec=(x.type.name == "f32" and wg == 1 and R >= 16 and len(red) == 1 and red[0][1] == 1),
-               flops=4 * x.numel, **params)
+    choice = ctx.configure(SEGMENT, {"segments": n_seg, "R": R, "vec_ok": (x.type.name == "f32" and len(red) == 1
+                                                                          and red[0][1] == 1)})
+    ctx.launch_variant(choice, SEGMENT.args(ctype(x.type)), {"in": x, "out": out}, flops=4 * x.numel, t=x.type,
+                       mode=mode, R=R, base_code=offset_code("base", "o", kept),
+                       red_code=offset_code("roff", "r", red), **choice.params, **params)
 
 
 @lowers("MVN")

@@ -1,9 +1,9 @@
 """Reductions (Reduce*), TopK and CumSum.
 
-Reduce*: one work-group per output element (``reduce.cl.mako``). The kept and the reduced axes are each
-collapsed to as few (size, stride) pairs as the layout allows, so the common cases (innermost axes, or one
-outer axis) index with one multiply. On a CPU a work-group is one work-item looping over its segment (PoCL runs
-a work-group on one core, so larger groups add barriers, not parallelism); on a GPU, up to 256 items share it.
+Reduce*: one work-group per output element (``reduce/segment.cl.mako``; its work-group size and float8 body
+are the spec's, ``kernels/reduce/segment.py``). The kept and the reduced axes are each collapsed to as few
+(size, stride) pairs as the layout allows, so the common cases (innermost axes, or one outer axis) index with
+one multiply.
 
 TopK: one work-item per segment keeps the best k in private arrays (insertion, k <= 64); larger k ranks every
 element against its segment (one work-item per element). Ties keep the lower index first (stable).
@@ -15,7 +15,9 @@ import numpy as np
 
 from ovcl.ir import Type
 
-from .base import LoweringContext, c_literal, cctype, contiguous_strides, linear_sizes, lowers
+from ovcl.kernels.reduce.segment import VARIANT as SEGMENT
+
+from .base import LoweringContext, c_literal, cctype, contiguous_strides, ctype, linear_sizes, lowers
 
 
 def _merge(pairs):
@@ -49,21 +51,6 @@ def offset_code(var: str, idx: str, pairs) -> str:
         lines.append(f"  {var} += {term(f'(_q % {d})', s)}; _q /= {d};")
     lines.append(f"  {var} += {term('_q', pairs[0][1])}; }}")
     return "\n    ".join(lines)
-
-
-def group_size(ctx: LoweringContext, n_seg: int, R: int) -> int:
-    """Work-group size for one-group-per-segment kernels: 1 on a CPU, a power of two up to 256 on a GPU.
-
-    ``config["SEGMENT_WG"]`` forces a size (a power of two; tests use it to run the GPU path on a CPU)."""
-    forced = ctx.config.get("SEGMENT_WG")
-    if forced:
-        return int(forced)
-    if ctx.caps.device_type == "CPU" or R <= 1:
-        return 1
-    wg = 1
-    while wg < min(R, 256, ctx.caps.max_work_group_size):
-        wg *= 2
-    return wg
 
 
 def axes_of(ctx: LoweringContext, i: int, rank: int) -> list[int]:
@@ -132,13 +119,13 @@ def _reduce(ctx: LoweringContext):
     init, mapx, comb, fin = _reduce_exprs(op, x.type, R)
     if op == "ReduceMean" and not x.type.is_real:
         fin = f"a / {max(R, 1)}"
-    n_out = out.numel
-    wg = group_size(ctx, n_out, R)
-    vec = (x.type.name == "f32" and acc == "float" and wg == 1 and R >= 16 and len(red) == 1 and red[0][1] == 1
-           and op not in ("ReduceLogicalAnd", "ReduceLogicalOr"))
-    ctx.launch("reduce.cl.mako", (n_out * wg,), (wg,), [x, out], in_t=x.type, out_t=out.type, acc=acc, init=init,
-               mapx=mapx, comb=comb, fin=fin, R=R, n_out=n_out, WG=wg, base_code=offset_code("base", "o", kept),
-               red_code=offset_code("roff", "r", red), vec=vec, flops=x.numel)
+    problem = {"segments": out.numel, "R": R, "vec_ok": (x.type.name == "f32" and acc == "float" and len(red) == 1
+               and red[0][1] == 1 and op not in ("ReduceLogicalAnd", "ReduceLogicalOr"))}
+    choice = ctx.configure(SEGMENT, problem)
+    ctx.launch_variant(choice, SEGMENT.args(ctype(x.type), ctype(out.type)), {"in": x, "out": out},
+                       flops=x.numel, in_t=x.type, out_t=out.type, acc=acc, init=init, mapx=mapx, comb=comb,
+                       fin=fin, R=R, n_out=out.numel, base_code=offset_code("base", "o", kept),
+                       red_code=offset_code("roff", "r", red), **choice.params)
 
 
 @lowers("TopK")
@@ -157,17 +144,17 @@ def _topk(ctx: LoweringContext):
                   by_index=(sort == "index"))
     if k <= 64:
         g, l = linear_sizes(segs, 64 if ctx.caps.device_type == "GPU" else 8)
-        ctx.launch("reduce_topk.cl.mako", g, l, [x, vals, idxs], phase="insert", **common)
+        ctx.launch("reduce/topk.cl.mako", g, l, [x, vals, idxs], phase="insert", **common)
         return
     n = segs * A
     g, l = linear_sizes(n, 64)
     if sort != "index":
-        ctx.launch("reduce_topk.cl.mako", g, l, [x, vals, idxs], phase="rank", **common)
+        ctx.launch("reduce/topk.cl.mako", g, l, [x, vals, idxs], phase="rank", **common)
         return
     ranks = ctx.temp((n,), Type.i32)
-    ctx.launch("reduce_topk.cl.mako", g, l, [x, ranks], phase="ranks", **common)
+    ctx.launch("reduce/topk.cl.mako", g, l, [x, ranks], phase="ranks", **common)
     g, l = linear_sizes(segs, 8)
-    ctx.launch("reduce_topk.cl.mako", g, l, [x, ranks, vals, idxs], phase="gather", **common)
+    ctx.launch("reduce/topk.cl.mako", g, l, [x, ranks, vals, idxs], phase="gather", **common)
 
 
 @lowers("CumSum")
@@ -181,7 +168,7 @@ def _cumsum(ctx: LoweringContext):
         if v is None:               # axis known only at run time: the kernel reads it
             n = x.numel
             g, l = linear_sizes(n, 64 if ctx.caps.device_type == "GPU" else 8)
-            ctx.launch("reduce_cumsum.cl.mako", g, l, [x, out, ctx.inputs[1]], t=x.type, A=0, I=0, segs=n,
+            ctx.launch("reduce/cumsum.cl.mako", g, l, [x, out, ctx.inputs[1]], t=x.type, A=0, I=0, segs=n,
                        exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]),
                        dims=list(x.shape or (1,)), ax_t=ctx.inputs[1].type)
             return
@@ -192,5 +179,5 @@ def _cumsum(ctx: LoweringContext):
     I = int(np.prod(shape[axis + 1:], dtype=np.int64))
     segs = x.numel // max(A, 1)
     g, l = linear_sizes(segs, 64 if ctx.caps.device_type == "GPU" else 8)
-    ctx.launch("reduce_cumsum.cl.mako", g, l, [x, out], t=x.type, A=A, I=I, segs=segs,
+    ctx.launch("reduce/cumsum.cl.mako", g, l, [x, out], t=x.type, A=A, I=I, segs=segs,
                exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]), dims=None, ax_t=None)

@@ -1,10 +1,12 @@
-"""Softmax and LogSoftmax along one axis: one work-group per row (``softmax.cl.mako``), max subtracted."""
+"""Softmax and LogSoftmax along one axis: one work-group per row (``softmax/row.cl.mako``; its work-group
+size and float8 body are the spec's, ``kernels/softmax/row.py``), max subtracted."""
 from __future__ import annotations
 
 import numpy as np
 
-from .base import LoweringContext, lowers
-from .reduce import group_size
+from ovcl.kernels.softmax.row import VARIANT as ROW
+
+from .base import LoweringContext, ctype, lowers
 
 
 @lowers("Softmax", "LogSoftmax")
@@ -19,7 +21,6 @@ def _softmax(ctx: LoweringContext):
     A = shape[axis]
     I = int(np.prod(shape[axis + 1:], dtype=np.int64))
     rows = x.numel // A
-    wg = group_size(ctx, rows, A)
-    ctx.launch("softmax.cl.mako", (rows * wg,), (wg,), [x, out], t=x.type, A=A, I=I, rows=rows, WG=wg,
-               log=ctx.node.type_name == "LogSoftmax", vec=(x.type.name == "f32" and I == 1 and wg == 1 and A >= 16),
-               flops=5 * x.numel)
+    choice = ctx.configure(ROW, {"segments": rows, "R": A, "vec_ok": x.type.name == "f32" and I == 1})
+    ctx.launch_variant(choice, ROW.args(ctype(x.type)), {"in": x, "out": out}, flops=5 * x.numel, t=x.type,
+                       A=A, I=I, rows=rows, log=ctx.node.type_name == "LogSoftmax", **choice.params)

@@ -1,8 +1,7 @@
 ## Every S-th row and column of each [H, W] plane: a strided 1x1 convolution's input, made contiguous so the
 ## convolution runs as a GEMM (see conv.py). A work-item writes one destination row (N*C*OH rows of OW).
 ## params: SH, SW (strides). Sizes are int arguments: NR (rows), H, W, OH, OW.
-__kernel void ${name}(__global float *restrict out, __global const float *restrict x, const int NR, const int H,
-                      const int W, const int OH, const int OW) {
+__kernel void ${name}(${signature}) {
     const int r = get_global_id(0);
     if (r >= NR) return;
     const int oh = r % OH;

@@ -1,12 +1,12 @@
 ## MVN and NormalizeL2 over a set of axes: one work-group per normalised segment. MVN: mean, then the
 ## variance from centred values (two passes over the segment, exact in float), then the output pass.
 ## NormalizeL2: sum of squares, then the output pass.
-## params: t (Type), mode ("mvn" | "l2"), R (segment size), WG, base_code (sets long base from o),
+## params (WG and VEC: the spec, segment.py): t (Type), mode ("mvn" | "l2"), R (segment size), WG, base_code (sets long base from o),
 ##   red_code (sets long roff from r), normalize_variance, eps (C literal), eps_mode,
-##   vec (f32, WG == 1, contiguous segment: float8 body)
+##   VEC (f32, WG == 1, contiguous segment: float8 body)
 <% ct = cctype(t) %>
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
-void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *restrict out) {
+void ${name}(${signature}) {
     const long o = get_group_id(0);
 % if WG > 1:
     __local ${ct} scratch[${WG}];
@@ -15,7 +15,7 @@ void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *rest
     const int lid = 0;
 % endif
     ${base_code}
-% if vec:
+% if VEC:
     ## contiguous f32 segment, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
     const int head = (int)min((long)${R}, (8 - (base & 7)) & 7);
     const int nv = (${R} - head) >> 3;

@@ -5,15 +5,7 @@
 ## pads begin), ICg, OCg, wg, wo, wi (weight element strides of group, out channel, in channel within a
 ## group), transposed (bool), bias, res (bool), bt, rt (Types of bias / residual), act (C expr or None)
 <% KK = KD * KH * KW %>
-__kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x,
-                      __global const ${ctype(wt)} *restrict w
-% if bias:
-                      , __global const ${ctype(bt)} *restrict bias
-% endif
-% if res:
-                      , __global const ${ctype(rt)} *restrict res
-% endif
-) {
+__kernel void ${name}(${signature}) {
     const long gid = get_global_id(0);
     if (gid >= ${n_total}) return;
     long r = gid;

@@ -1,13 +1,13 @@
 ## Softmax / LogSoftmax along one axis, numerically stable (the row maximum is subtracted): one work-group
 ## per row; passes: maximum, sum of exponentials (softmax stores them), then scale (or x - max - log(sum)).
-## params: t (Type), A (axis length), I (inner stride: elements after the axis), rows, WG, log (bool),
-##   vec (f32, I == 1, WG == 1: float8 body between a scalar head and tail)
+## params: t (Type), A (axis length), I (inner stride: elements after the axis), rows, log (bool); from the
+##   spec (row.py): WG, VEC (f32, I == 1, WG == 1: float8 body between a scalar head and tail)
 <%
 ct = cctype(t)
 expf = "ovcl_exp" if ct == "float" else "exp"    # the prelude's inlined float exp (PoCL's is out of line)
 %>
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
-void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *restrict out) {
+void ${name}(${signature}) {
     const long g = get_group_id(0);
 % if WG > 1:
     __local ${ct} scratch[${WG}];
@@ -20,7 +20,7 @@ void ${name}(__global const ${ctype(t)} *restrict in, __global ${ctype(t)} *rest
 % else:
     const long base = (g / ${I}) * ${A * I} + (g % ${I});
 % endif
-% if vec:
+% if VEC:
     ## contiguous f32 row, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
     const int head = (int)min((long)${A}, (8 - (base & 7)) & 7);
     const int nv = (${A} - head) >> 3;

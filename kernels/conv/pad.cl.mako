@@ -4,10 +4,7 @@
 ## Template params: t (Type), spread (bool: up along W > 1). The sizes are int kernel arguments, so one
 ## kernel serves every layer (one PoCL compile): rows (N*C*PD), D, H, W (source), PD, PH, PW (destination),
 ## OD, OH, OW (offsets), UD, UH, UW (up), LO, HI (destination columns that can hold source data: [LO, HI)).
-__kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x,
-                      const int rows, const int D, const int H, const int W, const int PD, const int PH,
-                      const int PW, const int OD, const int OH, const int OW, const int UD, const int UH,
-                      const int UW, const int LO, const int HI) {
+__kernel void ${name}(${signature}) {
     const int zh = get_global_id(0);
     const int r = get_global_id(1);
     if (zh >= PH || r >= rows) return;

@@ -1,16 +1,16 @@
 ## Reduction: one work-group of WG items per output element; each item folds a strided share of the reduced
 ## elements, then (WG > 1) a tree in local memory combines the shares. No barrier inside the element loop.
-## params: in_t, out_t, acc (C accumulator type), init, mapx (C expression over x), comb (over a, b),
+## params (WG and VEC: the spec, segment.py): in_t, out_t, acc (C accumulator type), init, mapx (C expression over x), comb (over a, b),
 ##   fin (over a, and R), R (reduced count), n_out, WG, base_code (sets long base from o),
-##   red_code (sets long roff from r), vec (f32, WG == 1, contiguous segment: float8 body)
-% if vec:
+##   red_code (sets long roff from r), VEC (f32, WG == 1, contiguous segment: float8 body)
+% if VEC:
 inline float8 ${name}_comb8(float8 a, float8 b) { return ${comb}; }
 inline float ${name}_comb(float a, float b) { return ${comb}; }
 % endif
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
-void ${name}(__global const ${ctype(in_t)} *restrict in, __global ${ctype(out_t)} *restrict out) {
+void ${name}(${signature}) {
     const long o = get_group_id(0);
-% if vec:
+% if VEC:
     ## contiguous f32 segment, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
     ${base_code}
     const int head = (int)min((long)${R}, (8 - (base & 7)) & 7);

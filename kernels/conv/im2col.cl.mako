@@ -2,8 +2,7 @@
 ## x[c][oh*SH + kh*DH - PT][ow*SW + kw*DW - PL] (zero outside the input), so that a strided convolution runs as
 ## the GEMM kernel (see conv.py). A work-item writes one output row oh of one k: N*K*OH rows of OW.
 ## params: KH, KW, SH, SW, DH, DW. Sizes are int arguments: NR (rows), C, H, W, OH, OW, PT, PL.
-__kernel void ${name}(__global float *restrict out, __global const float *restrict x, const int NR, const int C,
-                      const int H, const int W, const int OH, const int OW, const int PT, const int PL) {
+__kernel void ${name}(${signature}) {
     const int r = get_global_id(0);
     if (r >= NR) return;
     const int oh = r % OH;
