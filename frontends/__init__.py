@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ovcl.errors import FrontendError
+from ovcl.frontends.errors import FrontendError
 
 
 def load(obj, **kwargs):
     """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto`` or a ``torch.nn.Module``) with its frontend."""
     if isinstance(obj, str) and obj.lstrip().startswith("<"):      # IR given as XML text, as openvino allows
-        from ovcl.ir.serialize import read_ir_bytes
+        from ovcl.ir.ir_reader import read_ir_bytes
         return read_ir_bytes(obj, kwargs.get("weights"))
     if isinstance(obj, (str, os.PathLike)):
         path = Path(obj)
@@ -19,7 +19,7 @@ def load(obj, **kwargs):
             from .onnx import convert
             return convert(path)
         if suffix == ".xml":
-            from ovcl.ir.serialize import read_ir
+            from ovcl.ir.ir_reader import read_ir
             return read_ir(path, kwargs.get("weights"))
         if suffix in (".pt", ".pth", ".bin", ".safetensors"):
             raise FrontendError(f"{path.name}: ovcl never unpickles files; load the module in PyTorch and pass "
@@ -29,7 +29,7 @@ def load(obj, **kwargs):
         raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR and .onnx)")
     if isinstance(obj, (bytes, bytearray)):
         if bytes(obj[:64]).lstrip().startswith(b"<"):
-            from ovcl.ir.serialize import read_ir_bytes
+            from ovcl.ir.ir_reader import read_ir_bytes
             return read_ir_bytes(bytes(obj), kwargs.get("weights"))
         from .onnx import convert
         return convert(bytes(obj))

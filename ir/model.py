@@ -163,8 +163,8 @@ class Model:
                        name=node.name, version=node.version)
             new.value = node.value
             new.rt_info = dict(node.rt_info)
-            for info in node._outputs:
-                new._outputs.append(_copy_port(info))
+            for info in node.output_ports():
+                new.add_output(info.copy())
             mapping[node.id] = new
         m = Model([mapping[r.id] for r in self._results], [mapping[p.id] for p in self._parameters], self.name)
         m.rt_info = dict(self.rt_info)
@@ -174,16 +174,6 @@ class Model:
         ins = ", ".join(f"{_name(o)}{o.get_partial_shape()}" for o in self.inputs)
         outs = ", ".join(f"{_name(o)}{o.get_partial_shape()}" for o in self.outputs)
         return f"<Model: '{self.name}' inputs[{ins}] outputs[{outs}]>"
-
-
-def _copy_port(info):
-    from .node import _PortInfo
-    new = _PortInfo()
-    new.element_type = info.element_type
-    new.partial_shape = info.partial_shape
-    new.names = set(info.names)
-    new.rt_info = dict(info.rt_info)
-    return new
 
 
 def _name(o: Output) -> str:

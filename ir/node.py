@@ -23,14 +23,18 @@ _ids = itertools.count()
 
 
 
-class _PortInfo:
+class PortInfo:
+    """What an output port carries: element type, shape, tensor names and run-time info."""
     __slots__ = ("element_type", "partial_shape", "names", "rt_info")
 
-    def __init__(self):
-        self.element_type = Type.dynamic
-        self.partial_shape = PartialShape.dynamic()
-        self.names: set[str] = set()
-        self.rt_info: dict[str, Any] = {}
+    def __init__(self, element_type=Type.dynamic, partial_shape=None, names=(), rt_info=None):
+        self.element_type = element_type
+        self.partial_shape = PartialShape.dynamic() if partial_shape is None else partial_shape
+        self.names: set[str] = set(names)
+        self.rt_info: dict[str, Any] = dict(rt_info or {})
+
+    def copy(self) -> "PortInfo":
+        return PortInfo(self.element_type, self.partial_shape, self.names, self.rt_info)
 
 
 class Output:
@@ -43,7 +47,7 @@ class Output:
         self.index = index
 
     @property
-    def _info(self) -> _PortInfo:
+    def _info(self) -> PortInfo:
         return self.node._outputs[self.index]
 
     def get_node(self) -> "Node":
@@ -114,11 +118,19 @@ class Node:
         self.attrs: dict[str, Any] = attrs
         self.name: str = name or f"{op.type_name}_{self.id}"
         self._inputs: list[Output] = list(inputs)
-        self._outputs: list[_PortInfo] = []
+        self._outputs: list[PortInfo] = []
         self.value: np.ndarray | None = None   # only Constant nodes hold data
         self.rt_info: dict[str, Any] = {}
 
     # -- structure ----------------------------------------------------------
+    def add_output(self, port: PortInfo) -> Output:
+        """Append an output port (for passes that build a node whose outputs they know, without inference)."""
+        self._outputs.append(port)
+        return Output(self, len(self._outputs) - 1)
+
+    def output_ports(self) -> list[PortInfo]:
+        return list(self._outputs)
+
     def input_value(self, i: int) -> Output:
         return self._inputs[i]
 
@@ -199,7 +211,7 @@ class Node:
         except Exception as e:  # noqa: BLE001 - re-raised with the node named
             raise IRError(f"{self.type_name} node '{self.name}': shape inference failed: {e}") from e
         while len(self._outputs) < len(results):
-            self._outputs.append(_PortInfo())
+            self._outputs.append(PortInfo())
         del self._outputs[len(results):]
         for info, (t, ps) in zip(self._outputs, results):
             info.element_type = t

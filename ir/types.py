@@ -141,11 +141,14 @@ _define("dynamic", None, "DYNAMIC", "undefined")
 
 
 def as_type(value) -> Type:
-    """Accept a Type, a name ('f32', 'float32', 'FP32'), a NumPy dtype or a Python scalar type."""
+    """Accept a Type, a name ('f32', 'float32', 'FP32'), a NumPy dtype, a Python scalar type or an OpenVINO
+    element type (by its name)."""
     if isinstance(value, Type):
         return value
     if isinstance(value, str):
         return Type.from_name(value)
+    if hasattr(value, "get_type_name") and not isinstance(value, type):
+        return Type.from_name(value.get_type_name())
     if value is float:
         return Type.f32
     if value is int:

@@ -78,7 +78,8 @@ def _port_name(port) -> str:
     return min(names) if names else port.node.name
 
 
-def _inputs_for(model, seed: int) -> dict:
+def random_inputs(model, seed: int) -> dict:
+    """Seeded random feeds for every input of ``model`` (dynamic dimensions at stand-in sizes)."""
     rng = np.random.default_rng(seed)
     feeds = {}
     for port in model.inputs:
@@ -136,7 +137,7 @@ def _run(args) -> int:
     core = ovcl.Core()
     model = core.read_model(args.model)
     if args.shape:
-        from ovcl.inputs import apply_input_spec
+        from ovcl.ir.passes.cut import apply_input_spec
         model = apply_input_spec(model, args.shape) or model
     t_read = time.perf_counter() - t0
     _log(f"[ INFO ] Read model took {_fmt_ms(t_read)}")
@@ -157,7 +158,7 @@ def _run(args) -> int:
         " (dynamic shapes: planned at the first inference)"
     _log(f"[ INFO ] Compile model took {_fmt_ms(t_compile)}{planned}")
 
-    feeds = _inputs_for(model, args.seed)
+    feeds = random_inputs(model, args.seed)
     request = compiled.create_infer_request()
     _log("[Step 3/4] First inference")
     t2 = time.perf_counter()

@@ -24,10 +24,10 @@ def convert_model(input_model, *, input=None, output=None, example_input=None, *
         extra = {"example_input": example_input, "input": input} if torch_model else {}
         model = load(input_model, **extra)
     if input is not None and not torch_model:      # the PyTorch frontend applies input= while capturing
-        from .inputs import apply_input_spec
+        from ovcl.ir.passes.cut import apply_input_spec
         apply_input_spec(model, input)
     if output is not None:
-        from .inputs import cut_outputs
+        from ovcl.ir.passes.cut import cut_outputs
         model = cut_outputs(model, output)
     return model
 
@@ -40,5 +40,5 @@ def _torch_like(obj) -> bool:
 
 def save_model(model: Model, output_model, compress_to_fp16: bool = True) -> None:
     """Write ``model`` as IR v11 (``.xml`` + ``.bin``); floating-point weights compressed to FP16 by default."""
-    from ovcl.ir.serialize import write_ir
+    from ovcl.ir.ir_writer import write_ir
     write_ir(model, output_model, compress_to_fp16=compress_to_fp16)

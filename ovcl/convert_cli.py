@@ -128,7 +128,7 @@ def _convert(args) -> int:
         raise IsADirectoryError(f'the input model "{src}" is a directory, not a model file')
     xml_path = _out_paths(src, args.output_model)
     from ovcl.convert import convert_model
-    from ovcl.ir.serialize import write_ir
+    from ovcl.ir.ir_writer import write_ir
 
     t0 = time.perf_counter()
     _info(f"Reading {src} ({src.stat().st_size / 2**20:.1f} MiB)")

@@ -1,13 +1,6 @@
 """ovcl's exception hierarchy. Every message names the model element concerned and what would fix it."""
+from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.ir.errors import IRError, OVCLError
-
-
-class FrontendError(OVCLError):
-    """A framework file or object could not be read or translated."""
-
-
-class UnsupportedOpError(FrontendError):
-    """A framework op without a translation to the OpenVINO op set."""
 
 
 class DeviceError(OVCLError):

@@ -18,20 +18,19 @@ from __future__ import annotations
 import numpy as np
 
 from ovcl.ir import Model, Node, Output
-from ovcl.ir.node import _PortInfo
+from ovcl.ir.node import PortInfo
 from ovcl.ir.ops import constant
-from ovcl.ir.ops.registry import Op, register
+from ovcl.ir.ops.registry import Op
 
-from .lowering.eltwise import ELTWISE_OPS
+from .lowering.eltwise import ELTWISE_OPS, EPILOGUE_ACTIVATIONS
 
 EPILOGUE_HOSTS = {"Convolution": 1, "GroupConvolution": 1, "MatMul": -1}   # op -> axis the bias runs along
-ACTIVATIONS = {"Relu", "Clamp", "Sigmoid", "Tanh", "Gelu", "HSwish", "HSigmoid", "Elu", "Mish", "SoftPlus", "Swish"}
 
 
-@register
 class FusedEltwise(Op):
     """Internal: ``attrs["steps"]`` lists ``{op, attrs, operands, type}``; operand k < number of inputs is
-    input k, else the result of step k - number of inputs."""
+    input k, else the result of step k - number of inputs. Not in the IR's op table: only this pass makes
+    one (its nodes are built with the class) and nothing reads or writes one by name."""
     type_name = "FusedEltwise"
     internal = True
     attrs = {"steps": [], "out_type": "f32", "out_shape": []}
@@ -121,7 +120,7 @@ def fuse_epilogues(model: Model) -> int:
         elif view is not None:
             tail, view = view.input_value(0), None
             nxt = _only_user(users, tail)
-        if nxt is not None and nxt.type_name in ACTIVATIONS and nxt.get_input_size() == 1:
+        if nxt is not None and nxt.type_name in EPILOGUE_ACTIVATIONS and nxt.get_input_size() == 1:
             fused["activation"] = (nxt.type_name, dict(nxt.attrs))
             absorbed.append(nxt.name)
             tail = nxt.output(0)
@@ -129,11 +128,7 @@ def fuse_epilogues(model: Model) -> int:
             continue
         node = Node(host.op, host.input_values() + extra, dict(host.attrs), name=host.name, version=host.version)
         node.rt_info = dict(host.rt_info, fused=fused, fused_nodes=absorbed)
-        port = _PortInfo()
-        port.element_type = out.get_element_type()
-        port.partial_shape = out.get_partial_shape()
-        node._outputs.append(port)
-        result = node.output(0)
+        result = node.add_output(PortInfo(out.get_element_type(), out.get_partial_shape()))
         if view is not None:
             result = _reshaped(result, tail.get_shape(), f"{host.name}/view")
         mapping[tail] = result

@@ -12,6 +12,7 @@ from ovcl.ir import Model, Output, PartialShape, Type
 
 from .device import available_devices, get_device
 from .errors import InferenceError, OVCLError
+from .plans import Plans
 
 
 class Tensor:
@@ -121,17 +122,13 @@ class CompiledModel:
     """A model compiled for one device. Static models are planned now; a dynamic one plans each new set of
     input shapes at its first inference and keeps the last few plans."""
 
-    PLAN_CACHE_SIZE = 8
-
     def __init__(self, model: Model, device, config: dict | None = None):
         self._model = model
         self._device = device
         self._config = dict(config or {})
-        self._plans: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
-        self._lock = threading.Lock()
-        self._model_hash: str | None = None
+        self._plans = Plans(model, device, self._config)
         if not model.is_dynamic():
-            self._plan_for(tuple(tuple(p.get_shape()) for p in model.inputs))
+            self._plans.for_shapes(tuple(tuple(p.get_shape()) for p in model.inputs))
 
     # -- ports ----------------------------------------------------------------
     @property
@@ -165,48 +162,9 @@ class CompiledModel:
         raise OVCLError(f"compiled model has no property '{name}'")
 
     # -- planning -------------------------------------------------------------
-    def _plan_for(self, shapes: tuple):
-        with self._lock:
-            plan = self._plans.get(shapes)
-            if plan is not None:
-                self._plans.move_to_end(shapes)
-                return plan
-            plan = self._cached_plan(shapes)
-            if plan is None:
-                from ovcl.ir.passes import specialize
-                from .compiler import Compiler
-                from .segments import SegmentedPlan, first_cut
-                static = specialize(self._model, {i: s for i, s in enumerate(shapes)})
-                cut = first_cut(static)
-                if cut is not None:
-                    plan = SegmentedPlan(static, *cut, self._device, self._config)
-                else:
-                    plan = Compiler(self._device, self._config).compile(static)
-                if self._config.get("CACHE_DIR") and cut is None:
-                    from . import model_cache
-                    model_cache.save(self._config["CACHE_DIR"], self._cache_key(shapes), plan)
-            self._plans[shapes] = plan
-            while len(self._plans) > self.PLAN_CACHE_SIZE:
-                self._plans.popitem(last=False)
-            return plan
-
-    def _cache_key(self, shapes) -> str:
-        from . import model_cache
-        if self._model_hash is None:
-            self._model_hash = model_cache.fingerprint(self._model)
-        return model_cache.entry_key(self._model_hash, self._device, shapes, self._config)
-
-    def _cached_plan(self, shapes):
-        if not self._config.get("CACHE_DIR"):
-            return None
-        from . import model_cache
-        return model_cache.load(self._config["CACHE_DIR"], self._cache_key(shapes), self._device, self._config)
-
     def _current_plan(self):
-        with self._lock:
-            if not self._plans:
-                return None
-            return next(reversed(self._plans.values()))
+        """The most recently used plan (for inspection: its stats and launches)."""
+        return self._plans.latest()
 
     # -- inspection -----------------------------------------------------------
     def launches(self):
@@ -239,9 +197,7 @@ class CompiledModel:
         return checked
 
     def _infer(self, inputs: list) -> list[np.ndarray]:
-        arrays = self._prepare(inputs)
-        plan = self._plan_for(tuple(a.shape for a in arrays))
-        return plan.run(arrays)
+        return self._plans.run(self._prepare(inputs))
 
     def __call__(self, inputs=None, *args) -> OVDict:
         """Infer once; every input must be given (by position, name, index or port)."""
@@ -254,10 +210,8 @@ class CompiledModel:
 
     def profile(self, inputs) -> list[tuple[Any, float]]:
         """Run once, synchronising after every launch; returns (launch, seconds) pairs."""
-        arrays = self._prepare(_normalize_inputs(inputs, self.inputs))
-        plan = self._plan_for(tuple(a.shape for a in arrays))
         prof: list = []
-        plan.run(arrays, profile=prof)
+        self._plans.run(self._prepare(_normalize_inputs(inputs, self.inputs)), profile=prof)
         return prof
 
 

@@ -9,24 +9,14 @@ kinds of D, one mechanism:
   limit is an input, a Reshape or Expand to a computed shape, a Slice with computed ends, ...). The head
   computes those inputs; the tail starts at D, and is specialised with them as constants.
 
-The head runs, the few values that decide shapes are read (the one synchronisation), and the tail runs with
-its plan for those shapes or values, cached like any other plan. A tail that needs another cut is itself
-segmented, so any number work.
+This module finds the cut and splits the graph (pure graph work); ``plans.SegmentedPlan`` runs the pieces:
+the head, the read-back of the few values that decide shapes (the one synchronisation), then the tail with
+its plan for those shapes or values. A tail that needs another cut is itself segmented, so any number work.
 """
 from __future__ import annotations
 
-import collections
-
-import numpy as np
-
 from ovcl.ir import Model, Node, Output
-from ovcl.ir.node import _PortInfo
-from ovcl.ir.ops import constant, parameter
-
-from .errors import CompileError
-
-VALUE_INPUT_MAX = 64          # an input with at most this many elements may decide shapes by value
-TAIL_CACHE_SIZE = 8
+from ovcl.ir.ops import parameter
 
 
 def first_cut(model: Model) -> tuple[Node, str] | None:
@@ -41,11 +31,8 @@ def first_cut(model: Model) -> tuple[Node, str] | None:
 
 
 def _copy_ports(src: Node, dst: Node) -> None:
-    for info in src._outputs:
-        p = _PortInfo()
-        p.element_type, p.partial_shape = info.element_type, info.partial_shape
-        p.names, p.rt_info = set(info.names), dict(info.rt_info)
-        dst._outputs.append(p)
+    for info in src.output_ports():
+        dst.add_output(info.copy())
 
 
 def split(model: Model, d: Node, bounded: bool):
@@ -99,68 +86,3 @@ def split(model: Model, d: Node, bounded: bool):
     head = Model(head_outs + head_results, model.get_parameters(), name=f"{model.name}/head")
     tail = Model(tail_results, params, name=f"{model.name}/tail")
     return head, tail, crossing, route
-
-
-class SegmentedPlan:
-    def __init__(self, model: Model, d: Node, kind: str, device, config: dict):
-        from .runtime import CompiledModel
-        self._device, self._config = device, config
-        self._bounded = kind == "bounded"
-        head, self._tail_model, crossing, self._route = split(model, d, self._bounded)
-        self.head = CompiledModel(head, device, config)
-        self._n = len(crossing)
-        if self._bounded:
-            axes = d.op.upper_bounds(d)
-            self._cuts = [(axes[s.index][1] if s.node is d else None) for s in crossing]
-            self.tail = CompiledModel(self._tail_model, device, config)
-        else:
-            # inputs of D that decide its shape by value: the small ones after the data input (shapes,
-            # scales, starts, repeats, k...); all of a Range's
-            positions = [i for i, v in enumerate(d.input_values()) if i > 0 or d.type_name == "Range"]
-            self._values = [k for k, s in enumerate(crossing)
-                            if any(s == d.input_value(i) for i in positions)
-                            and int(np.prod(s.get_shape(), dtype=np.int64)) <= VALUE_INPUT_MAX]
-            stack = tuple(config.get("_segment_cuts", ()))
-            if not self._values or d.name in stack:
-                raise CompileError(f"{d.type_name} node '{d.name}': its output shape depends on values ovcl "
-                                   f"cannot resolve before running it")
-            config = dict(config, _segment_cuts=stack + (d.name,))
-            self._config = config
-            self._tails: collections.OrderedDict = collections.OrderedDict()
-            self.tail = None
-        self.stats = {"segmented_at": d.name, "kind": kind}
-
-    @property
-    def launches(self):
-        return self.head.launches() + (self.tail.launches() if self.tail is not None else [])
-
-    def _tail_for(self, feeds: list[np.ndarray]):
-        """The tail compiled with the shape-deciding inputs as constants (cached by their values)."""
-        key = tuple((feeds[k].dtype.str, feeds[k].shape, feeds[k].tobytes()) for k in self._values)
-        tail = self._tails.get(key)
-        if tail is None:
-            from .runtime import CompiledModel
-            m = self._tail_model.clone()
-            params = m.get_parameters()
-            m.replace_outputs({params[k].output(0): constant(feeds[k]).output(0) for k in self._values})
-            keep = [p for k, p in enumerate(params) if k not in self._values]
-            tail = CompiledModel(Model(m.get_results(), keep, name=m.name), self._device, self._config)
-            self._tails[key] = tail
-            while len(self._tails) > TAIL_CACHE_SIZE:
-                self._tails.popitem(last=False)
-        self._tails.move_to_end(key)
-        self.tail = tail
-        return tail, [f for k, f in enumerate(feeds) if k not in self._values]
-
-    def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:
-        head_out = self.head._current_plan().run(arrays, profile)
-        feeds = head_out[:self._n]
-        if self._bounded:
-            length = int(head_out[self._n])
-            feeds = [np.ascontiguousarray(a[(slice(None),) * axis + (slice(0, length),)]) if axis is not None else a
-                     for a, axis in zip(feeds, self._cuts)]
-            tail = self.tail
-        else:
-            tail, feeds = self._tail_for(feeds)
-        tail_out = tail._infer(feeds) if any(kind == "tail" for kind, _ in self._route) else []
-        return [head_out[i] if kind == "head" else tail_out[i] for kind, i in self._route]

@@ -4,6 +4,9 @@ import pytest
 from onnx import helper
 
 import ovcl
+from ovcl.ir import Model, ops
+from ovcl.lowering.eltwise import EPILOGUE_ACTIVATIONS
+
 from helpers import onnx_model, run_ort
 
 
@@ -115,3 +118,20 @@ def test_attention_pattern_becomes_sdpa(with_select, rng):
     assert "ScaledDotProductAttention" in {l.op for l in compiled.launches()}
     assert not {"Softmax", "MatMul"} & {l.op for l in compiled.launches()}
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("act", sorted(EPILOGUE_ACTIVATIONS))
+def test_every_epilogue_activation_fuses_and_computes(act, rng):
+    """Each activation fusion may put in an epilogue has a kernel expression, and the fused MatMul computes it
+    (against the ops' own NumPy evaluation, unfused)."""
+    a = rng.standard_normal((9, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 12)).astype(np.float32)
+    p = ops.parameter(a.shape, name="a")
+    mm = ops.make("MatMul", [p, ops.constant(b)])
+    attrs = {"min": -0.5, "max": 0.7} if act == "Clamp" else {}
+    y = ops.make(act, [mm], **attrs)
+    cm = ovcl.compile_model(Model([y], [p]), "CPU")
+    (launch,) = cm.launches()
+    assert launch.nodes == [mm.name, y.name]
+    ref = y.evaluate([mm.evaluate([a, b])[0]])[0]
+    np.testing.assert_allclose(cm(a)[0], ref, rtol=1e-4, atol=1e-5)

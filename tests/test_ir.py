@@ -9,9 +9,10 @@ from onnx import helper
 
 import ovcl
 from ovcl.ir import IRError, PartialShape, Type
+from ovcl.ir.ir_reader import IRReadError, read_ir, read_ir_bytes
+from ovcl.ir.ir_writer import serialize, write_ir
 from ovcl.ir.passes import DECOMPRESSION
-from ovcl.ir.serialize import (IRReadError, compress_value_to_fp16, precision_sensitive_constants, read_ir, read_ir_bytes,
-                                serialize, write_ir)
+from ovcl.ir.passes.compress_fp16 import compress_value_to_fp16, precision_sensitive_constants
 
 from helpers import onnx_model
 
@@ -492,7 +493,7 @@ def test_inconsistent_and_bad_attributes(small_ir):
 # -- convert_model(input=, output=) and ovcl convert ---------------------------------------------------------
 
 def test_input_specs(eltwise):
-    from ovcl.inputs import parse_input_spec
+    from ovcl.ir.input_spec import parse_input_spec
     cases = {"x[1,3,224,224]": ["x[1,3,224,224]"], "x[1,3,?,?]{f32}": ["x[1,3,?,?]{f32}"],
              "a[1,3],b[2]{i32}": ["a[1,3]", "b[2]{i32}"], "[1,3,-1,-1]": ["[1,3,?,?]"],
              "x[1 3 224 224]": ["x[1,3,224,224]"]}
@@ -515,7 +516,7 @@ def test_input_specs(eltwise):
     assert str(m.input("x").get_partial_shape()) == "[3,4]"
     with pytest.raises(IRError, match="does not fit"):
         ovcl.convert_model(data, input="x[2,5]")
-    from ovcl.inputs import apply_input_spec
+    from ovcl.ir.passes.cut import apply_input_spec
     m = ovcl.read_model(data)
     before = repr(m)
     with pytest.raises(IRError, match="does not fit"):

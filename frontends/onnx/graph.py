@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ovcl.errors import FrontendError, UnsupportedOpError
+from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 

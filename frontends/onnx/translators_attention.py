@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ovcl.errors import UnsupportedOpError
+from ovcl.frontends.errors import UnsupportedOpError
 
 from .graph import NodeContext, onnx_op
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ovcl.errors import UnsupportedOpError
+from ovcl.frontends.errors import UnsupportedOpError
 from ovcl.ir import Output
 from ovcl.ir.ops import OPS
 

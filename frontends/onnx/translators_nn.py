@@ -9,7 +9,7 @@ from .graph import NodeContext, onnx_op
 _AUTO_PAD = {"NOTSET": "explicit", "VALID": "valid", "SAME_UPPER": "same_upper", "SAME_LOWER": "same_lower"}
 
 
-def _spatial_rank(ctx: NodeContext, x, w=None) -> int:
+def spatial_rank(ctx: NodeContext, x, w=None) -> int:
     ks = ctx.attr("kernel_shape")
     if ks:
         return len(ks)
@@ -21,7 +21,7 @@ def _spatial_rank(ctx: NodeContext, x, w=None) -> int:
     return len(ps) - 2
 
 
-def _window_attrs(ctx: NodeContext, nd: int) -> dict:
+def window_attrs(ctx: NodeContext, nd: int) -> dict:
     pads = list(ctx.attr("pads", [0] * (2 * nd)))
     if len(pads) != 2 * nd:
         raise ctx.fail(f"pads has {len(pads)} values for {nd} spatial axes")
@@ -46,7 +46,7 @@ def _add_bias(ctx: NodeContext, y, b, nd: int):
     return ctx.make("Add", [y, bc], "add_bias")
 
 
-def _group_weights(ctx: NodeContext, w, groups: int, transposed: bool):
+def group_weights(ctx: NodeContext, w, groups: int, transposed: bool):
     """ONNX [OC, IC/G, k...] (Conv) or [IC, OC/G, k...] (ConvTranspose) -> [G, ., ., k...] via Reshape."""
     ps = w.get_partial_shape()
     if ps.rank_is_dynamic:
@@ -63,21 +63,21 @@ def _group_weights(ctx: NodeContext, w, groups: int, transposed: bool):
 @onnx_op("Conv")
 def _conv(ctx: NodeContext):
     x, w, b = ctx.input(0), ctx.input(1), ctx.input(2)
-    nd = _spatial_rank(ctx, x, w)
-    attrs = _window_attrs(ctx, nd)
+    nd = spatial_rank(ctx, x, w)
+    attrs = window_attrs(ctx, nd)
     attrs["dilations"] = [int(v) for v in ctx.attr("dilations", [1] * nd)]
     groups = int(ctx.attr("group", 1))
     if groups == 1:
         y = ctx.make("Convolution", [x, w], **attrs)
     else:
-        y = ctx.make("GroupConvolution", [x, _group_weights(ctx, w, groups, False)], **attrs)
+        y = ctx.make("GroupConvolution", [x, group_weights(ctx, w, groups, False)], **attrs)
     return _add_bias(ctx, y.output(0), b, nd)
 
 
 @onnx_op("ConvTranspose")
 def _conv_transpose(ctx: NodeContext):
     x, w, b = ctx.input(0), ctx.input(1), ctx.input(2)
-    nd = _spatial_rank(ctx, x, w)
+    nd = spatial_rank(ctx, x, w)
     strides = [int(v) for v in ctx.attr("strides", [1] * nd)]
     dil = [int(v) for v in ctx.attr("dilations", [1] * nd)]
     opad = [int(v) for v in ctx.attr("output_padding", [0] * nd)]
@@ -111,7 +111,7 @@ def _conv_transpose(ctx: NodeContext):
     if groups == 1:
         y = ctx.make("ConvolutionBackpropData", [x, w], **attrs)
     else:
-        y = ctx.make("GroupConvolutionBackpropData", [x, _group_weights(ctx, w, groups, True)], **attrs)
+        y = ctx.make("GroupConvolutionBackpropData", [x, group_weights(ctx, w, groups, True)], **attrs)
     return _add_bias(ctx, y.output(0), b, nd)
 
 
@@ -122,8 +122,8 @@ def _rounding(ctx: NodeContext) -> str:
 @onnx_op("MaxPool")
 def _maxpool(ctx: NodeContext):
     x = ctx.input(0)
-    nd = _spatial_rank(ctx, x)
-    attrs = _window_attrs(ctx, nd)
+    nd = spatial_rank(ctx, x)
+    attrs = window_attrs(ctx, nd)
     if ctx.attr("storage_order", 0) and len(ctx.proto.output) > 1 and ctx.proto.output[1]:
         raise ctx.fail("Indices in column-major storage_order=1 are not supported")
     y = ctx.make("MaxPool", [x], kernel=[int(v) for v in ctx.attr("kernel_shape")],
@@ -135,7 +135,7 @@ def _maxpool(ctx: NodeContext):
 
 
 def _avgpool(ctx: NodeContext, x, nd: int, count_include_pad: bool):
-    attrs = _window_attrs(ctx, nd)
+    attrs = window_attrs(ctx, nd)
     dil = [int(v) for v in ctx.attr("dilations", [1] * nd)]
     if any(d != 1 for d in dil):
         raise ctx.fail("dilated average pooling is not supported")
@@ -146,13 +146,13 @@ def _avgpool(ctx: NodeContext, x, nd: int, count_include_pad: bool):
 @onnx_op("AveragePool")
 def _averagepool(ctx: NodeContext):
     x = ctx.input(0)
-    return _avgpool(ctx, x, _spatial_rank(ctx, x), bool(ctx.attr("count_include_pad", 0)))
+    return _avgpool(ctx, x, spatial_rank(ctx, x), bool(ctx.attr("count_include_pad", 0)))
 
 
 @onnx_op("LpPool")
 def _lppool(ctx: NodeContext):
     x = ctx.input(0)
-    nd = _spatial_rank(ctx, x)
+    nd = spatial_rank(ctx, x)
     p = float(ctx.attr("p", 2))
     dt = x.get_element_type().dtype
     k = int(np.prod(ctx.attr("kernel_shape")))

@@ -8,7 +8,7 @@ import numpy as np
 from ovcl.ir import Type
 
 from .graph import NodeContext, onnx_op, onnx_type
-from .translators_nn import _group_weights, _spatial_rank, _window_attrs
+from .translators_nn import group_weights, spatial_rank, window_attrs
 
 
 def _f(ctx: NodeContext, x, t: Type, suffix: str):
@@ -135,13 +135,13 @@ def _matmul_integer(ctx: NodeContext):
 
 
 def _conv_f32(ctx: NodeContext, x, w):
-    nd = _spatial_rank(ctx, x, w)
-    attrs = _window_attrs(ctx, nd)
+    nd = spatial_rank(ctx, x, w)
+    attrs = window_attrs(ctx, nd)
     attrs["dilations"] = [int(v) for v in ctx.attr("dilations", [1] * nd)]
     groups = int(ctx.attr("group", 1))
     if groups == 1:
         return ctx.make("Convolution", [x, w], "conv", **attrs).output(0), nd
-    return ctx.make("GroupConvolution", [x, _group_weights(ctx, w, groups, False)], "conv", **attrs).output(0), nd
+    return ctx.make("GroupConvolution", [x, group_weights(ctx, w, groups, False)], "conv", **attrs).output(0), nd
 
 
 def _per_out_channel(ctx: NodeContext, v, nd: int, suffix: str):

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ovcl.errors import FrontendError, UnsupportedOpError
+from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.ir import Model, Output, PartialShape, Type
 from ovcl.ir import ops
 from ovcl.ir.node import Node
@@ -568,11 +568,11 @@ def _torch_to_ovcl(v):
 
 
 def parse_input_spec(input_spec, arg_names: list[str]) -> list[tuple[str, PartialShape | None, Type | None]]:
-    """``input=`` in the forms ovc takes (see ``ovcl.inputs``): (name, shape, type) per entry, unnamed
+    """``input=`` in the forms ovc takes (see ``ovcl.ir.input_spec``): (name, shape, type) per entry, unnamed
     entries named after the forward signature's parameters in order."""
     if input_spec is None:
         return []
-    from ovcl.inputs import parse_input_spec as parse
+    from ovcl.ir.input_spec import parse_input_spec as parse
     try:
         specs = parse(_torch_to_ovcl(input_spec))
     except Exception as e:  # noqa: BLE001

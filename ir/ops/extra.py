@@ -316,7 +316,7 @@ class Unique(Op):
 
 # -- Col2Im ---------------------------------------------------------------------------------------------------
 
-def _col2im_blocks(img, k, strides, dil, pb, pe) -> list[int]:
+def col2im_blocks(img, k, strides, dil, pb, pe) -> list[int]:
     return [(img[d] + pb[d] + pe[d] - (dil[d] * (k[d] - 1) + 1)) // strides[d] + 1 for d in range(len(img))]
 
 
@@ -362,7 +362,7 @@ class Col2Im(Op):
             x = x[None]
         nd = len(img)
         strides, dil, pb, pe = cls.params(node, nd)
-        blocks = _col2im_blocks(img, k, strides, dil, pb, pe)
+        blocks = col2im_blocks(img, k, strides, dil, pb, pe)
         N, CK, L = x.shape
         C = CK // int(np.prod(k))
         padded = np.zeros((N, C) + tuple(img[d] + pb[d] + pe[d] for d in range(nd)), dtype=np.float64)

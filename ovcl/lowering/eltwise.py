@@ -140,6 +140,12 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
     return floats.get(op)
 
 
+# what a fused epilogue (fusion.fuse_epilogues) may end with: single-input ops with a kernel expression here
+# (tests/test_fusion.py checks each has one)
+EPILOGUE_ACTIVATIONS = {"Relu", "Clamp", "Sigmoid", "Tanh", "Gelu", "HSwish", "HSigmoid", "Elu", "Mish", "SoftPlus",
+                        "Swish"}
+
+
 def fused_epilogue(ctx: LoweringContext, channel_axis: int):
     """(bias, residual, activation) of a node with a fused epilogue (MatMul, convolutions): the node's
     ``rt_info["fused"]`` may hold ``bias`` (the index of an extra input with one value per output channel,

@@ -111,7 +111,7 @@ def _unique(ctx: LoweringContext):
 
 @lowers("Col2Im")
 def _col2im(ctx: LoweringContext):
-    from ovcl.ir.ops.extra import Col2Im, _col2im_blocks
+    from ovcl.ir.ops.extra import Col2Im, col2im_blocks
     x, y = ctx.inputs[0], ctx.outputs[0]
     img, k = ctx.input_const(1), ctx.input_const(2)
     if img is None or k is None:
@@ -120,7 +120,7 @@ def _col2im(ctx: LoweringContext):
     if y.numel == 0:
         return
     strides, dil, pb, pe = Col2Im.params(ctx.node, len(img))
-    blocks = _col2im_blocks(img, k, strides, dil, pb, pe)
+    blocks = col2im_blocks(img, k, strides, dil, pb, pe)
     C = y.shape[1] if x.rank == 3 else y.shape[0]
     g, l = linear_sizes(y.numel, 64)
     ctx.launch("extra_col2im.cl.mako", g, l, [x, y], t=x.type, C=C, img=img, k=k, blocks=blocks, strides=strides,

@@ -40,12 +40,12 @@ def _tune(args, device) -> int:
     import numpy as np
 
     import ovcl
-    from ovcl.benchmark import _inputs_for
+    from ovcl.benchmark import random_inputs
     model = ovcl.read_model(args.model)
     if args.shape:
-        from ovcl.inputs import apply_input_spec
+        from ovcl.ir.passes.cut import apply_input_spec
         model = apply_input_spec(model, args.shape) or model
-    feeds = _inputs_for(model, 0)
+    feeds = random_inputs(model, 0)
     for port, (name, arr) in zip(model.inputs, feeds.items()):
         if not port.get_partial_shape().is_static:
             print(f"ovcl tune: input {name} is {port.get_partial_shape()}: tuning for {list(arr.shape)}; give "

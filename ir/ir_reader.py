@@ -1,10 +1,4 @@
-"""OpenVINO IR v11 (``.xml`` + ``.bin``): writing and reading ``ovcl.ir.Model``.
-
-The writer produces what ``openvino.save_model`` produces for the same graph: the on-disk op spellings
-(``Const``, ``ReLU``, ``PReLU``, ``SoftMax``), ``<data>`` attributes formatted as OpenVINO formats them, ports
-with precisions, dims and comma-escaped tensor names, constants stored once each in the ``.bin`` as raw
-little-endian bytes and, by default, floating-point constants compressed to FP16 behind a ``Convert`` marked
-``decompression`` (the marking OpenVINO reads back).
+"""OpenVINO IR v11 reader: ``.xml`` + ``.bin`` as an ``ovcl.ir.Model``.
 
 The reader trusts nothing: the XML is parsed without DTDs or entities, every layer, port, edge, attribute
 and weight range is checked, and every failure is an ``IRReadError`` that names the file, the layer and what
@@ -25,315 +19,22 @@ from xml.parsers import expat
 import numpy as np
 
 from .errors import IRError
+from .ir_format import FROM_DISK, IRReadError, split_names
 from .model import Model
 from .node import Node, Output
 from .ops import OPS, REQUIRED, make
 from .ops.core import Constant
-from .passes import DECOMPRESSION
+from .passes.compress_fp16 import DECOMPRESSION
 from .shape import Dimension, PartialShape
 from .types import Type
 
-__all__ = ["IRReadError", "IRWriteError", "ON_DISK_NAMES", "compress_value_to_fp16", "precision_sensitive_constants",
-           "read_ir", "read_ir_bytes", "serialize", "write_ir"]
-
-
-class IRReadError(IRError):
-    """An IR file that cannot be read: malformed XML, a broken graph, bad weights, an unknown op."""
-
-
-class IRWriteError(IRError):
-    """A model that cannot be written as IR."""
-
-
-# ovcl / OpenVINO type name -> the spelling OpenVINO's serializer writes in ``type=``
-ON_DISK_NAMES = {"Constant": "Const", "Relu": "ReLU", "PRelu": "PReLU", "Softmax": "SoftMax"}
-_FROM_DISK = {v: k for k, v in ON_DISK_NAMES.items()}
+__all__ = ["IRReadError", "read_ir", "read_ir_bytes"]
 
 # attributes without a default (REQUIRED) whose value is a list even when it has one element
 _LIST_ATTRS = {"strides", "dilations", "pads_begin", "pads_end", "kernel", "output_padding", "axes", "begin_mask",
                "end_mask", "new_axis_mask", "shrink_axis_mask", "ellipsis_mask", "min_size", "max_size",
                "aspect_ratio", "density", "fixed_ratio", "fixed_size", "variance", "scales", "sizes", "shape",
                "pads", "target_shape", "order", "width", "height", "anchors", "mask", "window_strides"}
-
-_F16_MAX = 65504.0
-_F16_KEEP_THRESHOLD = 0.75   # a constant this much out of f16's range stays f32, as in OpenVINO
-
-
-# =====================================================================================================
-# formatting
-# =====================================================================================================
-
-def _fmt_float(v: float) -> str:
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return "%.17g" % v
-
-
-def _fmt_dim(d: Dimension) -> str:
-    if d.is_static:
-        return str(d.min)
-    lo = "" if d.min == 0 else str(d.min)
-    hi = "" if d.max == -1 else str(d.max)
-    if not lo and not hi:
-        return "?"
-    return f"{lo}..{hi}"
-
-
-def _fmt_pshape(ps: PartialShape) -> str:
-    if ps.rank_is_dynamic:
-        return "..."
-    return ",".join(_fmt_dim(d) for d in ps)
-
-
-def _fmt_attr(v) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return "true" if v else "false"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return _fmt_float(v)
-    if isinstance(v, str):
-        return v
-    if isinstance(v, Type):
-        return v.name
-    if isinstance(v, PartialShape):
-        return _fmt_pshape(v)
-    if isinstance(v, Dimension):
-        return _fmt_dim(v)
-    if isinstance(v, np.ndarray):
-        v = v.reshape(-1).tolist()
-    if isinstance(v, (list, tuple)):
-        return ", ".join(_fmt_attr(x) or "" for x in v)
-    raise TypeError(f"cannot write attribute value {v!r} of type {type(v).__name__}")
-
-
-def _escape_names(names) -> str:
-    return ",".join(n.replace(",", "\\,") for n in sorted(names))
-
-
-def _split_names(text: str) -> list[str]:
-    names, cur, i = [], [], 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text) and text[i + 1] == ",":
-            cur.append(",")
-            i += 2
-            continue
-        if c == ",":
-            names.append("".join(cur))
-            cur = []
-        else:
-            cur.append(c)
-        i += 1
-    names.append("".join(cur))
-    return [n.strip() for n in names if n.strip()]
-
-
-def _xml_attr(s: str) -> str:
-    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
-
-
-def _open_tag(name: str, attrs: list[tuple[str, str]], close: bool) -> str:
-    body = "".join(f' {k}="{_xml_attr(v)}"' for k, v in attrs)
-    return f"<{name}{body}{' />' if close else '>'}"
-
-
-# =====================================================================================================
-# FP16 compression
-# =====================================================================================================
-
-def compress_value_to_fp16(value: np.ndarray) -> np.ndarray | None:
-    """The f16 form of a floating-point constant, or None when it should stay as it is (OpenVINO's rule:
-    75% or more of its values overflow f16, or are non-zero and underflow to zero). Overflowing values are
-    clamped to f16's largest finite magnitude, NaN stays NaN."""
-    src = np.asarray(value)
-    if src.size == 0:
-        return None
-    if src.dtype != np.float32 and src.dtype != np.float64:
-        src = src.astype(np.float32)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        overflow = int(np.count_nonzero(np.abs(src) > _F16_MAX))            # includes +-inf, not NaN
-        out = np.clip(src, -_F16_MAX, _F16_MAX).astype(np.float16)
-    underflow = int(np.count_nonzero(out == 0)) - int(np.count_nonzero(src == 0))
-    if (overflow + underflow) / src.size >= _F16_KEEP_THRESHOLD:
-        return None
-    return out
-
-
-# =====================================================================================================
-# writer
-# =====================================================================================================
-
-def _shape_like(out: Output) -> bool:
-    ps = out.get_partial_shape()
-    return ps.is_static and len(ps) <= 1 and math.prod(ps.to_shape()) <= 64
-
-
-def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
-    """Ids of floating-point constants that FP16 compression leaves alone, as ``openvino.save_model`` does.
-
-    * constants computing shapes or sizes: those that reach, through small 1-D tensors only, a float->integer
-      Convert, the scales input of an Interpolate or an input of Range (rounding them to f16 could change a
-      shape, not just a value; OpenVINO keeps its ShapeOf subgraphs in f32);
-    * the constant inputs of a Divide, and the slope of a PReLU when it is a single value (what OpenVINO's
-      save_model keeps in f32 for these ops).
-
-    OpenVINO keeps a few more small constants in f32 in some other patterns (mixed-precision markings);
-    those are compressed here, which changes no shape and costs at most a few bytes of compression."""
-    keep: set[int] = set()
-    starts: list[Output] = []
-    for n in nodes:
-        ins = n.input_values()
-        if n.type_name == "Divide":
-            keep.update(i.node.id for i in ins if i.node.type_name == "Constant")
-        elif n.type_name == "PRelu" and len(ins) > 1 and ins[1].node.type_name == "Constant" \
-                and np.size(ins[1].node.value) == 1:
-            keep.add(ins[1].node.id)
-        if n.type_name == "Convert" and ins and ins[0].get_element_type().is_real \
-                and not n.get_output_element_type(0).is_real:
-            starts.append(ins[0])
-        elif n.type_name == "Interpolate":
-            k = 2 if n.version in ("opset4", "opset1") else 1
-            if len(ins) > k:
-                starts.append(ins[k])
-        elif n.type_name == "Range":
-            starts.extend(ins)
-    seen: set[tuple[int, int]] = set()
-    while starts:
-        out = starts.pop()
-        key = (out.node.id, out.index)
-        if key in seen:
-            continue
-        seen.add(key)
-        node = out.node
-        if node.type_name == "Constant":
-            keep.add(node.id)
-        elif node.type_name != "ShapeOf" and _shape_like(out):
-            starts.extend(node.input_values())
-    return keep
-
-
-class _Layer:
-    __slots__ = ("id", "name", "type", "version", "data", "rt_info", "inputs", "outputs", "extra")
-
-    def __init__(self, lid, name, type_, version):
-        self.id = lid
-        self.name = name
-        self.type = type_
-        self.version = version
-        self.data: list[tuple[str, str]] = []
-        self.rt_info: list[list[tuple[str, str]]] = []
-        self.inputs: list[tuple[Type, PartialShape]] = []
-        self.outputs: list[tuple[Type, PartialShape, set, dict]] = []
-        self.extra: list[tuple[str, str]] = []
-
-
-class _Weights:
-    """The .bin being built: identical byte strings are stored once."""
-
-    def __init__(self):
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self._seen: dict[bytes, int] = {}
-
-    def add(self, data: bytes) -> int:
-        off = self._seen.get(data)
-        if off is None:
-            off = self.size
-            self._seen[data] = off
-            self.chunks.append(data)
-            self.size += len(data)
-        return off
-
-
-def _const_bytes(arr: np.ndarray, t: Type, where: str) -> bytes:
-    if t.dtype is None:
-        raise IRWriteError(f"{where}: element type {t} has no byte layout in ovcl; cannot write it")
-    dt = np.dtype(t.dtype).newbyteorder("<") if np.dtype(t.dtype).itemsize > 1 else np.dtype(t.dtype)
-    return np.ascontiguousarray(np.asarray(arr).astype(dt, copy=False)).tobytes()
-
-
-def _dims_xml(ps: PartialShape, indent: str) -> list[str]:
-    if ps.rank_is_dynamic:
-        return []
-    return [f"{indent}<dim>{d.min if d.is_static else -1}</dim>" for d in ps]
-
-
-def _port_xml(pid: int, t: Type, ps: PartialShape, names, indent: str, rt: dict | None = None) -> list[str]:
-    attrs = [("id", str(pid)), ("precision", t.ir_precision)]
-    if names:
-        attrs.append(("names", _escape_names(names)))
-    body = _dims_xml(ps, indent + "\t") + _rt_xml(_rt_entries(rt or {}), indent + "\t")
-    if not body:
-        return [indent + _open_tag("port", attrs, True)]
-    return [indent + _open_tag("port", attrs, False), *body, indent + "</port>"]
-
-
-def _ov_order(model: Model) -> list[Node]:
-    """Nodes in the order OpenVINO's serializer writes them: its topological sort (a stack seeded with the
-    results then the parameters, inputs pushed last-first), parameters first and results last in model
-    order."""
-    roots = model.get_results() + model.get_parameters()
-    stack: list[Node] = list(roots)
-    done: set[int] = set()
-    order: list[Node] = []
-    while stack:
-        node = stack[-1]
-        if node.id in done:
-            stack.pop()
-            continue
-        ready = True
-        ins = node.input_values()
-        for src in reversed(ins):
-            if src.node.id not in done:
-                ready = False
-                stack.append(src.node)
-        if ready:
-            stack.pop()
-            done.add(node.id)
-            order.append(node)
-    return order
-
-
-_RT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:\-]*$")
-
-
-def _rt_entries(info: dict) -> list[list[tuple[str, str]]]:
-    """The rt_info entries that have an IR form, each as the attributes of one ``<attribute>`` element, as
-    OpenVINO writes them: flags (True) as ``name version="0"``, strings with ``value=``, dicts (entries read
-    from IR with other fields, e.g. ``layout``) with their fields. Decompression first; other values stay
-    in memory only."""
-    out: list[list[tuple[str, str]]] = []
-    flag = info.get(DECOMPRESSION)
-    if flag is not None and flag is not False:
-        out.append([("name", DECOMPRESSION), ("version", "0")])
-    for key, value in info.items():
-        if key == DECOMPRESSION or not isinstance(key, str) or not _RT_NAME.match(key):
-            continue
-        if value is True:
-            out.append([("name", key), ("version", "0")])
-        elif isinstance(value, str):
-            out.append([("name", key), ("version", "0"), ("value", value)])
-        elif isinstance(value, dict) and all(isinstance(k, str) and _RT_NAME.match(k) and isinstance(v, str)
-                                             for k, v in value.items()):
-            fields = dict(value)
-            version = fields.pop("version", "0")
-            fields.pop("name", None)
-            out.append([("name", key), ("version", version), *fields.items()])
-    return out
-
-
-def _rt_xml(entries: list[list[tuple[str, str]]], indent: str) -> list[str]:
-    if not entries:
-        return []
-    return ([indent + "<rt_info>"] + [indent + "\t" + _open_tag("attribute", a, True) for a in entries]
-            + [indent + "</rt_info>"])
 
 
 def _read_rt(el: ET.Element | None) -> dict:
@@ -357,203 +58,6 @@ def _read_rt(el: ET.Element | None) -> dict:
             out[name] = fields
     return out
 
-
-def _serialize_model(model: Model, compress_to_fp16: bool) -> tuple[str, list[bytes]]:
-    ops = _ov_order(model)
-    params = model.get_parameters()
-    results = model.get_results()
-    param_ids = {p.id for p in params}
-    result_ids = {r.id for r in results}
-    for node in ops:
-        if node.type_name == "Parameter" and node.id not in param_ids:
-            raise IRWriteError(f"Parameter '{node.name}' is used by the graph but is not one of the model's "
-                               f"parameters: add it to the model's parameters before saving")
-        if getattr(node.op, "internal", False):
-            raise IRWriteError(f"{node.type_name} node '{node.name}' is an ovcl-internal op with no OpenVINO "
-                               f"form: save the model before compiling or specialising it")
-    # parameters first (model order), Results last (model order), the rest topologically between
-    body = [n for n in ops if n.id not in param_ids and n.id not in result_ids]
-    order = list(params) + body + list(results)
-
-    keep_precision = precision_sensitive_constants(order) if compress_to_fp16 else set()
-    weights = _Weights()
-    layers: list[_Layer] = []
-    port_of: dict[tuple[int, int], tuple[int, int]] = {}   # (node id, out index) -> (layer id, port id)
-    edges: list[tuple[int, int, int, int]] = []
-
-    def new_layer(name, type_name, version) -> _Layer:
-        layer = _Layer(len(layers), name, ON_DISK_NAMES.get(type_name, type_name), version)
-        layers.append(layer)
-        return layer
-
-    for node in order:
-        where = f"{node.type_name} node '{node.name}'"
-        if node.type_name == "Constant":
-            value = node.value
-            if value is None:
-                raise IRWriteError(f"{where} holds no data")
-            t = node.get_output_element_type(0)
-            shape = [int(s) for s in np.shape(value)]
-            names = node.output(0).get_names()
-            packed = None
-            if compress_to_fp16 and t in (Type.f32, Type.f64) and node.id not in keep_precision:
-                packed = compress_value_to_fp16(np.asarray(value))
-            if packed is not None:
-                data = _const_bytes(packed, Type.f16, where)
-                c = new_layer(f"{node.name}_compressed", "Constant", "opset1")
-                c.data = [("element_type", "f16"), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
-                          ("size", str(len(data)))]
-                c.outputs.append((Type.f16, PartialShape(shape), set(), {}))
-                conv = new_layer(node.name, "Convert", "opset1")
-                conv.data = [("destination_type", t.name)]
-                conv.rt_info = _rt_entries({DECOMPRESSION: True})
-                conv.inputs.append((Type.f16, PartialShape(shape)))
-                conv.outputs.append((t, PartialShape(shape), names, node.output(0).get_rt_info()))
-                edges.append((c.id, 0, conv.id, 0))
-                port_of[(node.id, 0)] = (conv.id, 1)
-            else:
-                data = _const_bytes(value, t, where)
-                c = new_layer(node.name, "Constant", node.version)
-                c.rt_info = _rt_entries(node.rt_info)
-                c.data = [("element_type", t.name), ("shape", _fmt_attr(shape)), ("offset", str(weights.add(data))),
-                          ("size", str(len(data)))]
-                c.outputs.append((t, PartialShape(shape), names, node.output(0).get_rt_info()))
-                port_of[(node.id, 0)] = (c.id, 0)
-            continue
-
-        layer = new_layer(node.name, node.type_name, node.version)
-        if node.type_name == "Parameter":
-            layer.data = [("shape", _fmt_pshape(PartialShape(node.attrs["shape"]))),
-                          ("element_type", _fmt_attr(Type.from_name(str(node.attrs["element_type"]))))]
-        else:
-            for key, value in node.attrs.items():
-                try:
-                    text = _fmt_attr(value)
-                except TypeError as e:
-                    raise IRWriteError(f"{where}: attribute '{key}': {e}") from None
-                if text is not None:
-                    layer.data.append((key, text))
-        layer.rt_info = _rt_entries(node.rt_info)
-        for i, src in enumerate(node.input_values()):
-            key = (src.node.id, src.index)
-            if key not in port_of:
-                raise IRWriteError(f"{where}: input {i} comes from '{src.node.name}', which is not part of the "
-                                   f"model's graph")
-            lid, pid = port_of[key]
-            layer.inputs.append((src.get_element_type(), src.get_partial_shape()))
-            edges.append((lid, pid, layer.id, i))
-        if node.type_name == "Result":
-            names = node.output(0).get_names()
-            if names:
-                layer.extra.append(("output_names", _escape_names(names)))
-            continue
-        n_in = len(layer.inputs)
-        for k in range(node.get_output_size()):
-            out = node.output(k)
-            layer.outputs.append((out.get_element_type(), out.get_partial_shape(), out._info.names,
-                                  out.get_rt_info()))
-            port_of[(node.id, k)] = (layer.id, n_in + k)
-
-    lines = ['<?xml version="1.0"?>', _open_tag("net", [("name", model.name), ("version", "11")], False),
-             "\t<layers>"]
-    for layer in layers:
-        attrs = [("id", str(layer.id)), ("name", layer.name), ("type", layer.type), ("version", layer.version)]
-        lines.append("\t\t" + _open_tag("layer", attrs + layer.extra, False))
-        if layer.data:
-            lines.append("\t\t\t" + _open_tag("data", layer.data, True))
-        lines += _rt_xml(layer.rt_info, "\t\t\t")
-        if layer.inputs:
-            lines.append("\t\t\t<input>")
-            for pid, (t, ps) in enumerate(layer.inputs):
-                lines += _port_xml(pid, t, ps, None, "\t\t\t\t")
-            lines.append("\t\t\t</input>")
-        if layer.outputs:
-            lines.append("\t\t\t<output>")
-            for k, (t, ps, names, rt) in enumerate(layer.outputs):
-                lines += _port_xml(len(layer.inputs) + k, t, ps, names, "\t\t\t\t", rt)
-            lines.append("\t\t\t</output>")
-        lines.append("\t\t</layer>")
-    lines.append("\t</layers>")
-    lines.append("\t<edges>")
-    for fl, fp, tl, tp in sorted(edges):
-        lines.append("\t\t" + _open_tag("edge", [("from-layer", str(fl)), ("from-port", str(fp)),
-                                                 ("to-layer", str(tl)), ("to-port", str(tp))], True))
-    lines.append("\t</edges>")
-    lines += _rt_info_xml(model.rt_info)
-    lines.append("</net>")
-    return "\n".join(lines) + "\n", weights.chunks
-
-
-_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
-
-
-def _rt_info_xml(info: dict) -> list[str]:
-    lines = ["\t<rt_info>"]
-
-    def emit(d: dict, indent: str):
-        for key, value in d.items():
-            key = str(key)
-            if isinstance(value, dict):
-                if not _XML_NAME.match(key) or key.lower().startswith("xml"):
-                    continue
-                lines.append(f"{indent}<{key}>")
-                emit(value, indent + "\t")
-                lines.append(f"{indent}</{key}>")
-                continue
-            text = _fmt_attr(value) if not isinstance(value, str) else value
-            if text is None:
-                continue
-            if _XML_NAME.match(key) and not key.lower().startswith("xml") and key != "info":
-                lines.append(indent + _open_tag(key, [("value", text)], True))
-            else:
-                lines.append(indent + _open_tag("info", [("name", key), ("value", text)], True))
-
-    try:
-        emit(info or {}, "\t\t")
-    except TypeError as e:
-        raise IRWriteError(f"model rt_info: {e}") from None
-    lines.append("\t</rt_info>")
-    return lines
-
-
-def serialize(model: Model, compress_to_fp16: bool = True) -> tuple[bytes, bytes]:
-    """The IR of ``model`` as (xml bytes, bin bytes), without touching the file system."""
-    xml, chunks = _serialize_model(model, compress_to_fp16)
-    return xml.encode("utf-8"), b"".join(chunks)
-
-
-def write_ir(model: Model, xml_path, compress_to_fp16: bool = True) -> None:
-    """Write ``model`` as ``xml_path`` and the ``.bin`` beside it (same stem). The model is not modified.
-
-    Both files are written under temporary names and renamed at the end, so that a failure never leaves a
-    half-written pair behind."""
-    xml_path = Path(os.fspath(xml_path))
-    if xml_path.suffix.lower() != ".xml":
-        xml_path = xml_path.with_name(xml_path.name + ".xml")
-    xml, chunks = _serialize_model(model, compress_to_fp16)
-    bin_path = xml_path.with_suffix(".bin")
-    tmp_xml = xml_path.with_name(f".{xml_path.name}.{os.getpid()}.tmp")
-    tmp_bin = bin_path.with_name(f".{bin_path.name}.{os.getpid()}.tmp")
-    try:
-        xml_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp_bin, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        tmp_xml.write_bytes(xml.encode("utf-8"))
-        os.replace(tmp_bin, bin_path)
-        os.replace(tmp_xml, xml_path)
-    except OSError as e:
-        for t in (tmp_bin, tmp_xml):
-            try:
-                t.unlink()
-            except OSError:
-                pass
-        raise IRWriteError(f"cannot write IR to {xml_path}: {e.strerror or e}") from None
-
-
-# =====================================================================================================
-# reader
-# =====================================================================================================
 
 class _Forbidden(Exception):
     pass
@@ -719,7 +223,7 @@ class _Reader:
                 self.check_port(layer, port, out, f"output port {pid}")
                 names = port.get("names")
                 if names:
-                    out._info.names.update(_split_names(names))
+                    out._info.names.update(split_names(names))
                 out._info.rt_info.update(_read_rt(port.find("rt_info")))
                 outputs[(lid, pid)] = out
             in_els = [p for g in layer.findall("input") for p in g.findall("port")]
@@ -727,7 +231,7 @@ class _Reader:
                 self.check_port(layer, port, src, f"input port {pid}", dims=False)
             node.rt_info.update(_read_rt(layer.find("rt_info")))
             if node.type_name == "Result" and layer.get("output_names"):
-                node.output(0).add_names(_split_names(layer.get("output_names")))
+                node.output(0).add_names(split_names(layer.get("output_names")))
 
         params = [nodes[lid] for lid in order if nodes[lid].type_name == "Parameter"]
         results = [nodes[lid] for lid in order if nodes[lid].type_name == "Result"]
@@ -767,7 +271,7 @@ class _Reader:
     # -- one layer ---------------------------------------------------------------------------------
     def build(self, layer, inputs: list[Output]) -> Node:
         disk_type = layer.get("type")
-        type_name = _FROM_DISK.get(disk_type, disk_type)
+        type_name = FROM_DISK.get(disk_type, disk_type)
         version = layer.get("version") or "opset1"
         op = OPS.get(type_name)
         if op is None or getattr(op, "internal", False):

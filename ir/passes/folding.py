@@ -1,15 +1,13 @@
-"""Graph passes that hold for every device: constant folding, no-op removal, specialisation to shapes."""
+"""Passes that hold for every device: constant folding, no-op removal, specialisation to shapes."""
 from __future__ import annotations
 
 import numpy as np
 
-from .model import Model
-from .node import IRError, Node, Output
-from .shape import PartialShape
-from .ops import constant
-
-# rt_info key of Converts that decompress f16 weights (IR written with compress_to_fp16).
-DECOMPRESSION = "decompression"
+from ..model import Model
+from ..node import IRError, Node, Output
+from ..ops import constant
+from ..shape import PartialShape
+from .compress_fp16 import DECOMPRESSION
 
 
 def _foldable(node: Node, keep_decompression: bool) -> bool:
