@@ -142,52 +142,10 @@ def _export(module, args: tuple, input_names: list[str], output_names: list[str]
 
 
 def _mobilenetv2_module():
-    import torch
     from torch import nn
-
-    def conv_bn(cin, cout, k, s, groups=1, act=True):
-        layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
-        if act:
-            layers.append(nn.ReLU6(inplace=True))
-        return layers
-
-    class InvertedResidual(nn.Module):
-        def __init__(self, cin, cout, stride, expand):
-            super().__init__()
-            hidden = cin * expand
-            layers = [] if expand == 1 else conv_bn(cin, hidden, 1, 1)
-            layers += conv_bn(hidden, hidden, 3, stride, groups=hidden)
-            layers += conv_bn(hidden, cout, 1, 1, act=False)
-            self.body = nn.Sequential(*layers)
-            self.residual = stride == 1 and cin == cout
-
-        def forward(self, x):
-            y = self.body(x)
-            return x + y if self.residual else y
-
-    class MobileNetV2(nn.Module):
-        # (expansion t, channels c, repeats n, first stride s), as in the paper
-        CFG = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-               (6, 320, 1, 1)]
-
-        def __init__(self, classes=1000):
-            super().__init__()
-            layers = conv_bn(3, 32, 3, 2)
-            cin = 32
-            for t, c, n, s in self.CFG:
-                for i in range(n):
-                    layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
-                    cin = c
-            layers += conv_bn(cin, 1280, 1, 1)
-            self.features = nn.Sequential(*layers)
-            self.classifier = nn.Linear(1280, classes)
-
-        def forward(self, x):
-            x = self.features(x)
-            x = torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
-            return self.classifier(x)
-
-    model = MobileNetV2()
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+    from torch_models import mobilenet_v2       # the builder the tests use
+    model = mobilenet_v2()
     for mod in model.modules():
         if isinstance(mod, nn.Conv2d):
             nn.init.kaiming_normal_(mod.weight, mode="fan_out")

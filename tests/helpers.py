@@ -1,7 +1,6 @@
 """Shared test helpers: build small ONNX graphs, run them through ovcl and through reference runtimes."""
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +22,51 @@ def onnx_model(nodes, inputs, outputs, opset=17, initializers=()):
 
 
 def run_ovcl(model, feeds: dict, device="CPU"):
-    """Compile ``model`` (ModelProto, path or ovcl.Model) on ``device`` and run it once; list of outputs."""
+    """Compile ``model`` (an ovcl.Model, ModelProto, serialized bytes or a path) on ``device`` and run it once;
+    the list of outputs."""
     import ovcl
     if not isinstance(model, ovcl.Model):
-        model = ovcl.read_model(model.SerializeToString() if hasattr(model, "SerializeToString") else model)
+        if hasattr(model, "SerializeToString"):
+            model = model.SerializeToString()
+        model = ovcl.read_model(str(model) if isinstance(model, Path) else model)
     compiled = ovcl.compile_model(model, device)
     return list(compiled(feeds).to_tuple())
 
 
-def run_ort(model, feeds: dict):
+def run_ort(model, feeds: dict, threads: int | None = None):
+    """ONNX Runtime's outputs for ``model`` (ModelProto or bytes) on the CPU, warnings silenced."""
     import onnxruntime as ort
     data = model.SerializeToString() if hasattr(model, "SerializeToString") else model
-    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    if threads:
+        so.intra_op_num_threads = threads
+    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
     return sess.run(None, feeds)
+
+
+def run_reference(model, feeds: dict):
+    """``onnx.reference``'s outputs for ``model`` (its warnings silenced)."""
+    import warnings
+    from onnx.reference import ReferenceEvaluator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ReferenceEvaluator(model).run(None, feeds)
+
+
+def randomize_batchnorm(module, seed: int = 1):
+    """Non-trivial BatchNorm statistics in a torch module (fresh ones are the identity), kept near (0, 1) so
+    nothing explodes; returns the module."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            n = m.num_features
+            m.running_mean.copy_(torch.rand(n, generator=g) * 0.2 - 0.1)
+            m.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+            m.weight.data.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+            m.bias.data.copy_(torch.rand(n, generator=g) * 0.2 - 0.1)
+    return module
 
 
 def assert_close(actual, expected, rtol=1e-4, atol=1e-5):
@@ -77,30 +108,16 @@ def conv2d_ref(x, w, stride, pad, groups):
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def conformance():
-    """``scripts/conformance.py`` as a module: the one place that collects ONNX backend cases and compares
-    their outputs (including which elements the spec leaves undefined)."""
-    import importlib.util
-    import sys
-    path = Path(__file__).resolve().parent.parent / "scripts" / "conformance.py"
-    spec = importlib.util.spec_from_file_location("ovcl_conformance", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def check_backend_case(case, device="CPU"):
     """Run an ONNX backend case through ovcl and compare as the conformance runner does (exact for ints and
     bools; elements the ONNX spec leaves undefined are not compared, and the test says so)."""
     import pytest
 
     import ovcl
-    conf = conformance()
+    import conformance_runner as conf
     compiled = ovcl.compile_model(ovcl.read_model(case.model.SerializeToString()), device)
     for inputs, outputs in case.data_sets:
-        inputs, outputs = conf._normalize(list(inputs)), conf._normalize(list(outputs))
+        inputs, outputs = conf.normalize(list(inputs)), conf.normalize(list(outputs))
         got = list(compiled(inputs).to_tuple())
         undefined = conf.undefined_elements(case.model, inputs, outputs)
         why = conf.compare(outputs, got, case.rtol or 1e-3, case.atol or 1e-7, undefined)

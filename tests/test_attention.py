@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from helpers import assert_close, onnx_model, run_ovcl
+from helpers import assert_close, onnx_model, run_ovcl, run_reference
 
 F32 = dict(rtol=1e-4, atol=1e-5)
 
@@ -111,12 +111,6 @@ def test_sdpa_matches_openvino(causal, mask, rng, tmp_path):
 
 # -- ONNX translators against onnx.reference ------------------------------------------------------------------
 
-def _ref(model, feeds):
-    from onnx.reference import ReferenceEvaluator
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ReferenceEvaluator(model).run(None, feeds)
-
 
 def _attention_model(shapes, attrs, outputs=("Y",), opset=23, types=None):
     names = ["Q", "K", "V", "attn_mask", "past_key", "past_value", "nonpad_kv_seqlen"]
@@ -171,7 +165,7 @@ def test_onnx_attention(name, shapes, attrs, outputs, types, rng):
     if "nonpad_kv_seqlen" in feeds:
         feeds["nonpad_kv_seqlen"] = np.array([6, 4], np.int64)
     got = run_ovcl(m, feeds)
-    ref = [r for r, o in zip(_ref(m, feeds), outputs) if o]
+    ref = [r for r, o in zip(run_reference(m, feeds), outputs) if o]
     assert_close(got, ref, **F32)
 
 
@@ -184,7 +178,7 @@ def test_onnx_attention_dynamic_sequence(causal, rng):
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
     for L, S in ((3, 5), (6, 6)):
         feeds = _feeds(dict(Q=(1, 2, L, 8), K=(1, 2, S, 8), V=(1, 2, S, 8)), rng)
-        assert_close(list(compiled(feeds).to_tuple()), _ref(m, feeds), **F32)
+        assert_close(list(compiled(feeds).to_tuple()), run_reference(m, feeds), **F32)
 
 
 @pytest.mark.parametrize("shape,axis", [((2, 3, 4, 5), -1), ((3, 17), 0), ((2, 6, 33), 1)])
@@ -193,7 +187,7 @@ def test_onnx_rms_normalization(shape, axis, rng):
     node = helper.make_node("RMSNormalization", ["X", "W"], ["Y"], axis=axis, epsilon=1e-4)
     m = onnx_model([node], [("X", np.float32, shape), ("W", np.float32, wshape)], [("Y", None, None)], opset=23)
     feeds = {"X": rng.standard_normal(shape).astype(np.float32), "W": rng.standard_normal(wshape).astype(np.float32)}
-    assert_close(run_ovcl(m, feeds), _ref(m, feeds), **F32)
+    assert_close(run_ovcl(m, feeds), run_reference(m, feeds), **F32)
 
 
 @pytest.mark.parametrize("interleaved", [0, 1])
@@ -213,7 +207,7 @@ def test_onnx_rotary_embedding(interleaved, rank3, rot, rng):
     ang = rng.random((16, half)) * 6
     feeds = {"x": rng.standard_normal(shape).astype(np.float32), "cos": np.cos(ang).astype(np.float32),
              "sin": np.sin(ang).astype(np.float32), "pos": rng.integers(0, 16, (B, S)).astype(np.int64)}
-    assert_close(run_ovcl(m, feeds), _ref(m, feeds), **F32)
+    assert_close(run_ovcl(m, feeds), run_reference(m, feeds), **F32)
 
 
 @pytest.mark.parametrize("rule,T,hq,hkv", [("gated_delta", 7, 4, 2), ("linear", 1, 2, 2), ("delta", 5, 3, 1)])
@@ -235,7 +229,7 @@ def test_onnx_linear_attention(rule, T, hq, hkv, rng):
         feeds["decay"] = -np.abs(feeds["decay"])
     if "beta" in feeds:
         feeds["beta"] = rng.random(shapes["beta"]).astype(np.float32)
-    assert_close(run_ovcl(m, feeds), _ref(m, feeds), **F32)
+    assert_close(run_ovcl(m, feeds), run_reference(m, feeds), **F32)
 
 
 # -- ONNX backend node cases ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from helpers import assert_close, backend_cases, check_backend_case, onnx_model, run_ort, run_ovcl
+from helpers import assert_close, backend_cases, check_backend_case, onnx_model, run_ort, run_ovcl, run_reference
 
 from ovcl.errors import FrontendError
 
@@ -195,7 +195,6 @@ def test_resize_vs_ort(attrs, scales, sizes):
     x = np.random.default_rng(8).standard_normal((1, 2, 7, 6)).astype(np.float32)
     if attrs.get("coordinate_transformation_mode") == "align_corners":
         # ONNX divides by (in * scale - 1); onnxruntime by (out - 1): compare with ONNX's reference
-        from onnx.reference import ReferenceEvaluator
-        assert_close(run_ovcl(model, {"x": x}), ReferenceEvaluator(model).run(None, {"x": x}), rtol=1e-4, atol=1e-5)
+        assert_close(run_ovcl(model, {"x": x}), run_reference(model, {"x": x}), rtol=1e-4, atol=1e-5)
         return
     _both(model, {"x": x}, rtol=1e-4, atol=1e-5)

@@ -16,70 +16,14 @@ import warnings
 import numpy as np
 import pytest
 
+from helpers import randomize_batchnorm, run_ort, run_ovcl
+from torch_models import mobilenet_v2
+
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 nn = torch.nn
 
 SEQ = 128
-
-
-# ---------------------------------------------------------------------------------------------- MobileNetV2
-def _conv_bn(cin, cout, k, stride, groups=1, act=True):
-    layers = [nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
-    if act:
-        layers.append(nn.ReLU6(inplace=True))
-    return layers
-
-
-class InvertedResidual(nn.Module):
-    def __init__(self, cin, cout, stride, expand):
-        super().__init__()
-        hidden = cin * expand
-        layers = []
-        if expand != 1:
-            layers += _conv_bn(cin, hidden, 1, 1)
-        layers += _conv_bn(hidden, hidden, 3, stride, groups=hidden)
-        layers += _conv_bn(hidden, cout, 1, 1, act=False)
-        self.block = nn.Sequential(*layers)
-        self.residual = stride == 1 and cin == cout
-
-    def forward(self, x):
-        y = self.block(x)
-        return x + y if self.residual else y
-
-
-class MobileNetV2(nn.Module):
-    # (expansion, channels, repeats, first stride), as in the MobileNetV2 paper
-    SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                (6, 320, 1, 1)]
-
-    def __init__(self, num_classes=1000):
-        super().__init__()
-        layers = _conv_bn(3, 32, 3, 2)
-        cin = 32
-        for t, c, n, s in self.SETTINGS:
-            for i in range(n):
-                layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
-                cin = c
-        layers += _conv_bn(cin, 1280, 1, 1)
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
-
-    def forward(self, x):
-        x = self.features(x)
-        x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
-        return self.classifier(x)
-
-
-def _randomize_bn(model, gen):
-    """Non-trivial BatchNorm statistics (fresh ones are the identity), kept near (0, 1) so nothing explodes."""
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n = m.num_features
-            m.running_mean.copy_(torch.rand(n, generator=gen) * 0.2 - 0.1)
-            m.running_var.copy_(torch.rand(n, generator=gen) * 0.5 + 0.75)
-            m.weight.data.copy_(torch.rand(n, generator=gen) * 0.5 + 0.75)
-            m.bias.data.copy_(torch.rand(n, generator=gen) * 0.2 - 0.1)
 
 
 # ----------------------------------------------------------------------------------------------- exporting
@@ -104,26 +48,12 @@ def export(model, args: tuple, input_names, output_names, dynamic_axes=None) -> 
     pytest.fail("torch.onnx.export failed:\n" + "\n".join(errors))
 
 
-def _ort(data: bytes, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
-
-
-def _ovcl(data: bytes, feeds):
-    import ovcl
-    compiled = ovcl.compile_model(ovcl.read_model(data), "CPU")
-    return list(compiled(feeds).to_tuple())
-
-
 def _compare(data: bytes, feeds, rtol=1e-3, atol=1e-4):
     proto = onnx.load_model_from_string(data)
     names = [i.name for i in proto.graph.input]
     feeds = {k: v for k, v in feeds.items() if k in names}     # exporters may drop unused inputs
-    expected = _ort(data, feeds)
-    actual = _ovcl(data, feeds)
+    expected = run_ort(data, feeds)
+    actual = run_ovcl(data, feeds)
     assert len(actual) == len(expected), f"{len(actual)} outputs, expected {len(expected)}"
     for i, (a, e) in enumerate(zip(actual, expected)):
         a = np.asarray(a)
@@ -140,11 +70,10 @@ def _ops(proto) -> str:
 # ---------------------------------------------------------------------------------------------------- tests
 def test_mobilenet_v2():
     torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(0)
-    model = MobileNetV2().eval()
+    model = mobilenet_v2().eval()
     with torch.no_grad():
-        _randomize_bn(model, gen)
-    x = torch.rand(1, 3, 224, 224, generator=gen)
+        randomize_batchnorm(model, seed=0)
+    x = torch.rand(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     data = export(model, (x,), ["input"], ["logits"])
     _compare(data, {"input": x.numpy()})
 

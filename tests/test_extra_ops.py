@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from helpers import assert_close, backend_cases, check_backend_case, onnx_model, run_ovcl
+from helpers import assert_close, backend_cases, check_backend_case, onnx_model, run_ovcl, run_reference
 
 ALL = os.environ.get("OVCL_EXTRA_ALL_CASES") == "1"
 PATTERN = r"^test_(gridsample|nonmaxsuppression|cumprod|unique|center_crop_pad|col2im|affine_grid_\dd(_align_corners)?$" \
@@ -44,11 +44,6 @@ def test_onnx_backend_case(case):
     check_backend_case(case)
 
 
-def _ref(model, feeds):
-    from onnx.reference import ReferenceEvaluator
-    return ReferenceEvaluator(model).run(None, feeds)
-
-
 # -- kernels on random inputs against onnx.reference -------------------------------------------------------------
 
 @pytest.mark.parametrize("mode,pad,align", [("linear", "reflection", 0), ("cubic", "border", 0),
@@ -59,7 +54,7 @@ def test_grid_sample_random(mode, pad, align, rng):
     node = helper.make_node("GridSample", ["x", "g"], ["y"], mode=mode, padding_mode=pad, align_corners=align)
     m = onnx_model([node], [("x", np.float32, x.shape), ("g", np.float32, grid.shape)], [("y", np.float32, None)],
                    opset=20)
-    assert_close(run_ovcl(m, {"x": x, "g": grid}), _ref(m, {"x": x, "g": grid}), rtol=1e-4, atol=1e-5)
+    assert_close(run_ovcl(m, {"x": x, "g": grid}), run_reference(m, {"x": x, "g": grid}), rtol=1e-4, atol=1e-5)
 
 
 def _nms_model(center=0, with_score=True):
@@ -89,7 +84,7 @@ def test_nms_random(with_score, rng):
         if with_score:
             feeds["score_t"] = np.array([st], np.float32)
         got = compiled(feeds).to_tuple()
-        assert_close(got, _ref(m, feeds))
+        assert_close(got, run_reference(m, feeds))
 
 
 def test_unique_random(rng):
@@ -106,7 +101,7 @@ def test_unique_random(rng):
             rank = np.argsort(order)
             expected = [x.reshape(-1)[idx[order]], idx[order], rank[inv.reshape(-1)], cnt[order]]
         else:
-            expected = _ref(m, {"x": x})
+            expected = run_reference(m, {"x": x})
         assert_close(run_ovcl(m, {"x": x}), expected)
 
 
@@ -120,7 +115,7 @@ def test_roi_align_random(mode, coord, ratio, rng):
     m = onnx_model([node], [("x", np.float32, x.shape), ("r", np.float32, rois.shape), ("b", np.int64, bidx.shape)],
                    [("y", np.float32, None)], opset=16)
     feeds = {"x": x, "r": rois, "b": bidx}
-    assert_close(run_ovcl(m, feeds), _ref(m, feeds), rtol=1e-4, atol=1e-5)
+    assert_close(run_ovcl(m, feeds), run_reference(m, feeds), rtol=1e-4, atol=1e-5)
 
 
 def test_max_roi_pool_random(rng):
@@ -152,7 +147,7 @@ def test_deform_conv_random(rng):
     m = onnx_model([node], [(n, np.float32, v.shape) for n, v in zip("xwobm", (x, w, off, b, mask))],
                    [("y", np.float32, None)], opset=19)
     feeds = dict(zip("xwobm", (x, w, off, b, mask)))
-    assert_close(run_ovcl(m, feeds), _ref(m, feeds), rtol=1e-4, atol=1e-4)
+    assert_close(run_ovcl(m, feeds), run_reference(m, feeds), rtol=1e-4, atol=1e-4)
 
 
 def test_col2im_random(rng):
@@ -161,7 +156,7 @@ def test_col2im_random(rng):
                             dilations=[1, 2])
     inits = [("img", np.array([6, 6], np.int64)), ("blk", np.array([2, 3], np.int64))]
     m = onnx_model([node], [("x", np.float32, x.shape)], [("y", np.float32, None)], opset=18, initializers=inits)
-    assert_close(run_ovcl(m, {"x": x}), _ref(m, {"x": x}), rtol=1e-4, atol=1e-5)
+    assert_close(run_ovcl(m, {"x": x}), run_reference(m, {"x": x}), rtol=1e-4, atol=1e-5)
 
 
 def test_det_and_cumprod_random(rng):
@@ -203,7 +198,7 @@ def test_bounded_outputs_feed_the_tail(rng):
                    [("u2", np.float32, None), ("total", np.int64, None), ("picked", np.int64, None)],
                    opset=13, initializers=inits)
     feeds = {"x": x, "boxes": boxes, "scores": scores}
-    assert_close(run_ovcl(m, feeds), _ref(m, feeds))
+    assert_close(run_ovcl(m, feeds), run_reference(m, feeds))
 
 
 # -- the IR ops' NumPy evaluate against onnx.reference ---------------------------------------------------------------
@@ -232,22 +227,22 @@ def test_evaluate_matches_reference(rng):
                 m = onnx_model([node], [("x", np.float32, x.shape), ("g", np.float32, grid.shape)],
                                [("y", np.float32, None)], opset=20)
                 got = _evaluate("GridSample", [x, grid], mode=ov, padding_mode=pad, align_corners=bool(align))
-                assert_close(got, _ref(m, {"x": x, "g": grid}), rtol=1e-4, atol=1e-5)
+                assert_close(got, run_reference(m, {"x": x, "g": grid}), rtol=1e-4, atol=1e-5)
     boxes, scores = _random_boxes(rng, 1, 15), np.round(rng.uniform(0, 1, (1, 2, 15)), 1).astype(np.float32)
     mo, iou, st = np.array([4], np.int64), np.array([0.3], np.float32), np.array([0.2], np.float32)
     m = _nms_model()
     got = _evaluate("NonMaxSuppression", [boxes, scores, mo, iou, st], consts=(2,), sort_result_descending=False)
-    assert_close(got[:1], _ref(m, {"boxes": boxes, "scores": scores, "max_out": mo, "iou": iou, "score_t": st}))
+    assert_close(got[:1], run_reference(m, {"boxes": boxes, "scores": scores, "max_out": mo, "iou": iou, "score_t": st}))
     theta = rng.standard_normal((2, 2, 3)).astype(np.float32)
     size = np.array([2, 1, 3, 4], np.int64)
     m = onnx_model([helper.make_node("AffineGrid", ["t", "s"], ["g"], align_corners=1)],
                    [("t", np.float32, theta.shape), ("s", np.int64, [4])], [("g", np.float32, None)], opset=20)
     assert_close(_evaluate("AffineGrid", [theta, size], consts=(1,), align_corners=True),
-                 _ref(m, {"t": theta, "s": size}), rtol=1e-5, atol=1e-6)
+                 run_reference(m, {"t": theta, "s": size}), rtol=1e-5, atol=1e-6)
     cols = rng.standard_normal((1, 2 * 4, 9)).astype(np.float32)
     img, blk = np.array([4, 4], np.int64), np.array([2, 2], np.int64)
     m = onnx_model([helper.make_node("Col2Im", ["x", "i", "b"], ["y"])],
                    [("x", np.float32, cols.shape), ("i", np.int64, [2]), ("b", np.int64, [2])],
                    [("y", np.float32, None)], opset=18)
     assert_close(_evaluate("Col2Im", [cols, img, blk], consts=(1, 2), strides=[1, 1], dilations=[1, 1],
-                           pads_begin=[0, 0], pads_end=[0, 0]), _ref(m, {"x": cols, "i": img, "b": blk}))
+                           pads_begin=[0, 0], pads_end=[0, 0]), run_reference(m, {"x": cols, "i": img, "b": blk}))

@@ -14,7 +14,7 @@ from ovcl.ir.ir_writer import serialize, write_ir
 from ovcl.ir.passes import DECOMPRESSION
 from ovcl.ir.passes.compress_fp16 import compress_value_to_fp16, precision_sensitive_constants
 
-from helpers import onnx_model
+from helpers import onnx_model, run_ovcl
 
 ov = pytest.importorskip("openvino")
 
@@ -103,10 +103,6 @@ def _feeds(model, rng):
         out[p.get_any_name()] = (rng.standard_normal(shape).astype(t.dtype) if t.is_real
                                  else rng.integers(-20, 20, shape).astype(t.dtype))
     return out
-
-
-def _run_ovcl(model, feeds):
-    return [np.asarray(v) for v in ovcl.compile_model(model, "CPU")(feeds).to_tuple()]
 
 
 def _run_ov(xml, feeds):
@@ -299,7 +295,7 @@ def test_ovcl_ir_runs_in_openvino(which, compress, request, tmp_path, rng):
     assert [sorted(p.get_names()) for p in om.outputs] == [sorted(p.get_names()) for p in model.outputs]
     assert [str(p.get_partial_shape()) for p in om.inputs] == [str(p.get_partial_shape()) for p in model.inputs]
     feeds = _feeds(model, rng)
-    expected = _run_ovcl(read_ir(tmp_path / "m.xml") if compress else model, feeds)
+    expected = run_ovcl(read_ir(tmp_path / "m.xml") if compress else model, feeds)
     _close(_run_ov(tmp_path / "m.xml", feeds), expected)
 
 
@@ -369,7 +365,7 @@ def test_openvino_ir_runs_in_ovcl(which, compress, ov_ir, rng):
     decompress = [n for n in model.get_ordered_ops() if n.type_name == "Convert" and DECOMPRESSION in n.rt_info]
     assert bool(decompress) == compress
     feeds = _feeds(model, rng)
-    _close(_run_ovcl(model, feeds), _run_ov(xml, feeds))
+    _close(run_ovcl(model, feeds), _run_ov(xml, feeds))
 
 
 def _ir_layers(xml: str):

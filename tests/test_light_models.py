@@ -20,6 +20,8 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import numpy_helper  # noqa: E402
 
+from helpers import run_ort, run_ovcl
+
 LIGHT_DIR = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 
 # (model, rtol of onnx.backend.test.case.model, heavy): the heavy ones are marked slow
@@ -53,13 +55,6 @@ def _real_inputs(model):
     return [vi for vi in model.graph.input if vi.name not in inits]
 
 
-def _run_ovcl(model_or_path, feeds):
-    import ovcl
-    src = str(model_or_path) if isinstance(model_or_path, Path) else model_or_path.SerializeToString()
-    compiled = ovcl.compile_model(ovcl.read_model(src), "CPU")
-    return list(compiled(feeds).to_tuple())
-
-
 def _check(actual, expected, rtol, atol):
     assert len(actual) == len(expected), f"{len(actual)} outputs, expected {len(expected)}"
     for i, (a, e) in enumerate(zip(actual, expected)):
@@ -81,7 +76,7 @@ def test_light_model_expected_output(name, rtol):
         f = LIGHT_DIR / f"light_{name}_output_{i}.pb"
         assert f.is_file(), f"{f} missing"
         expected.append(numpy_helper.to_array(onnx.load_tensor(str(f))))
-    _check(_run_ovcl(path, feeds), expected, rtol=rtol, atol=1e-7)
+    _check(run_ovcl(path, feeds), expected, rtol=rtol, atol=1e-7)
 
 
 # ------------------------------------------------------------------------------- (b) random weights vs ORT
@@ -203,7 +198,7 @@ def calibrate(model, layers, feeds, passes: int = 40, limit: float = 50.0):
     Conv/Gemm weights so that each layer's output has a standard deviation near 1 on ``feeds`` (LSUV-like,
     ONNX Runtime measuring). Each pass fixes the out-of-band layers none of whose upstream layers is out of
     band, so every fix is exact. Returns the model (changed in place)."""
-    if all(np.isfinite(o).all() and np.abs(o).max() < limit for o in _run_ort(model, feeds)):
+    if all(np.isfinite(o).all() and np.abs(o).max() < limit for o in run_ort(model, feeds, threads=1)):
         return model
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
@@ -217,7 +212,7 @@ def calibrate(model, layers, feeds, passes: int = 40, limit: float = 50.0):
     upstream = _upstream_layers(probe, layers)
     for _ in range(passes):
         calibrate.passes += 1
-        values = dict(zip(names, _run_ort(probe, feeds)))
+        values = dict(zip(names, run_ort(probe, feeds, threads=1)))
         bad = {}
         for w, out in layers:
             std = float(np.std(values[out].astype(np.float64)))
@@ -240,15 +235,6 @@ def calibrate(model, layers, feeds, passes: int = 40, limit: float = 50.0):
 calibrate.passes = 0
 
 
-def _run_ort(model, feeds):
-    ort = pytest.importorskip("onnxruntime")
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = 1
-    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
-
-
 @pytest.mark.parametrize("name,rtol", _params())
 def test_light_model_random_weights_vs_onnxruntime(name, rtol):
     model, layers = randomize_weights(onnx.load(str(_path(name))), seed=0)
@@ -258,7 +244,7 @@ def test_light_model_random_weights_vs_onnxruntime(name, rtol):
         shape = tuple(d.dim_value if d.HasField("dim_value") else 1 for d in vi.type.tensor_type.shape.dim)
         feeds[vi.name] = rng.random(shape, dtype=np.float32)
     calibrate(model, layers, feeds)
-    expected = _run_ort(model, feeds)
+    expected = run_ort(model, feeds, threads=1)
     for e in expected:
         assert np.isfinite(e).all() and np.abs(e).max() < 1e4, "random weights give non-finite/exploding outputs"
-    _check(_run_ovcl(model, feeds), expected, rtol=1e-3, atol=1e-4)
+    _check(run_ovcl(model, feeds), expected, rtol=1e-3, atol=1e-4)

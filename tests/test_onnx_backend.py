@@ -1,6 +1,6 @@
 """ONNX backend node tests (core subset) through ovcl, as a regression guard.
 
-Runs every core case of ``onnx.backend.test.case.node`` with ``scripts/conformance.py`` (worker subprocesses,
+Runs every core case of ``onnx.backend.test.case.node`` with ``conformance_runner`` (worker subprocesses,
 a watchdog per case, so a crash or hang of one case cannot take the session down) and fails when a case that
 is not listed in ``tests/onnx_backend_xfail.txt`` does not pass. Listed cases that pass now are reported
 (a warning and a printed list) so the list can be trimmed with
@@ -19,18 +19,19 @@ import warnings
 from pathlib import Path
 
 import pytest
-from helpers import conformance
+
+import conformance_runner
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.lru_cache(maxsize=1)
 def core_cases():
-    return conformance().collect(os.environ.get("OVCL_CONFORMANCE_FILTER") or None, core_only=True)
+    return conformance_runner.collect(os.environ.get("OVCL_CONFORMANCE_FILTER") or None, core_only=True)
 
 
 def test_xfail_list_is_well_formed():
-    conf = conformance()
+    conf = conformance_runner
     xfail = conf.read_xfail()
     names = {c.name for c in conf.collect(core_only=True)} if not os.environ.get("OVCL_CONFORMANCE_FILTER") \
         else {c.name for c in core_cases()}
@@ -45,7 +46,7 @@ def test_xfail_list_is_well_formed():
 
 def test_runner_survives_crash_and_hang(monkeypatch):
     """The harness itself: a worker that aborts or hangs costs one case, not the run."""
-    conf = conformance()
+    conf = conformance_runner
     cases = [c for c in core_cases() if c.name in ("test_add", "test_add_bcast", "test_sub", "test_abs")]
     if len(cases) < 3:
         pytest.skip("the filter leaves out the cases this test uses")
@@ -61,7 +62,7 @@ def test_runner_survives_crash_and_hang(monkeypatch):
 
 
 def _check(cases):
-    conf = conformance()
+    conf = conformance_runner
     assert cases, "no ONNX backend node cases collected"
     jobs = int(os.environ.get("OVCL_CONFORMANCE_JOBS", "2"))
     timeout = float(os.environ.get("OVCL_CONFORMANCE_TIMEOUT", "120"))   # generous: cold caches, busy cores

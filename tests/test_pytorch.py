@@ -15,6 +15,8 @@ nn = torch.nn
 import ovcl  # noqa: E402
 from ovcl.errors import FrontendError, UnsupportedOpError  # noqa: E402
 
+from helpers import randomize_batchnorm
+
 RTOL, ATOL = 1e-3, 1e-4
 
 
@@ -110,21 +112,10 @@ class TinyMobileNetV2(nn.Module):
         return self.classifier(torch.flatten(y, 1))
 
 
-def _randomize_bn(module):
-    g = torch.Generator().manual_seed(1)
-    for m in module.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-            m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-    return module
-
-
 @pytest.mark.parametrize("cls", [TinyResNet, TinyMobileNetV2])
 def test_cnn(cls):
     torch.manual_seed(0)
-    m = _randomize_bn(cls()).eval()
+    m = randomize_batchnorm(cls()).eval()
     x = torch.randn(2, 3, 32, 32)
     model = convert(m, x)
     assert str(model.inputs[0].get_partial_shape()) == "[?,3,?,?]"
@@ -136,7 +127,7 @@ def test_cnn(cls):
 def test_cnn_other_sizes(cls):
     """Converted once, run at other batch and spatial sizes (every dimension is dynamic)."""
     torch.manual_seed(0)
-    m = _randomize_bn(cls()).eval()
+    m = randomize_batchnorm(cls()).eval()
     model = convert(m, torch.randn(2, 3, 32, 32))
     compiled = ovcl.compile_model(model, "CPU")
     for shape in ((1, 3, 40, 48), (3, 3, 17, 23)):

@@ -93,6 +93,21 @@ class NodeContext:
     def const(self, value, element_type=None, suffix: str = "const") -> Output:
         return ops.constant(value, element_type, name=f"{self.name}/{suffix}").output(0)
 
+    def i64(self, values, suffix: str = "const") -> Output:
+        """An i64 constant (axes, shapes, indices)."""
+        return self.const(np.asarray(values, dtype=np.int64), suffix=suffix)
+
+    def scalar_like(self, x: Output, value, suffix: str = "const") -> Output:
+        """A scalar constant of ``x``'s element type."""
+        return self.const(np.array(value, dtype=x.get_element_type().dtype), suffix=suffix)
+
+    def rank(self, x: Output) -> int:
+        """The rank of ``x``; an error naming this node where it is not known."""
+        ps = x.get_partial_shape()
+        if ps.rank_is_dynamic:
+            raise self.fail("the input rank must be known")
+        return len(ps)
+
     def subgraph(self, attr: str, inputs: list[Output | None], tag: str = "") -> list[Output]:
         """Translate the graph attribute ``attr`` into this model with its inputs bound to ``inputs`` (None
         leaves one unbound); names it does not define resolve in the enclosing scopes. Its outputs."""

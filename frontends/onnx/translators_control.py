@@ -113,10 +113,6 @@ def _scalar(ctx: NodeContext, o: Output, suffix: str) -> Output:
                     special_zero=False).output(0)
 
 
-def _i64(ctx: NodeContext, v, suffix: str) -> Output:
-    return ctx.const(np.array(v, np.int64), suffix=suffix)
-
-
 def _static(o: Output):
     ps = o.get_partial_shape()
     return ps.to_shape() if ps.is_static else None
@@ -126,7 +122,7 @@ def _stack(ctx: NodeContext, items: list[Output], axis: int, suffix: str) -> Out
     """``items`` (one shape) stacked along a new ``axis``."""
     rank = len(items[0].get_partial_shape())
     axis = axis + rank + 1 if axis < 0 else axis
-    ax = _i64(ctx, [axis], f"{suffix}/axis")
+    ax = ctx.i64([axis], f"{suffix}/axis")
     parts = [ctx.make("Unsqueeze", [it, ax], f"{suffix}/unsqueeze{k}").output(0) for k, it in enumerate(items)]
     return parts[0] if len(parts) == 1 else ctx.make("Concat", parts, f"{suffix}/concat", axis=axis).output(0)
 
@@ -206,7 +202,7 @@ def _loop(ctx: NodeContext):
     scans: list[list[Output]] = [[] for _ in range(n_scan)]
     it = 0
     while go and it < limit:
-        outs = ctx.subgraph("body", [_i64(ctx, it, f"iter{it}"),
+        outs = ctx.subgraph("body", [ctx.i64(it, f"iter{it}"),
                                      ctx.const(np.array(True), suffix=f"cond{it}"), *carried], f"it{it}")
         new = outs[1:1 + n_carried]
         if active is not None:      # iterations after the condition turned false leave the values as they were
@@ -257,8 +253,8 @@ def _scan(ctx: NodeContext, states: list[Output], xs: list[Output], in_axes, in_
         slices = []
         for j, (x, a, d) in enumerate(zip(xs, in_axes, in_dirs)):
             idx = length - 1 - t if d else t
-            slices.append(ctx.make("Gather", [x, _i64(ctx, idx, f"{tag}it{t}/idx{j}"),
-                                              _i64(ctx, a, f"{tag}it{t}/axis{j}")],
+            slices.append(ctx.make("Gather", [x, ctx.i64(idx, f"{tag}it{t}/idx{j}"),
+                                              ctx.i64(a, f"{tag}it{t}/axis{j}")],
                                    f"{tag}it{t}/slice{j}", batch_dims=0).output(0))
         outs = ctx.subgraph("body", states + slices, f"{tag}it{t}")
         states = outs[:n_state]
@@ -308,7 +304,7 @@ def _scan_op(ctx: NodeContext):
     scans: list[list[Output]] = [[] for _ in range(n_out)]
     for b in range(batch):
         def pick(o, j):
-            return ctx.make("Gather", [o, _i64(ctx, b, f"b{b}/idx{j}"), _i64(ctx, 0, f"b{b}/axis{j}")],
+            return ctx.make("Gather", [o, ctx.i64(b, f"b{b}/idx{j}"), ctx.i64(0, f"b{b}/axis{j}")],
                             f"b{b}/pick{j}", batch_dims=0).output(0)
         st = [pick(s, f"s{j}") for j, s in enumerate(states)]
         sx = [pick(x, f"x{j}") for j, x in enumerate(xs)]

@@ -12,10 +12,6 @@ from ovcl.ir.ops import OPS
 from .graph import NodeContext, onnx_op, onnx_type
 
 
-def _i64(ctx: NodeContext, values, suffix: str) -> Output:
-    return ctx.const(np.asarray(values, dtype=np.int64), suffix=suffix)
-
-
 def _rank(o: Output) -> int | None:
     ps = o.get_partial_shape()
     return None if ps.rank_is_dynamic else len(ps)
@@ -37,7 +33,7 @@ def _shape_of(ctx: NodeContext, o: Output, suffix: str = "shape") -> Output:
 def _reshape(ctx: NodeContext):
     x = ctx.input(0)
     if ctx.opset < 5:
-        shape = _i64(ctx, ctx.attr("shape"), "shape")
+        shape = ctx.i64(ctx.attr("shape"), "shape")
     else:
         shape = _to_i64(ctx, ctx.input(1), "shape")
     return ctx.make("Reshape", [x, shape], special_zero=not bool(ctx.attr("allowzero", 0)))
@@ -50,27 +46,27 @@ def _flatten(ctx: NodeContext):
     axis = ctx.attr("axis", 1)
     if ps.rank_is_dynamic:
         if axis == 0:
-            return ctx.make("Reshape", [x, _i64(ctx, [1, -1], "shape")], special_zero=True)
+            return ctx.make("Reshape", [x, ctx.i64([1, -1], "shape")], special_zero=True)
         if axis == 1:
-            return ctx.make("Reshape", [x, _i64(ctx, [0, -1], "shape")], special_zero=True)
+            return ctx.make("Reshape", [x, ctx.i64([0, -1], "shape")], special_zero=True)
         raise ctx.fail("Flatten of an input of unknown rank")
     rank = len(ps)
     axis = axis + rank if axis < 0 else axis
     lead = ps[:axis]
     if all(d.is_static for d in lead):
         first = int(np.prod([d.min for d in lead], dtype=np.int64))
-        return ctx.make("Reshape", [x, _i64(ctx, [first, -1], "shape")], special_zero=False)
+        return ctx.make("Reshape", [x, ctx.i64([first, -1], "shape")], special_zero=False)
     shp = _shape_of(ctx, x)
-    head = ctx.make("Slice", [shp, _i64(ctx, [0], "b"), _i64(ctx, [axis], "e"), _i64(ctx, [1], "s")], "head")
-    prod = ctx.make("ReduceProd", [head, _i64(ctx, [0], "ax")], "prod", keep_dims=True)
-    target = ctx.make("Concat", [prod, _i64(ctx, [-1], "rest")], "target", axis=0)
+    head = ctx.make("Slice", [shp, ctx.i64([0], "b"), ctx.i64([axis], "e"), ctx.i64([1], "s")], "head")
+    prod = ctx.make("ReduceProd", [head, ctx.i64([0], "ax")], "prod", keep_dims=True)
+    target = ctx.make("Concat", [prod, ctx.i64([-1], "rest")], "target", axis=0)
     return ctx.make("Reshape", [x, target], special_zero=False)
 
 
 def _axes_input(ctx: NodeContext) -> Output | None:
     if ctx.opset < 13:
         axes = ctx.attr("axes")
-        return None if axes is None else _i64(ctx, axes, "axes")
+        return None if axes is None else ctx.i64(axes, "axes")
     a = ctx.input(1)
     return None if a is None else _to_i64(ctx, a, "axes")
 
@@ -98,7 +94,7 @@ def _transpose(ctx: NodeContext):
     if perm is None:
         r = _rank(x)
         perm = list(range(r))[::-1] if r is not None else []
-    return ctx.make("Transpose", [x, _i64(ctx, perm, "perm")])
+    return ctx.make("Transpose", [x, ctx.i64(perm, "perm")])
 
 
 @onnx_op("Concat")
@@ -121,7 +117,7 @@ def _split(ctx: NodeContext):
         if split is not None:
             v = ctx.const_value(1)
             split = v if v is not None else split
-    axis_c = _i64(ctx, axis, "axis")
+    axis_c = ctx.i64(axis, "axis")
     if split is None:
         num = ctx.attr("num_outputs")
         if num is not None:
@@ -130,12 +126,12 @@ def _split(ctx: NodeContext):
             if d is not None and d.is_static and d.min % num:
                 chunk = -(-d.min // num)
                 lens = [chunk] * (num - 1) + [d.min - chunk * (num - 1)]
-                return ctx.make("VariadicSplit", [x, axis_c, _i64(ctx, lens, "lengths")]).outputs()
+                return ctx.make("VariadicSplit", [x, axis_c, ctx.i64(lens, "lengths")]).outputs()
             n_out = num
         return ctx.make("Split", [x, axis_c], num_splits=n_out).outputs()
     if isinstance(split, Output):
         return ctx.make("VariadicSplit", [x, axis_c, _to_i64(ctx, split, "lengths")]).outputs()
-    return ctx.make("VariadicSplit", [x, axis_c, _i64(ctx, np.asarray(split).reshape(-1), "lengths")]).outputs()
+    return ctx.make("VariadicSplit", [x, axis_c, ctx.i64(np.asarray(split).reshape(-1), "lengths")]).outputs()
 
 
 @onnx_op("Slice")
@@ -144,9 +140,9 @@ def _slice(ctx: NodeContext):
     if ctx.opset < 10:
         starts, ends = ctx.attr("starts"), ctx.attr("ends")
         axes = ctx.attr("axes")
-        ins = [x, _i64(ctx, starts, "start"), _i64(ctx, ends, "stop"), _i64(ctx, [1] * len(starts), "step")]
+        ins = [x, ctx.i64(starts, "start"), ctx.i64(ends, "stop"), ctx.i64([1] * len(starts), "step")]
         if axes is not None:
-            ins.append(_i64(ctx, axes, "axes"))
+            ins.append(ctx.i64(axes, "axes"))
         return ctx.make("Slice", ins)
     starts, ends = _to_i64(ctx, ctx.input(1), "start"), _to_i64(ctx, ctx.input(2), "stop")
     axes = ctx.input(3) if ctx.num_inputs > 3 else None
@@ -154,10 +150,10 @@ def _slice(ctx: NodeContext):
     if steps is None:
         n = starts.get_partial_shape()
         if n.rank_is_dynamic or n[0].is_dynamic:
-            steps = ctx.make("Broadcast", [_i64(ctx, 1, "one"), _shape_of(ctx, starts, "nstarts")], "steps",
+            steps = ctx.make("Broadcast", [ctx.i64(1, "one"), _shape_of(ctx, starts, "nstarts")], "steps",
                              mode="numpy").output(0)
         else:
-            steps = _i64(ctx, [1] * n[0].min, "step")
+            steps = ctx.i64([1] * n[0].min, "step")
     else:
         steps = _to_i64(ctx, steps, "step")
     ins = [x, starts, ends, steps]
@@ -170,7 +166,7 @@ def _slice(ctx: NodeContext):
 
 @onnx_op("Gather")
 def _gather(ctx: NodeContext):
-    return ctx.make("Gather", [ctx.input(0), ctx.input(1), _i64(ctx, ctx.attr("axis", 0), "axis")], batch_dims=0)
+    return ctx.make("Gather", [ctx.input(0), ctx.input(1), ctx.i64(ctx.attr("axis", 0), "axis")], batch_dims=0)
 
 
 @onnx_op("GatherElements")
@@ -193,7 +189,7 @@ def _scatter_elements(ctx: NodeContext):
     if red is None:
         raise ctx.fail(f"reduction {ctx.attr('reduction')} is not supported")
     return ctx.make("ScatterElementsUpdate", [ctx.input(0), ctx.input(1), ctx.input(2),
-                                              _i64(ctx, ctx.attr("axis", 0), "axis")],
+                                              ctx.i64(ctx.attr("axis", 0), "axis")],
                     reduction=red, use_init_val=True)
 
 
@@ -216,7 +212,7 @@ def _shape(ctx: NodeContext):
         return shp
     start = 0 if start is None else start
     end = (1 << 62) if end is None else end
-    return ctx.make("Slice", [shp, _i64(ctx, [start], "b"), _i64(ctx, [end], "e"), _i64(ctx, [1], "s")], "slice")
+    return ctx.make("Slice", [shp, ctx.i64([start], "b"), ctx.i64([end], "e"), ctx.i64([1], "s")], "slice")
 
 
 @onnx_op("Size")
@@ -227,7 +223,7 @@ def _size(ctx: NodeContext):
         return ctx.const(np.array(int(np.prod(ps.to_shape(), dtype=np.int64)), dtype=np.int64))
     if "ReduceProd" not in OPS:
         raise ctx.fail("Size of a dynamic shape needs ReduceProd")
-    return ctx.make("ReduceProd", [_shape_of(ctx, x), _i64(ctx, [0], "ax")], keep_dims=False)
+    return ctx.make("ReduceProd", [_shape_of(ctx, x), ctx.i64([0], "ax")], keep_dims=False)
 
 
 @onnx_op("Constant")
@@ -282,7 +278,7 @@ def _pad(ctx: NodeContext):
         pads = np.asarray(ctx.attr("pads", ctx.attr("paddings")), dtype=np.int64)
         value = ctx.const(np.asarray(ctx.attr("value", 0.0)).astype(dt.dtype), suffix="value")
         n = pads.size // 2
-        begin, end = _i64(ctx, pads[:n], "begin"), _i64(ctx, pads[n:], "end")
+        begin, end = ctx.i64(pads[:n], "begin"), ctx.i64(pads[n:], "end")
     else:
         mode = ctx.attr("mode", "constant")
         pads = _to_i64(ctx, ctx.input(1), "pads")
@@ -303,20 +299,20 @@ def _pad(ctx: NodeContext):
                 for i, a in enumerate(np.asarray(av).reshape(-1)):
                     a = int(a) % r
                     b[a], e[a] = int(pv[i]), int(pv[k + i])
-                begin, end = _i64(ctx, b, "begin"), _i64(ctx, e, "end")
+                begin, end = ctx.i64(b, "begin"), ctx.i64(e, "end")
             else:       # computed pads or axes: scatter them into full-rank vectors in the graph
                 ax = _to_i64(ctx, axes, "axes")
-                halves = ctx.make("Split", [pads, _i64(ctx, 0, "axis")], "pads", num_splits=2).outputs()
-                zeros = _i64(ctx, [0] * r, "zeros")
-                begin, end = (ctx.make("ScatterElementsUpdate", [zeros, ax, h, _i64(ctx, 0, f"ax{j}")], f"full{j}",
+                halves = ctx.make("Split", [pads, ctx.i64(0, "axis")], "pads", num_splits=2).outputs()
+                zeros = ctx.i64([0] * r, "zeros")
+                begin, end = (ctx.make("ScatterElementsUpdate", [zeros, ax, h, ctx.i64(0, f"ax{j}")], f"full{j}",
                                        reduction="none", use_init_val=True).output(0)
                               for j, h in enumerate(halves))
         elif pv is not None:
             pv = np.asarray(pv).reshape(-1)
             n = pv.size // 2
-            begin, end = _i64(ctx, pv[:n], "begin"), _i64(ctx, pv[n:], "end")
+            begin, end = ctx.i64(pv[:n], "begin"), ctx.i64(pv[n:], "end")
         else:
-            parts = ctx.make("Split", [pads, _i64(ctx, 0, "axis")], "pads", num_splits=2).outputs()
+            parts = ctx.make("Split", [pads, ctx.i64(0, "axis")], "pads", num_splits=2).outputs()
             begin, end = parts
     if mode == "wrap":
         return _pad_wrap(ctx, x, begin, end)
@@ -325,7 +321,7 @@ def _pad(ctx: NodeContext):
     if value.get_element_type() != dt:
         value = ctx.make("Convert", [value], "value", destination_type=dt.name).output(0)
     if _rank(value) not in (0, None):
-        value = ctx.make("Reshape", [value, _i64(ctx, [], "scalar")], "scalar", special_zero=False).output(0)
+        value = ctx.make("Reshape", [value, ctx.i64([], "scalar")], "scalar", special_zero=False).output(0)
     return ctx.make("Pad", [x, begin, end, value], pad_mode="constant")
 
 
@@ -335,13 +331,13 @@ def _pad_wrap(ctx: NodeContext, x: Output, begin: Output, end: Output):
     r = _rank(x)
     if r is None:
         raise ctx.fail("wrap padding needs an input of known rank")
-    big = _i64(ctx, [1 << 62], "big")
-    zero, one = _i64(ctx, [0], "zero"), _i64(ctx, [1], "one")
+    big = ctx.i64([1 << 62], "big")
+    zero, one = ctx.i64([0], "zero"), ctx.i64([1], "one")
     for a in range(r):
-        ax = _i64(ctx, [a], f"a{a}")
+        ax = ctx.i64([a], f"a{a}")
 
         def pick(v, tag):
-            return ctx.make("Gather", [v, ax, _i64(ctx, 0, f"g{tag}{a}")], f"{tag}{a}", batch_dims=0).output(0)
+            return ctx.make("Gather", [v, ax, ctx.i64(0, f"g{tag}{a}")], f"{tag}{a}", batch_dims=0).output(0)
 
         def sl(src, start, stop, tag):
             return ctx.make("Slice", [src, start, stop, one, ax], f"{tag}{a}").output(0)
@@ -401,10 +397,10 @@ def _onehot(ctx: NodeContext):
     depth = ctx.make("Convert", [depth], "depth", destination_type="i64").output(0) \
         if depth.get_element_type().name != "i64" else depth
     if _rank(depth) != 0:
-        depth = ctx.make("Reshape", [depth, _i64(ctx, [], "scalar")], "depth_scalar", special_zero=False).output(0)
-    off, on = ctx.make("Split", [values, _i64(ctx, 0, "axis")], "values", num_splits=2).outputs()
-    off = ctx.make("Squeeze", [off, _i64(ctx, [0], "sq0")], "off").output(0)
-    on = ctx.make("Squeeze", [on, _i64(ctx, [0], "sq1")], "on").output(0)
+        depth = ctx.make("Reshape", [depth, ctx.i64([], "scalar")], "depth_scalar", special_zero=False).output(0)
+    off, on = ctx.make("Split", [values, ctx.i64(0, "axis")], "values", num_splits=2).outputs()
+    off = ctx.make("Squeeze", [off, ctx.i64([0], "sq0")], "off").output(0)
+    on = ctx.make("Squeeze", [on, ctx.i64([0], "sq1")], "on").output(0)
     return ctx.make("OneHot", [idx, depth, on, off], axis=int(ctx.attr("axis", -1)),
                     negative_indices_mode="normalize")
 
@@ -436,7 +432,7 @@ def _interpolate(ctx: NodeContext, x, scales=None, sizes=None, axes=None, mode="
         ins = [x, _to_i64(ctx, sizes, "sizes")]
         attrs["shape_calculation_mode"] = "sizes"
     if axes is not None:
-        ins.append(_i64(ctx, axes, "axes"))
+        ins.append(ctx.i64(axes, "axes"))
     node = ctx.make("Interpolate", ins, **attrs)
     if flags:      # ONNX semantics OpenVINO's Interpolate lacks (see ir/ops/data.py ONNX_RESIZE)
         node.rt_info["onnx_resize"] = ",".join(flags)
@@ -500,7 +496,7 @@ def _resize(ctx: NodeContext):
         ratio = ctx.make("Divide", [ctx.make("Convert", [sizes], "sizes_f", destination_type="f32"), in_len],
                          "ratio")
         red = "ReduceMin" if policy == "not_larger" else "ReduceMax"
-        r = ctx.make(red, [ratio, _i64(ctx, [0], "ratio_axis")], "scale", keep_dims=True)
+        r = ctx.make(red, [ratio, ctx.i64([0], "ratio_axis")], "scale", keep_dims=True)
         scales_v = ctx.make("Multiply", [r, ctx.const(np.ones(len(ax), np.float32), suffix="ones")], "scales")
         half = ctx.const(np.array(0.5, np.float32), suffix="half")
         lengths = ctx.make("Floor", [ctx.make("Add", [ctx.make("Multiply", [r, in_len], "scaled"), half],
@@ -509,7 +505,7 @@ def _resize(ctx: NodeContext):
         mode_v = _MODES.get(mode)
         if mode_v is None:
             raise ctx.fail(f"mode {mode} is not supported")
-        node = ctx.make("Interpolate", [x, out_len, scales_v, _i64(ctx, ax, "axes")], version="opset4",
+        node = ctx.make("Interpolate", [x, out_len, scales_v, ctx.i64(ax, "axes")], version="opset4",
                         mode=mode_v, shape_calculation_mode="sizes", coordinate_transformation_mode=coord,
                         nearest_mode=ctx.attr("nearest_mode", "round_prefer_floor"), antialias=antialias,
                         pads_begin=[0], pads_end=[0], cube_coeff=float(ctx.attr("cubic_coeff_a", -0.75)))
@@ -557,7 +553,7 @@ def _crop_and_resize(ctx: NodeContext, x: Output, mode: str):
         return ctx.const(np.array(v, np.float32), suffix=tag)
 
     def pick(src, k, tag):
-        return ctx.make("Gather", [src, _i64(ctx, k, f"{tag}_i"), _i64(ctx, 0, f"{tag}_ax")], tag,
+        return ctx.make("Gather", [src, ctx.i64(k, f"{tag}_i"), ctx.i64(0, f"{tag}_ax")], tag,
                         batch_dims=0).output(0)
 
     y, mask = x, None
@@ -566,7 +562,7 @@ def _crop_and_resize(ctx: NodeContext, x: Output, mode: str):
         t = f"axis{a}"
         start, end = pick(roi, k, f"{t}_start"), pick(roi, len(ax) + k, f"{t}_end")
         out_k, len_k = pick(out_len, k, f"{t}_out"), pick(length, k, f"{t}_len")
-        o = ctx.make("Convert", [ctx.make("Range", [_i64(ctx, 0, f"{t}_0"), out_k, _i64(ctx, 1, f"{t}_1")],
+        o = ctx.make("Convert", [ctx.make("Range", [ctx.i64(0, f"{t}_0"), out_k, ctx.i64(1, f"{t}_1")],
                                           f"{t}_range", output_type="i64")], f"{t}_o", destination_type="f32")
         extent = ctx.make("Multiply", [ctx.make("Subtract", [end, start], f"{t}_width"), f32(n - 1, f"{t}_n1")],
                           f"{t}_extent")
@@ -582,11 +578,11 @@ def _crop_and_resize(ctx: NodeContext, x: Output, mode: str):
                                         ctx.make("LessEqual", [xs, f32(n - 1, f"{t}_last")], f"{t}_le")],
                          f"{t}_valid")
         valid_f = ctx.make("Convert", [valid], f"{t}_valid_f", destination_type="f32").output(0)
-        dist = ctx.make("Subtract", [ctx.make("Unsqueeze", [xs, _i64(ctx, [1], f"{t}_col")], f"{t}_xcol"),
+        dist = ctx.make("Subtract", [ctx.make("Unsqueeze", [xs, ctx.i64([1], f"{t}_col")], f"{t}_xcol"),
                                      f32(np.arange(n), f"{t}_taps")], f"{t}_dist")
         tri = ctx.make("Relu", [ctx.make("Subtract", [f32(1, f"{t}_one3"), ctx.make("Abs", [dist], f"{t}_abs")],
                                          f"{t}_tri")], f"{t}_w")
-        w = ctx.make("Multiply", [tri, ctx.make("Unsqueeze", [valid_f, _i64(ctx, [1], f"{t}_col2")],
+        w = ctx.make("Multiply", [tri, ctx.make("Unsqueeze", [valid_f, ctx.i64([1], f"{t}_col2")],
                                                 f"{t}_vcol")], f"{t}_weights").output(0)    # [out, in]
         if ft.name != "f32":
             w = ctx.make("Convert", [w], f"{t}_weights_t", destination_type=ft.name).output(0)
@@ -595,11 +591,11 @@ def _crop_and_resize(ctx: NodeContext, x: Output, mode: str):
         else:
             perm = [d for d in range(rank) if d != a] + [a]
             inv = list(np.argsort(perm))
-            yt = ctx.make("Transpose", [y, _i64(ctx, perm, f"{t}_perm")], f"{t}_to_last")
+            yt = ctx.make("Transpose", [y, ctx.i64(perm, f"{t}_perm")], f"{t}_to_last")
             yt = ctx.make("MatMul", [yt, w], f"{t}_apply", transpose_b=True)
-            y = ctx.make("Transpose", [yt, _i64(ctx, inv, f"{t}_inv")], f"{t}_back").output(0)
+            y = ctx.make("Transpose", [yt, ctx.i64(inv, f"{t}_inv")], f"{t}_back").output(0)
         others = [d for d in range(rank) if d != a]
-        m = ctx.make("Unsqueeze", [valid_f, _i64(ctx, others, f"{t}_bcast")], f"{t}_mask").output(0)
+        m = ctx.make("Unsqueeze", [valid_f, ctx.i64(others, f"{t}_bcast")], f"{t}_mask").output(0)
         mask = m if mask is None else ctx.make("Multiply", [mask, m], f"{t}_masks").output(0)
     extrap = float(ctx.attr("extrapolation_value", 0.0))
     if extrap != 0.0 and mask is not None:
@@ -629,12 +625,12 @@ def _row_col(ctx: NodeContext, x: Output):
     r = _rank(x)
     if r is None:
         raise ctx.fail("input of unknown rank")
-    zero, one = _i64(ctx, 0, "zero"), _i64(ctx, 1, "one")
-    n = ctx.make("Gather", [shp, _i64(ctx, r - 2, "rows_i"), _i64(ctx, 0, "ax0")], "rows", batch_dims=0).output(0)
-    m = ctx.make("Gather", [shp, _i64(ctx, r - 1, "cols_i"), _i64(ctx, 0, "ax1")], "cols", batch_dims=0).output(0)
+    zero, one = ctx.i64(0, "zero"), ctx.i64(1, "one")
+    n = ctx.make("Gather", [shp, ctx.i64(r - 2, "rows_i"), ctx.i64(0, "ax0")], "rows", batch_dims=0).output(0)
+    m = ctx.make("Gather", [shp, ctx.i64(r - 1, "cols_i"), ctx.i64(0, "ax1")], "cols", batch_dims=0).output(0)
     rows = ctx.make("Range", [zero, n, one], "row_range", output_type="i64").output(0)
     cols = ctx.make("Range", [zero, m, one], "col_range", output_type="i64").output(0)
-    rows = ctx.make("Unsqueeze", [rows, _i64(ctx, [1], "ax_u")], "row_col").output(0)
+    rows = ctx.make("Unsqueeze", [rows, ctx.i64([1], "ax_u")], "row_col").output(0)
     return ctx.make("Subtract", [cols, rows], "diag").output(0)
 
 
@@ -642,9 +638,9 @@ def _row_col(ctx: NodeContext, x: Output):
 def _trilu(ctx: NodeContext):
     x = ctx.input(0)
     k = ctx.input(1) if ctx.num_inputs > 1 else None
-    k = _i64(ctx, 0, "k") if k is None else _to_i64(ctx, k, "k")
+    k = ctx.i64(0, "k") if k is None else _to_i64(ctx, k, "k")
     if _rank(k) not in (0, None):
-        k = ctx.make("Reshape", [k, _i64(ctx, [], "scalar")], "k_scalar", special_zero=False).output(0)
+        k = ctx.make("Reshape", [k, ctx.i64([], "scalar")], "k_scalar", special_zero=False).output(0)
     diff = _row_col(ctx, x)
     op = "GreaterEqual" if ctx.attr("upper", 1) else "LessEqual"
     mask = ctx.make(op, [diff, k], "mask").output(0)
@@ -658,7 +654,7 @@ def _eye_like(ctx: NodeContext):
     x = ctx.input(0)
     dt = onnx_type(ctx.attr("dtype")) if ctx.has_attr("dtype") else x.get_element_type()
     diff = _row_col(ctx, x)
-    mask = ctx.make("Equal", [diff, _i64(ctx, int(ctx.attr("k", 0)), "k")], "mask").output(0)
+    mask = ctx.make("Equal", [diff, ctx.i64(int(ctx.attr("k", 0)), "k")], "mask").output(0)
     one = ctx.const(np.ones((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="one_v")
     zero = ctx.const(np.zeros((), dtype=np.bool_ if dt.name == "boolean" else dt.dtype), suffix="zero_v")
     return ctx.make("Select", [mask, one, zero])
@@ -666,47 +662,53 @@ def _eye_like(ctx: NodeContext):
 
 # -- STFT ------------------------------------------------------------------------------------------------------
 
-@onnx_op("STFT")
-def _stft(ctx: NodeContext):
-    """Frames gathered from the signal ([frames, frame_length] indices from two Ranges, so run-time frame
-    step and length decide the shapes by value), windowed, then an RDFT (real, one-sided) or DFT over them."""
-    x, step, window, length = ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3)
+
+@onnx_op("CenterCropPad")
+def _center_crop_pad(ctx: NodeContext):
+    """Slice to the centred window where the target is smaller, Pad with zeros (centred, the odd one after)
+    where it is larger; the target may be a run-time value."""
+    x = ctx.input(0)
+    rank = ctx.rank(x)
+    axes = [int(a) % rank for a in (ctx.attr("axes") or range(rank))]
+    target = ctx.make("Convert", [ctx.input(1)], "target", destination_type="i64").output(0)
     ps = x.get_partial_shape()
-    if ps.rank_is_dynamic or len(ps) != 3 or not ps[1].is_static or not ps[2].is_static:
-        raise ctx.fail("the signal must be [batch, length, 1 or 2] with static length and last axis")
-    channels = ps[2].get_length()
-    onesided = bool(ctx.attr("onesided", 1))
-    if channels == 2 and onesided:
-        raise ctx.fail("a one-sided STFT of a complex signal is not defined")
-    if length is not None:
-        fl = ctx.make("Convert", [length], "frame_length", destination_type="i64").output(0)
-    elif window is not None and window.get_partial_shape().is_static:
-        fl = _i64(ctx, window.get_partial_shape().to_shape()[0], "frame_length")
+    if all(ps[a].is_static for a in axes):
+        dims = ctx.i64([ps[a].get_length() for a in axes], "dims")
     else:
-        raise ctx.fail("neither frame_length nor a window of static length is given")
-    fl = ctx.make("Reshape", [fl, _i64(ctx, np.zeros(0, np.int64), "scalar")], "fl", special_zero=False).output(0)
-    step = ctx.make("Reshape", [ctx.make("Convert", [step], "step_i64", destination_type="i64"),
-                                _i64(ctx, np.zeros(0, np.int64), "scalar2")], "step", special_zero=False).output(0)
-    zero, one = _i64(ctx, 0, "zero"), _i64(ctx, 1, "one")
-    span = ctx.make("Subtract", [_i64(ctx, ps[1].get_length(), "signal_length"), fl], "span")
-    frames = ctx.make("Add", [ctx.make("Divide", [span, step], "steps"), one], "frames")
-    starts = ctx.make("Multiply", [ctx.make("Range", [zero, frames, one], "frame_index", output_type="i64"), step],
-                      "starts")
-    offsets = ctx.make("Range", [zero, fl, one], "offsets", output_type="i64")
-    idx = ctx.make("Add", [ctx.make("Unsqueeze", [starts, _i64(ctx, [1], "ax1")], "starts_col"),
-                           ctx.make("Unsqueeze", [offsets, _i64(ctx, [0], "ax0")], "offsets_row")], "indices")
-    y = ctx.make("Gather", [x, idx, _i64(ctx, 1, "gather_axis")], "frames_data", batch_dims=0).output(0)
-    if window is not None:
-        w = ctx.make("Unsqueeze", [window, _i64(ctx, [1], "wax")], "window_col").output(0)
-        if w.get_element_type() != y.get_element_type():
-            w = ctx.make("Convert", [w], "window_t", destination_type=y.get_element_type().name).output(0)
-        y = ctx.make("Multiply", [y, w], "windowed").output(0)
-    axes = _i64(ctx, [2], "dft_axes")
-    if channels == 1:
-        real = ctx.make("Squeeze", [y, _i64(ctx, [3], "real_axis")], "real").output(0)
-        if onesided:
-            return ctx.make("RDFT", [real, axes], "rdft")
-        y = ctx.make("Concat", [y, ctx.make("Multiply", [y, ctx.const(np.array(0, y.get_element_type().dtype),
-                                                                      suffix="zero_f")], "zeros")],
-                     "complex", axis=-1).output(0)
-    return ctx.make("DFT", [y, axes], "dft")
+        shape = ctx.make("ShapeOf", [x], "shape", output_type="i64").output(0)
+        dims = ctx.make("Gather", [shape, ctx.i64(axes, "axes_idx"), ctx.i64(0, "gaxis")], "dims",
+                        batch_dims=0).output(0)
+    zero, two = ctx.i64(0, "zero"), ctx.i64(2, "two")
+    diff = ctx.make("Subtract", [dims, target], "diff").output(0)
+    start = ctx.make("Divide", [ctx.make("Maximum", [diff, zero], "crop"), two], "start",
+                     m_pythondiv=True).output(0)
+    stop = ctx.make("Add", [start, ctx.make("Minimum", [dims, target], "kept")], "stop").output(0)
+    y = ctx.make("Slice", [x, start, stop, ctx.i64([1] * len(axes), "steps"), ctx.i64(axes, "axes")],
+                 "crop_slice").output(0)
+    pad = ctx.make("Maximum", [ctx.make("Subtract", [target, dims], "grow"), zero], "pad").output(0)
+    pb = ctx.make("Divide", [pad, two], "pad_b", m_pythondiv=True).output(0)
+    pe = ctx.make("Subtract", [pad, pb], "pad_e").output(0)
+    full = []
+    for k, p in enumerate((pb, pe)):
+        full.append(ctx.make("ScatterUpdate", [ctx.i64([0] * rank, f"zeros{k}"), ctx.i64(axes, f"pidx{k}"), p,
+                                               ctx.i64(0, f"paxis{k}")], f"pads{k}").output(0))
+    value = ctx.const(np.zeros((), dtype=x.get_element_type().dtype), suffix="value")
+    return ctx.make("Pad", [y, full[0], full[1], value], pad_mode="constant")
+
+
+@onnx_op("Compress")
+def _compress(ctx: NodeContext):
+    x, cond = ctx.input(0), ctx.input(1)
+    axis = ctx.attr("axis")
+    if axis is None:
+        x = ctx.make("Reshape", [x, ctx.const(np.array([-1], np.int64), suffix="flat")], "flatten",
+                     special_zero=False).output(0)
+        axis = 0
+    n = x.get_partial_shape()[int(axis)]
+    if n.is_static and cond.get_partial_shape()[0].is_static and cond.get_partial_shape()[0].get_length() > n.get_length():
+        cond = ctx.make("Slice", [cond, ctx.const(np.array([0], np.int64), suffix="c0"),
+                                  ctx.const(np.array([n.get_length()], np.int64), suffix="c1"),
+                                  ctx.const(np.array([1], np.int64), suffix="c2")], "cond_trim").output(0)
+    idx = ctx.make("NonZero", [cond], "where", output_type="i64").output(0)
+    idx = ctx.make("Squeeze", [idx, ctx.const(np.array([0], np.int64), suffix="sq")], "indices").output(0)
+    return ctx.make("Gather", [x, idx, ctx.const(np.array(int(axis), np.int64), suffix="axis")], batch_dims=0)

@@ -201,3 +201,30 @@ def _identity(ctx):
     x = ctx.input(0)
     return ctx.make("Convert", [x], destination_type=x.get_element_type().name)
 
+
+@onnx_op("Celu")
+def _celu(ctx: NodeContext):
+    x = ctx.input(0)
+    alpha = float(ctx.attr("alpha", 1.0))
+    a = ctx.scalar_like(x, alpha, "alpha")
+    scaled = ctx.make("Divide", [x, a], "scaled").output(0)
+    return ctx.make("Multiply", [ctx.make("Elu", [scaled], "elu", alpha=1.0), a])
+
+
+@onnx_op("ThresholdedRelu")
+def _thresholded_relu(ctx: NodeContext):
+    x = ctx.input(0)
+    keep = ctx.make("Greater", [x, ctx.scalar_like(x, ctx.attr("alpha", 1.0), "alpha")], "keep")
+    return ctx.make("Select", [keep, x, ctx.scalar_like(x, 0, "zero")])
+
+
+@onnx_op("Shrink")
+def _shrink(ctx: NodeContext):
+    x = ctx.input(0)
+    lambd, bias = float(ctx.attr("lambd", 0.5)), float(ctx.attr("bias", 0.0))
+    lo = ctx.make("Less", [x, ctx.scalar_like(x, -lambd, "neg_lambd")], "below")
+    hi = ctx.make("Greater", [x, ctx.scalar_like(x, lambd, "lambd")], "above")
+    up = ctx.make("Add", [x, ctx.scalar_like(x, bias, "bias")], "plus_bias")
+    down = ctx.make("Subtract", [x, ctx.scalar_like(x, bias, "bias2")], "minus_bias")
+    inner = ctx.make("Select", [hi, down, ctx.scalar_like(x, 0, "zero")], "inner")
+    return ctx.make("Select", [lo, up, inner])

@@ -226,3 +226,65 @@ def _lrn(ctx: NodeContext):
     return ctx.make("LRN", [ctx.input(0), ctx.const(np.array([1], dtype=np.int64), suffix="axes")],
                     alpha=float(ctx.attr("alpha", 1e-4)), beta=float(ctx.attr("beta", 0.75)),
                     bias=float(ctx.attr("bias", 1.0)), size=int(size))
+
+
+@onnx_op("Col2Im")
+def _col2im(ctx: NodeContext):
+    nd = None
+    bs = ctx.input(2).get_partial_shape()
+    if not bs.rank_is_dynamic and bs[0].is_static:
+        nd = bs[0].get_length()
+    if nd is None:
+        raise ctx.fail("the length of block_shape must be known")
+    pads = list(ctx.attr("pads", [0] * (2 * nd)))
+    return ctx.make("Col2Im", [ctx.input(0), ctx.input(1), ctx.input(2)],
+                    strides=list(ctx.attr("strides", [1] * nd)), dilations=list(ctx.attr("dilations", [1] * nd)),
+                    pads_begin=pads[:nd], pads_end=pads[nd:])
+
+
+@onnx_op("DeformConv")
+def _deform_conv(ctx: NodeContext):
+    x, w, off, b, mask = (ctx.input(i) for i in range(5))
+    nd = ctx.rank(x) - 2
+    if nd != 2:
+        raise ctx.fail("only 2-D DeformConv is supported")
+    pads = list(ctx.attr("pads", [0] * (2 * nd)))
+    ins = [x, off, w] + ([mask] if mask is not None else [])
+    y = ctx.make("DeformableConvolution", ins, strides=list(ctx.attr("strides", [1] * nd)),
+                 pads_begin=pads[:nd], pads_end=pads[nd:], dilations=list(ctx.attr("dilations", [1] * nd)),
+                 group=int(ctx.attr("group", 1)), deformable_group=int(ctx.attr("offset_group", 1)),
+                 bilinear_interpolation_pad=True).output(0)
+    if b is not None:
+        bias = ctx.make("Reshape", [b, ctx.i64([1, -1, 1, 1], "bias_shape")], "bias", special_zero=False)
+        y = ctx.make("Add", [y, bias], "add_bias").output(0)
+    return y
+
+
+@onnx_op("MaxUnpool")
+def _max_unpool(ctx: NodeContext):
+    """Values scattered to their flat indices in a zero tensor of the inferred shape ((in - 1) * stride -
+    pads + kernel); with output_shape, zero-padded (or cut) at the end to it, as ONNX's reference does."""
+    x, idx, out_shape = ctx.input(0), ctx.input(1), ctx.input(2)
+    ps = x.get_partial_shape()
+    if not ps.is_static:
+        raise ctx.fail("the input shape must be static")
+    shape = ps.to_shape()
+    k = list(ctx.attr("kernel_shape"))
+    nd = len(k)
+    strides = list(ctx.attr("strides", [1] * nd))
+    pads = list(ctx.attr("pads", [0] * (2 * nd)))
+    inferred = list(shape[:2]) + [(shape[2 + d] - 1) * strides[d] - (pads[d] + pads[nd + d]) + k[d] for d in range(nd)]
+    total = int(np.prod(inferred, dtype=np.int64))
+    dt = x.get_element_type().dtype
+    flat = ctx.i64([-1], "flat")
+    xs = ctx.make("Reshape", [x, flat], "x_flat", special_zero=False).output(0)
+    ids = ctx.make("Reshape", [idx, ctx.i64([-1], "flat_i")], "i_flat", special_zero=False).output(0)
+    y = ctx.make("ScatterElementsUpdate", [ctx.const(np.zeros(total, dtype=dt), suffix="zeros"), ids, xs,
+                                            ctx.i64(0, "axis")], "scatter", reduction="none").output(0)
+    y = ctx.make("Reshape", [y, ctx.i64(inferred, "inferred")], "unflat", special_zero=False).output(0)
+    if out_shape is None:
+        return y
+    target = ctx.make("Convert", [out_shape], "target", destination_type="i64").output(0)
+    grow = ctx.make("Subtract", [target, ctx.i64(inferred, "inferred2")], "grow").output(0)
+    return ctx.make("Pad", [y, ctx.i64([0] * len(inferred), "pads_begin"), grow,
+                            ctx.const(np.zeros((), dtype=dt), suffix="value")], pad_mode="constant")

@@ -5,7 +5,8 @@ when imported. Nothing here imports torch: it is imported when a model is conver
 import importlib
 import pkgutil
 
-from .graph import KEEP, TRANSLATORS, NodeContext, convert, export, torch_op
+from .capture import KEEP, convert, export
+from .graph import TRANSLATORS, NodeContext, torch_op
 
 for _m in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _m.startswith("translators_"):

@@ -438,7 +438,7 @@ def _split(ctx):
 
 
 @torch_op("aten.unbind.int", "aten.unbind_copy.int")
-def _unbind(ctx):
+def unbind_arguments(ctx):
     x = ctx.input(0)
     d = _norm(int(ctx.arg(1, 0)), ctx.rank(x))
     n = len(ctx.out_val)

@@ -5,7 +5,7 @@ Every module of this package is imported here, so that a new family registers it
 import importlib
 import pkgutil
 
-from .registry import OPS, REQUIRED, Op, SameShapeOp, broadcast_shapes, get_op, make, normalize_axis, register
+from .registry import OPS, Op, REQUIRED, SameShapeOp, broadcast_shapes, get_op, make, normalize_axis, register
 
 for _m in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _m != "registry":

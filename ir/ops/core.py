@@ -6,7 +6,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type, convert_array
-from .registry import REQUIRED, Op, SameShapeOp, make, normalize_axis, register
+from .registry import Op, REQUIRED, SameShapeOp, make, normalize_axis, register
 
 
 @register

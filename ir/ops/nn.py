@@ -15,7 +15,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type
-from .registry import REQUIRED, Op, SameShapeOp, register
+from .registry import Op, REQUIRED, SameShapeOp, const_ints, register
 
 
 # -- window arithmetic ------------------------------------------------------------------------------------
@@ -627,3 +627,129 @@ class LRN(SameShapeOp):
 __all__ = ["window_pads", "window_out", "backprop_pads", "pool_geometry", "adaptive_bins", "lrn_window",
            "conv_reference", "conv_transpose_reference", "maxpool_reference"]
 _ = math
+
+
+def col2im_blocks(img, k, strides, dil, pb, pe) -> list[int]:
+    return [(img[d] + pb[d] + pe[d] - (dil[d] * (k[d] - 1) + 1)) // strides[d] + 1 for d in range(len(img))]
+
+
+@register
+class Col2Im(Op):
+    """OpenVINO Col2Im-15, extended to any number of spatial dims (as ONNX Col2Im): data [N, C*prod(k), L]
+    (or unbatched [C*prod(k), L]), output_size and kernel_size; sums each column back into its window."""
+    type_name = "Col2Im"
+    version = "opset15"
+    attrs = {"strides": [1, 1], "dilations": [1, 1], "pads_begin": [0, 0], "pads_end": [0, 0]}
+    num_inputs = (3, 3)
+
+    @classmethod
+    def infer(cls, node):
+        ps = node.input_shape(0)
+        img, k = const_ints(node, 1), const_ints(node, 2)
+        if ps.rank_is_dynamic or img is None or k is None:
+            rank = None if ps.rank_is_dynamic else len(ps) + node.input_shape(1)[0].get_length() - 1 \
+                if not node.input_shape(1).rank_is_dynamic and node.input_shape(1)[0].is_static else None
+            return [(node.input_type(0), PartialShape.dynamic(rank))]
+        dims = list(ps)
+        batched = len(dims) == 3
+        cdim = dims[1] if batched else dims[0]
+        kp = int(np.prod(k))
+        c = Dimension(cdim.get_length() // kp) if cdim.is_static else Dimension()
+        out = ([dims[0]] if batched else []) + [c] + [Dimension(v) for v in img]
+        return [(node.input_type(0), PartialShape(out))]
+
+    @classmethod
+    def params(cls, node, nd):
+        a = node.attrs
+
+        def full(v, d):
+            v = list(v)
+            return v if len(v) == nd else [d] * nd if not v else (v * nd)[:nd]
+        return full(a["strides"], 1), full(a["dilations"], 1), full(a["pads_begin"], 0), full(a["pads_end"], 0)
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x, img, k = inputs[0], [int(v) for v in inputs[1].reshape(-1)], [int(v) for v in inputs[2].reshape(-1)]
+        batched = x.ndim == 3
+        if not batched:
+            x = x[None]
+        nd = len(img)
+        strides, dil, pb, pe = cls.params(node, nd)
+        blocks = col2im_blocks(img, k, strides, dil, pb, pe)
+        N, CK, L = x.shape
+        C = CK // int(np.prod(k))
+        padded = np.zeros((N, C) + tuple(img[d] + pb[d] + pe[d] for d in range(nd)), dtype=np.float64)
+        cols = x.reshape((N, C) + tuple(k) + tuple(blocks)).astype(np.float64)
+        import itertools
+        for kk in itertools.product(*[range(v) for v in k]):
+            sl = tuple(slice(kk[d] * dil[d], kk[d] * dil[d] + strides[d] * (blocks[d] - 1) + 1, strides[d])
+                       for d in range(nd))
+            padded[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + kk]
+        out = padded[(slice(None), slice(None)) + tuple(slice(pb[d], pb[d] + img[d]) for d in range(nd))]
+        out = out.astype(x.dtype)
+        return [out if batched else out[0]]
+
+
+def _bilinear_zero(img: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """img [H, W] sampled at real (y, x), corners outside the image read as zero."""
+    H, W = img.shape
+    y0, x0 = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
+    out = np.zeros(y.shape, dtype=np.float64)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yy, xx = y0 + dy, x0 + dx
+            w = (1 - np.abs(y - yy)) * (1 - np.abs(x - xx))
+            ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+            out += np.where(ok, w * img[np.clip(yy, 0, H - 1), np.clip(xx, 0, W - 1)], 0.0)
+    return out
+
+
+@register
+class DeformableConvolution(Op):
+    """OpenVINO DeformableConvolution-8 (2-D): data [N, Ci, H, W], offsets [N, dg*kh*kw*2, OH, OW] ((y, x)
+    pairs per kernel tap), filters [Co, Ci/group, kh, kw], optional mask [N, dg*kh*kw, OH, OW]. Samples are
+    bilinear with corners outside the image reading zero (``bilinear_interpolation_pad`` True)."""
+    type_name = "DeformableConvolution"
+    version = "opset8"
+    attrs = {"strides": REQUIRED, "pads_begin": REQUIRED, "pads_end": REQUIRED, "dilations": REQUIRED,
+             "auto_pad": "explicit", "group": 1, "deformable_group": 1, "bilinear_interpolation_pad": False}
+    num_inputs = (3, 4)
+
+    @classmethod
+    def infer(cls, node):
+        x, w = node.input_shape(0), node.input_shape(2)
+        if x.rank_is_dynamic or w.rank_is_dynamic or not (x.is_static and w.is_static):
+            return [(node.input_type(0), PartialShape.dynamic(4))]
+        a = node.attrs
+        H, W = x[2].get_length(), x[3].get_length()
+        kh, kw = w[2].get_length(), w[3].get_length()
+        oh = (H + a["pads_begin"][0] + a["pads_end"][0] - (a["dilations"][0] * (kh - 1) + 1)) // a["strides"][0] + 1
+        ow = (W + a["pads_begin"][1] + a["pads_end"][1] - (a["dilations"][1] * (kw - 1) + 1)) // a["strides"][1] + 1
+        return [(node.input_type(0), PartialShape([x[0], w[0], Dimension(oh), Dimension(ow)]))]
+
+    @classmethod
+    def evaluate(cls, node, inputs):
+        x, off, w = inputs[:3]
+        a = node.attrs
+        N, Ci, H, W = x.shape
+        Co, Cg, kh, kw = w.shape
+        OH, OW = off.shape[2:]
+        dg, g = a["deformable_group"], a["group"]
+        off = off.reshape(N, dg, kh, kw, 2, OH, OW).astype(np.float64)
+        mask = inputs[3].reshape(N, dg, kh, kw, OH, OW) if len(inputs) > 3 else np.ones((N, dg, kh, kw, OH, OW))
+        oy = (np.arange(OH) * a["strides"][0] - a["pads_begin"][0])[:, None]
+        ox = (np.arange(OW) * a["strides"][1] - a["pads_begin"][1])[None, :]
+        out = np.zeros((N, Co, OH, OW))
+        cog = Co // g
+        for b in range(N):
+            for ci in range(Ci):
+                og = ci // (Ci // dg)
+                grp = ci // Cg
+                for i in range(kh):
+                    for j in range(kw):
+                        y = oy + i * a["dilations"][0] + off[b, og, i, j, 0]
+                        xx = ox + j * a["dilations"][1] + off[b, og, i, j, 1]
+                        v = _bilinear_zero(x[b, ci].astype(np.float64), y, xx) * mask[b, og, i, j]
+                        for co in range(grp * cog, (grp + 1) * cog):
+                            out[b, co] += w[co, ci % Cg, i, j] * v
+        return [out.astype(x.dtype)]

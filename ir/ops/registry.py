@@ -131,3 +131,14 @@ def normalize_axis(axis: int, rank: int, node: Node | None = None) -> int:
     return a
 
 
+
+
+def node_error(node: Node, why: str) -> IRError:
+    """An IRError naming the node (for an op's ``infer`` or ``evaluate``)."""
+    return IRError(f"{node.type_name} node '{node.name}': {why}")
+
+
+def const_ints(node: Node, i: int) -> list[int] | None:
+    """Input ``i`` as a list of ints when it is a constant, else None."""
+    v = node.input_const(i)
+    return None if v is None else [int(a) for a in np.asarray(v).reshape(-1).tolist()]

@@ -1,4 +1,5 @@
-"""Convolutions: Convolution, GroupConvolution and their BackpropData (transposed) forms.
+"""Convolutions: Convolution, GroupConvolution and their BackpropData (transposed) forms; DeformableConvolution and
+Col2Im (one work-item per output element, ``conv/deformable.cl.mako``, ``conv/col2im.cl.mako``) at the end.
 
 Paths, tried in the order of ``PATHS`` for a convolution with constant f32 weights (the first that applies
 runs; config ``KERNEL_VARIANT={"conv": NAME}`` forces one, a CompileError where it does not apply); every
@@ -32,13 +33,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ovcl.ir import Type
-from ovcl.ir.ops.nn import backprop_pads, window_out, window_pads
+from ovcl.ir.ops.nn import Col2Im, backprop_pads, col2im_blocks, window_out, window_pads
 from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
 from ovcl.kernels.conv.direct import VARIANT as DIRECT
 from ovcl.kernels.conv.generic import VARIANT as GENERIC
 from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 
-from .base import LoweringContext, Value, ctype, half_weights, lowers
+from .base import LoweringContext, Value, ctype, half_weights, linear_sizes, lowers
 from . import winograd
 from .eltwise import fused_epilogue, vector_expr
 from .matmul import emit_pointwise_conv
@@ -349,3 +350,38 @@ def _deconv(ctx: LoweringContext):
 
 
 __all__ = ["emit_direct", "emit_generic", "window_out"]
+
+
+@lowers("Col2Im")
+def _col2im(ctx: LoweringContext):
+    x, y = ctx.inputs[0], ctx.outputs[0]
+    img, k = ctx.input_const(1), ctx.input_const(2)
+    if img is None or k is None:
+        raise ctx.fail("output_size and kernel_size must be constants")
+    img, k = [int(v) for v in np.asarray(img).reshape(-1)], [int(v) for v in np.asarray(k).reshape(-1)]
+    if y.numel == 0:
+        return
+    strides, dil, pb, pe = Col2Im.params(ctx.node, len(img))
+    blocks = col2im_blocks(img, k, strides, dil, pb, pe)
+    C = y.shape[1] if x.rank == 3 else y.shape[0]
+    g, l = linear_sizes(y.numel, 64)
+    ctx.launch("conv/col2im.cl.mako", g, l, [x, y], t=x.type, C=C, img=img, k=k, blocks=blocks, strides=strides,
+               dil=dil, pb=pb, n=y.numel)
+
+
+@lowers("DeformableConvolution")
+def _deform_conv(ctx: LoweringContext):
+    x, off, w = ctx.inputs[:3]
+    y = ctx.outputs[0]
+    if y.numel == 0:
+        return
+    a = ctx.attrs
+    N, Ci, H, W = x.shape
+    Co, Cg, kh, kw = w.shape
+    has_mask = len(ctx.inputs) > 3
+    g, l = linear_sizes(y.numel, 64)
+    ctx.launch("conv/deformable.cl.mako", g, l, [x, off, w] + ([ctx.inputs[3]] if has_mask else []) + [y],
+               t=x.type, N=N, Ci=Ci, H=H, W=W, Co=Co, Cg=Cg, kh=kh, kw=kw, OH=y.shape[2], OW=y.shape[3],
+               group=int(a["group"]), dg=int(a["deformable_group"]), sh=a["strides"][0], sw=a["strides"][1],
+               ph=a["pads_begin"][0], pw=a["pads_begin"][1], dh=a["dilations"][0], dw=a["dilations"][1],
+               has_mask=has_mask, n=y.numel)

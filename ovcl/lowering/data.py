@@ -378,17 +378,21 @@ def _gather_nd(ctx: LoweringContext):
 
 # -- Scatter family -------------------------------------------------------------------------------------------
 
-def _copy_all(ctx, out: Value, x: Value):
-    emit_copy(ctx, out, x, [dim(out.numel, 1, 1)])
+def _scatter_start(ctx: LoweringContext):
+    """What the Scatter family shares: the output starts as a copy of the data, then the updates land on it.
+    (data, indices, updates, output), or None when there is nothing to update."""
+    data, idx, upd = ctx.inputs[:3]
+    out = ctx.outputs[0]
+    emit_copy(ctx, out, data, [dim(out.numel, 1, 1)])
+    return None if idx.numel == 0 or out.numel == 0 else (data, idx, upd, out)
 
 
 @lowers("ScatterElementsUpdate")
 def _scatter_elements(ctx: LoweringContext):
-    data, idx, upd = ctx.inputs[:3]
-    out = ctx.outputs[0]
-    _copy_all(ctx, out, data)
-    if idx.numel == 0 or out.numel == 0:
+    start = _scatter_start(ctx)
+    if start is None:
         return
+    data, idx, upd, out = start
     axis = _const_ints(ctx, 3)[0] % data.rank
     red = str(ctx.attrs["reduction"]).lower()
     ushape = list(idx.shape)
@@ -408,11 +412,10 @@ def _scatter_elements(ctx: LoweringContext):
 
 @lowers("ScatterNDUpdate")
 def _scatter_nd(ctx: LoweringContext):
-    data, idx, upd = ctx.inputs
-    out = ctx.outputs[0]
-    _copy_all(ctx, out, data)
-    if idx.numel == 0 or out.numel == 0:
+    start = _scatter_start(ctx)
+    if start is None:
         return
+    data, idx, upd, out = start
     k = idx.shape[-1]
     M = idx.numel // k if k else 0
     S = int(np.prod(data.shape[k:], dtype=np.int64))
@@ -429,11 +432,10 @@ def _scatter_nd(ctx: LoweringContext):
 
 @lowers("ScatterUpdate")
 def _scatter_update(ctx: LoweringContext):
-    data, idx, upd = ctx.inputs[:3]
-    out = ctx.outputs[0]
-    _copy_all(ctx, out, data)
-    if idx.numel == 0 or out.numel == 0:
+    start = _scatter_start(ctx)
+    if start is None:
         return
+    data, idx, upd, out = start
     axis = _const_ints(ctx, 3)[0] % data.rank
     P, K = _outer_inner(data.shape, axis)
     M = idx.numel
@@ -527,7 +529,7 @@ def _interpolate(ctx: LoweringContext):
         dims.append((out_shape[a], ist[a], (off, T)))
         off += i.size
     if not tidx:
-        _copy_all(ctx, out, x)
+        emit_copy(ctx, out, x, [dim(out.numel, 1, 1)])
         return
     if nearest and _nearest_as_repeat(ctx, out, x, dims, np.concatenate(tidx)):
         return

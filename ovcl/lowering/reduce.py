@@ -1,4 +1,4 @@
-"""Reductions (Reduce*), TopK and CumSum.
+"""Reductions (Reduce*), TopK, CumSum and CumProd.
 
 Reduce*: one work-group per output element (``reduce/segment.cl.mako``; its work-group size and float8 body
 are the spec's, ``kernels/reduce/segment.py``). The kept and the reduced axes are each collapsed to as few
@@ -7,7 +7,7 @@ one multiply.
 
 TopK: one work-item per segment keeps the best k in private arrays (insertion, k <= 64); larger k ranks every
 element against its segment (one work-item per element). Ties keep the lower index first (stable).
-CumSum: one work-item per segment.
+CumSum and CumProd: one work-item per segment.
 """
 from __future__ import annotations
 
@@ -157,20 +157,23 @@ def _topk(ctx: LoweringContext):
     ctx.launch("reduce/topk.cl.mako", g, l, [x, ranks, vals, idxs], phase="gather", **common)
 
 
-@lowers("CumSum")
-def _cumsum(ctx: LoweringContext):
+@lowers("CumSum", "CumProd")
+def _scan(ctx: LoweringContext):
+    """CumSum and CumProd (``reduce/scan.cl.mako``): one work-item per segment along the axis; an axis known
+    only at run time is read by the kernel."""
     x, out = ctx.inputs[0], ctx.outputs[0]
     if out.numel == 0:
         return
+    common = dict(t=x.type, op="sum" if ctx.node.type_name == "CumSum" else "prod",
+                  exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]))
+    wg = 64 if ctx.caps.device_type == "GPU" else 8
     axis = 0
     if len(ctx.inputs) > 1:
         v = ctx.input_const(1)
-        if v is None:               # axis known only at run time: the kernel reads it
-            n = x.numel
-            g, l = linear_sizes(n, 64 if ctx.caps.device_type == "GPU" else 8)
-            ctx.launch("reduce/cumsum.cl.mako", g, l, [x, out, ctx.inputs[1]], t=x.type, A=0, I=0, segs=n,
-                       exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]),
-                       dims=list(x.shape or (1,)), ax_t=ctx.inputs[1].type)
+        if v is None:
+            g, l = linear_sizes(x.numel, wg)
+            ctx.launch("reduce/scan.cl.mako", g, l, [x, out, ctx.inputs[1]], A=0, I=0, segs=x.numel,
+                       dims=list(x.shape or (1,)), ax_t=ctx.inputs[1].type, **common)
             return
         axis = int(np.asarray(v).reshape(-1)[0])
     axis %= max(x.rank, 1)
@@ -178,6 +181,5 @@ def _cumsum(ctx: LoweringContext):
     A = shape[axis]
     I = int(np.prod(shape[axis + 1:], dtype=np.int64))
     segs = x.numel // max(A, 1)
-    g, l = linear_sizes(segs, 64 if ctx.caps.device_type == "GPU" else 8)
-    ctx.launch("reduce/cumsum.cl.mako", g, l, [x, out], t=x.type, A=A, I=I, segs=segs,
-               exclusive=bool(ctx.attrs["exclusive"]), reverse=bool(ctx.attrs["reverse"]), dims=None, ax_t=None)
+    g, l = linear_sizes(segs, wg)
+    ctx.launch("reduce/scan.cl.mako", g, l, [x, out], A=A, I=I, segs=segs, dims=None, ax_t=None, **common)

@@ -1,13 +1,34 @@
-"""MVN and NormalizeL2: one work-group per normalised segment (``norm/segment.cl.mako``; its work-group size
-and float8 body are the spec's, ``kernels/norm/segment.py``)."""
+"""Normalisation (``ovcl.ir.ops.normalization``), one work-group per segment:
+- Softmax and LogSoftmax along one axis (``softmax/row.cl.mako``), the row's maximum subtracted first;
+- MVN and NormalizeL2 over a set of axes (``norm/segment.cl.mako``).
+Their work-group size and float8 body are the specs' (``kernels/softmax/row.py``, ``kernels/norm/segment.py``).
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from ovcl.kernels.norm.segment import VARIANT as SEGMENT
+from ovcl.kernels.softmax.row import VARIANT as ROW
 
 from .base import LoweringContext, c_literal, ctype, lowers
 from .reduce import axes_of, offset_code, segments
+
+
+@lowers("Softmax", "LogSoftmax")
+def _softmax(ctx: LoweringContext):
+    x, out = ctx.inputs[0], ctx.outputs[0]
+    if out.numel == 0:
+        return
+    if not x.type.is_real:
+        raise ctx.fail(f"element type {x.type} is not a floating-point type")
+    shape = x.shape or (1,)
+    axis = int(ctx.attrs["axis"]) % len(shape)
+    A = shape[axis]
+    I = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    rows = x.numel // A
+    choice = ctx.configure(ROW, {"segments": rows, "R": A, "vec_ok": x.type.name == "f32" and I == 1})
+    ctx.launch_variant(choice, ROW.args(ctype(x.type)), {"in": x, "out": out}, flops=5 * x.numel, t=x.type,
+                       A=A, I=I, rows=rows, log=ctx.node.type_name == "LogSoftmax", **choice.params)
 
 
 def _launch(ctx: LoweringContext, mode: str, **params):
