@@ -41,6 +41,14 @@ class Args:
         self.items.append(Arg(name, ctype, True, const))
         return self
 
+    def epilogue(self, bias_ct: str | None, res_ct: str | None) -> "Args":
+        """A fused epilogue's optional inputs: ``bias`` and ``res`` buffers, each where its type is given."""
+        if bias_ct:
+            self.buffer("bias", bias_ct, const=True)
+        if res_ct:
+            self.buffer("res", res_ct, const=True)
+        return self
+
     def scalar(self, name: str, ctype: str = "int") -> "Args":
         self.items.append(Arg(name, ctype, False))
         return self
@@ -236,3 +244,6 @@ class PerSegment(Variant):
 
     def local_bytes(self, cfg: dict, problem: dict) -> int:
         return cfg["WG"] * 8 if cfg["WG"] > 1 else 0
+
+    def args(self, in_ct: str, out_ct: str | None = None) -> Args:
+        return Args().buffer("in", in_ct, const=True).buffer("out", out_ct or in_ct)

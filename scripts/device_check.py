@@ -35,22 +35,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
-
-
-def _conv_ref(x, w, stride, pad, groups):
-    n, c, h, wd = x.shape
-    oc, icg, kh, kw = w.shape
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
-    out = np.zeros((n, oc, oh, ow))
-    ocg = oc // groups
-    for o in range(oc):
-        g = o // ocg
-        for i in range(kh):
-            for j in range(kw):
-                patch = xp[:, g * icg:(g + 1) * icg, i:i + stride * oh:stride, j:j + stride * ow:stride]
-                out[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j].astype(np.float64))
-    return out
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from helpers import conv2d_ref  # noqa: E402  (the tests' reference convolution)
 
 
 def smoke_cases(rng):
@@ -66,7 +52,7 @@ def smoke_cases(rng):
                      auto_pad="explicit")
         node = (ops.make("GroupConvolution", [px, ops.constant(w.reshape(groups, oc // groups, *w.shape[1:]))],
                          **attrs) if groups > 1 else ops.make("Convolution", [px, ops.constant(w)], **attrs))
-        cases.append((name, Model([node], [px]), {"x": x}, [_conv_ref(x, w, stride, pad, groups)],
+        cases.append((name, Model([node], [px]), {"x": x}, [conv2d_ref(x, w, stride, pad, groups)],
                       {"KERNEL_VARIANT": {"conv": path}}, variants))
 
     conv("conv.winograd", 32, 48, 3, 1, 1, 1, 20, "winograd", {"conv.winograd", "matmul.tiled"})

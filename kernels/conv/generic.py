@@ -15,12 +15,8 @@ class Generic(PerItem):
     template = "conv/generic.cl.mako"
 
     def args(self, ct: str, w_ct: str, bias_ct: str | None, res_ct: str | None) -> Args:
-        args = Args().buffer("out", ct).buffer("x", ct, const=True).buffer("w", w_ct, const=True)
-        if bias_ct:
-            args.buffer("bias", bias_ct, const=True)
-        if res_ct:
-            args.buffer("res", res_ct, const=True)
-        return args
+        return (Args().buffer("out", ct).buffer("x", ct, const=True).buffer("w", w_ct, const=True)
+                .epilogue(bias_ct, res_ct))
 
 
 VARIANT = Generic()

@@ -14,12 +14,8 @@ class Naive(PerItem):
     template = "matmul/naive.cl.mako"
 
     def args(self, a_ct: str, b_ct: str, c_ct: str, bias_ct: str | None, res_ct: str | None) -> Args:
-        args = Args().buffer("A", a_ct, const=True).buffer("B", b_ct, const=True).buffer("C", c_ct)
-        if bias_ct:
-            args.buffer("bias", bias_ct, const=True)
-        if res_ct:
-            args.buffer("res", res_ct, const=True)
-        return args
+        return (Args().buffer("A", a_ct, const=True).buffer("B", b_ct, const=True).buffer("C", c_ct)
+                .epilogue(bias_ct, res_ct))
 
 
 VARIANT = Naive()

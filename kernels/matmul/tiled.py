@@ -104,11 +104,8 @@ class Tiled(Variant):
 
     # -- arguments ------------------------------------------------------------------------------------------
     def args(self, a_ct: str, b_ct: str, c_ct: str, bias_ct: str | None, res_ct: str | None, dyn: bool) -> Args:
-        args = Args().buffer("A", a_ct, const=True).buffer("Bp", b_ct, const=True).buffer("C", c_ct)
-        if bias_ct:
-            args.buffer("bias", bias_ct, const=True)
-        if res_ct:
-            args.buffer("res", res_ct, const=True)
+        args = (Args().buffer("A", a_ct, const=True).buffer("Bp", b_ct, const=True).buffer("C", c_ct)
+                .epilogue(bias_ct, res_ct))
         if dyn:
             for s in ("M", "N", "K", "P", "KpTN"):
                 args.scalar(s)

@@ -5,16 +5,13 @@ Problem: ``segments``, ``R`` (elements normalised together), ``vec_ok`` (f32, th
 """
 from __future__ import annotations
 
-from ovcl.kernels.variant import Args, PerSegment
+from ovcl.kernels.variant import PerSegment
 
 
 class Norm(PerSegment):
     family = "norm"
     name = "segment"
     template = "norm/segment.cl.mako"
-
-    def args(self, ct: str) -> Args:
-        return Args().buffer("in", ct, const=True).buffer("out", ct)
 
 
 VARIANT = Norm()

@@ -6,16 +6,13 @@ accumulator, the segment contiguous, not a logical reduction).
 """
 from __future__ import annotations
 
-from ovcl.kernels.variant import Args, PerSegment
+from ovcl.kernels.variant import PerSegment
 
 
 class Reduce(PerSegment):
     family = "reduce"
     name = "segment"
     template = "reduce/segment.cl.mako"
-
-    def args(self, in_ct: str, out_ct: str) -> Args:
-        return Args().buffer("in", in_ct, const=True).buffer("out", out_ct)
 
 
 VARIANT = Reduce()

@@ -5,16 +5,13 @@ Problem: ``segments`` (rows), ``R`` (the axis length), ``vec_ok`` (f32, the axis
 """
 from __future__ import annotations
 
-from ovcl.kernels.variant import Args, PerSegment
+from ovcl.kernels.variant import PerSegment
 
 
 class Row(PerSegment):
     family = "softmax"
     name = "row"
     template = "softmax/row.cl.mako"
-
-    def args(self, ct: str) -> Args:
-        return Args().buffer("in", ct, const=True).buffer("out", ct)
 
 
 VARIANT = Row()
