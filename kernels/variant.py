@@ -227,9 +227,7 @@ class PerSegment(Variant):
         return {"WG": wg, "VEC": 0}
 
     def fit(self, cfg: dict, problem: dict, caps) -> dict:
-        if cfg["WG"] > 1 or not problem.get("vec_ok"):
-            cfg = dict(cfg, VEC=0)
-        return dict(cfg)
+        return dict(cfg, VEC=0) if cfg["WG"] > 1 or not problem.get("vec_ok") else dict(cfg)
 
     def constraints(self, cfg: dict, problem: dict, caps) -> str | None:
         if cfg["WG"] & (cfg["WG"] - 1):

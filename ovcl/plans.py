@@ -19,6 +19,7 @@ from .errors import CompileError
 from .segments import first_cut, split
 
 VALUE_INPUT_MAX = 64          # an input with at most this many elements may decide shapes by value
+TAIL_PLANS = 8                # tails kept per segmented plan, by the values that decide their shapes
 
 
 class Plans:
@@ -101,7 +102,7 @@ class SegmentedPlan:
         else:
             # inputs of D that decide its shape by value: the small ones after the data input (shapes,
             # scales, starts, repeats, k...); all of a Range's
-            positions = [i for i, v in enumerate(d.input_values()) if i > 0 or d.type_name == "Range"]
+            positions = [i for i in range(d.get_input_size()) if i > 0 or d.type_name == "Range"]
             self._values = [k for k, s in enumerate(crossing)
                             if any(s == d.input_value(i) for i in positions)
                             and int(np.prod(s.get_shape(), dtype=np.int64)) <= VALUE_INPUT_MAX]
@@ -131,7 +132,7 @@ class SegmentedPlan:
             tails = Plans(Model(m.get_results(), keep, name=m.name), self._device, self._config,
                           cuts=self._inner_cuts)
             self._by_values[key] = tails
-            while len(self._by_values) > 8:
+            while len(self._by_values) > TAIL_PLANS:
                 self._by_values.popitem(last=False)
         self._by_values.move_to_end(key)
         self._tails = tails
