@@ -22,7 +22,7 @@ from ovcl.ir.node import PortInfo
 from ovcl.ir.ops import constant
 from ovcl.ir.ops.registry import Op
 
-from .lowering.eltwise import ELTWISE_OPS, EPILOGUE_ACTIVATIONS
+from .lowering.elementwise import ELTWISE_OPS, EPILOGUE_ACTIVATIONS
 
 EPILOGUE_HOSTS = {"Convolution": 1, "GroupConvolution": 1, "MatMul": -1}   # op -> axis the bias runs along
 

@@ -5,7 +5,7 @@ from onnx import helper
 
 import ovcl
 from ovcl.ir import Model, ops
-from ovcl.lowering.eltwise import EPILOGUE_ACTIVATIONS
+from ovcl.lowering.elementwise import EPILOGUE_ACTIVATIONS
 
 from helpers import onnx_model, run_ort
 

@@ -41,7 +41,7 @@ from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 
 from .base import LoweringContext, Value, ctype, half_weights, linear_sizes, lowers
 from . import winograd
-from .eltwise import fused_epilogue, vector_expr
+from .elementwise import fused_epilogue, vector_expr
 from .matmul import emit_pointwise_conv
 
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels

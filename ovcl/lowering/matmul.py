@@ -27,7 +27,7 @@ from ovcl.kernels.matmul.tiled import VARIANT as TILED
 
 from .base import (Choice, LoweringContext, Value, broadcast_strides, cctype, contiguous_strides, ctype,
                    half_weights, lowers)
-from .eltwise import collapse, fused_epilogue, vector_expr
+from .elementwise import collapse, fused_epilogue, vector_expr
 
 # a run-time B read in place walks rows N apart for every k: above this size that measured 2-4x slower than
 # packing it first, so larger ones are always packed

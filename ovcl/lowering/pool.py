@@ -8,7 +8,7 @@ from ovcl.ir import Type
 from ovcl.ir.ops.nn import lrn_window, pool_geometry
 
 from .base import LoweringContext, Value, c_literal, linear_sizes, lowers, round_up
-from .eltwise import emit_eltwise
+from .elementwise import emit_eltwise
 
 
 def _pad3(v, fill):
