@@ -22,8 +22,9 @@ from pathlib import Path
 from . import database, tuner
 
 
-def _interleaved(before, after, feeds, rounds: int = 5, seconds: float = 0.5) -> tuple[float, float]:
-    """Median latencies of two compiled models, measured in alternating rounds (this machine's speed drifts)."""
+def _interleaved(before, after, feeds, rounds: int = 5, seconds: float = 0.5) -> tuple[float, float, list[float]]:
+    """Median latencies of two compiled models, measured in alternating rounds (this machine's speed drifts),
+    and the per-round ratios before / after."""
     def one(compiled):
         times, stop = [], time.perf_counter() + seconds
         while time.perf_counter() < stop or len(times) < 3:
@@ -33,7 +34,7 @@ def _interleaved(before, after, feeds, rounds: int = 5, seconds: float = 0.5) ->
         return statistics.median(times)
     before(feeds), after(feeds)
     b, a = zip(*[(one(before), one(after)) for _ in range(rounds)])
-    return statistics.median(b), statistics.median(a)
+    return statistics.median(b), statistics.median(a), [x / y for x, y in zip(b, a)]
 
 
 def _tune(args, device) -> int:
@@ -59,10 +60,12 @@ def _tune(args, device) -> int:
     path = tuner.save(insts, device)
     after = ovcl.compile_model(model, device.name)
     got = after(feeds).to_tuple()
-    t_before, t_after = _interleaved(before, after, feeds)
+    t_before, t_after, ratios = _interleaved(before, after, feeds)
     print(tuner.table(insts))
     print(f"\nwhole model, {device.name}: {1e3 * t_before:.3f} -> {1e3 * t_after:.3f} ms median of "
-          f"interleaved rounds ({t_before / t_after:.2f}x)")
+          f"interleaved rounds ({t_before / t_after:.2f}x; rounds {min(ratios):.2f}-{max(ratios):.2f}x)")
+    if max(ratios) / min(ratios) > 1.15:
+        print("  (the rounds disagree by more than 15%: the machine is busy; measure again when it is quiet)")
     worst = max((float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
                  for a, b in zip(got, ref) if np.asarray(a).size), default=0.0)
     print(f"outputs after tuning differ from before by at most {worst:.3g} (absolute)")
