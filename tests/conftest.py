@@ -4,6 +4,12 @@ import sys
 import numpy as np
 import pytest
 
+# The source folders (kernels/, ir/, frontends/) are installed as ovcl.kernels, ovcl.ir, ovcl.frontends, but
+# from the repository root they would also import as top-level packages: `python -m pytest` puts the root on
+# sys.path, and there kernels/ shadows PyPI's `kernels` (which transformers imports when it is installed).
+# ovcl is imported through its install; the root leaves the path.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != ROOT]
 sys.path.insert(0, os.path.dirname(__file__))
 
 
