@@ -692,8 +692,7 @@ def _center_crop_pad(ctx: NodeContext):
     for k, p in enumerate((pb, pe)):
         full.append(ctx.make("ScatterUpdate", [ctx.i64([0] * rank, f"zeros{k}"), ctx.i64(axes, f"pidx{k}"), p,
                                                ctx.i64(0, f"paxis{k}")], f"pads{k}").output(0))
-    value = ctx.const(np.zeros((), dtype=x.get_element_type().dtype), suffix="value")
-    return ctx.make("Pad", [y, full[0], full[1], value], pad_mode="constant")
+    return ctx.make("Pad", [y, full[0], full[1], ctx.scalar_like(x, 0, "value")], pad_mode="constant")
 
 
 @onnx_op("Compress")
@@ -701,14 +700,13 @@ def _compress(ctx: NodeContext):
     x, cond = ctx.input(0), ctx.input(1)
     axis = ctx.attr("axis")
     if axis is None:
-        x = ctx.make("Reshape", [x, ctx.const(np.array([-1], np.int64), suffix="flat")], "flatten",
+        x = ctx.make("Reshape", [x, ctx.i64([-1], "flat")], "flatten",
                      special_zero=False).output(0)
         axis = 0
     n = x.get_partial_shape()[int(axis)]
     if n.is_static and cond.get_partial_shape()[0].is_static and cond.get_partial_shape()[0].get_length() > n.get_length():
-        cond = ctx.make("Slice", [cond, ctx.const(np.array([0], np.int64), suffix="c0"),
-                                  ctx.const(np.array([n.get_length()], np.int64), suffix="c1"),
-                                  ctx.const(np.array([1], np.int64), suffix="c2")], "cond_trim").output(0)
+        cond = ctx.make("Slice", [cond, ctx.i64([0], "c0"), ctx.i64([n.get_length()], "c1"), ctx.i64([1], "c2")],
+                        "cond_trim").output(0)
     idx = ctx.make("NonZero", [cond], "where", output_type="i64").output(0)
-    idx = ctx.make("Squeeze", [idx, ctx.const(np.array([0], np.int64), suffix="sq")], "indices").output(0)
-    return ctx.make("Gather", [x, idx, ctx.const(np.array(int(axis), np.int64), suffix="axis")], batch_dims=0)
+    idx = ctx.make("Squeeze", [idx, ctx.i64([0], "sq")], "indices").output(0)
+    return ctx.make("Gather", [x, idx, ctx.i64(int(axis), "axis")], batch_dims=0)
