@@ -10,6 +10,14 @@ from ..shape import Dimension, PartialShape
 from .registry import Op, REQUIRED, node_error, register
 
 
+def _pooled_shape(node) -> PartialShape:
+    """[rois, channels, pooled_h, pooled_w]: one pooled map per region (input 1) of the features (input 0)."""
+    x, r = node.input_shape(0), node.input_shape(1)
+    c = x[1] if not x.rank_is_dynamic else Dimension()
+    n = r[0] if not r.rank_is_dynamic else Dimension()
+    return PartialShape([n, c, Dimension(int(node.attrs["pooled_h"])), Dimension(int(node.attrs["pooled_w"]))])
+
+
 @register
 class ROIAlign(Op):
     """OpenVINO ROIAlign-9: data [N, C, H, W], rois [R, 4] (x1, y1, x2, y2), batch_indices [R] ->
@@ -23,13 +31,9 @@ class ROIAlign(Op):
 
     @classmethod
     def infer(cls, node):
-        x, r = node.input_shape(0), node.input_shape(1)
         if node.attrs["mode"] not in ("avg", "max"):
             raise node_error(node, f"mode {node.attrs['mode']!r} is not avg or max")
-        c = x[1] if not x.rank_is_dynamic else Dimension()
-        n = r[0] if not r.rank_is_dynamic else Dimension()
-        return [(node.input_type(0), PartialShape([n, c, Dimension(int(node.attrs["pooled_h"])),
-                                                   Dimension(int(node.attrs["pooled_w"]))]))]
+        return [(node.input_type(0), _pooled_shape(node))]
 
     @classmethod
     def evaluate(cls, node, inputs):
@@ -95,11 +99,7 @@ class ROIPooling(Op):
     def infer(cls, node):
         if node.attrs["method"] != "max":
             raise node_error(node, "only the max method is supported")
-        x, r = node.input_shape(0), node.input_shape(1)
-        c = x[1] if not x.rank_is_dynamic else Dimension()
-        n = r[0] if not r.rank_is_dynamic else Dimension()
-        return [(node.input_type(0), PartialShape([n, c, Dimension(int(node.attrs["pooled_h"])),
-                                                   Dimension(int(node.attrs["pooled_w"]))]))]
+        return [(node.input_type(0), _pooled_shape(node))]
 
     @classmethod
     def evaluate(cls, node, inputs):
