@@ -44,9 +44,12 @@ class Pad(Variant):
     def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
         return round_up(problem["ph"], cfg["L0"]), problem["rows"]
 
+    # the int arguments, in the template's order: rows, source D H W, destination PD PH PW, offsets, up, [LO, HI)
+    SIZES = ("rows", "D", "H", "W", "PD", "PH", "PW", "OD", "OH", "OW", "UD", "UH", "UW", "LO", "HI")
+
     def args(self, ct: str) -> Args:
         args = Args().buffer("out", ct).buffer("x", ct, const=True)
-        for s in ("rows", "D", "H", "W", "PD", "PH", "PW", "OD", "OH", "OW", "UD", "UH", "UW", "LO", "HI"):
+        for s in self.SIZES:
             args.scalar(s)
         return args
 

@@ -63,8 +63,7 @@ def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
     w, pw, ow, uw = src3[2], dst3[2], off[2], up[2]
     lo, hi = max(ow, 0), min(pw, ow + (w - 1) * uw + 1)     # columns that can hold source data
     choice = ctx.configure(PAD, {"rows": n * c * dst3[0], "ph": dst3[1]})
-    values = dict(zip(("rows", "D", "H", "W", "PD", "PH", "PW", "OD", "OH", "OW", "UD", "UH", "UW", "LO", "HI"),
-                      (n * c * dst3[0], *src3, *dst3, *off, *up, lo, hi)))
+    values = dict(zip(PAD.SIZES, (n * c * dst3[0], *src3, *dst3, *off, *up, lo, hi)))
     ctx.launch_variant(choice, PAD.args(ctype(x.type)), dict(values, out=buf, x=x), t=x.type, spread=uw > 1)
     return buf
 
