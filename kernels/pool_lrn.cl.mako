@@ -1,15 +1,66 @@
-## Local response normalisation, one work-item per element: y = x / (bias + scale * sum(x^2 over the
-## window))^beta, the window spanning [i - before, i + after] on each normalised axis (clipped).
-## params: t (Type), n_total, shape (list), axes (list of normalised axes), before, after, bias, scale, beta
+## Local response normalisation: y = x * (bias + scale * sum(x^2 over the window))^-beta, the window spanning
+## [i - before, i + after] on each normalised axis (clipped).
+## params: t (Type), n_items (work-items), walk (one axis, a window of at most 16: walk along it), vec (1, 4
+## or 8: positions per walking work-item), shape (list), axes (normalised axes), before, after, bias, scale,
+## beta
+##
+## Walking along one normalised axis (ONNX's LRN, across channels): a work-item takes ``vec`` neighbouring positions off
+## that axis (explicit vectors: PoCL does not vectorise this loop across work-items) and walks along the
+## axis with the window's values in registers, one load and one store a step; the squares are summed afresh
+## each step (a running add/subtract would lose small sums to cancellation once a large value leaves the
+## window). Otherwise: one work-item per element, looping over its window.
 <%
 rank = len(shape)
 strides = [1] * rank
 for i in range(rank - 2, -1, -1):
     strides[i] = strides[i + 1] * shape[i + 1]
+b, s = lit(bias, t), lit(scale, t)
+def inv_pow(acc):
+    # base^-beta: pow is a long libm call on PoCL; the usual betas have exact forms in rsqrt/sqrt
+    base = "(%s + %s * %s)" % (b, s, acc)
+    if beta == 0.75:
+        return "(rsqrt(%s) * sqrt(rsqrt(%s)))" % (base, base)
+    if beta == 0.5:
+        return "rsqrt(%s)" % base
+    if beta == 1.0:
+        return "(1.0f / %s)" % base
+    return "exp2(%s * log2(%s))" % (lit(-beta, t), base)
+%>
+% if walk:
+<%
+n_axis, inner = shape[axes[0]], strides[axes[0]]
+size = before + after + 1
+fv = "float" if vec == 1 else "float%d" % vec
+def vload(off):
+    if vec == 1:
+        return load(t, "x", off)
+    return ("vload_half%d(0, x + %s)" if t.name == "f16" else "vload%d(0, x + %s)") % (vec, off)
+def vstore(off, val):
+    if vec == 1:
+        return store(t, "out", off, val)
+    return ("vstore_half%d_rte(%s, 0, out + %s);" if t.name == "f16" else "vstore%d(%s, 0, out + %s);") % (vec, val, off)
 %>
 __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {
+    const int gid = get_global_id(0);
+    if (gid >= ${n_items}) return;
+    const long base = (long)(gid / ${inner // vec}) * ${n_axis * inner} + (gid % ${inner // vec}) * ${vec};
+    ## w<k> holds the value at c - before + k (zero outside the axis)
+% for k in range(size - 1):
+    ${fv} w${k} = ${"0.0f" if k < before or k - before >= n_axis else vload("base + %d" % ((k - before) * inner))};
+% endfor
+    for (int c = 0; c < ${n_axis}; ++c) {
+        const ${fv} w${size - 1} = c + ${after} < ${n_axis} ? ${vload("base + (long)(c + %d) * %d" % (after, inner))} : 0.0f;
+        const ${fv} acc = ${" + ".join("w%d * w%d" % (k, k) for k in range(size))};
+        ${vstore("base + (long)c * %d" % inner, "w%d * %s" % (before, inv_pow("acc")))}
+% for k in range(size - 1):
+        w${k} = w${k + 1};
+% endfor
+    }
+}
+% else:
+__kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {
     const long gid = get_global_id(0);
-    if (gid >= ${n_total}) return;
+    if (gid >= ${n_items}) return;
 % for a in axes:
     const int c${a} = (int)((gid / ${strides[a]}) % ${shape[a]});
 % endfor
@@ -24,5 +75,6 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype
     }
 % endfor
     const float xv = ${load(t, "x", "gid")};
-    ${store(t, "out", "gid", "xv / pow(%s + %s * acc, %s)" % (lit(bias, t), lit(scale, t), lit(beta, t)))}
+    ${store(t, "out", "gid", "xv * " + inv_pow("acc"))}
 }
+% endif

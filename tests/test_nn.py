@@ -214,15 +214,23 @@ def test_lrn(size, rng):
     _check(m, feeds)
 
 
-@pytest.mark.parametrize("size,axes", [(4, [1]), (3, [2, 3])])
-def test_lrn_ir(size, axes, rng):
-    """Even sizes (ONNX Runtime rejects them) and spatial axes, against a direct NumPy loop."""
+@pytest.mark.parametrize("xs,size,axes,beta,dtype", [
+    ((1, 6, 5, 4), 4, [1], 0.6, "f32"),        # walks along the channels, float4
+    ((2, 5, 4, 6), 5, [1], 0.5, "f32"),        # float8
+    ((1, 6, 5, 3), 3, [2], 1.0, "f32"),        # one float
+    ((1, 20, 2, 4), 17, [1], 0.75, "f32"),     # a window too long to walk in registers
+    ((1, 6, 5, 4), 3, [2, 3], 0.6, "f32"),     # spatial axes
+    ((1, 3, 5, 4), 2, [2, 3], 0.75, "f32"),
+    pytest.param((1, 6, 2, 8), 5, [1], 0.75, "f16", id="f16")])     # f16 storage, float8 (vload_half8)
+def test_lrn_ir(xs, size, axes, beta, dtype, rng):
+    """Even sizes (ONNX Runtime rejects them), spatial axes, the betas the kernel has closed forms for and each
+    of its code paths, against a direct NumPy loop (on the f16-rounded input for f16, whose output's rounding
+    the tolerance allows for)."""
     from ovcl.ir import Model, ops
-    xs = (1, 6, 5, 4)
-    x = ops.parameter(xs, "f32", "x")
-    node = ops.make("LRN", [x, ops.constant(np.array(axes, dtype=np.int64))], alpha=0.02, beta=0.6, bias=2.0,
+    x = ops.parameter(xs, dtype, "x")
+    node = ops.make("LRN", [x, ops.constant(np.array(axes, dtype=np.int64))], alpha=0.02, beta=beta, bias=2.0,
                     size=size)
-    xv = rng.standard_normal(xs).astype(np.float32)
+    xv = rng.standard_normal(xs).astype(np.float16 if dtype == "f16" else np.float32)
     got = _compile_run(Model([node], [x]), {"x": xv})
     lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
     ref = np.empty(xs)
@@ -230,8 +238,9 @@ def test_lrn_ir(size, axes, rng):
         win = tuple(slice(max(idx[a] - lo, 0), idx[a] + hi + 1) if a in axes else slice(idx[a], idx[a] + 1)
                     for a in range(4))
         s = float((xv[win].astype(np.float64) ** 2).sum())
-        ref[idx] = xv[idx] / (2.0 + 0.02 / size ** len(axes) * s) ** 0.6
-    assert_close(got, [ref.astype(np.float32)], rtol=RTOL, atol=ATOL)
+        ref[idx] = xv[idx] / (2.0 + 0.02 / size ** len(axes) * s) ** beta
+    tol = 1e-3 if dtype == "f16" else RTOL
+    assert_close([np.asarray(got[0], np.float32)], [ref.astype(np.float32)], rtol=tol, atol=tol)
 
 
 # -- IR-level: adaptive pooling and fused epilogues, against the NumPy references ------------------------

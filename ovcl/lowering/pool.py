@@ -108,10 +108,18 @@ def _lrn(ctx: LoweringContext):
     axes = sorted({int(a) % x.rank for a in np.asarray(axes_v).reshape(-1)})
     size = int(ctx.attrs["size"])
     before, after = lrn_window(size)
-    total = out.numel
-    if total == 0:
+    if out.numel == 0:
         return
-    g, l = linear_sizes(total, 64)
-    ctx.launch("pool_lrn.cl.mako", g, l, [out, x], t=x.type, n_total=total, shape=list(x.shape), axes=axes,
+    # one axis and a small window: a work-item walks along the axis, over vec neighbouring positions where
+    # they are contiguous floats (see the template)
+    walk = len(axes) == 1 and size <= 16
+    vec = 1
+    if walk and x.type.name in ("f32", "f16"):
+        inner = int(np.prod(x.shape[axes[0] + 1:]))
+        vec = next((v for v in (8, 4) if inner % v == 0), 1)
+    items = out.numel // x.shape[axes[0]] // vec if walk else out.numel
+    g, l = linear_sizes(items, 64)
+    ctx.launch("pool_lrn.cl.mako", g, l, [out, x], t=x.type, n_items=items, walk=walk, vec=vec,
+               shape=list(x.shape), axes=axes,
                before=before, after=after, bias=float(ctx.attrs["bias"]),
                scale=float(ctx.attrs["alpha"]) / size ** len(axes), beta=float(ctx.attrs["beta"]))
