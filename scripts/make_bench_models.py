@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-MODELS = ["matmul_1024", "matmul_2048", "conv3x3", "mobilenetv2", "resnet50", "bert_small", "gpt2_small"]
+MODELS = ["matmul_1024", "matmul_2048", "conv3x3", "mobilenetv2", "resnet50", "inception_v1", "densenet121",
+          "squeezenet", "bert_small", "gpt2_small"]
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out", "bench_models")
 
 OPSET = 17
@@ -62,54 +63,64 @@ def make_conv3x3(path: str, seed: int) -> list[dict]:
     return [{"name": "X", "shape": [1, 64, 56, 56], "dtype": "float32", "range": [-1.0, 1.0]}]
 
 
-# -- resnet50: onnx's light_resnet50 with its ConstantOfShape weights made random --------------------------
+# -- onnx's light_* graphs with their ConstantOfShape weights made random -----------------------------------
 
-def make_resnet50(path: str, seed: int) -> list[dict]:
+def _random_weight(rng, shape: list[int], role: tuple[str, int], name: str) -> np.ndarray:
+    """A seeded weight for the input ``role`` = (consuming op, input index), scaled as a trained net's."""
+    op, idx = role
+    if op == "Conv" and idx == 1:            # OIHW: He-normal
+        return rng.standard_normal(shape) * np.sqrt(2.0 / int(np.prod(shape[1:])))
+    if op == "BatchNormalization":
+        # 1 scale, 2 bias, 3 mean, 4 var; the last BN of a residual branch gets a small scale so that
+        # the 16 residual sums keep activations (and the final logits) in a sane range
+        if idx == 1:
+            return rng.uniform(0.1, 0.3, shape) if "branch2c" in name else rng.uniform(0.5, 1.0, shape)
+        if idx == 4:
+            return rng.uniform(0.5, 2.0, shape)
+        return rng.standard_normal(shape) * 0.1
+    if op == "Mul":                          # a Caffe "Scale" layer's scale (DenseNet's after each BN)
+        return rng.uniform(0.5, 1.0, shape)
+    if op == "Gemm" and idx == 1:
+        return rng.standard_normal(shape) / np.sqrt(shape[-1])
+    if op == "Gemm" and idx == 2:
+        return rng.standard_normal(shape) * 0.01
+    return rng.standard_normal(shape) * 0.1  # biases
+
+
+def make_light(name: str, path: str, seed: int) -> list[dict]:
+    """onnx's ``backend/test/data/light/light_<name>.onnx`` (a real network's graph whose weights are
+    ``ConstantOfShape`` fills) with seeded random initializers in place of the fills."""
     import onnx
     from onnx import numpy_helper
-    src = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", "light_resnet50.onnx")
+    src = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", f"light_{name}.onnx")
     m = onnx.load(src)
     g = m.graph
     inits = {t.name: t for t in g.initializer}
-    # who consumes each tensor, and as which input: that decides the weight's role and scale
-    uses: dict[str, tuple[str, int]] = {}
+    # who consumes each tensor, and as which input; a weight reshaped or unsqueezed on its way takes the
+    # role of where it ends up
+    uses: dict[str, tuple[str, int, str]] = {}
     for n in g.node:
-        for i, name in enumerate(n.input):
-            uses.setdefault(name, (n.op_type, i))
+        for i, x in enumerate(n.input):
+            uses.setdefault(x, (n.op_type, i, n.output[0]))
+
+    def role(x: str) -> tuple[str, int]:
+        op, idx, out = uses.get(x, ("", -1, ""))
+        while op in ("Unsqueeze", "Reshape") and idx == 0:
+            op, idx, out = uses.get(out, ("", -1, ""))
+        return op, idx
+
     rng = np.random.default_rng(seed)
-    new_inits, keep_nodes, replaced = [], [], set()
+    new_inits, keep_nodes = [], []
     for n in g.node:
         if n.op_type != "ConstantOfShape":
             keep_nodes.append(n)
             continue
         shape = [int(d) for d in numpy_helper.to_array(inits[n.input[0]])]
-        out = n.output[0]
-        op, idx = uses.get(out, ("", -1))
-        if op == "Conv" and idx == 1:        # OIHW: He-normal
-            fan_in = int(np.prod(shape[1:]))
-            arr = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-        elif op == "BatchNormalization":
-            # 1 scale, 2 bias, 3 mean, 4 var; the last BN of a residual branch gets a small scale so that
-            # the 16 residual sums keep activations (and the final logits) in a sane range
-            if idx == 1:
-                arr = rng.uniform(0.1, 0.3, shape) if "branch2c" in out else rng.uniform(0.5, 1.0, shape)
-            elif idx == 2:
-                arr = rng.standard_normal(shape) * 0.1
-            elif idx == 3:
-                arr = rng.standard_normal(shape) * 0.1
-            else:
-                arr = rng.uniform(0.5, 2.0, shape)
-        elif op == "Gemm" and idx == 1:
-            arr = rng.standard_normal(shape) / np.sqrt(shape[-1])
-        elif op == "Gemm" and idx == 2:
-            arr = rng.standard_normal(shape) * 0.01
-        else:
-            arr = rng.standard_normal(shape) * 0.1
-        new_inits.append(numpy_helper.from_array(arr.astype(np.float32), out))
-        replaced.add(n.input[0])
+        arr = _random_weight(rng, shape, role(n.output[0]), n.output[0])
+        new_inits.append(numpy_helper.from_array(arr.astype(np.float32), n.output[0]))
     del g.node[:]
     g.node.extend(keep_nodes)
-    still_used = {name for n in g.node for name in n.input}
+    still_used = {x for n in g.node for x in n.input}
     kept_inits = [t for t in g.initializer if t.name in still_used] + new_inits
     del g.initializer[:]
     g.initializer.extend(kept_inits)
@@ -219,7 +230,10 @@ BUILDERS = {
     "matmul_2048": lambda p, s: make_matmul(2048, p, s),
     "conv3x3": make_conv3x3,
     "mobilenetv2": make_mobilenetv2,
-    "resnet50": make_resnet50,
+    "resnet50": lambda p, s: make_light("resnet50", p, s),
+    "inception_v1": lambda p, s: make_light("inception_v1", p, s),
+    "densenet121": lambda p, s: make_light("densenet121", p, s),
+    "squeezenet": lambda p, s: make_light("squeezenet", p, s),
     "bert_small": make_bert_small,
     "gpt2_small": make_gpt2_small,
 }
