@@ -27,6 +27,7 @@ class Capabilities:
     fp64: bool
     preferred_vector_width_float: int
     subgroups: bool
+    base_addr_align: int = 128       # bytes: a sub-buffer's offset must be a multiple of it
     extensions: frozenset[str] = field(default_factory=frozenset)
 
     def as_dict(self) -> dict:
@@ -61,6 +62,7 @@ class Device:
             fp64="cl_khr_fp64" in ext or bool(d.double_fp_config),
             preferred_vector_width_float=d.preferred_vector_width_float,
             subgroups="cl_khr_subgroups" in ext or "cl_intel_subgroups" in ext,
+            base_addr_align=max(1, d.mem_base_addr_align // 8),
             extensions=ext,
         )
 

@@ -3,7 +3,8 @@
 Inputs and model outputs keep buffers of their own for the whole inference (inputs are written before the
 first launch, outputs read after the last). Constants are uploaded once. Every other storage lives from the
 first launch that touches it to the last, and takes the smallest free buffer that fits (best fit), or a new
-one.
+one. A storage placed inside another (a concatenation's input, see ``LoweringContext.place``) is a sub-buffer
+of its root's buffer, and the root lives as long as any part of it.
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], 
     for i, launch in enumerate(launches):
         for a in launch.args:
             if isinstance(a, Value):
-                s = a.storage
+                s = a.storage.root()[0]
                 s.first = i if s.first < 0 else s.first
                 s.last = i
-    pinned = {v.storage.id for v in inputs} | {v.storage.id for v in outputs}
+    pinned = {v.storage.root()[0].id for v in inputs + outputs}
     mf = cl.mem_flags
     stats = {"const_bytes": 0, "io_bytes": 0, "temp_bytes": 0, "temp_requested": 0}
 
@@ -30,6 +31,8 @@ def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], 
 
     temps = []
     for s in storages:
+        if s.parent is not None:
+            continue                          # a part of another storage: bound below
         if s.kind == "const":
             if s.first < 0 and s.id not in pinned:
                 continue                      # a constant no launch reads (folded away or viewed only)
@@ -61,4 +64,9 @@ def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], 
             stats["temp_bytes"] += s.buffer.size
         serial += 1
         active.append((s.last, serial, s))
+    for s in storages:
+        if s.parent is not None:
+            root, off = s.root()
+            if root.buffer is not None:
+                s.buffer = root.buffer.get_sub_region(off, s.nbytes)
     return stats

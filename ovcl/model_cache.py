@@ -23,7 +23,7 @@ from ovcl.ir import Model, Type
 from .compiler import Lowered, finish
 from .lowering import Launch, LocalMem, Storage, Value
 
-FORMAT = 2
+FORMAT = 3
 _COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16", "KERNEL_PARAMS", "KERNEL_VARIANT")
 
 
@@ -102,7 +102,9 @@ def save(cache_dir, key: str, plan) -> None:
             (tmp / "program.bin").write_bytes(plan.program.get_info(cl.program_info.BINARIES)[0])
         doc = {
             "format": FORMAT,
-            "storages": [{"id": s.id, "nbytes": s.nbytes, "kind": s.kind} for s in lowered.storages],
+            "storages": [{"id": s.id, "nbytes": s.nbytes, "kind": s.kind,
+                          "parent": None if s.parent is None else s.parent.id, "offset": s.offset}
+                         for s in lowered.storages],
             "inputs": [_value(v) for v in lowered.inputs],
             "outputs": [_value(v) for v in lowered.outputs],
             "launches": [{"node": l.node, "op": l.op, "nodes": l.nodes, "kernel": l.kernel, "source": l.source,
@@ -137,6 +139,9 @@ def load(cache_dir, key: str, device, config: dict):
             storages.append(Storage(int(s["id"]), int(s["nbytes"]), s["kind"], const))
         if any(s.id != i for i, s in enumerate(storages)):
             raise ValueError("storage ids")
+        for s, d in zip(storages, doc["storages"]):
+            if d["parent"] is not None:
+                s.parent, s.offset = storages[int(d["parent"])], int(d["offset"])
 
         def value(d):
             return Value(tuple(int(x) for x in d["shape"]), Type.from_name(d["type"]), storages[d["storage"]], d["name"])

@@ -114,17 +114,29 @@ TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": sto
 # -- values and launches ------------------------------------------------------------------------------------
 
 class Storage:
-    """A device allocation to be: values that alias (views) share one storage."""
-    __slots__ = ("id", "nbytes", "kind", "const", "first", "last", "buffer")
+    """A device allocation to be: values that alias (views) share one storage. A storage with a ``parent``
+    is no allocation of its own but the parent's bytes from ``offset`` on (a concatenation's input, which
+    its producer writes straight into the concatenation's output)."""
+    __slots__ = ("id", "nbytes", "kind", "const", "first", "last", "buffer", "parent", "offset")
 
-    def __init__(self, sid: int, nbytes: int, kind: str, const: np.ndarray | None = None):
+    def __init__(self, sid: int, nbytes: int, kind: str, const: np.ndarray | None = None,
+                 parent: "Storage | None" = None, offset: int = 0):
         self.id = sid
         self.nbytes = nbytes
         self.kind = kind            # "input", "const", "temp" (planned by liveness)
         self.const = const          # host data uploaded once at compile time
         self.first = -1             # first launch index that touches it
         self.last = -1              # last launch index that touches it
-        self.buffer = None          # cl.Buffer, bound by the compiler
+        self.buffer = None          # cl.Buffer (a sub-buffer where there is a parent), bound by the compiler
+        self.parent = parent
+        self.offset = offset        # bytes into the parent
+
+    def root(self) -> "tuple[Storage, int]":
+        """The allocation this storage is part of, and the byte offset into it."""
+        s, off = self, 0
+        while s.parent is not None:
+            s, off = s.parent, off + s.offset
+        return s, off
 
 
 @dataclass(eq=False)
@@ -330,6 +342,23 @@ class LoweringContext:
         if out.nbytes != value.nbytes:
             raise self.fail(f"view of {value.shape} as {out.shape} changes the size")
         out.storage = value.storage
+
+    def place(self, part: Value, whole: Value, offset: int) -> bool:
+        """Make ``part``'s storage the bytes of ``whole``'s from byte ``offset`` on, so that the launches
+        which write ``part`` (emitted already) write there directly; False, changing nothing, where that
+        cannot be: ``part`` is an input, constant or already placed, is not its storage's whole extent, or
+        the offset is not aligned for a sub-buffer on this device."""
+        s, w = part.storage, whole.storage
+        if (s.kind != "temp" or s.parent is not None or s.nbytes != part.nbytes or part.nbytes == 0
+                or offset % self.caps.base_addr_align or offset + part.nbytes > w.nbytes):
+            return False
+        root = w
+        while root is not None:           # never into itself
+            if root is s:
+                return False
+            root = root.parent
+        s.parent, s.offset = w, offset
+        return True
 
     def constant(self, array: np.ndarray, name: str = "") -> Value:
         """A new device constant made at compile time (e.g. weights packed for a kernel)."""

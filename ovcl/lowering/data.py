@@ -4,7 +4,8 @@ Most of them are one strided copy (``data_copy.cl.mako``): each output dimension
 input stride and an index map (identity, constant pad, edge/reflect/symmetric pad, roll), all folded to
 constants, with the dimensions that both sides walk contiguously merged first. Transpose, Slice, StridedSlice,
 Tile, Broadcast, Pad, Roll, Reverse, DepthToSpace, SpaceToDepth, Concat (one copy per input into its part of
-the output) and Split (one copy per output) are that kernel. Elements move as raw bits, so every type (f16
+the output, unless the part is contiguous: then the input's producer writes it in place) and Split (one copy
+per output) are that kernel. Elements move as raw bits, so every type (f16
 included) takes the same kernel. Gather, Scatter, OneHot, Range, Interpolate and ReverseSequence have kernels
 of their own.
 """
@@ -152,8 +153,10 @@ def _concat(ctx: LoweringContext):
     off = 0
     for x in ctx.inputs:
         a = x.shape[axis] if x.rank else 1
-        emit_copy(ctx, out, x, [dim(outer, total * inner, a * inner), dim(a, inner, inner), dim(inner, 1, 1)],
-                  obase=off * inner)
+        # where each input is one contiguous part of the output, its producer writes it there: no copy
+        if not (outer == 1 and ctx.place(x, out, off * inner * out.type.size)):
+            emit_copy(ctx, out, x, [dim(outer, total * inner, a * inner), dim(a, inner, inner), dim(inner, 1, 1)],
+                      obase=off * inner)
         off += a
 
 
