@@ -137,3 +137,61 @@ BITCAST_CASES = __import__("helpers").backend_cases(r"^test_bitcast")
 @pytest.mark.parametrize("case", BITCAST_CASES, ids=[c.name for c in BITCAST_CASES])
 def test_bitcast_backend_case(case):
     __import__("helpers").check_backend_case(case)
+
+
+def _vec_expected(inner: int) -> int:
+    """The vector width the eltwise lowering should pick for an all-f32 kernel whose innermost collapsed
+    dimension is ``inner``, from the device's preferred float vector width (1 where it prefers scalars)."""
+    import ovcl
+    want = ovcl.Core().get_property("CPU", "PREFERRED_VECTOR_WIDTH_FLOAT")
+    if want not in (4, 8, 16):
+        return 1
+    vec = 8
+    while vec >= 4 and inner % vec:
+        vec //= 2
+    return vec if vec >= 4 else 1
+
+
+@pytest.mark.parametrize("shape,inner", [
+    ((1, 16, 8, 8), 64),        # per-channel scale/shift/ReLU over 8x8 planes: float8
+    ((2, 5, 3, 4), 12),         # planes of 12: float4
+    ((1, 6, 7, 1), 7),          # planes of 7: scalar
+])
+def test_vector_eltwise_fused_chain(shape, inner, rng):
+    """A fused BatchNorm-style chain (Mul, Add by per-channel constants, Relu, times x) computes
+    right whether it runs as float vectors or scalars, with the per-channel operands broadcast along the
+    vector. Against ONNX Runtime; the kernel's vector width against the device's preference."""
+    import ovcl
+    c = shape[1]
+    x = rng.standard_normal(shape).astype(np.float32)
+    inits = [("s", rng.uniform(0.5, 1.5, (c, 1, 1)).astype(np.float32)),
+             ("b", rng.standard_normal((c, 1, 1)).astype(np.float32))]
+    nodes = [helper.make_node("Mul", ["x", "s"], ["m"]), helper.make_node("Add", ["m", "b"], ["a"]),
+             helper.make_node("Relu", ["a"], ["r"]), helper.make_node("Mul", ["r", "x"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, shape)], [("y", np.float32, None)], initializers=inits)
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert_close(list(cm({"x": x}).to_tuple()), run_ort(m, {"x": x}), rtol=1e-5, atol=1e-6)
+    (launch,) = cm.launches()
+    vec = _vec_expected(inner)
+    assert (f"vload{vec}(" in launch.source) == (vec > 1), launch.source
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4, 16), (3, 4, 1)),       # b broadcast along the vector: a scalar
+                                   ((3, 4, 16), (16,)),           # b walks the vector, broadcast across rows
+                                   ((2, 3, 40), (2, 1, 40)),      # 40 = five float8s
+                                   ((4, 6, 8), (4, 6, 8))])
+@pytest.mark.parametrize("op", ["Add", "Div", "Pow", "Max"])
+def test_vector_eltwise_binary_broadcast(op, sa, sb, rng):
+    """Binary ops as float vectors, each operand walking the innermost dimension or broadcast along it; Max
+    (its NaN rule spelled with ||, not valid on vectors) stays scalar."""
+    import ovcl
+    a = np.abs(rng.standard_normal(sa)).astype(np.float32) + 0.1
+    b = rng.standard_normal(sb).astype(np.float32)
+    m = onnx_model([helper.make_node(op, ["a", "b"], ["y"])], [("a", np.float32, sa), ("b", np.float32, sb)],
+                   [("y", np.float32, None)])
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    feeds = {"a": a, "b": b}
+    assert_close(list(cm(feeds).to_tuple()), run_ort(m, feeds), rtol=1e-5, atol=1e-6)
+    (launch,) = cm.launches()
+    vec = 1 if op == "Max" else _vec_expected(sa[-1])
+    assert (f"vload{vec}(" in launch.source) == (vec > 1), launch.source

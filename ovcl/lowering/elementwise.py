@@ -34,7 +34,7 @@ def collapse(out_shape, strides_list):
 
 def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, body=()):
     """Launch ``out = expr(inputs)`` with NumPy broadcasting of the inputs to ``out.shape``; ``body`` holds
-    C statements computed before ``expr`` (the steps of a fused chain)."""
+    (type, name, C expression) steps computed before ``expr`` (the steps of a fused chain)."""
     n = out.numel
     if n == 0:
         return
@@ -47,12 +47,31 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
     own = cstrides[0]
     # single-value constants become literals in the source: no argument, no load, folded by the compiler
     ins = [(v.type, None if s == own else s, _literal(v)) for v, s in zip(inputs, cstrides[1:])]
-    gsize, lsize = linear_sizes(n, 256)
     idx = "int" if n < 2 ** 31 - 1 else "long"
     expr = expr.replace("(T)", f"({cctype(out.type)})")
+    vec = _vector_width(ctx, expr, ins, out, dims, body)
+    gsize, lsize = linear_sizes(n // vec, 256)
     args = [out] + [v for v, (_, _, lit) in zip(inputs, ins) if lit is None]
     ctx.launch("eltwise.cl.mako", gsize, lsize, args, out_t=out.type, ins=ins, dims=dims, n=n,
-               expr=expr, idx=idx, body=list(body))
+               expr=expr, idx=idx, body=list(body), vec=vec)
+
+
+def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body) -> int:
+    """Elements a work-item computes as one vector: the device's preferred float vector width (1 on most
+    GPUs, whose work-items are lanes already) where everything is f32, the expressions are valid on vectors,
+    the innermost dimension divides into vectors, and every input either walks it or is broadcast along it."""
+    want = ctx.caps.preferred_vector_width_float
+    if want not in (4, 8, 16) or out.type is not Type.f32 or not vector_expr(expr):
+        return 1
+    if any(t is not Type.f32 or not vector_expr(e) for t, _, e in body):
+        return 1
+    for t, strides, lit in ins:
+        if lit is None and (t is not Type.f32 or (strides is not None and strides[-1] not in (0, 1))):
+            return 1
+    vec = min(want, 8)
+    while vec > 1 and dims[-1] % vec:
+        vec //= 2
+    return vec if vec >= 4 else 1
 
 
 def _scalar_const(v: Value):
@@ -330,7 +349,7 @@ def _fused(ctx: LoweringContext):
         if expr is None:
             raise ctx.fail(f"step {op} has no kernel for {types[operands[0]]}")
         expr = _OPERAND.sub(lambda m: names[operands[int(m.group(1))]], expr).replace("(T)", f"({cctype(out_t)})")
-        body.append(f"const {cctype(out_t)} t{j} = ({cctype(out_t)})({expr});")
+        body.append((out_t, f"t{j}", expr))
         types.append(out_t)
         names.append(f"t{j}")
     emit_eltwise(ctx, names[-1], ctx.inputs, ctx.outputs[0], body=body)
