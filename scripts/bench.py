@@ -10,9 +10,12 @@ model are started one after another (each reports read + compile + first inferen
 result) and then take turns: every round runs N warm iterations in each worker, in a rotating order, so
 that the machine's load drifts evenly over the three. Reported per model:
 
-- the median warm latency per runtime (over all rounds) and ovcl / OpenVINO;
-- the time to first result per runtime (read + compile + first inference, imports not counted);
-- the peak RSS of each worker process;
+- the median warm latency per runtime (over all rounds), ovcl / OpenVINO f32 and ovcl / OpenVINO at its
+  default precision (the openvino_default runtime);
+- the time to first result per runtime (read + compile + first inference, imports not counted), and ovcl's
+  split into the three;
+- the peak RSS of each worker process, and what the model adds to it: peak - the runtime's floor, its peak
+  RSS on an empty model (measured once per run), ovcl's against OpenVINO's;
 - the model's GFLOPs (MatMul/Gemm/Conv, from models.json) and ovcl's achieved GFLOP/s against the measured
   sgemm ceiling (scripts/ceilings.py, measured once into out/ceilings.json);
 - ovcl's launch count and host overhead: the time of the same number of trivial kernel launches through the
@@ -22,7 +25,8 @@ that the machine's load drifts evenly over the three. Reported per model:
 
 A model ovcl cannot compile is reported "unsupported: <error>"; a crashing or hanging worker is reported too,
 never stopping the run. OpenVINO: PERFORMANCE_HINT=LATENCY, INFERENCE_NUM_THREADS=2, INFERENCE_PRECISION_HINT=f32
-(--ov-precision; the plugin's own default is bf16 on a CPU with AVX512_BF16, as this one).
+(--ov-precision); openvino_default leaves the precision to the plugin (bf16 on a CPU with AVX512_BF16 or
+AMX, f32 elsewhere).
 ONNX Runtime: intra_op_num_threads=2, inter_op_num_threads=1.
 """
 from __future__ import annotations
@@ -43,9 +47,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_MODELS_DIR = os.path.join(ROOT, "out", "bench_models")
 DEFAULT_CEILINGS = os.path.join(ROOT, "out", "ceilings.json")
-RUNTIMES = ["ovcl", "openvino", "onnxruntime"]
-SHORT = {"ovcl": "ovcl", "openvino": "OV", "onnxruntime": "ORT", "ovcl_defaults": "ovcl-defaults",
-         "ovcl_user": "ovcl-user"}
+RUNTIMES = ["ovcl", "openvino", "openvino_default", "onnxruntime"]
+SHORT = {"ovcl": "ovcl", "openvino": "OV", "openvino_default": "OV-default", "onnxruntime": "ORT",
+         "ovcl_defaults": "ovcl-defaults", "ovcl_user": "ovcl-user"}
 # extra runtimes on request (--runtimes), to measure tuning in the same interleaved run: ovcl_defaults is ovcl
 # with OVCL_TUNING=0 (capability defaults, no tuning database); ovcl_user is ovcl with OVCL_TUNING=user and
 # --user-db as its user database (what a device nobody measured gets once its user has run `ovcl tune`)
@@ -79,26 +83,33 @@ class _Runner:
         self.ov_precision = "f32"
 
     def load(self):
-        getattr(self, f"_load_{self.runtime}")()
+        """Read and compile; returns the seconds the read took (the rest of load's time is the compile)."""
+        return getattr(self, f"_load_{self.runtime}")()
 
     def _load_ovcl(self):
         import ovcl
         core = ovcl.Core()
+        t = time.perf_counter()
         model = core.read_model(self.path)
+        read_s = time.perf_counter() - t
         self.compiled = core.compile_model(model, self.device)
         self.request = self.compiled.create_infer_request()
         self.infer = lambda feeds: list(self.request.infer(feeds).to_tuple())
+        return read_s
 
     def _load_openvino(self):
         import openvino as ov
         core = ov.Core()
+        t = time.perf_counter()
         model = core.read_model(self.path)
+        read_s = time.perf_counter() - t
         cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads}
         if self.ov_precision != "default":
             cfg["INFERENCE_PRECISION_HINT"] = self.ov_precision
         self.compiled = core.compile_model(model, "CPU", cfg)
         self.request = self.compiled.create_infer_request()
         self.infer = lambda feeds: [self.request.infer(feeds)[o] for o in self.compiled.outputs]
+        return read_s
 
     def _load_onnxruntime(self):
         import onnxruntime as ort
@@ -107,6 +118,7 @@ class _Runner:
         so.inter_op_num_threads = 1
         sess = ort.InferenceSession(self.path, so, providers=["CPUExecutionProvider"])
         self.infer = lambda feeds: sess.run(None, feeds)
+        return 0.0          # ONNX Runtime reads and compiles in one call
 
     # -- ovcl only: launches and host overhead ----------------------------------------------------------
     def ovcl_overhead(self, feeds, reps: int = 3) -> dict:
@@ -208,7 +220,7 @@ def worker_main(argv) -> int:
     import_s = time.perf_counter() - t_imp
     t0 = time.perf_counter()
     try:
-        r.load()
+        read_s = r.load()
         t_compiled = time.perf_counter()
         outs = r.infer(feeds)
         t_first = time.perf_counter()
@@ -223,7 +235,8 @@ def worker_main(argv) -> int:
     if a.runtime == "ovcl":
         d = r.compiled.device
         dev = f"{d.name}: {d.full_name}, {d.platform.name.strip()}"
-    send({"ok": True, "import_s": import_s, "compile_s": t_compiled - t0, "first_s": t_first - t0,
+    send({"ok": True, "import_s": import_s, "read_s": read_s, "compile_s": t_compiled - t0 - read_s,
+          "infer1_s": t_first - t_compiled, "first_s": t_first - t0,
           "rss_mb": _rss_mb(), "device": dev})
     for line in sys.stdin:
         cmd = json.loads(line)
@@ -257,14 +270,16 @@ class Worker:
         self.runtime = runtime
         self.log_path = log_path
         self.log = open(log_path, "w")
-        worker_rt = "ovcl" if runtime in OVCL_VARIANTS else runtime
+        worker_rt = {"openvino_default": "openvino", **{v: "ovcl" for v in OVCL_VARIANTS}}.get(runtime, runtime)
+        precision = "default" if runtime == "openvino_default" else args.ov_precision
         cmd = [sys.executable, os.path.abspath(__file__), "--_worker", worker_rt, model_path,
                "--inputs", json.dumps(specs), "--seed", str(args.seed), "--device", args.device,
-               "--threads", str(args.threads), "--ov-precision", args.ov_precision] + (["--save", save_path] if save_path else [])
+               "--threads", str(args.threads), "--ov-precision", precision] + (["--save", save_path] if save_path else [])
         env = dict(os.environ)
-        if worker_rt == "ovcl" and not args.warm_cache:     # cold: no ovcl or PoCL kernel binaries from before
+        if worker_rt == "ovcl" and not args.warm_cache:
+            # cold: empty ovcl and PoCL caches (on, as a user's are: ovcl's compile workers warm PoCL's)
             env["OVCL_CACHE_DIR"] = log_path + ".cache"
-            env["POCL_KERNEL_CACHE"] = "0"
+            env["POCL_CACHE_DIR"] = log_path + ".pocl"
         if runtime in OVCL_VARIANTS:
             env["OVCL_TUNING"] = OVCL_VARIANTS[runtime]
         if runtime == "ovcl_user":      # a private cache dir always: never overwrite a real user database
@@ -344,6 +359,32 @@ def compare(ovcl_npz: str, ref_npz: str) -> dict:
     return {"match": match, "max_abs_err": worst, "detail": "; ".join(details)}
 
 
+EMPTY_INPUTS = [{"name": "x", "shape": [1, 8], "dtype": "float32", "range": [-1, 1]}]
+
+
+def measure_floors(args, tmp: str) -> dict[str, float]:
+    """Each runtime's peak RSS on an empty model (one Relu on 8 numbers: the runtime, its device context
+    and one kernel), so a report can show what each model adds to it."""
+    import onnx
+    from onnx import TensorProto, helper
+    path = os.path.join(tmp, "empty.onnx")
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "empty",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    floors = {}
+    for rt in args.runtimes:
+        w = Worker(rt, path, EMPTY_INPUTS, args, None, os.path.join(tmp, f"empty.{rt}.log"))
+        try:
+            if w.request(None, args.timeout).get("ok"):
+                msg = w.request({"op": "quit"}, 30)
+                if msg.get("ok"):
+                    floors[rt] = msg["rss_mb"]
+        finally:
+            w.close()
+    return floors
+
+
 def bench_model(name: str, entry: dict, args, ceil_gflops: float | None, tmp: str) -> dict:
     path = os.path.join(args.models_dir, entry["file"])
     res: dict = {"model": name, "gflops": entry.get("flops", 0) / 1e9, "runtimes": {}}
@@ -406,9 +447,10 @@ def bench_model(name: str, entry: dict, args, ceil_gflops: float | None, tmp: st
         res["check"] = compare(saves["ovcl"], saves["onnxruntime"])
     # ovcl/OV per round (the two ran minutes apart at most): their median resists the machine's drift
     a = res["runtimes"].get("ovcl", {}).get("round_medians_ms", [])
-    b = res["runtimes"].get("openvino", {}).get("round_medians_ms", [])
-    if a and len(a) == len(b):
-        res["ratio_rounds"] = [x / y for x, y in zip(a, b)]
+    for ov, key in (("openvino", "ratio_rounds"), ("openvino_default", "ratio_rounds_default")):
+        b = res["runtimes"].get(ov, {}).get("round_medians_ms", [])
+        if a and len(a) == len(b):
+            res[key] = [x / y for x, y in zip(a, b)]
     ov = res["runtimes"].get("ovcl", {})
     if ov.get("median_ms") and res["gflops"]:
         ov["gflops_per_s"] = res["gflops"] / (ov["median_ms"] / 1e3)
@@ -433,13 +475,23 @@ def render(results: list[dict], meta: dict) -> str:
              f"- ovcl: device {meta['device']} ({meta['device_name']}); first result "
              + ("with warm kernel caches" if meta.get("warm_cache") else "cold (empty ovcl and PoCL kernel caches)"),
              f"- OpenVINO CPU plugin: LATENCY hint, {meta['threads']} threads, inference precision "
-             f"{meta['ov_precision']}; ONNX Runtime: {meta['threads']} intra-op threads",
+             f"{meta['ov_precision']} (OV-default: the plugin's own choice); ONNX Runtime: {meta['threads']} "
+             f"intra-op threads",
+             "- RSS floor (peak RSS on an empty model: one Relu on 8 numbers): "
+             + (", ".join(f"{SHORT[r]} {v:.0f} MB" for r, v in meta.get("rss_floor_mb", {}).items()) or "not measured")
+             + "; added = peak - floor",
              f"- {meta['rounds']} rounds x {meta['iters']} warm iterations, runtimes interleaved; ms = median of all "
              f"warm iterations; ovcl/OV = median of the per-round ratios (range over rounds); first = read + compile + first inference (imports excluded); RSS = peak of the "
              f"runtime's own process", ""]
-    head = (["model", "GFLOPs"] + [f"{SHORT[r]} ms" for r in rts] + ["ovcl/OV (rounds)"]
+    ratios = [("ratio_rounds", "ovcl/OV (rounds)")]
+    if "openvino_default" in rts:
+        ratios.append(("ratio_rounds_default", "ovcl/OV-default (rounds)"))
+    floors = meta.get("rss_floor_mb", {})
+    head = (["model", "GFLOPs"] + [f"{SHORT[r]} ms" for r in rts] + [h for _, h in ratios]
             + ["ovcl GFLOP/s (% sgemm)"] + [f"first s {'/'.join(SHORT[r] for r in rts)}",
+                                            "ovcl first: read / compile / 1st inference s",
                                             f"RSS MB {'/'.join(SHORT[r] for r in rts)}",
+                                            "added MB ovcl / OV (ratio)",
                                             "ovcl launches", "ovcl host ms (floor / main-thread CPU)", "ovcl vs ORT"])
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join(["---"] * len(head)) + "|")
@@ -456,13 +508,20 @@ def render(results: list[dict], meta: dict) -> str:
                 row.append(f"{r['error'].split(':')[0]} [{len(notes)}]")
             else:
                 row.append("–")
-        o, v = R.get("ovcl", {}), R.get("openvino", {})
-        rr = res.get("ratio_rounds")
-        row.append(f"{statistics.median(rr):.2f}x ({min(rr):.2f}-{max(rr):.2f})" if rr else "–")
+        o = R.get("ovcl", {})
+        for key, _ in ratios:
+            rr = res.get(key)
+            row.append(f"{statistics.median(rr):.2f}x ({min(rr):.2f}-{max(rr):.2f})" if rr else "–")
         row.append(f"{o['gflops_per_s']:.1f} ({o.get('pct_sgemm', 0):.0f}%)" if o.get("gflops_per_s") else "–")
         row.append("/".join(_f(R.get(rt, {}).get("start", {}).get("first_s") if R.get(rt, {}).get("start", {}).get("ok")
                                 else None) for rt in rts))
+        st = o.get("start", {})
+        row.append(f"{st['read_s']:.2f} / {st['compile_s']:.2f} / {st['infer1_s']:.2f}" if st.get("ok") else "–")
         row.append("/".join(_f(R.get(rt, {}).get("rss_mb"), "{:.0f}") for rt in rts))
+        added = [R.get(rt, {}).get("rss_mb") - floors[rt] if R.get(rt, {}).get("rss_mb") and rt in floors else None
+                 for rt in ("ovcl", "openvino")]
+        row.append(f"{added[0]:.0f} / {added[1]:.0f} ({added[0] / added[1]:.2f}x)"
+                   if None not in added and added[1] > 0 else "–")
         oh = o.get("overhead", {})
         row.append(str(oh.get("launches", "–")))
         row.append(f"{oh['trivial_launches_ms']:.2f} / {oh['main_thread_cpu_ms']:.2f}" if "trivial_launches_ms" in oh else "–")
@@ -552,6 +611,8 @@ def main(argv=None) -> int:
     results = []
     load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="ovcl-bench-") as tmp:
+        print("bench: each runtime's RSS floor (an empty model) ...", file=sys.stderr, flush=True)
+        meta["rss_floor_mb"] = measure_floors(args, tmp)
         for name in names:
             print(f"bench: {name} ({index[name].get('flops', 0) / 1e9:.3f} GFLOPs)", file=sys.stderr, flush=True)
             try:
