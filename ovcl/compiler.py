@@ -21,7 +21,8 @@ from .executor import Plan
 from .fusion import fuse
 from .lowering import LOWERINGS, Launch, LocalMem, LoweringContext, Storage, Value
 from .memory import plan_memory
-from .programs import build_program
+from . import parallel_compile
+from .programs import BUILD_OPTIONS, build_program, program_key
 
 
 class Compiler:
@@ -145,6 +146,7 @@ def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) 
     stats = plan_memory(device, lowered.storages, lowered.launches, lowered.inputs, lowered.outputs)
     t0 = time.perf_counter()
     program = None
+    warm_stats: dict = {}
     if lowered.launches:
         if binary is not None:
             program = cl.Program(device.context, [device.cl_device], [binary]).build()
@@ -152,9 +154,15 @@ def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) 
             kernels = {l.kernel for l in lowered.launches}
             nodes = sorted({l.node for l in lowered.launches})
             what = f"{len(kernels)} kernels of nodes {', '.join(nodes[:8])}{' ...' if len(nodes) > 8 else ''}"
+            source = lowered.program_source(device)
+            key = program_key(source, BUILD_OPTIONS, device)
+            workers = parallel_compile.worker_count(device, lowered.launches, config, key)
+            if workers:
+                warm_stats = parallel_compile.warm(device, source, BUILD_OPTIONS, lowered.launches, workers, key,
+                                                   verbose=bool(config.get("VERBOSE")))
             if config.get("VERBOSE"):
                 print(f"ovcl: building {len(kernels)} kernels for {device.name}...", file=sys.stderr, flush=True)
-            program = build_program(device, lowered.program_source(device), what)
+            program = build_program(device, source, what)
     t1 = time.perf_counter()
     kernels = []
     for l in lowered.launches:
@@ -175,6 +183,6 @@ def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) 
     plan = Plan(device, lowered.inputs, lowered.outputs, lowered.launches, kernels)
     plan.program = program
     plan.lowered = lowered
-    plan.stats = {**stats, "build_s": t1 - t0, "launches": len(lowered.launches),
+    plan.stats = {**stats, **warm_stats, "build_s": t1 - t0, "launches": len(lowered.launches),
                   "kernels": len({l.kernel for l in lowered.launches})}
     return plan

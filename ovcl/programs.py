@@ -44,7 +44,8 @@ def cache_dir() -> Path | None:
     return Path(base) / "kernels"
 
 
-def _key(source: str, options: tuple[str, ...], device) -> str:
+def program_key(source: str, options: tuple[str, ...], device) -> str:
+    """What identifies a build: ovcl's cache version, the device and driver, the options and the source."""
     h = hashlib.sha256()
     for part in (CACHE_VERSION, device.identity, " ".join(options), source):
         h.update(part.encode())
@@ -58,7 +59,7 @@ def build_program(device, source: str, what: str = "", options: tuple[str, ...] 
     ``what`` names the nodes served, for the error message when the build fails."""
     import pyopencl as cl
     ctx = device.context
-    key = _key(source, options, device)
+    key = program_key(source, options, device)
     # PoCL caches builds itself (POCL_CACHE_DIR, by source and options), and asking it for the binary makes it
     # compile every kernel of the program first: ResNet-50's cold build took 10.6 s instead of 1.8 s for a
     # cache that saved 0.05 s when warm. So ovcl's binary cache is for other drivers.
