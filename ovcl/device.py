@@ -28,6 +28,7 @@ class Capabilities:
     preferred_vector_width_float: int
     subgroups: bool
     base_addr_align: int = 128       # bytes: a sub-buffer's offset must be a multiple of it
+    host_unified_memory: bool = False    # device memory is host memory (CPUs, integrated GPUs)
     extensions: frozenset[str] = field(default_factory=frozenset)
 
     def as_dict(self) -> dict:
@@ -63,6 +64,7 @@ class Device:
             preferred_vector_width_float=d.preferred_vector_width_float,
             subgroups="cl_khr_subgroups" in ext or "cl_intel_subgroups" in ext,
             base_addr_align=max(1, d.mem_base_addr_align // 8),
+            host_unified_memory=_host_unified(d),
             extensions=ext,
         )
 
@@ -121,6 +123,14 @@ class Device:
 
 
 @functools.lru_cache(maxsize=1)
+def _host_unified(d) -> bool:
+    # CL_DEVICE_HOST_UNIFIED_MEMORY is deprecated from OpenCL 2.0 on, where a driver may no longer answer it
+    try:
+        return bool(d.host_unified_memory)
+    except Exception:  # noqa: BLE001 - pyopencl raises LogicError or RuntimeError, by version
+        return False
+
+
 def _discover() -> dict[str, Device]:
     try:
         import pyopencl as cl

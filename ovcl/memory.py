@@ -1,7 +1,9 @@
 """The memory plan: device buffers for every storage, reused between storages whose live ranges are apart.
 
 Inputs and model outputs keep buffers of their own for the whole inference (inputs are written before the
-first launch, outputs read after the last). Constants are uploaded once. Every other storage lives from the
+first launch, outputs read after the last). Constants are uploaded once; on a device whose memory is host
+memory (``caps.host_unified_memory``: PoCL) the buffer uses the plan's page-aligned array in place, so the
+weights are not held twice. Every other storage lives from the
 first launch that touches it to the last, and takes the smallest free buffer that fits (best fit), or a new
 one. A storage placed inside another (a concatenation's input, see ``LoweringContext.place``) is a sub-buffer
 of its root's buffer, and the root lives as long as any part of it.
@@ -11,6 +13,22 @@ from __future__ import annotations
 import bisect
 
 from .lowering import Storage, Value
+
+
+PAGE = 4096
+
+
+def _page_aligned(a):
+    """``a`` itself where it is writable, C-contiguous and starts on a page (what drivers need to use host
+    memory in place: PoCL its base address alignment, Intel's integrated GPUs a page), else such a copy."""
+    import numpy as np
+    if a.flags.c_contiguous and a.flags.writeable and a.ctypes.data % PAGE == 0:
+        return a
+    raw = np.empty(a.nbytes + PAGE, np.uint8)
+    start = -raw.ctypes.data % PAGE
+    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], outputs: list[Value]) -> dict:
@@ -37,7 +55,14 @@ def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], 
             if s.first < 0 and s.id not in pinned:
                 continue                      # a constant no launch reads (folded away or viewed only)
             data = s.const
-            s.buffer = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=data) if data.nbytes else alloc(0)
+            if not data.nbytes:
+                s.buffer = alloc(0)
+            elif device.caps.host_unified_memory:
+                # the device reads host memory: let it read the plan's array instead of a second copy
+                s.const = data = _page_aligned(data)
+                s.buffer = cl.Buffer(ctx, mf.READ_ONLY | mf.USE_HOST_PTR, hostbuf=data)
+            else:
+                s.buffer = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=data)
             stats["const_bytes"] += data.nbytes
         elif s.kind == "input" or s.id in pinned:
             s.buffer = alloc(s.nbytes)
