@@ -140,10 +140,25 @@ def test_maxpool(xs, attrs, rng):
     _check(*_pool_model("MaxPool", xs, rng, outputs=("y", "i"), **attrs))
 
 
-@pytest.mark.parametrize("xs,attrs", [MAXPOOL_CASES[1], MAXPOOL_CASES[3]])
+ROW_MAXPOOL_CASES = [c for c in MAXPOOL_CASES if len(c[0]) == 4] + [
+    ((1, 4, 33, 40), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),   # full + partial tiles
+    ((2, 3, 20, 37), dict(kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])),   # Inception's 3x3 s1
+    ((1, 3, 55, 55), dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),         # SqueezeNet's
+    ((1, 2, 19, 45), dict(kernel_shape=[2, 3], strides=[1, 3], dilations=[2, 2], pads=[0, 2, 1, 0])),
+    ((1, 2, 9, 30), dict(kernel_shape=[5, 5], strides=[1, 1], pads=[2, 2, 2, 2])),
+]
+
+
+@pytest.mark.parametrize("xs,attrs", ROW_MAXPOOL_CASES)
 def test_maxpool_values_only(xs, attrs, rng):
-    """Without an Indices output the kernel skips them."""
-    _check(*_pool_model("MaxPool", xs, rng, **attrs))
+    """Without an Indices output, 2-D f32 max pooling runs as float8 row segments where the device prefers
+    float vectors (interior tiles, tiles across the padding, the last partial tile of a row)."""
+    import ovcl
+    m, feeds = _pool_model("MaxPool", xs, rng, **attrs)
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert_close(list(cm(feeds).to_tuple()), run_ort(m, feeds), rtol=RTOL, atol=ATOL)
+    rows = ovcl.Core().get_property("CPU", "PREFERRED_VECTOR_WIDTH_FLOAT") >= 4
+    assert [l.template for l in cm.launches()] == ["pool_max_rows.cl.mako" if rows else "pool.cl.mako"]
 
 
 AVGPOOL_CASES = [

@@ -1,4 +1,5 @@
-"""Pooling and normalisation: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool (``pool.cl.mako``),
+"""Pooling and normalisation: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool (``pool.cl.mako``; 2-D f32
+MaxPool without indices as float8 rows, ``pool_max_rows.cl.mako``),
 BatchNormInference (an element-wise multiply-add over per-channel scale and shift), LRN (``pool_lrn``)."""
 from __future__ import annotations
 
@@ -47,8 +48,35 @@ def _maxpool(ctx: LoweringContext):
         axis += x.rank
     # a frontend that knows nobody reads the indices says so (they cost ~40% of the kernel's time)
     want_idx = len(ctx.outputs) > 1 and not ctx.node.rt_info.get("indices_unused", False)
+    if not want_idx and _max_rows(ctx, x, ctx.outputs[0], kernel, strides, dil, pb):
+        return
     _emit_pool(ctx, "max", x, ctx.outputs[0], ctx.outputs[1] if want_idx else None, kernel, strides,
                dil, pb, pe, axis=axis)
+
+
+def _max_rows(ctx: LoweringContext, x: Value, out: Value, kernel, strides, dil, pb) -> bool:
+    """2-D f32 max pooling as float8 row segments (``pool_max_rows.cl.mako``) where the device prefers float
+    vectors (on the others a work-item is a lane already: the per-output kernel). Returns whether it did."""
+    if (x.rank != 4 or x.type is not Type.f32 or out.numel == 0 or x.numel >= 2 ** 31
+            or ctx.caps.preferred_vector_width_float < 4):
+        return False
+    (h, w), (oh, ow) = x.shape[2:], out.shape[2:]
+    nt = -(-ow // 8)
+    lx = 1
+    while lx * 2 <= min(nt, 8):
+        lx *= 2
+    ly = 1
+    while ly * 2 <= oh and lx * ly * 2 <= 64:
+        ly *= 2
+    # channels fill the work-group where the planes are small: PoCL pays about a microsecond a work-group
+    nc, lz = x.shape[0] * x.shape[1], 1
+    while lz * 2 <= nc and lx * ly * lz * 2 <= 64:
+        lz *= 2
+    g = (round_up(nt, lx), round_up(oh, ly), round_up(nc, lz))
+    ctx.launch("pool_max_rows.cl.mako", g, (lx, ly, lz), [out, x], H=h, W=w, OH=oh, OW=ow, KH=kernel[0],
+               KW=kernel[1], SH=strides[0], SW=strides[1], DH=dil[0], DW=dil[1], PT=pb[0], PL=pb[1], NT=nt,
+               NC=nc)
+    return True
 
 
 @lowers("AvgPool")

@@ -1,0 +1,59 @@
+## 2-D max pooling (f32, no indices): a work-item computes 8 consecutive outputs of one output row as a
+## float8. Each window column is one float8 of input taps at constant offsets from one row pointer, which
+## LLVM turns into vector loads and shuffles (PoCL does not vectorise the one-output-per-item kernel across
+## work-items: its taps are strided). Rows outside the input are skipped (the same for all 8 lanes); a tile
+## whose columns reach outside the input loads lane by lane, the index clamped and the tap -inf.
+## Semantics as pool.cl.mako's max: a tap replaces the best only where it is greater (NaN taps are passed
+## over), -inf where no tap is inside the input.
+## params: H, W, OH, OW (input / output plane), KH, KW, SH, SW, DH, DW, PT, PL (pads top / left), NT (tiles
+## of 8 outputs per row), NC (planes: N*C)
+<%
+lanes = ["s%x" % j for j in range(8)]
+span = 7 * SW + (KW - 1) * DW + 1     # input columns a tile reads
+%>
+__kernel void ${name}(__global float *restrict out, __global const float *restrict x) {
+    const int tile = get_global_id(0);
+    const int oh = get_global_id(1);
+    const int nc = get_global_id(2);
+    if (tile >= ${NT} || oh >= ${OH} || nc >= ${NC}) return;
+    const int ow0 = tile * 8;
+    const int iw0 = ow0 * ${SW} - ${PL};
+    const int ih0 = oh * ${SH} - ${PT};
+    __global const float *xc = x + (long)nc * ${H * W};
+    float8 best = (float8)(-INFINITY);
+    if (iw0 >= 0 && iw0 + ${span} <= ${W}) {
+% for kh in range(KH):
+        if (ih0 + ${kh * DH} >= 0 && ih0 + ${kh * DH} < ${H}) {
+            __global const float *xr = xc + (ih0 + ${kh * DH}) * ${W} + iw0;
+    % for kw in range(KW):
+            { const float8 v = (float8)(${", ".join("xr[%d]" % (kw * DW + j * SW) for j in range(8))});
+              best = v > best ? v : best; }
+    % endfor
+        }
+% endfor
+    } else {
+% for kh in range(KH):
+        if (ih0 + ${kh * DH} >= 0 && ih0 + ${kh * DH} < ${H}) {
+            __global const float *xr = xc + (ih0 + ${kh * DH}) * ${W};
+            float seg[${span}];
+            ## unconditional loads (index 0 outside the row) and a select: a branch per lane stops vectorising
+    % for e in range(span):
+            { const int i = iw0 + ${e}; const int in = i >= 0 && i < ${W}; const float v = xr[in ? i : 0];
+              seg[${e}] = in ? v : -INFINITY; }
+    % endfor
+    % for kw in range(KW):
+            { const float8 v = (float8)(${", ".join("seg[%d]" % (kw * DW + j * SW) for j in range(8))});
+              best = v > best ? v : best; }
+    % endfor
+        }
+% endfor
+    }
+    __global float *o = out + ((long)nc * ${OH} + oh) * ${OW} + ow0;
+    if (ow0 + 8 <= ${OW}) {
+        vstore8(best, 0, o);
+    } else {
+% for j in range(8):
+        if (ow0 + ${j} < ${OW}) o[${j}] = best.${lanes[j]};
+% endfor
+    }
+}
