@@ -82,12 +82,15 @@ def first_launches(launches) -> list:
 
 
 def _arg_spec(a):
+    import numpy as np
     from .lowering import LocalMem, Value
     if isinstance(a, Value):
         return ["b", max(int(a.storage.nbytes), 4)]
     if isinstance(a, LocalMem):
         return ["l", max(int(a.nbytes), 4)]
-    return ["s", a.dtype.str, a.item()]
+    if isinstance(a, np.generic):
+        return ["s", a.dtype.str, a.item()]
+    return None         # an argument of no known C type: that launch is left to its first launch
 
 
 def warm(device, source: str, options, launches, workers: int, key: str, verbose: bool = False) -> dict:
@@ -97,33 +100,21 @@ def warm(device, source: str, options, launches, workers: int, key: str, verbose
     # longest sources first, a rough proxy of a kernel's compile time: the last ones claimed are short
     items = [[l.kernel, list(l.gsize), list(l.lsize), [_arg_spec(a) for a in l.args]]
              for l in sorted(todo, key=lambda l: -len(l.source))]
+    items = [it for it in items if None not in it[3]]
     platforms = cl.get_platforms()
     pi = next(i for i, p in enumerate(platforms) if p.int_ptr == device.platform.int_ptr)
     di = next(i for i, d in enumerate(platforms[pi].get_devices()) if d.int_ptr == device.cl_device.int_ptr)
     if verbose:
-        print(f"ovcl: compiling {len(todo)} kernels in {workers} processes...", file=sys.stderr, flush=True)
+        print(f"ovcl: compiling {len(items)} kernels in {workers} processes...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    failed = 0
-    with tempfile.TemporaryDirectory(prefix="ovcl-compile-") as tmp:
-        spec = Path(tmp) / "spec.json"
-        spec.write_text(json.dumps({"platform": pi, "device": di, "source": source, "options": list(options),
-                                    "launches": items}))
-        procs = [subprocess.Popen([sys.executable, WORKER_SCRIPT, str(spec)],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for k in range(workers)]
-        deadline = time.monotonic() + TIMEOUT_S
-        for p in procs:
-            try:
-                _, err = p.communicate(timeout=max(deadline - time.monotonic(), 1))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                _, err = p.communicate()
-            if p.returncode != 0:
-                failed += 1
-                if verbose:
-                    tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
-                    print(f"ovcl: a compile worker failed (rc {p.returncode}) {' '.join(tail)}; its kernels "
-                          f"compile at their first launch", file=sys.stderr, flush=True)
+    failed = workers
+    try:
+        with tempfile.TemporaryDirectory(prefix="ovcl-compile-") as tmp:
+            failed = _run_workers(Path(tmp), {"platform": pi, "device": di, "source": source,
+                                              "options": list(options), "launches": items}, workers, verbose)
+    except OSError as e:        # no temporary directory, no process: the kernels compile at first launch
+        if verbose:
+            print(f"ovcl: compile workers did not start ({e})", file=sys.stderr, flush=True)
     marker = _marker(key)
     if marker is not None and not failed:
         try:
@@ -131,8 +122,43 @@ def warm(device, source: str, options, launches, workers: int, key: str, verbose
             marker.touch()
         except OSError:
             pass
-    return {"compile_workers": workers, "compile_workers_failed": failed, "warmed_kernels": len(todo),
+    return {"compile_workers": workers, "compile_workers_failed": failed, "warmed_kernels": len(items),
             "warm_s": time.perf_counter() - t0}
+
+
+def _run_workers(tmp: Path, spec: dict, workers: int, verbose: bool) -> int:
+    """Run ``workers`` processes on ``spec`` to the end or the deadline; returns how many failed."""
+    path = tmp / "spec.json"
+    path.write_text(json.dumps(spec))
+    logs = [open(tmp / f"worker-{k}.log", "w+b") for k in range(workers)]    # files: a pipe could fill up
+    procs: list[subprocess.Popen] = []
+    try:
+        for log in logs:
+            procs.append(subprocess.Popen([sys.executable, WORKER_SCRIPT, str(path)], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=log))
+        deadline = time.monotonic() + TIMEOUT_S
+        failed = 0
+        for p, log in zip(procs, logs):
+            try:
+                p.wait(timeout=max(deadline - time.monotonic(), 1))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            if p.returncode != 0:
+                failed += 1
+                if verbose:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace").strip().splitlines()[-1:]
+                    print(f"ovcl: a compile worker failed (rc {p.returncode}) {' '.join(tail)}; its kernels "
+                          f"compile at their first launch", file=sys.stderr, flush=True)
+        return failed
+    finally:        # interrupted (Ctrl-C) or not: no worker outlives the compile
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for log in logs:
+            log.close()
 
 
 def _worker(spec_path: str) -> int:
