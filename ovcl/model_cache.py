@@ -141,7 +141,11 @@ def load(cache_dir, key: str, device, config: dict):
             raise ValueError("storage ids")
         for s, d in zip(storages, doc["storages"]):
             if d["parent"] is not None:
-                s.parent, s.offset = storages[int(d["parent"])], int(d["offset"])
+                # a concatenation's output is made after its parts: a later id, so no entry can make a cycle
+                p, off = storages[int(d["parent"])], int(d["offset"])
+                if p.id <= s.id or off < 0 or off + s.nbytes > p.nbytes:
+                    raise ValueError("storage placement")
+                s.parent, s.offset = p, off
 
         def value(d):
             return Value(tuple(int(x) for x in d["shape"]), Type.from_name(d["type"]), storages[d["storage"]], d["name"])

@@ -64,11 +64,13 @@ def test_concat(axis, rng):
     run1([helper.make_node("Concat", list(ins), ["y"], axis=axis)], ins)
 
 
-def _concat_copies(m, feeds, ref, tol=1e-5, **compile_kw):
-    """Compile ONNX ``m``, check its outputs against ``ref`` and return the number of copies its Concats
-    launch (the rest are written in place by their producers)."""
+def _concat_copies(m, feeds, ref, tol=1e-5, from_cache=False, **compile_kw):
+    """Compile ONNX ``m``, check its outputs against ``ref`` (and whether the plan came from the model cache
+    against ``from_cache``) and return the number of copies its Concats launch (the rest are written in place
+    by their producers)."""
     import ovcl
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", compile_kw or None)
+    assert bool(compiled._current_plan().stats.get("from_cache")) == from_cache
     assert_close(list(compiled(feeds).to_tuple()), ref, rtol=tol, atol=tol)
     return sum(1 for l in compiled.launches() if l.op == "Concat")
 
@@ -122,9 +124,26 @@ def test_concat_in_place_cached(rng, tmp_path):
     """A plan with placed parts survives the model cache (its sub-buffers rebuilt from the entry)."""
     m, feeds = _dense_block(rng, 1, 8, 8, 8, 3)
     ref = run_ort(m, feeds)
-    for _ in range(2):       # the second compile loads the plan from the cache
-        assert _concat_copies(m, feeds, ref, CACHE_DIR=str(tmp_path)) == 1
+    for cached in (False, True):       # the second compile loads the plan from the cache
+        assert _concat_copies(m, feeds, ref, from_cache=cached, CACHE_DIR=str(tmp_path)) == 1
     assert any(p.name.startswith("ovcl-") for p in tmp_path.iterdir())
+
+
+def test_concat_in_place_cache_entry_with_a_cycle_is_rebuilt(rng, tmp_path):
+    """A cache entry whose placements make a cycle (a corrupt or hostile file) is dropped and the plan
+    rebuilt: no hang walking the parents, the outputs right."""
+    import json
+    m, feeds = _dense_block(rng, 1, 8, 8, 8, 2)
+    ref = run_ort(m, feeds)
+    _concat_copies(m, feeds, ref, CACHE_DIR=str(tmp_path))
+    (entry,) = [p for p in tmp_path.iterdir() if p.name.startswith("ovcl-")]
+    doc = json.loads((entry / "plan.json").read_text())
+    placed = [d for d in doc["storages"] if d["parent"] is not None]
+    assert placed
+    whole = doc["storages"][placed[0]["parent"]]
+    whole["parent"], whole["offset"] = placed[0]["id"], 0        # part -> whole -> part
+    (entry / "plan.json").write_text(json.dumps(doc))
+    _concat_copies(m, feeds, ref, from_cache=False, CACHE_DIR=str(tmp_path))
 
 
 def test_concat_empty_and_int(rng):
