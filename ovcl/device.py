@@ -122,7 +122,6 @@ class Device:
         return f"<Device {self.name}: {self.full_name}>"
 
 
-@functools.lru_cache(maxsize=1)
 def _host_unified(d) -> bool:
     # CL_DEVICE_HOST_UNIFIED_MEMORY is deprecated from OpenCL 2.0 on, where a driver may no longer answer it
     try:
@@ -131,6 +130,7 @@ def _host_unified(d) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1)
 def _discover() -> dict[str, Device]:
     try:
         import pyopencl as cl
