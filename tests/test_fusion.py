@@ -135,3 +135,67 @@ def test_every_epilogue_activation_fuses_and_computes(act, rng):
     assert launch.nodes == [mm.name, y.name]
     ref = y.evaluate([mm.evaluate([a, b])[0]])[0]
     np.testing.assert_allclose(cm(a)[0], ref, rtol=1e-4, atol=1e-5)
+
+
+def _dense_layer(rng, n, c, hw, oc, relu=True, gamma=True, extra_user=False):
+    """DenseNet's layer as the light_densenet121 graph spells it: BatchNormalization, then gamma (Mul) and beta
+    (Add) by per-channel constants, Relu, 1x1 Conv -> BN -> Mul -> Add -> Relu -> 3x3 Conv."""
+    inits = _bn_inits(rng, c, "bn1") + _bn_inits(rng, oc, "bn2") + [
+        ("w1", (rng.standard_normal((oc, c, 1, 1)) / np.sqrt(c)).astype(np.float32)),
+        ("w3", (rng.standard_normal((8, oc, 3, 3)) / np.sqrt(9 * oc)).astype(np.float32)),
+        ("g1", rng.uniform(0.5, 1.5, (c, 1, 1)).astype(np.float32)), ("b1", rng.standard_normal((c, 1, 1)).astype(np.float32)),
+        ("g2", rng.uniform(0.5, 1.5, (oc, 1, 1)).astype(np.float32)), ("b2", rng.standard_normal((oc, 1, 1)).astype(np.float32))]
+    pre = "p" if relu else "a1"
+    nodes = [helper.make_node("BatchNormalization", ["x", "bn1g", "bn1b", "bn1m", "bn1v"], ["n1"])]
+    nodes += ([helper.make_node("Mul", ["n1", "g1"], ["m1"]), helper.make_node("Add", ["m1", "b1"], ["a1"])] if gamma
+              else [helper.make_node("Identity", ["n1"], ["a1"])])
+    nodes += [helper.make_node("Relu", ["a1"], ["p"])] if relu else []
+    nodes += [helper.make_node("Conv", [pre, "w1"], ["c1"]),
+              helper.make_node("BatchNormalization", ["c1", "bn2g", "bn2b", "bn2m", "bn2v"], ["n2"]),
+              helper.make_node("Mul", ["n2", "g2"], ["m2"]), helper.make_node("Add", ["m2", "b2"], ["a2"]),
+              helper.make_node("Relu", ["a2"], ["r2"]),
+              helper.make_node("Conv", ["r2", "w3"], ["y"], pads=[1, 1, 1, 1])]
+    outs = [("y", np.float32, None)] + ([(pre, np.float32, None)] if extra_user else [])
+    m = onnx_model(nodes, [("x", np.float32, [n, c, hw, hw])], outs, initializers=inits)
+    return m, {"x": rng.standard_normal((n, c, hw, hw)).astype(np.float32)}
+
+
+@pytest.mark.parametrize("n,c,hw,oc,relu,gamma", [
+    (1, 64, 8, 32, True, True),       # DenseNet's layer
+    (2, 37, 5, 19, True, True),       # batch 2, channels no multiple of the GEMM's unroll
+    (1, 32, 6, 16, False, True),      # no activation between
+    (1, 24, 7, 16, True, False)])     # BatchNorm alone
+def test_pre_activation_batchnorm_goes_into_the_1x1_convolution(n, c, hw, oc, relu, gamma, rng):
+    """Per-channel scales and shifts (and a Relu) ahead of a 1x1 convolution become its prologue, applied as
+    the GEMM loads its input; the BatchNorm, gamma and beta after it fold into its weights and epilogue: the
+    layer is its two convolutions' launches, no element-wise one. Against ONNX Runtime and the unfused plan."""
+    m, feeds = _dense_layer(rng, n, c, hw, oc, relu, gamma)
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    launches = cm.launches()
+    assert {l.op for l in launches} == {"Convolution"}, [l.op for l in launches]
+    assert not any(l.template == "eltwise.cl.mako" for l in launches)
+    assert "pre_s" in launches[0].source and launches[0].path == "conv.gemm"
+    ref = run_ort(m, feeds)[0]
+    np.testing.assert_allclose(cm(feeds)[0], ref, rtol=1e-4, atol=1e-4)
+    plain = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", {"OVCL_FUSION": "NO"})
+    np.testing.assert_allclose(plain(feeds)[0], ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("path", ["direct", "generic"])
+def test_pre_activation_on_another_path_is_an_element_wise_launch(path, rng):
+    """A 1x1 convolution forced off the GEMM applies its prologue in an element-wise launch ahead: same result."""
+    m, feeds = _dense_layer(rng, 1, 32, 6, 16)
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", {"KERNEL_VARIANT": {"conv": path}})
+    assert {l.op for l in cm.launches()} == {"Convolution"}
+    assert cm.launches()[0].template == "eltwise.cl.mako"
+    np.testing.assert_allclose(cm(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-4)
+
+
+def test_pre_activation_read_elsewhere_stays_apart(rng):
+    """The Relu's output is also a model output: it must be written, so nothing fuses into the convolution."""
+    m, feeds = _dense_layer(rng, 1, 32, 6, 16, extra_user=True)
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert "FusedEltwise" in [l.op for l in cm.launches()]
+    assert not any("pre_s" in l.source for l in cm.launches())
+    for got, want in zip(cm(feeds).to_tuple(), run_ort(m, feeds)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
