@@ -12,11 +12,8 @@
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
 ##   epilogue), vec_act (the activation expression is valid on vectors; else applied per component),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors), c_trans (C stored transposed, N x M
-##   per batch), dyn (M, N, K, P and Kp*TN are kernel arguments; A K-major: a_ks the string "M"; no b_local),
-##   a_pre (a fused prologue: each A value x at K index k is read as pre_act(x * pre_s[k] + pre_t[k])), pre_act
-##   (C expression over a0, or None)
+##   per batch), dyn (M, N, K, P and Kp*TN are kernel arguments; A K-major: a_ks the string "M"; no b_local)
 <%
-import re
 TN = NV * VW
 fv = "float%d" % VW if VW > 1 else "float"
 bt = "ushort" if b_half else "float"
@@ -38,12 +35,6 @@ else:
     sM1 = M - 1
 def rows():
     return range(TM)
-def pre(x, u):
-    """A's value ``x`` at K offset ``u`` of the step, through the prologue where there is one."""
-    if not a_pre:
-        return x
-    v = "(%s) * ps%s + pt%s" % (x, u, u)
-    return re.sub(r"\ba0\b", "(%s)" % v, pre_act) if pre_act else v
 %>
 __kernel __attribute__((reqd_work_group_size(${L0}, ${L1}, 1)))
 void ${name}(${signature}) {
@@ -101,14 +92,11 @@ void ${name}(${signature}) {
     % for v in range(NV):
         const ${fv} b${u}_${v} = ${bload("(long)(k + %d) * %d + %d" % (u, b_rs, v * VW))};
     % endfor
-    % if a_pre:
-        const float ps${u} = pre_s[k + ${u}], pt${u} = pre_t[k + ${u}];
-    % endif
     % for r in rows():
         % if a_vec:
-        const float x${r}_${u} = ${pre("av%d.s%s" % (r, "0123456789abcdef"[u]), u)};
+        const float x${r}_${u} = av${r}.s${"0123456789abcdef"[u]};
         % else:
-        const float x${r}_${u} = ${pre(load(a_t, "a%d" % r, "(k + %d) * %s" % (u, a_ks)), u)};
+        const float x${r}_${u} = ${load(a_t, "a%d" % r, "(k + %d) * %s" % (u, a_ks))};
         % endif
         % for v in range(NV):
         c${r}_${v} = c${r}_${v} + x${r}_${u} * b${u}_${v};
@@ -121,11 +109,8 @@ void ${name}(${signature}) {
     % for v in range(NV):
         const ${fv} b${v} = ${bload("(long)k * %d + %d" % (b_rs, v * VW))};
     % endfor
-    % if a_pre:
-        const float ps = pre_s[k], pt = pre_t[k];
-    % endif
     % for r in rows():
-        const float x${r} = ${pre(load(a_t, "a%d" % r, "k * %s" % a_ks), "")};
+        const float x${r} = ${load(a_t, "a%d" % r, "k * %s" % a_ks)};
         % for v in range(NV):
         c${r}_${v} = c${r}_${v} + x${r} * b${v};
         % endfor

@@ -103,12 +103,9 @@ class Tiled(Variant):
         return cfg["L0"] * self.kp(cfg, problem) * self.tn(cfg) * 4 if cfg["BLOCAL"] else 0
 
     # -- arguments ------------------------------------------------------------------------------------------
-    def args(self, a_ct: str, b_ct: str, c_ct: str, bias_ct: str | None, res_ct: str | None, dyn: bool,
-             pre: bool = False) -> Args:
+    def args(self, a_ct: str, b_ct: str, c_ct: str, bias_ct: str | None, res_ct: str | None, dyn: bool) -> Args:
         args = (Args().buffer("A", a_ct, const=True).buffer("Bp", b_ct, const=True).buffer("C", c_ct)
                 .epilogue(bias_ct, res_ct))
-        if pre:         # a prologue's per-K scale and shift (pre-activation BatchNorm on a 1x1 conv's input)
-            args.buffer("pre_s", "float", const=True).buffer("pre_t", "float", const=True)
         if dyn:
             for s in ("M", "N", "K", "P", "KpTN"):
                 args.scalar(s)

@@ -69,25 +69,21 @@ def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> V
 
 
 def _launch_tiled(ctx: LoweringContext, choice: Choice, problem: dict, a: Value, bp: Value, out: Value,
-                  bias: Value | None = None, res: Value | None = None, flops: int = 0, pre=None, **tpl) -> None:
-    """Launch ``tiled.cl.mako`` with the chosen parameters: sizes and arguments as the spec declares them.
-    ``pre``: (scale, shift, activation) applied to A's values per K index as they are loaded, or None."""
+                  bias: Value | None = None, res: Value | None = None, flops: int = 0, **tpl) -> None:
+    """Launch ``tiled.cl.mako`` with the chosen parameters: sizes and arguments as the spec declares them."""
     cfg, dyn = choice.params, problem["kind"] == "conv"
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     sig = TILED.args(ctype(a.type), "ushort" if bp.type is Type.f16 else "float", ctype(out.type),
                      ctype(bias.type) if bias is not None else None,
-                     ctype(res.type) if res is not None else None, dyn, pre=pre is not None)
+                     ctype(res.type) if res is not None else None, dyn)
     values = {"A": a, "Bp": bp, "C": out, "bias": bias, "res": res}
-    if pre is not None:
-        values.update(pre_s=pre[0], pre_t=pre[1])
     if dyn:
         values.update(M=problem["M"], N=problem["N"], K=problem["K"], P=P, KpTN=Kp * TN)
     ctx.launch_variant(choice, sig, values, flops=flops, a_t=a.type, out_t=out.type, M=problem["M"],
                        N=problem["N"], K=problem["K"], P=P, Kp=Kp, TM=cfg["TM"], VW=cfg["VW"], NV=cfg["NV"],
                        U=cfg["U"], L0=cfg["L0"], L1=cfg["L1"], a_vec=bool(cfg["AVEC"]), b_half=bp.type is Type.f16,
                        b_local=bool(cfg["BLOCAL"]), dyn=dyn, bias_t=bias.type if bias is not None else None,
-                       res_t=res.type if res is not None else None, a_pre=pre is not None,
-                       pre_act=pre[2] if pre is not None else None, **tpl)
+                       res_t=res.type if res is not None else None, **tpl)
 
 
 def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a_kmajor: bool = False) -> None:
@@ -109,14 +105,13 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
 
 
 def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Value, bias: Value | None = None,
-                        res: Value | None = None, act: str | None = None, pre=None) -> None:
+                        res: Value | None = None, act: str | None = None) -> None:
     """A 1x1 stride-1 unpadded convolution of one group (NCHW, f32) as this GEMM: per image, pixels are the rows
     (A = the input read K-major: channel planes), output channels the columns (B = the weights transposed,
     packed), and C is stored transposed, which is NCHW again. Epilogue as the convolution's: + bias[oc],
     + residual, activation. ``w``: [OC, C]. The sizes are kernel arguments (``dyn``): a network's many 1x1
     shapes share a few kernels, so PoCL compiles a few; the work-group is not clipped to the panels and row
-    blocks either (its size is in the source): the work-items past them return at once. ``pre``: a fused
-    prologue (scale, shift, activation) on the input channels, applied as A is loaded."""
+    blocks either (its size is in the source): the work-items past them return at once."""
     n, c, oc = x.shape[0], x.shape[1], out.shape[1]
     M, N, K = x.numel // (n * c), oc, c
     wt = np.ascontiguousarray(np.asarray(w, np.float32).reshape(oc, c).T)[None]
@@ -126,7 +121,7 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     bp = pack_b(ctx, wt, Kp, P, TN)
     bc = "aoff = bz * (long)K * M; coff = bz * (long)N * M;" if n > 1 else ""
-    _launch_tiled(ctx, choice, problem, x, bp, out, bias, res, flops=2 * M * N * K * n, pre=pre,
+    _launch_tiled(ctx, choice, problem, x, bp, out, bias, res, flops=2 * M * N * K * n,
                   a_rs=1, a_ks="M", batch_code=bc, b_direct=False, b_rs=TN, act=act,
                   vec_epi=False, vec_act=False, vec_store=False, c_trans=True)
 
