@@ -1,17 +1,15 @@
 """Compile-time fusion on a static graph (after specialisation, before lowering).
 
 0. Folding: BatchNormInference becomes a per-channel Multiply and Add; a per-channel constant Multiply
-   after a Convolution (through its bias Add, if any) goes into the weights; consecutive constant Adds
-   merge. So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
+   after a Convolution (through its bias Add, if any) goes into the weights, repeatedly (a BatchNorm's scale,
+   then a gamma after it); consecutive constant Adds merge. So Conv -> BatchNorm -> Relu ends as one
+   convolution with a bias-and-ReLU epilogue.
    Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
    axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation
    becomes one node whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps
    its type; the extra inputs are appended and ``rt_info["fused"]`` says which is which.
-2. Prologues: per-channel scales and shifts and an optional ReLU ahead of a 1x1 convolution (pre-activation
-   BatchNorm, as DenseNet's layers have) go into the convolution as one scale and shift, whose GEMM applies ``act(x * s + t)`` to
-   each input value it loads: ``rt_info["fused"]["prologue"]`` holds the indices of s and t and the activation.
-3. Element-wise chains: connected element-wise ops of one output shape, whose intermediate results have no
+2. Element-wise chains: connected element-wise ops of one output shape, whose intermediate results have no
    other consumer, become one ``FusedEltwise`` node: one kernel, one pass over memory.
 
 Fused nodes exist only here and in lowering; they are never written to IR (decision 1 of the design).
@@ -141,81 +139,6 @@ def fuse_epilogues(model: Model) -> int:
 
 
 VIEWS = ("Reshape", "Squeeze", "Unsqueeze")
-PROLOGUE_ACTIVATIONS = ("Relu",)
-
-
-def _pointwise(conv: Node) -> bool:
-    """A Convolution that lowers to the GEMM kernel reading its input as it stands (1x1, stride 1, unpadded,
-    constant weights, enough channels): where a prologue costs nothing extra."""
-    from .lowering.conv import POINTWISE_MIN_K
-    if conv.type_name != "Convolution" or conv.get_output_element_type(0).name != "f32":
-        return False
-    w = _const(conv.input_value(1))
-    x = conv.input_value(0)
-    return (w is not None and all(k == 1 for k in w.shape[2:]) and w.shape[1] >= POINTWISE_MIN_K
-            and x.get_element_type().name == "f32"
-            and all(int(v) == 1 for v in conv.attrs["strides"])
-            and str(conv.attrs.get("auto_pad", "explicit")).lower() in ("explicit", "notset", "valid")
-            and not any(int(v) for v in list(conv.attrs["pads_begin"]) + list(conv.attrs["pads_end"])))
-
-
-def fuse_prologues(model: Model) -> int:
-    """x -> per-channel Multiply / Add steps (any number, any order) [-> Relu] -> a 1x1 Convolution, each
-    intermediate read by the next step only, becomes the convolution over x with the prologue
-    act(x * s + t), the steps composed into one scale s and shift t: the intermediates are never written
-    (DenseNet-121's BatchNorm, gamma and beta before each 1x1 convolution: 61 element-wise launches)."""
-    users = _consumers(model)
-    outputs = {r.input_value(0) for r in model.get_results()}
-
-    def per_channel(node: Node):
-        """(the non-constant input, the per-channel constant as a vector) of a Multiply or Add, or None."""
-        if node.type_name not in ("Multiply", "Add"):
-            return None
-        for k in (0, 1):
-            c = _const(node.input_value(1 - k))
-            x = node.input_value(k)
-            if c is not None and c.dtype == np.float32 and x.get_element_type().name == "f32":
-                vec = _channel_vector(c, tuple(x.get_shape()))
-                if vec is not None:
-                    return x, vec.astype(np.float64)
-        return None
-
-    mapping: dict[Output, Output] = {}
-    for conv in model.get_ordered_ops():
-        if not _pointwise(conv) or (conv.rt_info.get("fused") or {}).get("prologue"):
-            continue
-        out, consumer, act, absorbed = conv.input_value(0), conv, None, []
-        if out.node.type_name in PROLOGUE_ACTIVATIONS and out not in outputs and _only_user(users, out) is conv:
-            act, consumer = (out.node.type_name, dict(out.node.attrs)), out.node
-            absorbed, out = [out.node], out.node.input_value(0)
-        channels = conv.input_value(0).get_shape()[1]
-        scale, shift = np.ones(channels), np.zeros(channels)     # the prologue so far: consumer's input = s*out + t
-        steps = []
-        while out not in outputs and _only_user(users, out) is consumer:
-            step = per_channel(out.node)
-            if step is None:
-                break
-            inner, c = step
-            if out.node.type_name == "Multiply":
-                scale = scale * c
-            else:
-                shift = shift + scale * c
-            steps.append(out.node)
-            consumer, out = out.node, inner
-        if not steps:
-            continue
-        n = conv.get_input_size()
-        fused = dict(conv.rt_info.get("fused") or {}, prologue={"scale": n, "shift": n + 1, "activation": act})
-        extra = [constant(scale.astype(np.float32), name=f"{conv.name}/pre_scale").output(0),
-                 constant(shift.astype(np.float32), name=f"{conv.name}/pre_shift").output(0)]
-        node = Node(conv.op, [out] + conv.input_values()[1:] + extra, dict(conv.attrs), name=conv.name,
-                    version=conv.version)
-        node.rt_info = dict(conv.rt_info, fused=fused, fused_nodes=[m.name for m in steps[::-1] + absorbed]
-                            + list(conv.rt_info.get("fused_nodes", [conv.name])))
-        mapping[conv.output(0)] = node.add_output(PortInfo(conv.get_output_element_type(0),
-                                                           conv.get_output_partial_shape(0)))
-    model.replace_outputs(mapping)
-    return len(mapping)
 
 
 def _reshaped(value: Output, shape, name: str) -> Output:
@@ -515,6 +438,5 @@ def fuse(model: Model) -> dict[str, int]:
         counts["scales"] += folded
     counts.update(adds=merge_constant_adds(model), attention=fuse_attention(model))
     counts["epilogues"] = fuse_epilogues(model)
-    counts["prologues"] = fuse_prologues(model)
     counts["eltwise_chains"] = fuse_eltwise_chains(model)
     return counts

@@ -24,12 +24,11 @@ launch records its path as ``Launch.path`` (``conv.winograd``...):
 
 Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (input index of a [C_out] tensor), ``residual``
 (input index of a tensor of the output's shape) and ``activation`` ((op_type, attrs)); the kernels compute
-act(conv + bias + residual). A ``prologue`` (scale, shift, activation: pre-activation BatchNorm) is applied by
-the 1x1 GEMM as it loads its input, or by an element-wise launch ahead of any other path.
+act(conv + bias + residual).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,7 +41,7 @@ from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 
 from .base import LoweringContext, Value, ctype, half_weights, linear_sizes, lowers
 from . import winograd
-from .elementwise import emit_prologue, fused_epilogue, fused_prologue, vector_expr
+from .elementwise import fused_epilogue, vector_expr
 from .matmul import emit_pointwise_conv
 
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
@@ -86,7 +85,6 @@ class _Conv:
     bias: Value | None
     res: Value | None
     act: str | None
-    pre: tuple | None = None      # a fused prologue (scale, shift, activation): only the 1x1 GEMM applies it
 
     @property
     def icg(self) -> int:
@@ -148,7 +146,7 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
                                                    "PL": g.pb3[2]},
                            KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2])
         x = col
-    emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act, pre=g.pre)
+    emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
 
 
 def _emit_winograd(ctx: LoweringContext, g: _Conv) -> None:
@@ -156,12 +154,11 @@ def _emit_winograd(ctx: LoweringContext, g: _Conv) -> None:
 
 
 def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndarray, groups: int,
-                sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1), pre=None):
+                sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1)):
     """A convolution with constant weights (``wpacked_src``: f32 [G*OCg, ICg, KD, KH, KW]) on the first of
-    ``PATHS`` that applies, or the one config ``KERNEL_VARIANT`` forces. A fused prologue ``pre`` is applied
-    as the 1x1 GEMM loads its input, or by an element-wise launch ahead of any other path."""
+    ``PATHS`` that applies, or the one config ``KERNEL_VARIANT`` forces."""
     g = _Conv(x, out, wpacked_src, groups, list(sizes3), list(kernel3), list(strides3), list(dil3), list(pb3),
-              list(pe3), tuple(up3), bias, res, act, pre)
+              list(pe3), tuple(up3), bias, res, act)
     forced = ctx.forced_variant("conv")
     if forced is not None and forced not in PATHS:
         raise ctx.fail(f"config KERNEL_VARIANT asks for conv path '{forced}'; the paths for constant f32 weights "
@@ -169,8 +166,6 @@ def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndar
     for name, (applies, emit) in PATHS.items():
         if (forced is None or name == forced) and applies(g):
             ctx.path = f"conv.{name}"
-            if g.pre is not None and not (name == "gemm" and _gemm_kind(g) == "1x1"):
-                g = replace(g, x=emit_prologue(ctx, g.x, g.pre), pre=None)
             emit(ctx, g)
             return
     raise ctx.fail(f"config KERNEL_VARIANT asks for conv path '{forced}', which does not apply to this "
@@ -294,7 +289,6 @@ def _conv(ctx: LoweringContext):
     strides, dil = [int(v) for v in ctx.attrs["strides"]], [int(v) for v in ctx.attrs["dilations"]]
     pb, pe = window_pads(ctx.node, list(x.shape[2:]), kernel, strides, dil)
     bias, res, act = fused_epilogue(ctx, 1)
-    pre = fused_prologue(ctx)
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3, pe3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0), _pad3(pe, 0)
     wc = ctx.weights(1)
@@ -302,10 +296,8 @@ def _conv(ctx: LoweringContext):
             and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32) and nd <= 3)
     if fast and ctx.forced_variant("conv") != "generic":
         emit_direct(ctx, x, out, wc.reshape(out.shape[1], -1), groups, sizes3, kernel3, strides3, dil3, pb3, pe3,
-                    bias, res, act, pre=pre)
+                    bias, res, act)
         return
-    if pre is not None:
-        x = emit_prologue(ctx, x, pre)
     kk = int(np.prod(kernel))
     icg, ocg = x.shape[1] // groups, out.shape[1] // groups
     emit_generic(ctx, x, wval, out, groups, sizes3, kernel3, strides3, dil3, pb3, False,

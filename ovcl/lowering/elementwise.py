@@ -193,39 +193,6 @@ def fused_epilogue(ctx: LoweringContext, channel_axis: int):
     return bias, res, act
 
 
-def fused_prologue(ctx: LoweringContext):
-    """(scale, shift, activation) of a convolution with a fused prologue (``rt_info["fused"]["prologue"]``,
-    ``fusion.fuse_prologues``): its input is to be read as act(x * scale[c] + shift[c]), scale and shift
-    [C] f32 inputs, the activation a C expression over ``a0`` or None. None without a prologue."""
-    pre = (ctx.node.rt_info.get("fused") or {}).get("prologue")
-    if not pre:
-        return None
-    scale, shift = ctx.inputs[pre["scale"]], ctx.inputs[pre["shift"]]
-    channels = ctx.inputs[0].shape[1]
-    if scale.numel != channels or shift.numel != channels:
-        raise ctx.fail(f"fused prologue has {scale.numel} / {shift.numel} values for {channels} input channels")
-    act = None
-    if pre.get("activation"):
-        op, attrs = pre["activation"]
-        act = unary_expr(op, Type.f32, dict(attrs or {}))
-        if act is None:
-            raise ctx.fail(f"fused prologue activation {op} has no kernel expression")
-    return scale, shift, act
-
-
-def emit_prologue(ctx: LoweringContext, x: Value, pre) -> Value:
-    """``x`` with a fused prologue applied, as a new temporary: for the paths that cannot apply it as they
-    load (one element-wise launch, what the unfused graph ran)."""
-    scale, shift, act = pre
-    view = (x.shape[1],) + (1,) * (x.rank - 2)
-    s = Value(view, scale.type, scale.storage, scale.name)
-    t = Value(view, shift.type, shift.storage, shift.name)
-    out = ctx.temp(x.shape, x.type)
-    body = [(Type.f32, "t0", "a0 * a1 + a2")]
-    emit_eltwise(ctx, re.sub(r"\ba0\b", "t0", act) if act else "t0", [x, s, t], out, body=body)
-    return out
-
-
 def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
     f = t.is_real
     zero = c_literal(0, t)
