@@ -73,6 +73,12 @@ class Device:
         return self.cl_device.name.strip()
 
     @property
+    def is_pocl(self) -> bool:
+        """PoCL: it builds kernels for their work-group size at their first launch and caches builds itself
+        (a driver property no OpenCL query reports)."""
+        return "Portable Computing Language" in self.platform.name
+
+    @property
     def identity(self) -> str:
         """What a cached binary depends on: device, driver and platform versions."""
         d = self.cl_device

@@ -34,11 +34,6 @@ TIMEOUT_S = 600
 WORKER_SCRIPT = os.path.abspath(__file__)
 
 
-def _is_pocl(device) -> bool:
-    # a driver property no OpenCL query reports: PoCL alone defers kernel compilation to the first launch
-    return "Portable Computing Language" in device.platform.name
-
-
 def _pocl_cache_on() -> bool:
     return os.environ.get("POCL_KERNEL_CACHE", "1").strip().lower() not in ("0", "off", "false", "no")
 
@@ -58,7 +53,7 @@ def _marker(key: str) -> Path | None:
 
 def worker_count(device, launches, config: dict, key: str) -> int:
     """Processes to warm this program with: 0 where it would not pay."""
-    if not _is_pocl(device) or not _pocl_cache_on() or not sys.executable:
+    if not device.is_pocl or not _pocl_cache_on() or not sys.executable:
         return 0
     want = config.get("COMPILATION_NUM_THREADS")
     want = _cores() if want in (None, "", 0, "0") else int(want)

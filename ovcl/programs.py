@@ -63,7 +63,7 @@ def build_program(device, source: str, what: str = "", options: tuple[str, ...] 
     # PoCL caches builds itself (POCL_CACHE_DIR, by source and options), and asking it for the binary makes it
     # compile every kernel of the program first: ResNet-50's cold build took 10.6 s instead of 1.8 s for a
     # cache that saved 0.05 s when warm. So ovcl's binary cache is for other drivers.
-    cdir = None if "Portable Computing Language" in device.platform.name else cache_dir()
+    cdir = None if device.is_pocl else cache_dir()
     path = cdir / f"{key}.bin" if cdir else None
     if path is not None and path.is_file():
         try:

@@ -31,17 +31,13 @@ def _chain(width: int, rng, depth: int = 5):
     return Model([y], [p]), x, ref
 
 
-def _pocl(device) -> bool:
-    return "Portable Computing Language" in device.platform.name
-
-
 def test_workers_compile_and_results_hold(rng, tmp_path, monkeypatch):
     """Two workers compile the kernels; the plan computes what NumPy does; a second compile of the same
     program (PoCL's cache warm, the marker written) starts no workers; COMPILATION_NUM_THREADS=1 none."""
     monkeypatch.setenv("OVCL_CACHE_DIR", str(tmp_path))
     model, x, ref = _chain(int(rng.integers(40, 400)), rng)
     cm = ovcl.compile_model(model, "CPU", {"COMPILATION_NUM_THREADS": 2})
-    if not _pocl(cm.device) or os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
+    if not cm.device.is_pocl or os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
         pytest.skip("worker processes only where PoCL compiles at first launch and caches on disk")
     stats = cm._current_plan().stats
     assert stats["compile_workers"] == 2 and stats["compile_workers_failed"] == 0
@@ -64,7 +60,7 @@ def test_failing_workers_leave_the_kernels_to_their_first_launch(rng, tmp_path, 
     monkeypatch.setattr(parallel_compile, "WORKER_SCRIPT", str(bad))
     model, x, ref = _chain(int(rng.integers(800, 1200)), rng)
     cm = ovcl.compile_model(model, "CPU", {"COMPILATION_NUM_THREADS": 2})
-    if not _pocl(cm.device) or os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
+    if not cm.device.is_pocl or os.environ.get("POCL_KERNEL_CACHE", "1") == "0":
         pytest.skip("worker processes only where PoCL compiles at first launch and caches on disk")
     stats = cm._current_plan().stats
     assert stats["compile_workers"] == 2 and stats["compile_workers_failed"] == 2
@@ -83,7 +79,7 @@ def test_kernels_are_compiled_before_the_first_inference(tmp_path):
         from test_parallel_compile import _chain
         model, x, ref = _chain(48, np.random.default_rng(1))
         cm = ovcl.compile_model(model, "CPU", {"COMPILATION_NUM_THREADS": 2})
-        if "Portable Computing Language" not in cm.device.platform.name:
+        if not cm.device.is_pocl:
             print(json.dumps(None)); sys.exit(0)
         compiled = {}
         for root, dirs, files in os.walk(os.environ["POCL_CACHE_DIR"]):
