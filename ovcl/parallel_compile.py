@@ -7,8 +7,9 @@ time behind a process-wide lock, so threads do not overlap it (12 kernels launch
 options (PoCL caches builds by them, so the main process's own build afterwards is a cache hit), then takes
 kernels off a shared list (claimed by creating a file, so a slow kernel does not hold up a fixed share) and
 launches each once, with the plan's sizes, on zero-filled buffers of its arguments' sizes: PoCL keeps each
-compiled (kernel, work-group size) on disk, where the main process's first inference finds it. A worker that fails or runs out of time only leaves its share cold: those kernels compile at
-their first launch, as without workers.
+compiled (kernel, work-group size) on disk, where the main process's first inference finds it. A worker
+that fails or runs out of time only leaves its kernels cold: they compile at their first launch, as without
+workers.
 
 Workers run this file as a script (``python parallel_compile.py SPEC``), so they import NumPy and
 pyopencl, never ovcl or a framework. The work is worth it only where the driver compiles at first launch
@@ -53,10 +54,18 @@ def _marker(key: str) -> Path | None:
 
 def worker_count(device, launches, config: dict, key: str) -> int:
     """Processes to warm this program with: 0 where it would not pay."""
+    want = config.get("COMPILATION_NUM_THREADS")
+    if want in (None, "", 0, "0"):
+        want = _cores()
+    else:
+        try:
+            want = int(want)
+        except (TypeError, ValueError):
+            from .errors import CompileError
+            raise CompileError(f"config COMPILATION_NUM_THREADS must be a whole number of processes (1: none), "
+                               f"not {want!r}") from None
     if not device.is_pocl or not _pocl_cache_on() or not sys.executable:
         return 0
-    want = config.get("COMPILATION_NUM_THREADS")
-    want = _cores() if want in (None, "", 0, "0") else int(want)
     n = len(first_launches(launches))
     workers = min(want, MAX_WORKERS, n // MIN_PER_WORKER)
     if workers < 2:

@@ -101,3 +101,9 @@ def test_kernels_are_compiled_before_the_first_inference(tmp_path):
         pytest.skip("not PoCL")
     assert res["stats"] == 2
     assert res["missing"] == []
+
+
+def test_a_bad_process_count_is_a_clear_error(rng):
+    model, x, _ = _chain(int(rng.integers(1200, 1300)), rng)
+    with pytest.raises(ovcl.errors.CompileError, match="COMPILATION_NUM_THREADS"):
+        ovcl.compile_model(model, "CPU", {"COMPILATION_NUM_THREADS": "many"})
