@@ -17,6 +17,18 @@ def _pad3(v, fill):
     return [fill] * (3 - len(v)) + v
 
 
+def _pow2_group(sizes, first: int, most: int = 64) -> tuple[int, ...]:
+    """Power-of-two work-group sides for a grid of ``sizes``: the first at most ``first``, each within its
+    size, the group at most ``most`` work-items."""
+    sides: list[int] = []
+    for k, n in enumerate(sizes):
+        side, cap, used = 1, min(n, first) if k == 0 else n, int(np.prod(sides)) if sides else 1
+        while side * 2 <= cap and used * side * 2 <= most:
+            side *= 2
+        sides.append(side)
+    return tuple(sides)
+
+
 def _emit_pool(ctx: LoweringContext, mode: str, x: Value, out: Value, idx: Value | None, kernel, strides, dil, pb,
                pe, exclude_pad=False, axis=2, clip_count=False):
     if out.numel == 0:
@@ -25,12 +37,7 @@ def _emit_pool(ctx: LoweringContext, mode: str, x: Value, out: Value, idx: Value
         raise ctx.fail(f"{x.rank - 2} spatial axes: at most 3 are supported")
     d, h, w = _pad3(x.shape[2:], 1)
     od, oh, ow = _pad3(out.shape[2:], 1)
-    lx = 1
-    while lx * 2 <= min(ow, 16):
-        lx *= 2
-    ly = 1
-    while ly * 2 <= oh and lx * ly * 2 <= 64:
-        ly *= 2
+    lx, ly = _pow2_group((ow, oh), 16)
     g = (round_up(ow, lx), round_up(oh, ly), x.shape[0] * x.shape[1] * od)
     args = [out] + ([idx] if idx is not None else []) + [x]
     ctx.launch("pool.cl.mako", g, (lx, ly, 1), args, mode=mode, t=x.type,
@@ -61,17 +68,9 @@ def _max_rows(ctx: LoweringContext, x: Value, out: Value, kernel, strides, dil, 
             or ctx.caps.preferred_vector_width_float < 4):
         return False
     (h, w), (oh, ow) = x.shape[2:], out.shape[2:]
-    nt = -(-ow // 8)
-    lx = 1
-    while lx * 2 <= min(nt, 8):
-        lx *= 2
-    ly = 1
-    while ly * 2 <= oh and lx * ly * 2 <= 64:
-        ly *= 2
-    # channels fill the work-group where the planes are small: PoCL pays about a microsecond a work-group
-    nc, lz = x.shape[0] * x.shape[1], 1
-    while lz * 2 <= nc and lx * ly * lz * 2 <= 64:
-        lz *= 2
+    nt, nc = -(-ow // 8), x.shape[0] * x.shape[1]
+    # planes fill the work-group where they are small: PoCL pays about a microsecond a work-group
+    lx, ly, lz = _pow2_group((nt, oh, nc), 8)
     g = (round_up(nt, lx), round_up(oh, ly), round_up(nc, lz))
     ctx.launch("pool_max_rows.cl.mako", g, (lx, ly, lz), [out, x], H=h, W=w, OH=oh, OW=ow, KH=kernel[0],
                KW=kernel[1], SH=strides[0], SW=strides[1], DH=dil[0], DW=dil[1], PT=pb[0], PL=pb[1], NT=nt,
