@@ -18,6 +18,9 @@ def load(obj, **kwargs):
         if suffix == ".onnx":
             from .onnx import convert
             return convert(path)
+        if suffix == ".tflite":
+            from .tflite import convert
+            return convert(path)
         if suffix == ".xml":
             from ovcl.ir.ir_reader import read_ir
             return read_ir(path, kwargs.get("weights"))
@@ -26,11 +29,14 @@ def load(obj, **kwargs):
                                 f"it to ovcl.convert_model(module, example_input=...)")
         if not path.exists():
             raise FrontendError(f"model file {path} does not exist")
-        raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR and .onnx)")
+        raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR, .onnx and .tflite)")
     if isinstance(obj, (bytes, bytearray)):
         if bytes(obj[:64]).lstrip().startswith(b"<"):
             from ovcl.ir.ir_reader import read_ir_bytes
             return read_ir_bytes(bytes(obj), kwargs.get("weights"))
+        if bytes(obj[4:8]) == b"TFL3":                 # the FlatBuffer file identifier of TFLite models
+            from .tflite import convert
+            return convert(bytes(obj))
         from .onnx import convert
         return convert(bytes(obj))
     mod = type(obj).__module__
@@ -40,7 +46,7 @@ def load(obj, **kwargs):
     if mod.startswith("torch") or _is_torch_module(obj):
         from .pytorch import convert
         return convert(obj, **kwargs)
-    raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give an IR .xml or ONNX path, bytes, an "
+    raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give an IR .xml, ONNX or TFLite path, bytes, an "
                         f"onnx.ModelProto or a torch.nn.Module")
 
 

@@ -40,16 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ovcl convert",
         usage="ovcl convert INPUT_MODEL [-h] [--output_model OUTPUT_MODEL] [--compress_to_fp16 [True | False]] "
               "[--version] [--input INPUT] [--output OUTPUT] [--verbose]",
-        description="Convert a model (ONNX .onnx, or OpenVINO IR .xml to re-save it) to OpenVINO IR v11:\n"
-                    "an .xml with the graph and a .bin with the weights. The flags are those of OpenVINO's\n"
+        description="Convert a model (ONNX .onnx, TensorFlow Lite .tflite, or OpenVINO IR .xml to re-save it)\n"
+                    "to OpenVINO IR v11:"
+                    " an .xml with the graph and a .bin with the weights. The flags are those of OpenVINO's\n"
                     "ovc; the result loads in OpenVINO and in ovcl.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  ovcl convert model.onnx\n"
                "  ovcl convert model.onnx --output_model out/ --compress_to_fp16=False\n"
+               "  ovcl convert mobilenet_int8.tflite             # int8 weights stay int8\n"
                "  ovcl convert model.onnx --input \"x[1,3,224,224]{f32}\" --output logits\n")
     p.add_argument("input_model", metavar="INPUT_MODEL", nargs="?",
-                   help="the model file to convert: .onnx, or an OpenVINO .xml (with its .bin beside it)")
+                   help="the model file to convert: .onnx, .tflite, or an OpenVINO .xml (with its .bin beside "
+                        "it)")
     p.add_argument("--output_model", metavar="OUTPUT_MODEL",
                    help="name of the output .xml/.bin files, or an output directory (then the files take the "
                         "input model's name). Default: the input model's name in the current directory.")
