@@ -84,6 +84,23 @@ class NodeContext:
         o = self._conv.value(t.index)
         return o.node.value if o.node.type_name == "Constant" else None
 
+    def weights(self, i: int, arrange, axis: int, scale_shape: list[int]) -> Output | None:
+        """Constant weights (input ``i``) in OpenVINO's layout: the stored data through ``arrange`` (NumPy), then,
+        for quantized weights, dequantized with the per-channel scale reshaped to ``scale_shape`` (the
+        quantized ``axis``, TFLite's output channels, in its new place). None where the input is not constant."""
+        t = self.tensor(i)
+        if t is None or t.data is None:
+            return None
+        c = ops.constant(np.ascontiguousarray(arrange(t.data)), t.type, name=t.name).output(0)
+        if t.quant is None:
+            return c
+        q = t.quant
+        if q.per_axis:
+            if q.axis != axis:
+                raise self.fail(f"weights '{t.name}' are quantized along axis {q.axis}, expected {axis}")
+            q = Quantization(q.scale.reshape(scale_shape), q.zero_point.reshape(scale_shape), -1)
+        return dequantize(c, q, t.name)
+
     def ints(self, i: int, what: str) -> list[int]:
         """Input ``i`` as a list of ints; it must be constant."""
         v = self.const_value(i)
@@ -236,10 +253,13 @@ def _same(a: Quantization | None, b: Quantization) -> bool:
 
 
 def _along(q: Quantization, values: np.ndarray, rank: int, dtype) -> np.ndarray:
-    """Per-tensor values as a scalar, per-axis ones shaped to broadcast along ``q.axis``."""
+    """Per-tensor values as a scalar, per-axis ones shaped to broadcast along ``q.axis`` (axis -1: already
+    shaped to broadcast)."""
     v = np.asarray(values, dtype=dtype)
     if not q.per_axis:
         return v.reshape(())
+    if q.axis == -1:
+        return v
     shape = [1] * rank
     shape[q.axis] = v.size
     return v.reshape(shape)
@@ -262,7 +282,7 @@ def quantize(x: Output, q: Quantization, t: Type, name: str, to_type: bool = Fal
     lo, hi = t.int_range
     s = ops.constant(_along(q, q.scale, rank, np.float32), name=f"{name}/scale").output(0)
     y = ops.make("Divide", [x, s], name=f"{name}/div_scale").output(0)
-    y = ops.make("Round", [y], name=f"{name}/round", mode="half_away_from_zero").output(0)
+    y = ops.make("Round", [y], name=f"{name}/round", mode="half_to_even").output(0)
     if np.any(q.zero_point != 0):
         zp = ops.constant(_along(q, q.zero_point, rank, np.float32), name=f"{name}/zero_point").output(0)
         y = ops.make("Add", [y, zp], name=f"{name}/add_zero_point").output(0)

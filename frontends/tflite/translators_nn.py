@@ -39,42 +39,43 @@ def _channels(ctx: NodeContext, x: Output) -> int:
 
 @tflite_op("CONV_2D")
 def _conv2d(ctx: NodeContext):
-    x, w = ctx.input(0), ctx.input(1)                          # x NHWC, w [OC, KH, KW, IC/groups]
+    x = ctx.input(0)                                           # NHWC
+    oc, kh, kw, icg = ctx.static_shape(ctx.input(1), "filter")  # OHWI
     attrs = _window(ctx)
     attrs["dilations"] = [int(ctx.opt("DilationHFactor", 1)), int(ctx.opt("DilationWFactor", 1))]
-    wshape = ctx.static_shape(w, "filter")
-    w = ctx.make1("Transpose", [w, ctx.i64([0, 3, 1, 2], "oihw")], "weights_oihw")
-    groups = _channels(ctx, x) // wshape[3]
-    if groups == 1:
-        y = ctx.make1("Convolution", [ctx.nchw(x), w], **attrs)
-    else:
-        oc = wshape[0]
-        w = ctx.make1("Reshape", [w, ctx.i64([groups, oc // groups, wshape[3], wshape[1], wshape[2]], "gshape")],
-                      "weights_grouped", special_zero=False)
-        y = ctx.make1("GroupConvolution", [ctx.nchw(x), w], **attrs)
-    return _bias_act(ctx, y, 2)
+    groups = _channels(ctx, x) // icg
+    shape = [oc, icg, kh, kw] if groups == 1 else [groups, oc // groups, icg, kh, kw]
+    w = ctx.weights(1, lambda d: d.transpose(0, 3, 1, 2).reshape(shape), 0, [*shape[:-3], 1, 1, 1])
+    if w is None:                                              # weights computed at run time
+        w = ctx.make1("Transpose", [ctx.input(1), ctx.i64([0, 3, 1, 2], "oihw")], "weights_oihw")
+        if groups > 1:
+            w = ctx.make1("Reshape", [w, ctx.i64(shape, "gshape")], "weights_grouped", special_zero=False)
+    op = "Convolution" if groups == 1 else "GroupConvolution"
+    return _bias_act(ctx, ctx.make1(op, [ctx.nchw(x), w], **attrs), 2)
 
 
 @tflite_op("DEPTHWISE_CONV_2D")
 def _depthwise(ctx: NodeContext):
-    x, w = ctx.input(0), ctx.input(1)                          # w [1, KH, KW, C * M]
+    x = ctx.input(0)
+    _, kh, kw, total = ctx.static_shape(ctx.input(1), "filter")   # [1, KH, KW, C * M]
     attrs = _window(ctx)
     attrs["dilations"] = [int(ctx.opt("DilationHFactor", 1)), int(ctx.opt("DilationWFactor", 1))]
-    _, kh, kw, total = ctx.static_shape(w, "filter")
     c = _channels(ctx, x)
     m = total // c
-    w = ctx.make1("Reshape", [w, ctx.i64([kh, kw, c, m], "hwcm")], "weights_hwcm", special_zero=False)
-    w = ctx.make1("Transpose", [w, ctx.i64([2, 3, 0, 1], "cmhw")], "weights_cmhw")
-    w = ctx.make1("Reshape", [w, ctx.i64([c, m, 1, kh, kw], "gshape")], "weights_grouped", special_zero=False)
-    y = ctx.make1("GroupConvolution", [ctx.nchw(x), w], **attrs)
-    return _bias_act(ctx, y, 2)
+    w = ctx.weights(1, lambda d: d.reshape(kh, kw, c, m).transpose(2, 3, 0, 1).reshape(c, m, 1, kh, kw), 3,
+                    [c, m, 1, 1, 1])
+    if w is None:
+        w = ctx.make1("Reshape", [ctx.input(1), ctx.i64([kh, kw, c, m], "hwcm")], "weights_hwcm", special_zero=False)
+        w = ctx.make1("Transpose", [w, ctx.i64([2, 3, 0, 1], "cmhw")], "weights_cmhw")
+        w = ctx.make1("Reshape", [w, ctx.i64([c, m, 1, kh, kw], "gshape")], "weights_grouped", special_zero=False)
+    return _bias_act(ctx, ctx.make1("GroupConvolution", [ctx.nchw(x), w], **attrs), 2)
 
 
 @tflite_op("TRANSPOSE_CONV")
 def _transpose_conv(ctx: NodeContext):
     out_shape = ctx.ints(0, "output_shape")                    # NHWC
-    w, x = ctx.input(1), ctx.input(2)                          # w [OC, KH, KW, IC]
-    oc, kh, kw, _ = ctx.static_shape(w, "filter")
+    x = ctx.input(2)
+    oc, kh, kw, _ = ctx.static_shape(ctx.input(1), "filter")   # OHWI
     h, wd = ctx.static_shape(x)[1:3]
     strides = [int(ctx.opt("StrideH", 1)), int(ctx.opt("StrideW", 1))]
     pads_begin, pads_end, extra = [], [], []
@@ -86,7 +87,9 @@ def _transpose_conv(ctx: NodeContext):
         extra.append(out - (full - total))                     # VALID with a larger output: zeros at the end
     if any(e < 0 for e in extra):
         raise ctx.fail(f"output_shape {out_shape} is smaller than the convolution gives")
-    w = ctx.make1("Transpose", [w, ctx.i64([3, 0, 1, 2], "iohw")], "weights_iohw")
+    w = ctx.weights(1, lambda d: d.transpose(3, 0, 1, 2), 0, [1, oc, 1, 1])      # IOHW
+    if w is None:
+        w = ctx.make1("Transpose", [ctx.input(1), ctx.i64([3, 0, 1, 2], "iohw")], "weights_iohw")
     y = ctx.make1("ConvolutionBackpropData", [ctx.nchw(x), w], strides=strides, pads_begin=pads_begin,
                   pads_end=pads_end, dilations=[1, 1], output_padding=extra)
     return _bias_act(ctx, y, 3)

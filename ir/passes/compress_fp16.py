@@ -42,6 +42,17 @@ def _shape_like(out: Output) -> bool:
     return ps.is_static and len(ps) <= 1 and math.prod(ps.to_shape()) <= 64
 
 
+def _on_integer_grid(out: Output) -> bool:
+    """``out`` holds integer values in a float type: quantized data on its way to being dequantized."""
+    node = out.node
+    while node.type_name == "Clamp" or (node.type_name in ("Subtract", "Add")
+                                        and node.input_value(1).node.type_name == "Constant"):
+        node = node.input_value(0).node
+    if node.type_name == "Round":
+        return True
+    return node.type_name == "Convert" and node.input_type(0).is_integral and node.get_output_element_type(0).is_real
+
+
 def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
     """Ids of floating-point constants that FP16 compression leaves alone, as ``openvino.save_model`` does.
 
@@ -49,7 +60,10 @@ def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
       Convert, the scales input of an Interpolate or an input of Range (rounding them to f16 could change a
       shape, not just a value; OpenVINO keeps its ShapeOf subgraphs in f32);
     * the constant inputs of a Divide, and the slope of a PReLU when it is a single value (what OpenVINO's
-      save_model keeps in f32 for these ops).
+      save_model keeps in f32 for these ops);
+    * the zero points and scales of (de)quantization: constants that a Subtract or Multiply applies to integer
+      values (a Convert from an integer type, a Round, through Clamps and zero-point Subtracts). OpenVINO marks
+      these subgraphs to keep them f32 too; in f16 a scale moves results by whole quantization steps.
 
     OpenVINO keeps a few more small constants in f32 in some other patterns (mixed-precision markings);
     those are compressed here, which changes no shape and costs at most a few bytes of compression."""
@@ -62,6 +76,8 @@ def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
         elif n.type_name == "PRelu" and len(ins) > 1 and ins[1].node.type_name == "Constant" \
                 and np.size(ins[1].node.value) == 1:
             keep.add(ins[1].node.id)
+        elif n.type_name in ("Subtract", "Multiply") and any(_on_integer_grid(i) for i in ins):
+            keep.update(i.node.id for i in ins if i.node.type_name == "Constant")
         if n.type_name == "Convert" and ins and ins[0].get_element_type().is_real \
                 and not n.get_output_element_type(0).is_real:
             starts.append(ins[0])
