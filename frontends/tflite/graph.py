@@ -221,7 +221,10 @@ class Converter:
     def _operator(self, op: Operator) -> None:
         fn = TRANSLATORS.get(op.opcode)
         if fn is None:
-            raise UnsupportedOpError(f"TFLite operator {op.index} is {op.opcode}, which ovcl cannot translate")
+            hint = ""
+            if op.opcode.startswith("CUSTOM:Flex"):
+                hint = " (a TensorFlow op the converter kept through SELECT_TF_OPS: convert with builtins only)"
+            raise UnsupportedOpError(f"TFLite operator {op.index} is {op.opcode}, which ovcl cannot translate{hint}")
         ctx = NodeContext(self, op)
         try:
             outs = fn(ctx)
