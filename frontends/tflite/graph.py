@@ -24,12 +24,12 @@ from .reader import Graph, Operator, Quantization, Tensor
 # opcode name -> translator(ctx) returning the operator's outputs (real values for quantized tensors)
 TRANSLATORS: dict[str, Callable[["NodeContext"], list[Output] | Output]] = {}
 
-# ops whose output is one of their input values moved or selected: with equal quantization on both sides
-# they need no rounding of their own
+# ops whose output values are input values (or 0) moved or selected: with equal quantization on both sides
+# they stay on the grid and need no rounding of their own (RELU6's 6 may lie between two steps: not here)
 _MOVES = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "MAX_POOL_2D", "GATHER", "STRIDED_SLICE", "SLICE",
           "SPLIT", "SPLIT_V", "PACK", "UNPACK", "CONCATENATION", "PAD", "PADV2", "MIRROR_PAD", "TILE",
           "DEPTH_TO_SPACE", "SPACE_TO_DEPTH", "RESIZE_NEAREST_NEIGHBOR", "BROADCAST_TO", "REDUCE_MAX",
-          "REDUCE_MIN", "RELU", "RELU6", "RELU_N1_TO_1", "MAXIMUM", "MINIMUM", "QUANTIZE"}
+          "REDUCE_MIN", "RELU", "MAXIMUM", "MINIMUM", "QUANTIZE"}
 
 _ACTIVATIONS = {0: None, 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 
