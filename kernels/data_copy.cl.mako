@@ -71,7 +71,10 @@ __kernel void ${name}(__global ${T} *restrict out, __global const ${T} *restrict
         oo += c * ${inner["os"]};
         ${mapping(inner, "c")}
     }
-% if V > 1:
+% if V > 1 and use_ok:
+    ## an outer dimension padded: the whole vector is inside or is padding
+    vstore${V}(ok ? vload${V}(0, in + io) : (${T}${V})(padv[0]), 0, out + oo);
+% elif V > 1:
     vstore${V}(vload${V}(0, in + io), 0, out + oo);
 % elif use_ok:
     out[oo] = ok ? in[io] : padv[0];

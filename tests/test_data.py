@@ -394,6 +394,14 @@ def test_pad(mode, pads, rng):
          initializers=[("p", i64(pads)), ("v", np.float32(1.5))])
 
 
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect"])
+def test_pad_outer_axes_only(mode, rng):
+    """Rows that are copied whole as vectors, padding on the outer axes only (a pad row must still be written)."""
+    x = rnd(rng, (4, 5, 8))
+    run1([helper.make_node("Pad", ["x", "p", "v"], ["y"], mode=mode)], {"x": x},
+         initializers=[("p", i64((1, 0, 0, 0, 2, 0))), ("v", np.float32(0.75))])
+
+
 def test_pad_opset2_and_axes(rng):
     x = rnd(rng, (3, 4))
     run1([helper.make_node("Pad", ["x"], ["y"], pads=[1, 0, 2, 3], value=-2.0)], {"x": x}, opset=2)
