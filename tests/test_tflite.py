@@ -206,7 +206,7 @@ def test_transformer_encoder(models):
 
 
 @needs_tf
-@pytest.mark.parametrize("name", ["ops_misc", "ops_more"])
+@pytest.mark.parametrize("name", ["ops_misc", "ops_more", "ops_rest"])
 def test_ops(models, name):
     folder, _ = models
     _, got, ref = _run(folder, name)
@@ -264,7 +264,7 @@ def test_reading_needs_no_tensorflow(models):
                     raise ImportError(f"{{name}} must not be imported")
         sys.meta_path.insert(0, Block())
         import ovcl
-        for name in ("cnn_float", "cnn_int8", "encoder_float", "ops_misc", "ops_more"):
+        for name in ("cnn_float", "cnn_int8", "encoder_float", "ops_misc", "ops_more", "ops_rest"):
             m = ovcl.read_model(r"{folder}/" + name + ".tflite")
             assert m.outputs
         print("ok")

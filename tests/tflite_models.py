@@ -416,6 +416,56 @@ def gen_ops_more(outdir, index):
     run_and_save(outdir, "ops_more", buf, "float", inputs, t0, index)
 
 
+def rest_fn(x, y, p):
+    """x, y: 1x6x6x8 any float (>= 0.1 from an integer), p: 1x6x6x8 positive, near 1 (for REDUCE_PROD).
+
+    tf.zeros_like of a static shape emits a constant, hence the raw op; a LOGICAL_NOT as SELECT's condition
+    swaps its branches and a clip right after an op becomes that op's fused activation. No formulation gives
+    L2_POOL_2D (sqrt(avg_pool(x*x)) stays SQRT/AVERAGE_POOL_2D), so it is left out."""
+    import tensorflow as tf
+
+    outs = {}
+    # PADV2 (non-zero constant), ZEROS_LIKE (TFLite has no ONES_LIKE: tf.OnesLike becomes a constant)
+    outs["padv2"] = tf.pad(x, [[0, 0], [1, 0], [0, 2], [0, 0]], constant_values=0.75)    # 1x7x8x8
+    outs["like"] = tf.raw_ops.ZerosLike(x=x) + p - 1.0                                     # 1x6x6x8
+    outs["lrn"] = tf.nn.local_response_normalization(x, depth_radius=2, bias=1.5, alpha=0.3, beta=0.75)
+    # REDUCE_PROD; REDUCE_ANY / REDUCE_ALL on comparisons (each true/false in some places), cast to float
+    outs["prod"] = tf.reduce_prod(p, axis=[1, 3])                                       # 1x6
+    outs["any"] = tf.cast(tf.reduce_any(x > y + 3.5, axis=3), tf.float32)                 # 1x6x6
+    outs["all"] = tf.cast(tf.reduce_all(x > y - 2.5, axis=[1]), tf.float32)               # 1x6x8
+    # SIGN, CEIL, FLOOR, EXP
+    outs["round"] = tf.sign(x) * 0.5 + tf.math.ceil(x) - tf.floor(y) + tf.exp(y * 0.5)
+    # EQUAL (the floors do match in places), NOT_EQUAL, GREATER_EQUAL, LOGICAL_OR, LOGICAL_NOT, SELECT
+    eq = tf.equal(tf.floor(x), tf.floor(y))
+    ne = tf.not_equal(tf.sign(x), tf.sign(y))
+    ge = tf.greater_equal(x, y * 0.5)
+    cond = tf.logical_or(eq, tf.logical_and(ne, ge))
+    outs["select"] = tf.raw_ops.Select(condition=cond, x=x, y=y * 2.0)                   # same-shape condition
+    outs["not"] = tf.cast(tf.logical_not(tf.logical_or(x > y, eq)), tf.float32)  # (as SELECT's condition: swapped)
+    # RELU_N1_TO_1 (on an input: after an op it would be fused)
+    outs["relu1"] = tf.clip_by_value(y, -1.0, 1.0)
+    # GATHER along axis 1 with a rank-2 index
+    outs["gather"] = tf.gather(x, [[0, 5, 2], [3, 3, 1]], axis=1)                          # 1x2x3x6x8
+    return outs
+
+
+def gen_ops_rest(outdir, index):
+    import tensorflow as tf
+
+    t0 = time.perf_counter()
+    specs = [tf.TensorSpec((1, 6, 6, 8), tf.float32, name="x"), tf.TensorSpec((1, 6, 6, 8), tf.float32, name="y"),
+             tf.TensorSpec((1, 6, 6, 8), tf.float32, name="p")]
+    buf = convert(rest_fn, specs, "float")
+    rng = np.random.default_rng(SEED)
+    shape = (1, 6, 6, 8)
+    # integer + a fraction in [0.1, 0.9]: no ties for CEIL/FLOOR/SIGN, x != y
+    x = (rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)).astype(np.float32)
+    y = (rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)).astype(np.float32)
+    p = rng.uniform(0.8, 1.25, shape).astype(np.float32)
+    inputs = _inputs_by_name(read_tflite(buf), {"x": x, "y": y, "p": p})
+    run_and_save(outdir, "ops_rest", buf, "float", inputs, t0, index)
+
+
 def _he_init(model, rng, gain=2.0):
     """Re-draw conv kernels N(0, gain/fan_in) (dense: gain 1): with keras' glorot defaults and identity BatchNorms
     MobileNetV2's activations shrink to ~1e-10 and an int8 model's logits all quantize to one value."""
@@ -474,6 +524,7 @@ def main(argv=None):
     gen_encoder(outdir, index)
     gen_ops_misc(outdir, index)
     gen_ops_more(outdir, index)
+    gen_ops_rest(outdir, index)
     gen_mobilenet(outdir, index, "mobilenetv2_small", 96, 0.35)
     if slow:
         gen_mobilenet(outdir, index, "mobilenetv2", 224, 1.0)
