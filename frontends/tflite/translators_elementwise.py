@@ -97,9 +97,7 @@ def _cast(ctx: NodeContext):
     return ctx.make1("Convert", [ctx.input(0)], destination_type=ctx.out_tensor().type.name)
 
 
-@tflite_op("ZEROS_LIKE", "ONES_LIKE")
-def _fill_like(ctx: NodeContext):
+@tflite_op("ZEROS_LIKE")
+def _zeros_like(ctx: NodeContext):
     x = ctx.input(0)
-    value = ctx.scalar_like(x, 0 if ctx.opcode == "ZEROS_LIKE" else 1, "value")
-    return ctx.make1("Broadcast", [value, ctx.make1("ShapeOf", [x], "shape", output_type="i64")])
-
+    return ctx.make1("Broadcast", [ctx.scalar_like(x, 0, "zero"), ctx.make1("ShapeOf", [x], "shape", output_type="i64")])
