@@ -25,29 +25,27 @@ _HAVE_TF = all(importlib.util.find_spec(m) is not None for m in ("tensorflow", "
 needs_tf = pytest.mark.skipif(not _HAVE_TF, reason="needs the tflite-test extra (tensorflow-cpu, ai-edge-litert)")
 
 
-def _generate(out: Path, slow: bool) -> dict:
+def _generate(tmp_path_factory, slow: bool) -> tuple[Path, dict]:
+    """The models' folder and index, made by tests/tflite_models.py in a subprocess."""
+    if not _HAVE_TF:
+        pytest.skip("needs the tflite-test extra (tensorflow-cpu, ai-edge-litert)")
+    out = tmp_path_factory.mktemp("tflite_slow" if slow else "tflite")
     args = [sys.executable, str(HERE / "tflite_models.py"), str(out)] + (["--slow"] if slow else [])
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"tflite_models.py failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return json.loads((out / "index.json").read_text())
+    return out, json.loads((out / "index.json").read_text())
 
 
 @pytest.fixture(scope="session")
 def models(tmp_path_factory):
-    if not _HAVE_TF:
-        pytest.skip("needs the tflite-test extra (tensorflow-cpu, ai-edge-litert)")
-    out = tmp_path_factory.mktemp("tflite")
-    return out, _generate(out, slow=False)
+    return _generate(tmp_path_factory, slow=False)
 
 
 @pytest.fixture(scope="session")
 def slow_models(tmp_path_factory):
-    if not _HAVE_TF:
-        pytest.skip("needs the tflite-test extra (tensorflow-cpu, ai-edge-litert)")
-    out = tmp_path_factory.mktemp("tflite_slow")
-    return out, _generate(out, slow=True)
+    return _generate(tmp_path_factory, slow=True)
 
 
 def _run(folder: Path, name: str):
