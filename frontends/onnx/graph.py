@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
+from ovcl.frontends.node_builder import NodeBuilder
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 
@@ -36,7 +37,7 @@ def onnx_type(elem_type: int) -> Type:
         raise UnsupportedOpError(f"ONNX element type {name} is not supported by ovcl") from None
 
 
-class NodeContext:
+class NodeContext(NodeBuilder):
     """What a translator sees of one ONNX node."""
 
     def __init__(self, converter: "Converter", proto):
@@ -85,28 +86,6 @@ class NodeContext:
         if a.type == onnx.AttributeProto.STRINGS:
             return [s.decode() for s in v]
         return v
-
-    def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
-        name = self.name + (f"/{suffix}" if suffix else "")
-        return ops.make(type_name, inputs, name=name, **attrs)
-
-    def const(self, value, element_type=None, suffix: str = "const") -> Output:
-        return ops.constant(value, element_type, name=f"{self.name}/{suffix}").output(0)
-
-    def i64(self, values, suffix: str = "const") -> Output:
-        """An i64 constant (axes, shapes, indices)."""
-        return self.const(np.asarray(values, dtype=np.int64), suffix=suffix)
-
-    def scalar_like(self, x: Output, value, suffix: str = "const") -> Output:
-        """A scalar constant of ``x``'s element type."""
-        return self.const(np.array(value, dtype=x.get_element_type().dtype), suffix=suffix)
-
-    def rank(self, x: Output) -> int:
-        """The rank of ``x``; an error naming this node where it is not known."""
-        ps = x.get_partial_shape()
-        if ps.rank_is_dynamic:
-            raise self.fail("the input rank must be known")
-        return len(ps)
 
     def subgraph(self, attr: str, inputs: list[Output | None], tag: str = "") -> list[Output]:
         """Translate the graph attribute ``attr`` into this model with its inputs bound to ``inputs`` (None

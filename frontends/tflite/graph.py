@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
+from ovcl.frontends.node_builder import NodeBuilder
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 
@@ -44,7 +45,7 @@ def tflite_op(*names: str):
     return deco
 
 
-class NodeContext:
+class NodeContext(NodeBuilder):
     """What a translator sees of one TFLite operator."""
 
     def __init__(self, converter: "Converter", op: Operator):
@@ -108,50 +109,13 @@ class NodeContext:
             raise self.fail(f"{what} (input {i}) must be a constant")
         return [int(a) for a in np.asarray(v).reshape(-1)]
 
-    def rank(self, x: Output) -> int:
-        ps = x.get_partial_shape()
-        if ps.rank_is_dynamic:
-            raise self.fail("the input rank must be known")
-        return len(ps)
-
-    def static_shape(self, x: Output, what: str = "input") -> list[int]:
-        ps = x.get_partial_shape()
-        if not ps.is_static:
-            raise self.fail(f"the {what} shape must be static, not {ps}")
-        return list(ps.to_shape())
-
     def opt(self, name: str, default=None):
         """Builtin option ``name`` (the generated accessor, e.g. ``StrideW``), or ``default`` without options."""
         if self.options is None or not hasattr(self.options, name):
             return default
         return getattr(self.options, name)()
 
-    # -- building --------------------------------------------------------------------------------------------
-    def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
-        name = self.name + (f"/{suffix}" if suffix else "")
-        return ops.make(type_name, inputs, name=name, **attrs)
-
-    def make1(self, type_name: str, inputs, suffix: str = "", **attrs) -> Output:
-        return self.make(type_name, inputs, suffix, **attrs).output(0)
-
-    def const(self, value, element_type=None, suffix: str = "const") -> Output:
-        return ops.constant(value, element_type, name=f"{self.name}/{suffix}").output(0)
-
-    def i64(self, values, suffix: str = "const") -> Output:
-        return self.const(np.asarray(values, dtype=np.int64), suffix=suffix)
-
-    def scalar_like(self, x: Output, value, suffix: str = "const") -> Output:
-        return self.const(np.array(value, dtype=x.get_element_type().dtype), suffix=suffix)
-
-    def nchw(self, x: Output, suffix: str = "to_nchw") -> Output:
-        """NHWC (or N, spatial..., C) → channels first, for an OpenVINO spatial op."""
-        r = self.rank(x)
-        return self.make1("Transpose", [x, self.i64([0, r - 1, *range(1, r - 1)], suffix + "_perm")], suffix)
-
-    def nhwc(self, x: Output, suffix: str = "to_nhwc") -> Output:
-        r = self.rank(x)
-        return self.make1("Transpose", [x, self.i64([0, *range(2, r), 1], suffix + "_perm")], suffix)
-
+    # -- building (NodeBuilder's, and the fused activation) --------------------------------------------------
     def activation(self, y: Output, code: int | None = None) -> Output:
         """Apply the operator's fused activation (``FusedActivationFunction`` option, or ``code``)."""
         if code is None:

@@ -1,0 +1,60 @@
+"""What every frontend's NodeContext shares: building nodes named after the framework node being translated
+(``<node name>/<suffix>``), small constants, rank and shape checks, and the Transposes that wrap a
+channels-last op around OpenVINO's channels-first one."""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.frontends.errors import FrontendError
+from ovcl.ir import Node, Output
+from ovcl.ir import ops
+
+
+class NodeBuilder:
+    """Base of the frontends' NodeContexts: subclasses set ``name`` and define ``fail``."""
+
+    name: str
+
+    def fail(self, why: str) -> FrontendError:
+        raise NotImplementedError
+
+    def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
+        name = self.name + (f"/{suffix}" if suffix else "")
+        return ops.make(type_name, inputs, name=name, **attrs)
+
+    def make1(self, type_name: str, inputs, suffix: str = "", **attrs) -> Output:
+        return self.make(type_name, inputs, suffix, **attrs).output(0)
+
+    def const(self, value, element_type=None, suffix: str = "const") -> Output:
+        return ops.constant(value, element_type, name=f"{self.name}/{suffix}").output(0)
+
+    def i64(self, values, suffix: str = "const") -> Output:
+        """An i64 constant (axes, shapes, indices)."""
+        return self.const(np.asarray(values, dtype=np.int64), suffix=suffix)
+
+    def scalar_like(self, x: Output, value, suffix: str = "const") -> Output:
+        """A scalar constant of ``x``'s element type."""
+        return self.const(np.array(value, dtype=x.get_element_type().dtype), suffix=suffix)
+
+    def rank(self, x: Output) -> int:
+        """The rank of ``x``; an error naming this node where it is not known."""
+        ps = x.get_partial_shape()
+        if ps.rank_is_dynamic:
+            raise self.fail("the input rank must be known")
+        return len(ps)
+
+    def static_shape(self, x: Output, what: str = "input") -> list[int]:
+        ps = x.get_partial_shape()
+        if not ps.is_static:
+            raise self.fail(f"the {what} shape must be static, not {ps}")
+        return list(ps.to_shape())
+
+    def nchw(self, x: Output, suffix: str = "to_nchw") -> Output:
+        """NHWC (or N, spatial..., C) → channels first, for an OpenVINO spatial op."""
+        r = self.rank(x)
+        return self.make1("Transpose", [x, self.i64([0, r - 1, *range(1, r - 1)], suffix + "_perm")], suffix)
+
+    def nhwc(self, x: Output, suffix: str = "to_nhwc") -> Output:
+        """Channels first → last, back from an OpenVINO spatial op."""
+        r = self.rank(x)
+        return self.make1("Transpose", [x, self.i64([0, *range(2, r), 1], suffix + "_perm")], suffix)
