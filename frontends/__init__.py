@@ -8,7 +8,8 @@ from ovcl.frontends.errors import FrontendError
 
 
 def load(obj, **kwargs):
-    """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto`` or a ``torch.nn.Module``) with its frontend."""
+    """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto``, a ``torch.nn.Module``, a Keras model or a
+    ``tf.function``) with its frontend."""
     if isinstance(obj, str) and obj.lstrip().startswith("<"):      # IR given as XML text, as openvino allows
         from ovcl.ir.ir_reader import read_ir_bytes
         return read_ir_bytes(obj, kwargs.get("weights"))
@@ -24,12 +25,16 @@ def load(obj, **kwargs):
         if suffix == ".xml":
             from ovcl.ir.ir_reader import read_ir
             return read_ir(path, kwargs.get("weights"))
+        if suffix in (".pb", ".pbtxt") or path.is_dir():      # TensorFlow: frozen graphs, SavedModels
+            from .tensorflow import convert
+            return convert(path)
         if suffix in (".pt", ".pth", ".bin", ".safetensors"):
             raise FrontendError(f"{path.name}: ovcl never unpickles files; load the module in PyTorch and pass "
                                 f"it to ovcl.convert_model(module, example_input=...)")
         if not path.exists():
             raise FrontendError(f"model file {path} does not exist")
-        raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR, .onnx and .tflite)")
+        raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR, .onnx, .tflite, TensorFlow "
+                            f".pb / .pbtxt and SavedModel directories)")
     if isinstance(obj, (bytes, bytearray)):
         if bytes(obj[:64]).lstrip().startswith(b"<"):
             from ovcl.ir.ir_reader import read_ir_bytes
@@ -43,11 +48,16 @@ def load(obj, **kwargs):
     if mod.startswith("onnx"):
         from .onnx import convert
         return convert(obj)
+    from .tensorflow.live import is_tensorflow_object
+    if is_tensorflow_object(obj):
+        from .tensorflow.live import convert_live
+        return convert_live(obj, kwargs.get("example_input"), kwargs.get("input"))
     if mod.startswith("torch") or _is_torch_module(obj):
         from .pytorch import convert
         return convert(obj, **kwargs)
-    raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give an IR .xml, ONNX or TFLite path, bytes, an "
-                        f"onnx.ModelProto or a torch.nn.Module")
+    raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give a model path (IR .xml, .onnx, .tflite, a "
+                        f"TensorFlow SavedModel directory or .pb), bytes, an onnx.ModelProto, a torch.nn.Module, a "
+                        f"Keras model or a tf.function")
 
 
 def _is_torch_module(obj) -> bool:

@@ -13,17 +13,18 @@ def read_model(model, weights=None) -> Model:
 
 
 def convert_model(input_model, *, input=None, output=None, example_input=None, **kwargs) -> Model:  # noqa: A002
-    """Convert a framework model (path, bytes, ModelProto, torch.nn.Module) to an ``ovcl.Model``.
+    """Convert a framework model (path, bytes, ModelProto, torch.nn.Module, Keras model, tf.function) to an
+    ``ovcl.Model``.
 
     ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph."""
     from ovcl.frontends import load
-    torch_model = _torch_like(input_model)
+    traced = _traced(input_model)
     if isinstance(input_model, Model):
         model = input_model
     else:
-        extra = {"example_input": example_input, "input": input} if torch_model else {}
+        extra = {"example_input": example_input, "input": input} if traced else {}
         model = load(input_model, **extra)
-    if input is not None and not torch_model:      # the PyTorch frontend applies input= while capturing
+    if input is not None and not traced:        # PyTorch and TensorFlow objects take input= while tracing
         from ovcl.ir.passes.cut import apply_input_spec
         apply_input_spec(model, input)
     if output is not None:
@@ -32,10 +33,14 @@ def convert_model(input_model, *, input=None, output=None, example_input=None, *
     return model
 
 
-def _torch_like(obj) -> bool:
+def _traced(obj) -> bool:
+    """Whether ``obj`` is a live framework object, converted by tracing it."""
     import sys
+    from ovcl.frontends.tensorflow.live import is_tensorflow_object
     torch = sys.modules.get("torch")
-    return torch is not None and isinstance(obj, (torch.nn.Module, getattr(torch.export, "ExportedProgram", ())))
+    if torch is not None and isinstance(obj, (torch.nn.Module, getattr(torch.export, "ExportedProgram", ()))):
+        return True
+    return is_tensorflow_object(obj)
 
 
 def save_model(model: Model, output_model, compress_to_fp16: bool = True) -> None:

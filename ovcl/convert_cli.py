@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ovcl convert",
         usage="ovcl convert INPUT_MODEL [-h] [--output_model OUTPUT_MODEL] [--compress_to_fp16 [True | False]] "
               "[--version] [--input INPUT] [--output OUTPUT] [--verbose]",
-        description="Convert a model (ONNX .onnx, TensorFlow Lite .tflite, or OpenVINO IR .xml to re-save it)\n"
-                    "to OpenVINO IR v11:"
+        description="Convert a model (ONNX .onnx, TensorFlow Lite .tflite, a TensorFlow SavedModel directory or\n"
+                    "frozen .pb/.pbtxt graph, or OpenVINO IR .xml to re-save it) to OpenVINO IR v11:"
                     " an .xml with the graph and a .bin with the weights. The flags are those of OpenVINO's\n"
                     "ovc; the result loads in OpenVINO and in ovcl.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,10 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
                "  ovcl convert model.onnx\n"
                "  ovcl convert model.onnx --output_model out/ --compress_to_fp16=False\n"
                "  ovcl convert mobilenet_int8.tflite             # int8 weights stay int8\n"
+               "  ovcl convert saved_model_dir/ --output_model resnet.xml\n"
                "  ovcl convert model.onnx --input \"x[1,3,224,224]{f32}\" --output logits\n")
     p.add_argument("input_model", metavar="INPUT_MODEL", nargs="?",
-                   help="the model file to convert: .onnx, .tflite, or an OpenVINO .xml (with its .bin beside "
-                        "it)")
+                   help="the model to convert: .onnx, .tflite, a TensorFlow SavedModel directory, .pb or .pbtxt, "
+                        "or an OpenVINO .xml (with its .bin beside it)")
     p.add_argument("--output_model", metavar="OUTPUT_MODEL",
                    help="name of the output .xml/.bin files, or an output directory (then the files take the "
                         "input model's name). Default: the input model's name in the current directory.")
@@ -127,14 +128,16 @@ def _convert(args) -> int:
     src = Path(args.input_model)
     if not src.exists():
         raise FileNotFoundError(f'the input model "{src}" does not exist')
-    if src.is_dir():
-        raise IsADirectoryError(f'the input model "{src}" is a directory, not a model file')
+    if src.is_dir() and not (src / "saved_model.pb").is_file():
+        raise IsADirectoryError(f'the input model "{src}" is a directory but not a TensorFlow SavedModel (it has '
+                                f'no saved_model.pb)')
     xml_path = _out_paths(src, args.output_model)
     from ovcl.convert import convert_model
     from ovcl.ir.ir_writer import write_ir
 
     t0 = time.perf_counter()
-    _info(f"Reading {src} ({src.stat().st_size / 2**20:.1f} MiB)")
+    size = sum(f.stat().st_size for f in src.rglob("*") if f.is_file()) if src.is_dir() else src.stat().st_size
+    _info(f"Reading {src} ({size / 2**20:.1f} MiB)")
     model = convert_model(src, input=args.input or None, output=args.output or None)
     t1 = time.perf_counter()
     ops = model.get_ordered_ops()
