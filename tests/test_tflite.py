@@ -22,13 +22,13 @@ import ovcl
 
 HERE = Path(__file__).parent
 _HAVE_TF = all(importlib.util.find_spec(m) is not None for m in ("tensorflow", "ai_edge_litert"))
-needs_tf = pytest.mark.skipif(not _HAVE_TF, reason="needs the tflite-test extra (tensorflow-cpu, ai-edge-litert)")
+needs_tf = pytest.mark.skipif(not _HAVE_TF, reason="needs the tensorflow-test extra (tensorflow-cpu, ai-edge-litert)")
 
 
 def _generate(tmp_path_factory, slow: bool) -> tuple[Path, dict]:
     """The models' folder and index, made by tests/tflite_models.py in a subprocess."""
     if not _HAVE_TF:
-        pytest.skip("needs the tflite-test extra (tensorflow-cpu, ai-edge-litert)")
+        pytest.skip("needs the tensorflow-test extra (tensorflow-cpu, ai-edge-litert)")
     out = tmp_path_factory.mktemp("tflite_slow" if slow else "tflite")
     args = [sys.executable, str(HERE / "tflite_models.py"), str(out)] + (["--slow"] if slow else [])
     env = dict(os.environ, PYTHONUNBUFFERED="1")
