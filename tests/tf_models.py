@@ -116,6 +116,10 @@ class Ops(tf.Module):
         r["dilated_conv"] = tf.nn.conv2d(img, self.g[:, :, :4], 1, "SAME", dilations=2)
         r["strided_conv"] = tf.nn.conv2d(img, self.g[:, :, :4], 2, [[0, 0], [1, 0], [2, 1], [0, 0]])
         r["conv_transpose"] = tf.nn.conv2d_transpose(img, self.t, [2, 16, 16, 5], 2, "SAME")
+        r["conv_transpose_odd"] = tf.nn.conv2d_transpose(img, self.t, [2, 15, 15, 5], 2, "SAME")
+        r["conv_transpose_valid"] = tf.nn.conv2d_transpose(img, self.t, [2, 18, 17, 5], 2, "VALID")
+        r["conv_transpose_explicit"] = tf.nn.conv2d_transpose(img, self.t, [2, 15, 14, 5], 2,
+                                                              [[0, 0], [1, 2], [2, 1], [0, 0]])
         r["depthwise"] = tf.nn.depthwise_conv2d(img, self.d, [1, 2, 2, 1], "VALID")
         r["avg_pool"] = tf.nn.avg_pool2d(img, 3, 2, "SAME")
         r["max_pool"] = tf.nn.max_pool2d(img, 2, 2, "VALID")

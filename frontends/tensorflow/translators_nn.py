@@ -3,6 +3,7 @@ the OpenVINO op in NCHW between two Transposes (removed again by the layout pass
 TensorFlow's HWIO layouts (constant filters are rearranged once, at conversion)."""
 from __future__ import annotations
 
+from ovcl.frontends.tf_semantics import resize_attrs, transposed_conv_pads
 from ovcl.ir import Output
 
 from .graph import NodeContext, tf_op
@@ -76,15 +77,13 @@ def _conv_transpose(ctx: NodeContext):
     explicit = _padding(ctx) if mode == "EXPLICIT" else None
     pads_begin, pads_end, extra = [], [], []
     for k, (n, kk, s, d, o) in enumerate(zip(spatial, kernel, strides, dilations, out)):
-        full = (n - 1) * s + d * (kk - 1) + 1           # the transposed convolution before cropping
-        if explicit is not None:
+        begin, end, more = transposed_conv_pads(n, kk, s, d, o, mode == "SAME")
+        if explicit is not None:                       # the given crops instead of VALID's none
             begin, end = explicit["pads_begin"][k], explicit["pads_end"][k]
-        else:                                          # SAME crops like the forward convolution pads
-            total = max(full - o, 0) if mode == "SAME" else 0
-            begin, end = total // 2, total - total // 2
+            more += begin + end
         pads_begin.append(begin)
         pads_end.append(end)
-        extra.append(o - (full - begin - end))         # a larger result: zeros at the end
+        extra.append(more)
     if any(e < 0 for e in extra):
         raise ctx.fail(f"input_sizes {out} is smaller than the transposed convolution gives")
     w = ctx.make1("Transpose", [f, ctx.i64([3, 2, 0, 1], "iohw")], "filter_iohw")
@@ -162,19 +161,11 @@ def _lrn(ctx: NodeContext):
 @tf_op("ResizeBilinear", "ResizeNearestNeighbor")
 def _resize(ctx: NodeContext):
     x = ctx.input(0)
-    align, half = bool(ctx.attr("align_corners", False)), bool(ctx.attr("half_pixel_centers", False))
-    if ctx.op == "ResizeBilinear":
-        mode, nearest = "linear_onnx", "floor"
-        coords = "align_corners" if align else "half_pixel" if half else "asymmetric"
-    else:
-        mode = "nearest"
-        if align:                      # round(dst * (in - 1) / (out - 1)), halves away from zero
-            coords, nearest = "align_corners", "round_prefer_ceil"
-        else:                          # floor((dst + 0.5) * in / out) or floor(dst * in / out)
-            coords, nearest = ("tf_half_pixel_for_nn" if half else "asymmetric"), "floor"
+    attrs = resize_attrs(ctx.op == "ResizeBilinear", bool(ctx.attr("align_corners", False)),
+                         bool(ctx.attr("half_pixel_centers", False)))
     size = ctx.make1("Convert", [ctx.input(1)], "sizes", destination_type="i64")
-    y = ctx.make1("Interpolate", [ctx.nchw(x), size, ctx.i64([2, 3], "axes")], mode=mode,
-                  shape_calculation_mode="sizes", coordinate_transformation_mode=coords, nearest_mode=nearest)
+    y = ctx.make1("Interpolate", [ctx.nchw(x), size, ctx.i64([2, 3], "axes")], shape_calculation_mode="sizes",
+                  **attrs)
     return ctx.nhwc(y)
 
 

@@ -2,6 +2,7 @@
 two Transposes (removed again by the layout pass); weights are rearranged from TFLite's OHWI layouts."""
 from __future__ import annotations
 
+from ovcl.frontends.tf_semantics import resize_attrs, transposed_conv_pads
 from ovcl.ir import Output
 
 from .graph import NodeContext, tflite_op
@@ -78,13 +79,10 @@ def _transpose_conv(ctx: NodeContext):
     oc, kh, kw, _ = ctx.static_shape(ctx.input(1), "filter")   # OHWI
     h, wd = ctx.static_shape(x)[1:3]
     strides = [int(ctx.opt("StrideH", 1)), int(ctx.opt("StrideW", 1))]
-    pads_begin, pads_end, extra = [], [], []
-    for n, k, s, out in ((h, kh, strides[0], out_shape[1]), (wd, kw, strides[1], out_shape[2])):
-        full = (n - 1) * s + k
-        total = max(full - out, 0) if _auto_pad(ctx) == "same_upper" else 0
-        pads_begin.append(total // 2)
-        pads_end.append(total - total // 2)
-        extra.append(out - (full - total))                     # VALID with a larger output: zeros at the end
+    same = _auto_pad(ctx) == "same_upper"
+    pads_begin, pads_end, extra = zip(*(transposed_conv_pads(n, k, s, 1, out, same) for n, k, s, out in
+                                        ((h, kh, strides[0], out_shape[1]), (wd, kw, strides[1], out_shape[2]))))
+    pads_begin, pads_end, extra = list(pads_begin), list(pads_end), list(extra)
     if any(e < 0 for e in extra):
         raise ctx.fail(f"output_shape {out_shape} is smaller than the convolution gives")
     w = ctx.weights(1, lambda d: d.transpose(3, 0, 1, 2), 0, [1, oc, 1, 1])      # IOHW
@@ -120,18 +118,10 @@ def _max_pool(ctx: NodeContext):
 def _resize(ctx: NodeContext):
     x = ctx.input(0)
     size = ctx.ints(1, "size")
-    align, half = bool(ctx.opt("AlignCorners", False)), bool(ctx.opt("HalfPixelCenters", False))
-    if ctx.opcode == "RESIZE_BILINEAR":
-        mode, nearest = "linear_onnx", "floor"
-        coords = "align_corners" if align else "half_pixel" if half else "asymmetric"
-    else:
-        mode = "nearest"
-        if align:                      # round(dst * (in - 1) / (out - 1)), halves away from zero
-            coords, nearest = "align_corners", "round_prefer_ceil"
-        else:                          # floor((dst + 0.5) * in / out) or floor(dst * in / out)
-            coords, nearest = ("tf_half_pixel_for_nn" if half else "asymmetric"), "floor"
-    y = ctx.make1("Interpolate", [ctx.nchw(x), ctx.i64(size, "sizes"), ctx.i64([2, 3], "axes")], mode=mode,
-                  shape_calculation_mode="sizes", coordinate_transformation_mode=coords, nearest_mode=nearest)
+    attrs = resize_attrs(ctx.opcode == "RESIZE_BILINEAR", bool(ctx.opt("AlignCorners", False)),
+                         bool(ctx.opt("HalfPixelCenters", False)))
+    y = ctx.make1("Interpolate", [ctx.nchw(x), ctx.i64(size, "sizes"), ctx.i64([2, 3], "axes")],
+                  shape_calculation_mode="sizes", **attrs)
     return ctx.nhwc(y)
 
 
