@@ -5,7 +5,8 @@ from ovcl.ir import Model
 
 
 def read_model(model, weights=None) -> Model:
-    """Read OpenVINO IR (``.xml`` with ``.bin`` beside it or as ``weights``) or an ONNX file, path or bytes."""
+    """Read OpenVINO IR (``.xml`` with ``.bin`` beside it or as ``weights``), or an ONNX, TFLite or TensorFlow
+    model (a file, its bytes, or a SavedModel directory)."""
     from ovcl.frontends import load
     if isinstance(model, Model):
         return model
@@ -18,29 +19,15 @@ def convert_model(input_model, *, input=None, output=None, example_input=None, *
 
     ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph."""
     from ovcl.frontends import load
-    traced = _traced(input_model)
-    if isinstance(input_model, Model):
-        model = input_model
-    else:
-        extra = {"example_input": example_input, "input": input} if traced else {}
-        model = load(input_model, **extra)
-    if input is not None and not traced:        # PyTorch and TensorFlow objects take input= while tracing
+    if not isinstance(input_model, Model):
+        return load(input_model, input=input, output=output, example_input=example_input)
+    if input is not None:
         from ovcl.ir.passes.cut import apply_input_spec
-        apply_input_spec(model, input)
+        apply_input_spec(input_model, input)
     if output is not None:
         from ovcl.ir.passes.cut import cut_outputs
-        model = cut_outputs(model, output)
-    return model
-
-
-def _traced(obj) -> bool:
-    """Whether ``obj`` is a live framework object, converted by tracing it."""
-    import sys
-    from ovcl.frontends.tensorflow.live import is_tensorflow_object
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(obj, (torch.nn.Module, getattr(torch.export, "ExportedProgram", ()))):
-        return True
-    return is_tensorflow_object(obj)
+        input_model = cut_outputs(input_model, output)
+    return input_model
 
 
 def save_model(model: Model, output_model, compress_to_fp16: bool = True) -> None:

@@ -158,6 +158,19 @@ def test_input_shape_by_tensorflow_name(models):
     assert model.outputs[0].get_partial_shape() == ovcl.PartialShape([1, 1000])
 
 
+def test_cut_at_inner_tensor_name(models):
+    """output= by a TensorFlow tensor name inside the NHWC part of a frozen graph (a tensor the layout pass
+    merges away, and OpenVINO's reader loses), against Keras' value of that layer."""
+    from ovcl.frontends.tensorflow.protos import GraphDef
+    g = GraphDef()
+    g.ParseFromString((models / "mobilenetv2.pb").read_bytes())
+    name = next(n.name for n in g.node if "block_1_expand_relu" in n.name and n.op == "Relu6")
+    model = ovcl.convert_model(models / "mobilenetv2.pb", input="x[1,96,96,3]", output=name)
+    data = np.load(models / "mobilenetv2_cut.npz")
+    got = ovcl.compile_model(model, "CPU")(data["x"])[0]
+    np.testing.assert_allclose(got, data["block_1_expand_relu"], rtol=1e-3, atol=1e-4)
+
+
 # -- malformed models ------------------------------------------------------------------------------------------
 
 @pytest.fixture

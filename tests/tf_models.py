@@ -179,6 +179,9 @@ def main(out, slow=False):
     frozen_graph(out, "mobilenetv2" + ("_224" if slow else ""), mobilenet, x)
     if slow:
         return
+    # an inner NHWC tensor, for cutting the frozen graph there
+    inner = keras.Model(mobilenet.inputs, mobilenet.get_layer("block_1_expand_relu").output)
+    np.savez(os.path.join(out, "mobilenetv2_cut.npz"), x=x, block_1_expand_relu=inner(x, training=False))
     enc = encoder()
     tokens = rng.integers(0, 100, (2, 16)).astype(np.int32)
     keras_export(out, "encoder", enc, tokens)

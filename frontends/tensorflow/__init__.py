@@ -14,8 +14,9 @@ for _m in sorted(m.name for m in pkgutil.iter_modules(__path__)):
 __all__ = ["TRANSLATORS", "NodeContext", "convert", "tf_op"]
 
 
-def convert(model, signature: str | None = None):
-    """Convert a SavedModel directory or a frozen ``.pb`` / ``.pbtxt`` GraphDef to an ``ovcl.ir.Model``."""
+def convert(model, signature: str | None = None, input=None, output=None):  # noqa: A002
+    """Convert a SavedModel directory or a frozen ``.pb`` / ``.pbtxt`` GraphDef to an ``ovcl.ir.Model``, cut at
+    ``input`` / ``output`` (``convert_model``'s arguments) by TensorFlow tensor names."""
     import os
     from pathlib import Path
 
@@ -25,6 +26,6 @@ def convert(model, signature: str | None = None):
     path = Path(model)
     if path.is_dir():
         from .saved_model import read_saved_model
-        return read_saved_model(path, signature)
+        return read_saved_model(path, signature, {"input": input, "output": output})
     from .frozen_graph import read_frozen_graph
-    return read_frozen_graph(path)
+    return read_frozen_graph(path, {"input": input, "output": output})

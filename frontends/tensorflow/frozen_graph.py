@@ -29,17 +29,18 @@ def parse_graph_def(data: bytes, source: str, text: bool):
     return g
 
 
-def read_frozen_graph(path: Path) -> Model:
+def read_frozen_graph(path: Path, cuts: dict | None = None) -> Model:
     if not path.is_file():
         raise FrontendError(f"TensorFlow graph {path} does not exist")
     return convert_graph_def(parse_graph_def(path.read_bytes(), str(path), path.suffix.lower() == ".pbtxt"),
-                             path.stem)
+                             path.stem, cuts=cuts)
 
 
 def convert_graph_def(g, name: str, placeholders: list[str] | None = None,
-                      outputs: list[tuple[str, str]] | None = None) -> Model:
+                      outputs: list[tuple[str, str]] | None = None, cuts: dict | None = None) -> Model:
     """Convert GraphDef ``g``: ``placeholders`` names the input nodes (default: every Placeholder), ``outputs``
-    gives (tensor, output name) pairs (default: the output 0 of each node no other node reads)."""
+    gives (tensor, output name) pairs (default: the output 0 of each node no other node reads); ``cuts`` as
+    ``build_model`` takes them."""
     consumed = {i.lstrip("^").split(":")[0] for n in g.node for i in n.input}
     inputs, found = [], []
     for n in g.node:
@@ -59,4 +60,4 @@ def convert_graph_def(g, name: str, placeholders: list[str] | None = None,
     if not outputs:
         raise FrontendError(f"graph '{name}' has no output: every node is read by another")
     library = {f.signature.name: f for f in g.library.function}
-    return build_model(Converter(library), g.node, inputs, outputs, name)
+    return build_model(Converter(library), g.node, inputs, outputs, name, cuts)

@@ -381,10 +381,11 @@ def fold(o: Output) -> Output:
 
 
 def build_model(converter: Converter, nodes, inputs: list[tuple[str, str, Type, PartialShape, set]],
-                outputs: list[tuple[str, str]], name: str) -> Model:
+                outputs: list[tuple[str, str]], name: str, cuts: dict | None = None) -> Model:
     """Translate a graph: ``inputs`` are (node name, model input name, type, shape, extra names) of the
-    Placeholders fed by the model's inputs, ``outputs`` (tensor reference, output name) its results."""
-    from ovcl.ir.passes import sink_transposes
+    Placeholders fed by the model's inputs, ``outputs`` (tensor reference, output name) its results; ``cuts``
+    holds ``convert_model``'s ``input`` / ``output``, applied before the layout pass."""
+    from ovcl.frontends.layout import finish_nhwc
     scope = _Scope(converter, nodes, None, "graph")
     params = []
     for node_name, in_name, typ, shape, names in inputs:
@@ -399,6 +400,4 @@ def build_model(converter: Converter, nodes, inputs: list[tuple[str, str, Type, 
             raise FrontendError(f"output '{out_name}' is a resource handle, not a tensor")
         v.add_names({out_name, ref})
         results.append(ops.make("Result", [v], name=f"{out_name}/sink_port_0"))
-    model = Model(results, params, name=name)
-    sink_transposes(model)
-    return model
+    return finish_nhwc(Model(results, params, name=name), **(cuts or {}))

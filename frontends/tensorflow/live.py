@@ -22,7 +22,7 @@ def is_tensorflow_object(obj) -> bool:
     return tf is not None and isinstance(obj, tf.Module)
 
 
-def convert_live(obj, example_input=None, input=None) -> Model:  # noqa: A002
+def convert_live(obj, example_input=None, input=None, output=None) -> Model:  # noqa: A002
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -36,7 +36,8 @@ def convert_live(obj, example_input=None, input=None) -> Model:  # noqa: A002
     inputs = [t.op.name for t in frozen.inputs if t.dtype != tf.resource]
     names = _output_names(cf.structured_outputs, len(frozen.outputs))
     outputs = [(t.name, n) for t, n in zip(frozen.outputs, names)]
-    return convert_graph_def(g, getattr(obj, "name", None) or type(obj).__name__, inputs, outputs)
+    return convert_graph_def(g, getattr(obj, "name", None) or type(obj).__name__, inputs, outputs,
+                             cuts={"output": output})
 
 
 def _specs(tf, obj, example_input, input) -> list | None:  # noqa: A002

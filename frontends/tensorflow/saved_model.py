@@ -23,9 +23,9 @@ from .protos import SavedModel, TrackableObjectGraph, attr_map
 _INIT = "__saved_model_init_op"
 
 
-def read_saved_model(path: Path, signature: str | None = None) -> Model:
+def read_saved_model(path: Path, signature: str | None = None, cuts: dict | None = None) -> Model:
     """Convert the SavedModel in directory ``path`` at ``signature`` (default: ``serving_default``, or the only
-    one)."""
+    one); ``cuts`` as ``build_model`` takes them."""
     sm = _parse(path)
     metas = [m for m in sm.meta_graphs if "serve" in m.meta_info_def.tags] or list(sm.meta_graphs)
     if not metas:
@@ -46,7 +46,7 @@ def read_saved_model(path: Path, signature: str | None = None) -> Model:
     outputs = [(info.name, key) for key, info in attr_map(sig.outputs).items()]
     library = {f.signature.name: f for f in mg.graph_def.library.function}
     handles = _variable_handles(mg, path / "variables" / "variables")
-    return build_model(Converter(library, handles), mg.graph_def.node, inputs, outputs, path.name)
+    return build_model(Converter(library, handles), mg.graph_def.node, inputs, outputs, path.name, cuts)
 
 
 def _parse(path: Path):

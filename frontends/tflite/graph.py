@@ -270,12 +270,13 @@ def fake_quantize(x: Output, q: Quantization, t: Type, name: str) -> Output:
     return ops.make("Multiply", [y, s], name=f"{name}/mul_scale").output(0)
 
 
-def convert(model, name: str | None = None) -> Model:
-    """Convert a ``.tflite`` file (path) or its bytes to an ``ovcl.ir.Model``."""
+def convert(model, name: str | None = None, input=None, output=None) -> Model:  # noqa: A002
+    """Convert a ``.tflite`` file (path) or its bytes to an ``ovcl.ir.Model``, cut at ``input`` / ``output``
+    (``convert_model``'s arguments) by TFLite tensor names."""
     import os
     from pathlib import Path
 
-    from ovcl.ir.passes import sink_transposes
+    from ovcl.frontends.layout import finish_nhwc
 
     from .reader import read
     if isinstance(model, (str, os.PathLike)):
@@ -287,6 +288,4 @@ def convert(model, name: str | None = None) -> Model:
         buf, source = bytes(model), name or "TFLite bytes"
     else:
         raise FrontendError(f"cannot read a TFLite model from a {type(model).__name__}")
-    result = Converter(read(buf, source)).convert()
-    sink_transposes(result)
-    return result
+    return finish_nhwc(Converter(read(buf, source)).convert(), input, output)
