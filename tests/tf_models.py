@@ -106,12 +106,17 @@ class Ops(tf.Module):
         self.t = tf.constant(rng.normal(size=(3, 3, 5, 4)).astype(np.float32))      # HWOI (transposed conv)
         self.d = tf.constant(rng.normal(size=(3, 3, 4, 2)).astype(np.float32))      # depthwise, multiplier 2
         self.w = tf.constant(rng.normal(size=(8, 5)).astype(np.float32))
+        self.v = tf.constant(rng.normal(size=(2, 3, 3, 2, 3)).astype(np.float32))  # DHWIO
 
     @tf.function(input_signature=[tf.TensorSpec([2, 8, 8, 4], tf.float32, name="img"),
                                   tf.TensorSpec([2, 3, 8], tf.float32, name="seq"),
-                                  tf.TensorSpec([2, 3], tf.int32, name="ids")])
-    def __call__(self, img, seq, ids):
+                                  tf.TensorSpec([2, 3], tf.int32, name="ids"),
+                                  tf.TensorSpec([1, 4, 6, 6, 2], tf.float32, name="vol")])
+    def __call__(self, img, seq, ids, vol):
         r = {}
+        r["conv3d"] = tf.nn.conv3d(vol, self.v, [1, 1, 2, 1, 1], "SAME")
+        r["max_pool3d"] = tf.nn.max_pool3d(vol, [1, 2, 2, 2, 1], [1, 2, 2, 2, 1], "VALID")
+        r["avg_pool3d"] = tf.nn.avg_pool3d(vol, [1, 3, 3, 3, 1], [1, 1, 2, 2, 1], "SAME")
         r["grouped_conv"] = tf.nn.conv2d(img, self.f[:, :, :2], 1, "SAME")
         r["dilated_conv"] = tf.nn.conv2d(img, self.g[:, :, :4], 1, "SAME", dilations=2)
         r["strided_conv"] = tf.nn.conv2d(img, self.g[:, :, :4], 2, [[0, 0], [1, 0], [2, 1], [0, 0]])
@@ -194,7 +199,8 @@ def main(out, slow=False):
     tf.saved_model.save(ops, os.path.join(out, "ops"))
     feeds = {"img": rng.normal(size=(2, 8, 8, 4)).astype(np.float32),
              "seq": rng.normal(size=(2, 3, 8)).astype(np.float32),
-             "ids": rng.integers(0, 10, (2, 3)).astype(np.int32)}
+             "ids": rng.integers(0, 10, (2, 3)).astype(np.int32),
+             "vol": rng.normal(size=(1, 4, 6, 6, 2)).astype(np.float32)}
     _save_io(out, "ops", feeds, {k: v.numpy() for k, v in ops(**feeds).items()})
 
 
