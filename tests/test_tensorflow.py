@@ -69,6 +69,8 @@ def _check(model: ovcl.Model, data, rtol=1e-3, atol=1e-4):
     ("encoder", "encoder"),                     # Keras encoder (MultiHeadAttention, int tokens), SavedModel
     ("encoder_frozen", "encoder_frozen.pbtxt"),  # the same frozen, as text
     ("small", "small"),                         # tf.Module: variables, shape arithmetic, a dict of outputs
+    ("dynamic", "dynamic"),                     # tf.Module on a run-time batch: SpaceToBatchND, Conv2DTranspose...
+    ("defun", "defun.pb"),                      # TF1 functions calling functions by op name
     ("ops", "ops"),                             # tf.Module: 49 outputs over the ops the models above do not use
 ])
 def test_model_matches_tensorflow(models, name, file):

@@ -169,6 +169,52 @@ class Ops(tf.Module):
         return r
 
 
+class Dynamic(tf.Module):
+    """Ops on a run-time batch: transposed and dilated convolutions (TensorFlow's SpaceToBatchND /
+    BatchToSpaceND), Squeeze of a partly dynamic shape, Selu, an int8 BatchMatMulV3 into int32."""
+
+    def __init__(self):
+        self.t = tf.constant(rng.normal(size=(3, 3, 5, 4)).astype(np.float32))      # HWOI
+        self.d = tf.constant(rng.normal(size=(3, 3, 4, 2)).astype(np.float32))
+        self.k = tf.constant(rng.normal(size=(3, 4, 6)).astype(np.float32))         # WIO (1-D)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 9, 10, 4], tf.float32, name="img"),
+                                  tf.TensorSpec([None, 3, 4], tf.int8, name="a"),
+                                  tf.TensorSpec([None, 1, 6], tf.float32, name="row")])
+    def __call__(self, img, a, row):
+        n = tf.shape(img)[0]
+        return {
+            "conv_transpose": tf.nn.conv2d_transpose(img, self.t, tf.stack([n, 18, 20, 5]), 2, "SAME"),
+            "dilated_depthwise": tf.nn.depthwise_conv2d(img, self.d, [1, 1, 1, 1], "SAME", dilations=[2, 3]),
+            "dilated_conv1d": tf.nn.convolution(img[:, 0], self.k, padding="VALID", dilations=[2]),
+            "squeeze": tf.squeeze(row),
+            "selu": tf.nn.selu(row),
+            "int_matmul": tf.raw_ops.BatchMatMulV3(x=a, y=tf.transpose(a, [0, 2, 1]), Tout=tf.int32),
+        }
+
+
+def defun_graph(out):
+    """A TF1 graph whose function calls another by its op name, using its second output."""
+    from tensorflow.python.framework import function
+
+    g = tf.Graph()
+    with g.as_default():
+        @function.Defun(tf.float32)
+        def inner(x):
+            return x * 2.0, x + 10.0
+
+        @function.Defun(tf.float32)
+        def outer(x):
+            a, b = inner(x)
+            return b - a
+
+        x = tf.compat.v1.placeholder(tf.float32, [3], name="x")
+        tf.identity(outer(x), name="y")
+    tf.io.write_graph(g.as_graph_def(), out, "defun.pb", as_text=False)
+    v = np.array([1.0, 2.0, 3.0], np.float32)
+    _save_io(out, "defun", {"x": v}, {"y": (v + 10) - v * 2})
+
+
 def main(out, slow=False):
     os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(0)
@@ -195,6 +241,13 @@ def main(out, slow=False):
     tf.saved_model.save(small, os.path.join(out, "small"))
     x = rng.normal(size=(3, 4, 6)).astype(np.float32)
     _save_io(out, "small", {"x": x}, {k: v.numpy() for k, v in small(x).items()})
+    dyn = Dynamic()
+    tf.saved_model.save(dyn, os.path.join(out, "dynamic"))
+    feeds = {"img": rng.normal(size=(3, 9, 10, 4)).astype(np.float32),
+             "a": rng.integers(-128, 128, (3, 3, 4)).astype(np.int8),
+             "row": rng.normal(size=(3, 1, 6)).astype(np.float32)}
+    _save_io(out, "dynamic", feeds, {k: v.numpy() for k, v in dyn(**feeds).items()})
+    defun_graph(out)
     ops = Ops()
     tf.saved_model.save(ops, os.path.join(out, "ops"))
     feeds = {"img": rng.normal(size=(2, 8, 8, 4)).astype(np.float32),

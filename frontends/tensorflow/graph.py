@@ -150,6 +150,17 @@ class NodeContext(NodeBuilder):
             raise self.fail(f"{what} (input {i}) must be a constant")
         return [int(a) for a in np.asarray(v).reshape(-1)]
 
+    def int_entries(self, i: int, entries: list[int], what: str) -> list[int]:
+        """Entries ``entries`` of 1-D input ``i``, which must be constant even where the rest is not (a shape
+        built by Pack from a run-time batch and constant sizes)."""
+        out = []
+        for k in entries:
+            v = _entry(self.input(i), k)
+            if v is None:
+                raise self.fail(f"{what} (input {i}) entry {k} must be a constant")
+            out.append(v)
+        return out
+
     # -- attributes ------------------------------------------------------------------------------------------
     def has_attr(self, name: str) -> bool:
         return name in self._attrs
@@ -236,15 +247,29 @@ class _Scope:
                     return parts[0], "", 0
                 return None, parts[0], 0
             if len(parts) == 3:
-                node = self.nodes.get(parts[0])
-                names = _OUTPUT_ARGS.get(node.op, ()) if node is not None else ()
-                base = names.index(parts[1]) if parts[1] in names else 0
-                return None, parts[0], base + int(parts[2])
+                return None, parts[0], self._output_base(parts[0], parts[1]) + int(parts[2])
             if len(parts) == 2 and parts[1].isdigit():
                 return None, parts[0], int(parts[1])
             raise FrontendError(f"{self.where}: cannot read the input reference '{ref}'")
         name, _, k = ref.partition(":")
         return None, name, int(k) if k else 0
+
+    def _output_base(self, name: str, arg: str) -> int:
+        """The index of the first output of ``name``'s output argument ``arg``. Ops with one output argument
+        (a tensor or a list, as PartitionedCall's ``output``) need no table; an op named after a function takes
+        the names of the function's outputs."""
+        node = self.nodes.get(name)
+        if node is None:
+            return 0                       # reported as a missing node when it is resolved
+        if node.op in self.conv.library:
+            names = [a.name for a in self.conv.library[node.op].signature.output_arg]
+        elif node.op in _OUTPUT_ARGS:
+            names = list(_OUTPUT_ARGS[node.op])
+        else:
+            return 0
+        if arg not in names:
+            raise FrontendError(f"{self.where}: node '{name}' ({node.op}) has no output '{arg}'")
+        return names.index(arg)
 
     def resolve(self, ref: str):
         arg, name, k = self.split(ref)
@@ -348,6 +373,26 @@ class Converter:
             return scope.translate([rets[a.name] for a in sig.output_arg])
         finally:
             self._depth -= 1
+
+
+def _entry(o: Output, k: int) -> int | None:
+    """Entry ``k`` of 1-D ``o`` where it is a constant: looks through Concat (Pack) and Unsqueeze/Reshape/Convert
+    of constant scalars."""
+    node = o.node
+    if node.type_name == "Constant":
+        flat = np.asarray(node.value).reshape(-1)
+        return int(flat[k]) if k < flat.size else None
+    if node.type_name in ("Unsqueeze", "Reshape", "Convert", "Squeeze"):
+        return _entry(node.input_value(0), k)
+    if node.type_name == "Concat":
+        for part in node.input_values():
+            n = part.get_partial_shape()
+            if n.rank_is_dynamic or len(n) != 1 or not n[0].is_static:
+                return None
+            if k < n[0].get_length():
+                return _entry(part, k)
+            k -= n[0].get_length()
+    return None
 
 
 def fold(o: Output) -> Output:

@@ -88,9 +88,11 @@ def _reshape(ctx: NodeContext):
 def _squeeze(ctx: NodeContext):
     x = ctx.input(0)
     dims = ctx.attr("squeeze_dims", []) or []
-    if not dims:
-        dims = [k for k, d in enumerate(ctx.static_shape(x)) if d == 1]
-    return ctx.make1("Squeeze", [x, ctx.i64(dims, "axes")])
+    if dims:
+        return ctx.make1("Squeeze", [x, ctx.i64(dims, "axes")])
+    if x.get_partial_shape().is_static:
+        return ctx.make1("Squeeze", [x, ctx.i64([k for k, d in enumerate(ctx.static_shape(x)) if d == 1], "axes")])
+    return ctx.make1("Squeeze", [x])          # which axes are 1 is known at run time
 
 
 @tf_op("ExpandDims")

@@ -11,7 +11,7 @@ _BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Subtract", "Mul": "Multiply", "
            "LogicalAnd": "LogicalAnd", "LogicalOr": "LogicalOr"}
 
 _UNARY = {"Neg": "Negative", "Abs": "Abs", "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Tanh": "Tanh",
-          "Sigmoid": "Sigmoid", "Relu": "Relu", "Elu": "Elu", "Selu": "Selu", "Softplus": "SoftPlus",
+          "Sigmoid": "Sigmoid", "Relu": "Relu", "Elu": "Elu", "Softplus": "SoftPlus",
           "Softsign": "SoftSign", "Erf": "Erf", "Sin": "Sin", "Cos": "Cos", "Tan": "Tan", "Asin": "Asin",
           "Acos": "Acos", "Atan": "Atan", "Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh", "Acosh": "Acosh",
           "Atanh": "Atanh", "Floor": "Floor", "Ceil": "Ceiling", "Sign": "Sign", "LogicalNot": "LogicalNot",
@@ -103,6 +103,13 @@ def _expm1(ctx: NodeContext):
 @tf_op("Relu6")
 def _relu6(ctx: NodeContext):
     return ctx.make1("Clamp", [ctx.input(0)], min=0.0, max=6.0)
+
+
+@tf_op("Selu")
+def _selu(ctx: NodeContext):
+    x = ctx.input(0)
+    return ctx.make1("Selu", [x, ctx.scalar_like(x, 1.6732632423543772, "alpha"),
+                              ctx.scalar_like(x, 1.0507009873554805, "lambda")])
 
 
 @tf_op("LeakyRelu")

@@ -15,12 +15,12 @@ def _matmul(ctx: NodeContext):
 @tf_op("BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
 def _batch_matmul(ctx: NodeContext):
     a, b = ctx.input(0), ctx.input(1)
-    y = ctx.make1("MatMul", [a, b], transpose_a=bool(ctx.attr("adj_x", False)),
-                  transpose_b=bool(ctx.attr("adj_y", False)))
-    out = ctx.attr("Tout")
-    if out is not None and out != y.get_element_type():
-        y = ctx.make1("Convert", [y], "to_tout", destination_type=out.name)
-    return y
+    out = ctx.attr("Tout")            # V3: the product's type, which may be wider than the inputs'
+    if out is not None:
+        a, b = (x if x.get_element_type() == out else
+                ctx.make1("Convert", [x], f"{k}_to_tout", destination_type=out.name) for k, x in (("a", a), ("b", b)))
+    return ctx.make1("MatMul", [a, b], transpose_a=bool(ctx.attr("adj_x", False)),
+                     transpose_b=bool(ctx.attr("adj_y", False)))
 
 
 def _dims(ctx: NodeContext, x: Output, axes: list[int], suffix: str) -> Output:

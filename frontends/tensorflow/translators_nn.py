@@ -67,10 +67,14 @@ def _depthwise(ctx: NodeContext):
 
 @tf_op("Conv2DBackpropInput")
 def _conv_transpose(ctx: NodeContext):
-    out = ctx.spatial(ctx.ints(0, "input_sizes"))      # the result's shape, in the data format
     f, x = ctx.input(1), ctx.input(2)                   # filter [H, W, O, I]
+    axes = ctx.spatial(list(range(ctx.rank(x))))
+    out = ctx.int_entries(0, axes, "input_sizes")      # the result's spatial size (the batch may be dynamic)
     kernel = ctx.static_shape(f, "filter")[:2]
-    spatial = ctx.spatial(ctx.static_shape(x))
+    dims = [x.get_partial_shape()[a] for a in axes]
+    if not all(d.is_static for d in dims):
+        raise ctx.fail(f"the input's spatial size must be static, not {x.get_partial_shape()}")
+    spatial = [d.get_length() for d in dims]
     strides = ctx.spatial(ctx.attr("strides"))
     dilations = ctx.spatial(ctx.attr("dilations", [1, 1, 1, 1]))
     mode = ctx.attr("padding", "VALID")
@@ -174,3 +178,51 @@ def _depth_space(ctx: NodeContext):
     # TensorFlow's channel order within a block is OpenVINO's blocks_first
     y = ctx.make1(ctx.op, [ctx.nchw(ctx.input(0))], block_size=int(ctx.attr("block_size")), mode="blocks_first")
     return ctx.nhwc(y)
+
+
+def _block_shape(ctx: NodeContext, x: Output) -> tuple[list[int], list[int]]:
+    """The block sizes, and the static lengths of ``x``'s axes after the batch (the batch may be dynamic)."""
+    block = ctx.ints(1, "block_shape")
+    dims = x.get_partial_shape()
+    if dims.rank_is_dynamic or not all(d.is_static for d in list(dims)[1:]):
+        raise ctx.fail(f"all but the batch dimension must be static, not {dims}")
+    return block, [d.get_length() for d in list(dims)[1:]]
+
+
+@tf_op("SpaceToBatchND")
+def _space_to_batch(ctx: NodeContext):
+    """Pad, split each blocked axis into (length / block, block), move the blocks in front of the batch and
+    merge them into it. TensorFlow makes these around convolutions with dilations."""
+    x = ctx.input(0)
+    block, rest = _block_shape(ctx, x)
+    m = len(block)
+    pads = [ctx.ints(2, "paddings")[2 * k:2 * k + 2] for k in range(m)]
+    n = len(rest) + 1
+    x = ctx.make1("Pad", [x, ctx.i64([0] + [p[0] for p in pads] + [0] * (n - 1 - m), "pads_begin"),
+                          ctx.i64([0] + [p[1] for p in pads] + [0] * (n - 1 - m), "pads_end")], "pad",
+                  pad_mode="constant")
+    padded = [rest[k] + pads[k][0] + pads[k][1] for k in range(m)]
+    split = [0] + [v for k in range(m) for v in (padded[k] // block[k], block[k])] + rest[m:]
+    x = ctx.make1("Reshape", [x, ctx.i64(split, "split_shape")], "split", special_zero=True)
+    perm = [2 * k + 2 for k in range(m)] + [0] + [2 * k + 1 for k in range(m)] + list(range(2 * m + 1, len(split)))
+    x = ctx.make1("Transpose", [x, ctx.i64(perm, "perm")], "blocks_first")
+    return ctx.make1("Reshape", [x, ctx.i64([-1] + [padded[k] // block[k] for k in range(m)] + rest[m:], "shape")],
+                     special_zero=False)
+
+
+@tf_op("BatchToSpaceND")
+def _batch_to_space(ctx: NodeContext):
+    """The inverse: split the blocks out of the batch, interleave each with its axis, then crop."""
+    x = ctx.input(0)
+    block, rest = _block_shape(ctx, x)
+    m = len(block)
+    crops = [ctx.ints(2, "crops")[2 * k:2 * k + 2] for k in range(m)]
+    x = ctx.make1("Reshape", [x, ctx.i64(block + [-1] + rest, "split_shape")], "split", special_zero=False)
+    perm = [m] + [v for k in range(m) for v in (m + 1 + k, k)] + list(range(2 * m + 1, 2 * m + 1 + len(rest) - m))
+    x = ctx.make1("Transpose", [x, ctx.i64(perm, "perm")], "interleave")
+    full = [rest[k] * block[k] for k in range(m)]
+    x = ctx.make1("Reshape", [x, ctx.i64([0] + full + rest[m:], "merged_shape")], "merge", special_zero=True)
+    begin = [c[0] for c in crops]
+    end = [full[k] - crops[k][1] for k in range(m)]
+    return ctx.make1("Slice", [x, ctx.i64(begin, "begin"), ctx.i64(end, "end"), ctx.i64([1] * m, "step"),
+                               ctx.i64(list(range(1, m + 1)), "axes")])
