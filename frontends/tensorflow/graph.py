@@ -318,10 +318,10 @@ class _Scope:
 
 
 class Converter:
-    """Translates nodes and inlines function calls. ``handles`` gives the values of variables by the name of
-    the graph node that makes their handle (``VarHandleOp``)."""
+    """Translates nodes and inlines function calls. ``handles`` maps the name of each graph node that makes a
+    variable's handle (``VarHandleOp``) to a function reading the variable's value."""
 
-    def __init__(self, library: dict, handles: dict[str, np.ndarray] | None = None):
+    def __init__(self, library: dict, handles: dict[str, Callable[[], np.ndarray]] | None = None):
         self.library = library
         self.handles = handles or {}
         self._depth = 0
