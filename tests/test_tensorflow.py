@@ -108,8 +108,8 @@ def test_read_never_imports_tensorflow(models):
 
 
 def test_convert_live_objects(models):
-    """convert_model of a Keras model, a tf.Module, a tf.function with example_input and with input=, in a
-    subprocess (the test process never imports TensorFlow)."""
+    """convert_model of a Keras model, a tf.Module, a tf.function with example_input and with input=, and a
+    ConcreteFunction, in a subprocess (the test process never imports TensorFlow)."""
     code = textwrap.dedent(f"""
         import json, sys
         import numpy as np, tensorflow as tf, keras
@@ -139,6 +139,8 @@ def test_convert_live_objects(models):
         m = ovcl.convert_model(f, input=[("a", [-1, 3]), ("b", [3, 4])])
         err["function_input"] = float(np.abs(run(m, [a, b])[0] - f(a, b).numpy()).max())
         err["input_shapes"] = [str(p.get_partial_shape()) for p in m.inputs]
+        cf = f.get_concrete_function(tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([3, 4], tf.float32))
+        err["concrete_function"] = float(np.abs(run(ovcl.convert_model(cf), [a, b])[0] - f(a, b).numpy()).max())
         print(json.dumps(err))
     """)
     err = json.loads(_subprocess(["-c", code]).strip().split("\n")[-1])
