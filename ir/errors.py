@@ -1,8 +1,9 @@
 """The root of ovcl's exception hierarchy lives here, in the package every other one imports."""
 
 
-class OVCLError(Exception):
-    """Base of every error ovcl raises on purpose."""
+class OVCLError(RuntimeError):
+    """Base of every error ovcl raises on purpose. A RuntimeError, as OpenVINO's errors are, so that a ported
+    ``except RuntimeError:`` still catches it."""
 
 
 class IRError(OVCLError):
