@@ -215,14 +215,28 @@ def defun_graph(out):
     _save_io(out, "defun", {"x": v}, {"y": (v + 10) - v * 2})
 
 
+def cnn(size=32):
+    """A small residual CNN (convolutions, BatchNorm, depthwise, pooling, a residual Add, a Dense head): the
+    default run's stand-in for ResNet50, which the slow run converts at 224x224."""
+    inp = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(inp)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    y = keras.layers.DepthwiseConv2D(3, padding="same")(x)
+    y = keras.layers.BatchNormalization()(keras.layers.Conv2D(16, 1)(y))
+    x = keras.layers.MaxPooling2D()(keras.layers.Add()([x, y]))
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return _randomize(keras.Model(inp, keras.layers.Dense(10)(x)))
+
+
 def main(out, slow=False):
     os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(0)
-    size = 224 if slow else 64
-    x = rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
-    resnet = _randomize(keras.applications.ResNet50(weights=None, input_shape=(size, size, 3),
-                                                    classifier_activation=None))
-    keras_export(out, "resnet50" + ("_224" if slow else ""), resnet, x)
+    if slow:
+        x = rng.uniform(-1, 1, (1, 224, 224, 3)).astype(np.float32)
+        resnet = _randomize(keras.applications.ResNet50(weights=None, classifier_activation=None))
+        keras_export(out, "resnet50_224", resnet, x)
+    else:
+        keras_export(out, "cnn", cnn(), rng.uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32))
     size = 224 if slow else 96
     x = rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
     mobilenet = _randomize(keras.applications.MobileNetV2(weights=None, input_shape=(size, size, 3),
