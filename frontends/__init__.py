@@ -8,9 +8,9 @@ from ovcl.frontends.errors import FrontendError
 
 
 def load(obj, input=None, output=None, example_input=None, weights=None):  # noqa: A002
-    """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto``, a ``torch.nn.Module``, a Keras model or a
-    ``tf.function``) with its frontend, then set ``input`` shapes and types and cut at ``input`` / ``output``
-    tensor names (``convert_model``'s arguments). Live objects take ``input`` (and ``example_input``) while they
+    """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto``, a ``torch.nn.Module``, a Keras model, a
+    ``tf.function`` or a ``paddle.nn.Layer``) with its frontend, then set ``input`` shapes and types and cut at
+    ``input`` / ``output`` tensor names (``convert_model``'s arguments). Live objects take ``input`` (and ``example_input``) while they
     are traced; the NHWC frontends cut before their layout pass, while every tensor name still exists."""
     model, done = _convert(obj, input, output, example_input, weights)
     if input is not None and "input" not in done:
@@ -40,6 +40,9 @@ def _convert(obj, input, output, example_input, weights):  # noqa: A002
         if suffix == ".xml":
             from ovcl.ir.ir_reader import read_ir
             return read_ir(path, weights), set()
+        if suffix in (".json", ".pdmodel"):                  # PaddlePaddle: PIR and legacy programs
+            from .paddle import convert
+            return convert(path, weights), set()
         if suffix in (".pb", ".pbtxt") or path.is_dir():      # TensorFlow: frozen graphs, SavedModels
             from .tensorflow import convert
             return convert(path, input=input, output=output), cuts
@@ -49,7 +52,7 @@ def _convert(obj, input, output, example_input, weights):  # noqa: A002
         if not path.exists():
             raise FrontendError(f"model file {path} does not exist")
         raise FrontendError(f"{path.name}: unknown model format '{suffix}' (ovcl reads .xml IR, .onnx, .tflite, "
-                            f"TensorFlow .pb / .pbtxt and SavedModel directories)")
+                            f"TensorFlow .pb / .pbtxt and SavedModel directories, PaddlePaddle .json / .pdmodel)")
     if isinstance(obj, (bytes, bytearray)):
         if bytes(obj[:64]).lstrip().startswith(b"<"):
             from ovcl.ir.ir_reader import read_ir_bytes
@@ -67,12 +70,16 @@ def _convert(obj, input, output, example_input, weights):  # noqa: A002
     if is_tensorflow_object(obj):
         from .tensorflow.live import convert_live
         return convert_live(obj, example_input, input, output), cuts
+    from .paddle.live import is_paddle_layer
+    if is_paddle_layer(obj):
+        from .paddle.live import convert_live as convert_paddle
+        return convert_paddle(obj, example_input, input), {"input"}
     if mod.startswith("torch") or _is_torch_module(obj):
         from .pytorch import convert
         return convert(obj, example_input=example_input, input=input), {"input"}
     raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give a model path (IR .xml, .onnx, .tflite, a "
                         f"TensorFlow SavedModel directory or .pb), bytes, an onnx.ModelProto, a torch.nn.Module, a "
-                        f"Keras model or a tf.function")
+                        f"Keras model, a tf.function or a paddle.nn.Layer")
 
 
 def _is_torch_module(obj) -> bool:

@@ -11,16 +11,22 @@ from ovcl.ir import ops
 
 
 class NodeBuilder:
-    """Base of the frontends' NodeContexts: subclasses set ``name`` and define ``fail``."""
+    """Base of the frontends' NodeContexts: subclasses set ``name`` and define ``fail``; those that set ``folds``
+    get every single-output node that can be computed now as a Constant at once, so that the nodes after it see
+    constant inputs and static shapes (shape arithmetic in graphs that keep it: TensorFlow, PaddlePaddle)."""
 
     name: str
+    folds = False
 
     def fail(self, why: str) -> FrontendError:
         raise NotImplementedError
 
     def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
         name = self.name + (f"/{suffix}" if suffix else "")
-        return ops.make(type_name, inputs, name=name, **attrs)
+        node = ops.make(type_name, inputs, name=name, **attrs)
+        if self.folds and node.get_output_size() == 1:
+            return fold(node.output(0)).node
+        return node
 
     def make1(self, type_name: str, inputs, suffix: str = "", **attrs) -> Output:
         return self.make(type_name, inputs, suffix, **attrs).output(0)
@@ -58,3 +64,33 @@ class NodeBuilder:
         """Channels first → last, back from an OpenVINO spatial op."""
         r = self.rank(x)
         return self.make1("Transpose", [x, self.i64([0, *range(2, r), 1], suffix + "_perm")], suffix)
+
+
+def fold(o: Output) -> Output:
+    """``o`` as a Constant where it can be computed now: its inputs constant, or ShapeOf of a static shape.
+    Inputs are not folded here: every node made by a translator was folded when it was made."""
+    node = o.node
+    if node.type_name in ("Constant", "Parameter") or not node.op.can_evaluate():
+        return o
+    if node.type_name in ("ShapeOf", "ShapeOf3"):
+        if not node.input_shape(0).is_static:
+            return o
+        ins = [np.empty(node.input_shape(0).to_shape(), dtype=np.uint8)]
+    else:
+        if any(i.node.type_name != "Constant" for i in node._inputs):
+            return o
+        ins = [i.node.value for i in node._inputs]
+    try:
+        outs = node.evaluate(ins)
+    except NotImplementedError:
+        return o
+    typ = node.get_output_element_type(o.index)
+    arr = np.asarray(outs[o.index])
+    if typ.dtype is not None and arr.dtype != typ.dtype:
+        arr = arr.astype(typ.dtype)
+    expect = node.get_output_partial_shape(o.index)
+    if expect.is_static and arr.shape != expect.to_shape():
+        arr = arr.reshape(expect.to_shape())
+    c = ops.constant(arr, typ, name=node.name).output(0)
+    c.add_names(o.get_names())
+    return c

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
-from ovcl.frontends.node_builder import NodeBuilder
+from ovcl.frontends.node_builder import NodeBuilder, fold
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 
@@ -112,6 +112,8 @@ class Resource:
 class NodeContext(NodeBuilder):
     """What a translator sees of one node."""
 
+    folds = True
+
     def __init__(self, converter: "Converter", scope: "_Scope", node):
         self._conv = converter
         self._scope = scope
@@ -204,15 +206,6 @@ class NodeContext(NodeBuilder):
         return self.attr("data_format", "NHWC")
 
     # -- building --------------------------------------------------------------------------------------------
-    def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
-        """A new node; a single-output node that can be computed now is made a Constant at once, so that the
-        nodes after it see constant inputs and static shapes."""
-        name = self.name + (f"/{suffix}" if suffix else "")
-        node = ops.make(type_name, inputs, name=name, **attrs)
-        if node.get_output_size() == 1:
-            return fold(node.output(0)).node
-        return node
-
     def nchw(self, x: Output, suffix: str = "to_nchw") -> Output:
         """Channels last → first, for an OpenVINO spatial op (nothing where the node is already NCHW)."""
         return x if self.data_format().startswith("NC") else super().nchw(x, suffix)
@@ -393,36 +386,6 @@ def _entry(o: Output, k: int) -> int | None:
                 return _entry(part, k)
             k -= n[0].get_length()
     return None
-
-
-def fold(o: Output) -> Output:
-    """``o`` as a Constant where it can be computed now: its inputs constant, or ShapeOf of a static shape.
-    Inputs are not folded here: every node made by a translator was folded when it was made."""
-    node = o.node
-    if node.type_name in ("Constant", "Parameter") or not node.op.can_evaluate():
-        return o
-    if node.type_name in ("ShapeOf", "ShapeOf3"):
-        if not node.input_shape(0).is_static:
-            return o
-        ins = [np.empty(node.input_shape(0).to_shape(), dtype=np.uint8)]
-    else:
-        if any(i.node.type_name != "Constant" for i in node._inputs):
-            return o
-        ins = [i.node.value for i in node._inputs]
-    try:
-        outs = node.evaluate(ins)
-    except NotImplementedError:
-        return o
-    typ = node.get_output_element_type(o.index)
-    arr = np.asarray(outs[o.index])
-    if typ.dtype is not None and arr.dtype != typ.dtype:
-        arr = arr.astype(typ.dtype)
-    expect = node.get_output_partial_shape(o.index)
-    if expect.is_static and arr.shape != expect.to_shape():
-        arr = arr.reshape(expect.to_shape())
-    c = ops.constant(arr, typ, name=node.name).output(0)
-    c.add_names(o.get_names())
-    return c
 
 
 def build_model(converter: Converter, nodes, inputs: list[tuple[str, str, Type, PartialShape, set]],

@@ -1,19 +1,13 @@
-"""The TensorFlow protobuf messages the frontend reads, declared here so that reading a model never imports
-TensorFlow: a SavedModel (MetaGraphDef, SignatureDef, SavedObjectGraph), a GraphDef with its function library,
-and the TrackableObjectGraph stored in a checkpoint.
+"""The TensorFlow protobuf messages the frontend reads, declared here (built by ``proto_schema``) so that
+reading a model never imports TensorFlow: a SavedModel (MetaGraphDef, SignatureDef, SavedObjectGraph), a GraphDef
+with its function library, and the TrackableObjectGraph stored in a checkpoint.
 
 Only the fields the frontend uses are declared; the parser skips the others. Field numbers follow TensorFlow's
 ``.proto`` files (``tensorflow/core/framework`` and ``tensorflow/core/protobuf``). Map fields are declared as
-repeated key/value entries, which is their wire and text format; ``attr_map`` turns them into dicts. The
-messages live in a private descriptor pool, so they never clash with TensorFlow's own when both are loaded."""
+repeated key/value entries, which is their wire and text format; ``attr_map`` turns them into dicts."""
 from __future__ import annotations
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-_T = descriptor_pb2.FieldDescriptorProto
-_SCALARS = {"string": _T.TYPE_STRING, "bytes": _T.TYPE_BYTES, "int32": _T.TYPE_INT32, "int64": _T.TYPE_INT64,
-            "uint32": _T.TYPE_UINT32, "uint64": _T.TYPE_UINT64, "float": _T.TYPE_FLOAT, "double": _T.TYPE_DOUBLE,
-            "bool": _T.TYPE_BOOL, "fixed32": _T.TYPE_FIXED32}
+from ovcl.frontends.proto_schema import build_messages
 
 _PACKAGE = "ovcl_tensorflow"
 
@@ -89,39 +83,7 @@ _MESSAGES: dict[str, list[tuple[str, int, str]]] = {
 }
 
 
-# messages whose fields all belong to one oneof (so that a zero value is still present)
-_ONEOFS = {"AttrValue": "value"}
-
-
-def _build() -> dict[str, type]:
-    f = descriptor_pb2.FileDescriptorProto(name="ovcl_tensorflow.proto", package=_PACKAGE, syntax="proto3")
-    enum = f.enum_type.add(name="DataType")
-    for k, v in DATA_TYPES.items():
-        enum.value.add(name=k, number=v)
-    for name, fields in _MESSAGES.items():
-        m = f.message_type.add(name=name)
-        if name in _ONEOFS:
-            m.oneof_decl.add(name=_ONEOFS[name])
-        for fname, number, ftype in fields:
-            repeated = ftype.startswith("*")
-            ftype = ftype.lstrip("*")
-            fd = m.field.add(name=fname, number=number,
-                             label=_T.LABEL_REPEATED if repeated else _T.LABEL_OPTIONAL)
-            if name in _ONEOFS:
-                fd.oneof_index = 0
-            if ftype in _SCALARS:
-                fd.type = _SCALARS[ftype]
-            elif ftype == "DataType":
-                fd.type, fd.type_name = _T.TYPE_ENUM, f".{_PACKAGE}.DataType"
-            else:
-                fd.type, fd.type_name = _T.TYPE_MESSAGE, f".{_PACKAGE}.{ftype}"
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(f)
-    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{name}"))
-            for name in _MESSAGES}
-
-
-_CLASSES = _build()
+_CLASSES = build_messages(_PACKAGE, _MESSAGES, {"DataType": DATA_TYPES}, {"AttrValue": "value"})
 SavedModel = _CLASSES["SavedModel"]
 GraphDef = _CLASSES["GraphDef"]
 NodeDef = _CLASSES["NodeDef"]

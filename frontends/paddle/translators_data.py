@@ -1,0 +1,193 @@
+"""Constants, shapes and data movement: full / full_int_array / assign_value, shape, reshape, flatten, transpose,
+slice, concat, split, squeeze / unsqueeze, stack, gather, embedding, expand."""
+from __future__ import annotations
+
+import numpy as np
+
+from ovcl.ir import Type
+
+from .graph import NodeContext, paddle_op
+from .translators_elementwise import target_type
+
+
+@paddle_op("full")
+def _full(ctx: NodeContext):
+    shape = ctx.ints("shape", 0, [])
+    typ = Type.from_name(target_type(ctx))
+    value = ctx.attr("value", 0.0)
+    if ctx.attr("str_value"):            # the legacy fill_constant keeps the exact value as text
+        value = ctx.attr("str_value")
+    value = float(value)
+    if typ.is_integral and typ is not Type.boolean:
+        value = int(value)
+    return ctx.const(np.full(shape, value, dtype=typ.dtype), typ, "value")
+
+
+@paddle_op("full_int_array")
+def _full_int_array(ctx: NodeContext):
+    typ = Type.from_name(target_type(ctx))
+    return ctx.const(np.asarray(ctx.attr("value", []), dtype=typ.dtype).reshape(-1), typ, "value")
+
+
+@paddle_op("assign_value")
+def _assign_value(ctx: NodeContext):
+    typ = Type.from_name(target_type(ctx))
+    values = ctx.attr("values")
+    if values is None:      # legacy: one list per type
+        values = next((ctx.attr(k) for k in ("fp32_values", "int32_values", "int64_values", "bool_values",
+                                               "fp64_values") if ctx.attr(k)), [])
+    return ctx.const(np.asarray(values, dtype=typ.dtype).reshape(ctx.ints("shape", None)), typ, "value")
+
+
+@paddle_op("shape", "shape64")
+def _shape(ctx: NodeContext):
+    return ctx.make1("ShapeOf", [ctx.input(0)], output_type="i64" if ctx.type == "shape64" else "i32")
+
+
+@paddle_op("reshape")
+def _reshape(ctx: NodeContext):
+    """A 0 copies the input's dimension, -1 is inferred (OpenVINO's special_zero)."""
+    x = ctx.input(0)
+    if ctx.has_input(1) and ctx.const_value(1) is None:
+        parts = ctx.input_list(1)
+        shape = parts[0] if len(parts) == 1 else ctx.make1(
+            "Concat", [ctx.make1("Convert", [p], f"part{k}_i64", destination_type="i64") for k, p in
+                       enumerate(parts)], "shape", axis=0)
+        shape = ctx.make1("Convert", [shape], "shape_i64", destination_type="i64")
+    else:
+        shape = ctx.i64(ctx.ints("shape", 1), "shape")
+    return ctx.make1("Reshape", [x, shape], special_zero=True)
+
+
+@paddle_op("flatten")
+def _flatten(ctx: NodeContext):
+    x = ctx.input(0)
+    r = ctx.rank(x)
+    if r == 0:
+        return ctx.make1("Reshape", [x, ctx.i64([1], "shape")], special_zero=False)
+    start, stop = int(ctx.attr("start_axis", 1)), int(ctx.attr("stop_axis", -1))
+    start += r if start < 0 else 0
+    stop += r if stop < 0 else 0
+    dims = list(x.get_partial_shape())
+    after = [d.get_length() if d.is_static else None for d in dims[stop + 1:]]
+    if None in after:
+        raise ctx.fail("the dimensions after stop_axis must be static")
+    return ctx.make1("Reshape", [x, ctx.i64([0] * start + [-1] + after, "shape")], special_zero=True)
+
+
+@paddle_op("transpose")
+def _transpose(ctx: NodeContext):
+    return ctx.make1("Transpose", [ctx.input(0), ctx.i64(ctx.ints("perm", None), "perm")])
+
+
+@paddle_op("slice")
+def _slice(ctx: NodeContext):
+    """Slice at ``axes`` (clamped as Python slices are); ``decrease_axis`` removes the sliced axes."""
+    x = ctx.input(0)
+    axes = ctx.ints("axes", None)
+    starts, ends = ctx.ints("starts", 1), ctx.ints("ends", 2)
+    y = ctx.make1("Slice", [x, ctx.i64(starts, "start"), ctx.i64(ends, "stop"), ctx.i64([1] * len(axes), "step"),
+                            ctx.i64(axes, "axes")], "slice")
+    decrease = [int(a) for a in ctx.attr("decrease_axis", []) or []]
+    if decrease:
+        y = ctx.make1("Squeeze", [y, ctx.i64(decrease, "decrease")])
+    return y
+
+
+@paddle_op("strided_slice")
+def _strided_slice(ctx: NodeContext):
+    x = ctx.input(0)
+    axes = ctx.ints("axes", None)
+    return ctx.make1("Slice", [x, ctx.i64(ctx.ints("starts", 1), "start"), ctx.i64(ctx.ints("ends", 2), "stop"),
+                               ctx.i64(ctx.ints("strides", 3), "step"), ctx.i64(axes, "axes")])
+
+
+@paddle_op("concat")
+def _concat(ctx: NodeContext):
+    parts = ctx.input_list(0)
+    axis = ctx.ints("axis", 1)[0]
+    return ctx.make1("Concat", parts, axis=axis)
+
+
+@paddle_op("split", "split_with_num")
+def _split(ctx: NodeContext):
+    """Into ``sections`` (one may be -1) or ``num`` equal parts along ``axis``; the outputs as one list."""
+    x = ctx.input(0)
+    legacy = ctx.attr("legacy_op") is not None
+    axis = ctx.ints("axis", 2 if legacy or ctx.type == "split" else 1)[0]
+    sections = ctx.ints("sections", 1, []) if ctx.type == "split" else []
+    if sections:
+        node = ctx.make("VariadicSplit", [x, ctx.i64(axis, "axis"), ctx.i64(sections, "lengths")])
+    else:
+        node = ctx.make("Split", [x, ctx.i64(axis, "axis")], num_splits=int(ctx.attr("num")))
+    return [[node.output(i) for i in range(node.get_output_size())]]
+
+
+@paddle_op("squeeze")
+def _squeeze(ctx: NodeContext):
+    """Squeezes the listed axes that have size 1 (others are left, as Paddle does); all size-1 axes if none."""
+    x = ctx.input(0)
+    axes = ctx.ints("axis", 1, [])
+    dims = list(x.get_partial_shape())
+    r = len(dims)
+    if not axes:
+        axes = [i for i, d in enumerate(dims) if d.is_static and d.get_length() == 1]
+    keep = [a + r if a < 0 else a for a in axes]
+    keep = [a for a in keep if dims[a].is_static and dims[a].get_length() == 1]
+    if not keep:
+        return [x]
+    return ctx.make1("Squeeze", [x, ctx.i64(keep, "axes")])
+
+
+@paddle_op("unsqueeze")
+def _unsqueeze(ctx: NodeContext):
+    return ctx.make1("Unsqueeze", [ctx.input(0), ctx.i64(ctx.ints("axis", 1), "axes")])
+
+
+@paddle_op("stack")
+def _stack(ctx: NodeContext):
+    parts = ctx.input_list(0)
+    axis = int(ctx.attr("axis", 0))
+    r = ctx.rank(parts[0]) + 1
+    axis += r if axis < 0 else 0
+    ups = [ctx.make1("Unsqueeze", [p, ctx.i64([axis], f"axis{k}")], f"unsqueeze{k}") for k, p in enumerate(parts)]
+    return ctx.make1("Concat", ups, axis=axis)
+
+
+@paddle_op("gather")
+def _gather(ctx: NodeContext):
+    axis = ctx.ints("axis", 2, [0])[0]
+    return ctx.make1("Gather", [ctx.input(0), ctx.input(1), ctx.i64(axis, "axis")])
+
+
+@paddle_op("embedding")
+def _embedding(ctx: NodeContext):
+    """Rows of the table; rows of ``padding_idx`` (when ≥ 0) come out as zeros."""
+    ids, table = ctx.input(0), ctx.input(1)
+    pad = int(ctx.attr("padding_idx", -1))
+    if pad >= 0:
+        value = ctx.const_value(1)
+        if value is None:
+            raise ctx.fail("padding_idx needs a constant table")
+        value = np.array(value)
+        value[pad] = 0
+        table = ctx.const(value, suffix="table")
+    return ctx.make1("Gather", [table, ids, ctx.i64(0, "axis")])
+
+
+@paddle_op("expand")
+def _expand(ctx: NodeContext):
+    """Broadcast to ``shape``; -1 keeps the input's dimension."""
+    x = ctx.input(0)
+    shape = ctx.ints("shape", 1)
+    dims = list(x.get_partial_shape())
+    lead = len(shape) - len(dims)
+    target = []
+    for i, s in enumerate(shape):
+        if s == -1:
+            d = dims[i - lead]
+            if not d.is_static:
+                raise ctx.fail("a -1 in shape needs a static input dimension")
+            s = d.get_length()
+        target.append(s)
+    return ctx.make1("Broadcast", [x, ctx.i64(target, "shape")])

@@ -1,0 +1,137 @@
+"""Builds the PaddlePaddle frontend's test models with Paddle (random weights and BatchNorm statistics) and saves
+each with ``paddle.jit.save`` in both forms: PIR (``OUTDIR/pir/<name>.json``, Paddle 3's default) and legacy
+(``OUTDIR/legacy/<name>.pdmodel``, written by a second process started with ``FLAGS_enable_pir_api=0``: the flag
+only switches the form in a fresh process). ``OUTDIR/<name>.npz`` holds random inputs (``in:<name>``) and
+Paddle's output for them (``out``), computed once in dynamic mode; both forms load the same weights.
+
+Run as ``python tests/paddle_models.py OUTDIR [--slow]`` (the tests run it once per session in a subprocess, so
+the pytest process never imports Paddle)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import paddle
+
+LEGACY = os.environ.get("FLAGS_enable_pir_api") == "0"
+
+
+def _legacy_matmul_patch():
+    """Paddle 3.3's ``paddle.matmul`` has no legacy-program path (it calls the PIR op directly), so the legacy
+    export of attention fails; this appends the legacy ``matmul_v2`` op, as Paddle 2 did."""
+    from paddle.base.layer_helper import LayerHelper
+    import paddle.nn.layer.transformer as transformer
+
+    def matmul(x, y, transpose_x=False, transpose_y=False, name=None):
+        if paddle.in_dynamic_mode():
+            return paddle._C_ops.matmul(x, y, transpose_x, transpose_y)
+        helper = LayerHelper("matmul_v2")
+        out = helper.create_variable_for_type_inference(x.dtype)
+        helper.append_op(type="matmul_v2", inputs={"X": x, "Y": y}, outputs={"Out": out},
+                         attrs={"trans_x": transpose_x, "trans_y": transpose_y})
+        return out
+    paddle.matmul = transformer.tensor.matmul = matmul
+
+
+class Encoder(paddle.nn.Layer):
+    """Token ids → embedding → a two-layer TransformerEncoder."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = paddle.nn.Embedding(100, 32, padding_idx=0)
+        layer = paddle.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.1)
+        self.enc = paddle.nn.TransformerEncoder(layer, 2)
+
+    def forward(self, ids):
+        return self.enc(self.emb(ids))
+
+
+class Ops(paddle.nn.Layer):
+    """Ops the vision models do not use: transposed and grouped convolutions, resize, max pooling, concat,
+    split, slices, activations, layer norm over channels, reductions. PIR form only: Paddle 3.3 cannot export
+    several of these ops (gelu, multiply, ...) to a legacy program any more."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = paddle.nn.Conv2D(4, 8, 3, stride=2, padding=[1, 0, 1, 0], groups=2)
+        self.up = paddle.nn.Conv2DTranspose(8, 6, 3, stride=2, padding=1, output_padding=1)
+        self.bn = paddle.nn.BatchNorm2D(6)
+        self.ln = paddle.nn.LayerNorm(6)
+        self.fc = paddle.nn.Linear(6, 5)
+
+    def forward(self, x):
+        y = paddle.nn.functional.leaky_relu(self.conv(x), 0.1)
+        y = paddle.nn.functional.hardswish(self.bn(self.up(y)))
+        a, b = paddle.split(y, [2, 4], axis=1)
+        a = paddle.nn.functional.interpolate(paddle.nn.functional.hardsigmoid(a), scale_factor=0.5,
+                                             mode="bilinear")
+        b = paddle.nn.functional.max_pool2d(paddle.nn.functional.sigmoid(b), 2, 2)
+        y = paddle.concat([a, b * 0.5 + 1.0, paddle.clip(b, -0.2, 0.3)[:, :0]], axis=1)
+        y = paddle.transpose(y, [0, 2, 3, 1])
+        y = paddle.nn.functional.gelu(self.ln(y), approximate=True)
+        y = paddle.mean(y, axis=[1, 2], keepdim=True)
+        y = paddle.squeeze(y, axis=[1, 2])
+        return paddle.nn.functional.softmax(self.fc(y) + y[:, 1:2], axis=-1)
+
+
+def _randomize(layer):
+    rng = np.random.default_rng(1)
+    for sub in layer.sublayers(include_self=True):
+        if isinstance(sub, paddle.nn.layer.norm._BatchNormBase):
+            c = sub._mean.shape[0]
+            sub._mean.set_value(rng.normal(0, 0.1, c).astype(np.float32))
+            sub._variance.set_value(rng.uniform(0.5, 1.5, c).astype(np.float32))
+            sub.weight.set_value(rng.uniform(0.5, 1.5, c).astype(np.float32))
+            sub.bias.set_value(rng.normal(0, 0.1, c).astype(np.float32))
+    return layer
+
+
+def models(slow: bool):
+    """name -> (layer, input spec, input array)."""
+    from paddle.vision.models import mobilenet_v2, resnet18
+    rng = np.random.default_rng(0)
+    size = 224 if slow else 64
+    image = paddle.static.InputSpec([None, 3, size, size], "float32", "x")
+    x = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    if slow:
+        return {"mobilenetv2_224": (mobilenet_v2(), image, x), "resnet18_224": (resnet18(), image, x)}
+    ids = rng.integers(0, 100, (2, 16)).astype(np.int64)
+    ids[:, -2:] = 0          # the padding index
+    return {
+        "mobilenetv2": (mobilenet_v2(scale=0.5, num_classes=10), image, x),
+        "resnet18": (resnet18(num_classes=10), image, x),
+        "encoder": (Encoder(), paddle.static.InputSpec([None, 16], "int64", "ids"), ids),
+        "ops": (Ops(), paddle.static.InputSpec([None, 4, 16, 16], "float32", "x"),
+                rng.standard_normal((2, 4, 16, 16)).astype(np.float32)),
+    }
+
+
+def main(out: str, slow: bool):
+    paddle.seed(0)
+    if LEGACY:
+        _legacy_matmul_patch()
+    os.makedirs(os.path.join(out, "legacy" if LEGACY else "pir"), exist_ok=True)
+    for name, (layer, spec, x) in models(slow).items():
+        if LEGACY and name == "ops":
+            continue
+        weights = os.path.join(out, f"{name}.weights.npz")
+        if LEGACY:
+            w = np.load(weights)
+            layer.set_state_dict({k: paddle.to_tensor(w[k]) for k in w.files})
+        else:
+            _randomize(layer)
+            np.savez(weights, **{k: v.numpy() for k, v in layer.state_dict().items()})
+        layer.eval()
+        if not LEGACY:
+            np.savez(os.path.join(out, f"{name}.npz"), **{f"in:{spec.name}": x},
+                     out=layer(paddle.to_tensor(x)).numpy())
+        paddle.jit.save(layer, os.path.join(out, "legacy" if LEGACY else "pir", name), input_spec=[spec])
+    if not LEGACY:
+        env = dict(os.environ, FLAGS_enable_pir_api="0")
+        subprocess.run([sys.executable, __file__, *sys.argv[1:]], env=env, check=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], "--slow" in sys.argv[2:])
