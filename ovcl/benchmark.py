@@ -103,7 +103,8 @@ def _fmt_ms(s: float) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="ovcl benchmark", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model", help="ONNX file or OpenVINO IR (.xml)")
+    ap.add_argument("model", help="the model: any file or SavedModel directory ovcl reads (.onnx, .xml, .tflite, "
+                                  ".pb, .json, .pdmodel)")
     ap.add_argument("-d", "--device", default="AUTO", help="CPU (PoCL), GPU, GPU.N or AUTO (default)")
     ap.add_argument("-n", "--niter", type=int, default=None, help="number of warm iterations")
     ap.add_argument("-t", "--time", type=float, default=None,

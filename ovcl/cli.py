@@ -120,7 +120,8 @@ def main(argv=None) -> int:
     parser.add_argument("--version", action="version", version=f"ovcl {__import__('ovcl').__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("run", help="run a model (default: the bundled digits CNN) and report latency")
-    p.add_argument("model", nargs="?", help="a .onnx, .tflite or .xml model (default: bundled digits CNN)")
+    p.add_argument("model", nargs="?", help="a model: .onnx, .tflite, .xml, .pb, .json, .pdmodel or a SavedModel "
+                                            "directory (default: bundled digits CNN)")
     p.add_argument("-d", "--device", default="AUTO", help="GPU, GPU.N, CPU or AUTO (default)")
     p.add_argument("-n", "--iterations", type=int, default=50, help="timed inferences (default 50)")
     p.add_argument("-v", "--verbose", action="store_true", help="report kernel builds")

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         usage="ovcl convert INPUT_MODEL [-h] [--output_model OUTPUT_MODEL] [--compress_to_fp16 [True | False]] "
               "[--version] [--input INPUT] [--output OUTPUT] [--verbose]",
         description="Convert a model (ONNX .onnx, TensorFlow Lite .tflite, a TensorFlow SavedModel directory or\n"
-                    "frozen .pb/.pbtxt graph, or OpenVINO IR .xml to re-save it) to OpenVINO IR v11:"
+                    "frozen .pb/.pbtxt graph, a PaddlePaddle .json or .pdmodel program, or OpenVINO IR .xml to\n"
+                    "re-save it) to OpenVINO IR v11:"
                     " an .xml with the graph and a .bin with the weights. The flags are those of OpenVINO's\n"
                     "ovc; the result loads in OpenVINO and in ovcl.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -50,10 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                "  ovcl convert model.onnx --output_model out/ --compress_to_fp16=False\n"
                "  ovcl convert mobilenet_int8.tflite             # int8 weights stay int8\n"
                "  ovcl convert saved_model_dir/ --output_model resnet.xml\n"
+               "  ovcl convert inference.json                    # PaddlePaddle, inference.pdiparams beside it\n"
                "  ovcl convert model.onnx --input \"x[1,3,224,224]{f32}\" --output logits\n")
     p.add_argument("input_model", metavar="INPUT_MODEL", nargs="?",
                    help="the model to convert: .onnx, .tflite, a TensorFlow SavedModel directory, .pb or .pbtxt, "
-                        "or an OpenVINO .xml (with its .bin beside it)")
+                        "a PaddlePaddle .json or .pdmodel (with its .pdiparams beside it), or an OpenVINO .xml "
+                        "(with its .bin beside it)")
     p.add_argument("--output_model", metavar="OUTPUT_MODEL",
                    help="name of the output .xml/.bin files, or an output directory (then the files take the "
                         "input model's name). Default: the input model's name in the current directory.")

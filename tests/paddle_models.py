@@ -50,7 +50,7 @@ class Encoder(paddle.nn.Layer):
 
 class Ops(paddle.nn.Layer):
     """Ops the vision models do not use: transposed and grouped convolutions, resize, max pooling, concat,
-    split, slices, activations, layer norm over channels, reductions. PIR form only: Paddle 3.3 cannot export
+    split, slices, activations, layer norm over channels, reductions, shape arithmetic, cast. PIR form only: Paddle 3.3 cannot export
     several of these ops (gelu, multiply, ...) to a legacy program any more."""
 
     def __init__(self):
@@ -73,7 +73,89 @@ class Ops(paddle.nn.Layer):
         y = paddle.nn.functional.gelu(self.ln(y), approximate=True)
         y = paddle.mean(y, axis=[1, 2], keepdim=True)
         y = paddle.squeeze(y, axis=[1, 2])
-        return paddle.nn.functional.softmax(self.fc(y) + y[:, 1:2], axis=-1)
+        z = paddle.unsqueeze(self.fc(y), 1) + paddle.cast(paddle.shape(y)[1], "float32") * 0.1
+        z = paddle.reshape(z, [paddle.shape(z)[0], -1])
+        return paddle.nn.functional.softmax(z + y[:, 1:2], axis=-1)
+
+
+def legacy_ops(out_dir: str):
+    """A legacy program written op by op (``append_op``, as Paddle 2's layers did), over the legacy ops and
+    attributes the three models do not use: grouped / transposed convolutions, ``elementwise_add`` with an
+    ``axis``, the v1 ``matmul`` with ``alpha``, ``*_interp_v2``, ``pad3d``, ``split`` into a list, a slice of a
+    shape, ``fill_constant``, ``cast``, ``dropout`` downgrading at inference. Paddle's executor gives the
+    reference output."""
+    paddle.enable_static()
+    rng = np.random.default_rng(2)
+    main, startup = paddle.static.Program(), paddle.static.Program()
+    params = {}
+    with paddle.static.program_guard(main, startup):
+        block = main.global_block()
+        x = paddle.static.data("x", [-1, 4, 16, 16], "float32")
+
+        def param(name, value):
+            params[name] = value.astype(np.float32)
+            return block.create_parameter(name=name, shape=list(value.shape), dtype="float32")
+
+        def op(kind, inputs, attrs, outs=("Out",), dtype="float32", n=1):
+            res = {o: [block.create_var(name=paddle.utils.unique_name.generate(kind), dtype=dtype)
+                       for _ in range(n)] for o in outs}
+            block.append_op(type=kind, inputs=inputs, outputs=res, attrs=attrs)
+            return res[outs[0]] if n > 1 else res[outs[0]][0]
+
+        conv = {"dilations": [1, 1], "data_format": "NCHW", "padding_algorithm": "EXPLICIT"}
+        interp = {"out_h": 8, "out_w": 8, "align_corners": False, "data_layout": "NCHW", "scale": []}
+        y = op("conv2d", {"Input": x, "Filter": param("w", rng.standard_normal((8, 2, 3, 3)) * 0.3)},
+               {"strides": [2, 2], "paddings": [1, 0, 1, 0], "groups": 2, **conv}, ("Output",))
+        y = op("elementwise_add", {"X": y, "Y": param("b", rng.standard_normal(8))}, {"axis": 1})
+        y = op("leaky_relu", {"X": y}, {"alpha": 0.1})
+        y = op("conv2d_transpose", {"Input": y, "Filter": param("wt", rng.standard_normal((8, 6, 3, 3)) * 0.2)},
+               {"strides": [2, 2], "paddings": [1, 1], "output_padding": [1, 1], "groups": 1, "output_size": [],
+                **conv}, ("Output",))
+        y = op("hard_swish", {"X": y}, {"threshold": 6.0, "scale": 6.0, "offset": 3.0})
+        a, b = op("split", {"X": y}, {"sections": [2, -1], "axis": 1, "num": 0}, n=2)
+        a = op("hard_sigmoid", {"X": a}, {"slope": 0.2, "offset": 0.5})
+        a = op("nearest_interp_v2", {"X": a}, {"interp_method": "nearest", **interp})
+        b = op("bilinear_interp_v2", {"X": b}, {"interp_method": "bilinear", "align_mode": 0, **interp})
+        b = op("pool2d", {"X": b}, {"pooling_type": "max", "ksize": [2, 2], "strides": [1, 1], "paddings": [0, 0],
+                                    "global_pooling": False, "adaptive": False, "ceil_mode": True, "exclusive": True,
+                                    "data_format": "NCHW", "padding_algorithm": "SAME"})
+        b = op("scale", {"X": b}, {"scale": 0.5, "bias": 1.0, "bias_after_scale": False})
+        b = op("dropout", {"X": b}, {"dropout_prob": 0.25, "dropout_implementation": "downgrade_in_infer",
+                                     "is_test": True}, ("Out", "Mask"))
+        y = op("concat", {"X": [a, b]}, {"axis": 1})
+        y = op("unsqueeze2", {"X": y}, {"axes": [2]}, ("Out", "XShape"))
+        y = op("pad3d", {"X": y}, {"paddings": [1, 0, 0, 1, 0, 0], "mode": "constant", "value": 0.5,
+                                   "data_format": "NCDHW"})
+        y = op("squeeze2", {"X": y}, {"axes": [2]}, ("Out", "XShape"))
+        y = op("slice", {"Input": y}, {"axes": [2, 3], "starts": [1, 0], "ends": [100, -1], "decrease_axis": [],
+                                       "infer_flags": [1, 1]})
+        y = op("transpose2", {"X": y}, {"axis": [0, 2, 3, 1]}, ("Out", "XShape"))
+        y = op("gelu", {"X": y}, {"approximate": False})
+        y = op("reduce_mean", {"X": y}, {"dim": [1, 2], "keep_dim": False, "reduce_all": False})
+        shape = op("shape", {"Input": y}, {}, dtype="int32")
+        batch = op("slice", {"Input": shape}, {"axes": [0], "starts": [0], "ends": [1], "decrease_axis": [0],
+                                               "infer_flags": [1]}, dtype="int32")
+        y = op("reshape2", {"X": y}, {"shape": [0, -1]}, ("Out", "XShape"))
+        quarter = op("fill_constant", {}, {"shape": [1], "value": 0.25, "dtype": 5, "str_value": "0.25"})
+        n = op("cast", {"X": batch}, {"in_dtype": 2, "out_dtype": 5})
+        n = op("scale", {"X": n}, {"scale": 0.01, "bias": 0.0, "bias_after_scale": True})
+        y = op("elementwise_add", {"X": op("elementwise_add", {"X": y, "Y": quarter}, {"axis": -1}), "Y": n},
+               {"axis": -1})
+        y = op("matmul", {"X": y, "Y": param("fc", rng.standard_normal((6, 5)) * 0.5)},
+               {"transpose_X": False, "transpose_Y": False, "alpha": 0.5})
+        y = op("cast", {"X": op("cast", {"X": y}, {"in_dtype": 5, "out_dtype": 6}, dtype="float64")},
+               {"in_dtype": 6, "out_dtype": 5})
+        y = op("stack", {"X": [y, op("sigmoid", {"X": y}, {})]}, {"axis": 1}, ("Y",))
+        y = op("softmax", {"X": y}, {"axis": -1})
+    exe = paddle.static.Executor(paddle.CPUPlace())
+    exe.run(startup)
+    scope = paddle.static.global_scope()
+    for k, v in params.items():
+        scope.var(k).get_tensor().set(v, paddle.CPUPlace())
+    xv = rng.standard_normal((2, 4, 16, 16)).astype(np.float32)
+    (out,) = exe.run(main, feed={"x": xv}, fetch_list=[y])
+    paddle.static.save_inference_model(os.path.join(out_dir, "legacy", "legacy_ops"), [x], [y], exe, program=main)
+    np.savez(os.path.join(out_dir, "legacy_ops.npz"), **{"in:x": xv}, out=out)
 
 
 def _randomize(layer):
@@ -128,6 +210,8 @@ def main(out: str, slow: bool):
             np.savez(os.path.join(out, f"{name}.npz"), **{f"in:{spec.name}": x},
                      out=layer(paddle.to_tensor(x)).numpy())
         paddle.jit.save(layer, os.path.join(out, "legacy" if LEGACY else "pir", name), input_spec=[spec])
+    if LEGACY and not slow:
+        legacy_ops(out)
     if not LEGACY:
         env = dict(os.environ, FLAGS_enable_pir_api="0")
         subprocess.run([sys.executable, __file__, *sys.argv[1:]], env=env, check=True)

@@ -13,6 +13,7 @@ import numpy as np
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.frontends.node_builder import NodeBuilder
 from ovcl.ir import Model, Output, PartialShape
+from ovcl.ir.errors import IRError
 from ovcl.ir import ops
 
 from .program import Op, Program
@@ -133,22 +134,20 @@ def translate(program: Program, params: dict[str, np.ndarray], name: str) -> Mod
             raise FrontendError(f"parameter '{pname}' is not in the parameters file")
         values[key] = ops.constant(params[pname], name=pname).output(0)
     for op in _needed(program):
-        if op.type == "builtin.combine":           # PIR vectors: pack and unpack
-            values[op.outputs[0]] = [values[k] for k in op.inputs]
-            continue
-        if op.type == "builtin.split":
-            for key, v in zip(op.outputs, values[op.inputs[0]]):
-                values[key] = v
-            continue
-        if op.type == "builtin.slice":
-            values[op.outputs[0]] = values[op.inputs[0]][int(op.attrs["index"])]
+        if op.type.startswith("builtin."):
+            _vector_op(op, values)
             continue
         fn = TRANSLATORS.get(op.type)
         if fn is None:
             raise UnsupportedOpError(f"PaddlePaddle op '{op.attrs.get('legacy_op', op.type)}' (at {op.name}) is "
                                      f"not supported")
         ctx = NodeContext(op, values)
-        outs = fn(ctx)
+        try:
+            outs = fn(ctx)
+        except IRError as e:          # inputs the op cannot take: say which op of the program
+            raise ctx.fail(str(e)) from None
+        except (TypeError, ValueError, IndexError) as e:     # attributes of the wrong kind
+            raise ctx.fail(f"malformed attributes or inputs ({type(e).__name__}: {e})") from None
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
         for key, v in zip(op.outputs, outs):
             if key is None:
@@ -169,6 +168,25 @@ def translate(program: Program, params: dict[str, np.ndarray], name: str) -> Mod
         v.add_names({out_name})
         results.append(ops.make("Result", [v], name=f"{out_name}/sink_port_0"))
     return Model(results, parameters, name=name)
+
+
+def _vector_op(op: Op, values: dict):
+    """PIR's vectors of tensors: ``builtin.combine`` packs, ``builtin.split`` unpacks, ``builtin.slice`` takes
+    one element."""
+    try:
+        if op.type == "builtin.combine":
+            values[op.outputs[0]] = [values[k] for k in op.inputs]
+        elif op.type == "builtin.split":
+            vector = values[op.inputs[0]]
+            if len(vector) != len(op.outputs):
+                raise ValueError(f"{len(op.outputs)} outputs for a vector of {len(vector)}")
+            values.update(zip(op.outputs, vector))
+        elif op.type == "builtin.slice":
+            values[op.outputs[0]] = values[op.inputs[0]][int(op.attrs["index"])]
+        else:
+            raise UnsupportedOpError(f"PaddlePaddle op '{op.type}' (at {op.name}) is not supported")
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise FrontendError(f"PaddlePaddle {op.type} op '{op.name}' is malformed ({type(e).__name__}: {e})") from None
 
 
 def _needed(program: Program) -> list[Op]:

@@ -77,8 +77,8 @@ _ELEMENT_TYPES = {
     "BOOL": "boolean", "INT16": "i16", "INT32": "i32", "INT64": "i64", "FP16": "f16", "FP32": "f32",
     "FP64": "f64", "UINT8": "u8", "INT8": "i8", "BF16": "bf16",
 }
-# ops whose X input or Out output is a list of tensors
-_VECTORS = ("concat", "stack", "split", "sum", "unstack")
+# (op, slot) that hold a list of tensors
+_VECTORS = {("concat", "X"), ("stack", "X"), ("sum", "X"), ("split", "Out"), ("unstack", "Y")}
 _VAR_TYPE_NAMES = {v: k for k, v in VAR_TYPES.items()}
 _A = {v: k for k, v in ATTR_TYPES.items()}
 
@@ -139,13 +139,21 @@ def read_legacy_program(path: Path) -> Program:
         raise FrontendError(f"{path.name} is not a PaddlePaddle program (the ProgramDesc cannot be parsed)") from None
     if not desc.blocks or not desc.blocks[0].ops:
         raise FrontendError(f"{path.name} holds no PaddlePaddle program (no ops)")
+    try:
+        return _read(desc, path.name)
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise FrontendError(f"{path.name}: the program is malformed ({type(e).__name__}: {e})") from None
+
+
+def _read(desc, where: str) -> Program:
     block = desc.blocks[0]
-    where = path.name
     variables = {v.name: v for blk in desc.blocks for v in blk.vars}
     params = {name: name for name, v in variables.items()
               if v.persistable and v.type.type not in _NOT_TENSORS}
     inputs, outputs, ops = [], [], []
     for k, od in enumerate(block.ops):
+        if not isinstance(od.type, str):     # protobuf hands back bytes for text that is not UTF-8
+            raise FrontendError(f"{where}: op {k} has a type that is not text")
         slots_in = {v.parameter: list(v.arguments) for v in od.inputs}
         slots_out = {v.parameter: list(v.arguments) for v in od.outputs}
         attrs = {a.name: _attr(a) for a in od.attrs}
@@ -186,7 +194,7 @@ def _pick(slots: dict, slot: str, op_type: str):
     for s in slot.split("|"):
         args = slots.get(s)
         if args:
-            several = s.endswith("List") or op_type in _VECTORS and s in ("X", "Out")
+            several = s.endswith("List") or (op_type, s) in _VECTORS
             return args if several else args[0]
     return None
 

@@ -37,6 +37,8 @@ def numpy_dtype(code: int, where: str) -> np.dtype:
 
 def read_params(path: Path, names: list[str]) -> dict[str, np.ndarray]:
     """The tensors of ``path``, named by ``names`` in sorted order; their count must match."""
+    if not all(isinstance(n, str) for n in names):
+        raise FrontendError(f"{path}: the program names a parameter that is not text")
     names = sorted(names)
     if not names:
         return {}
