@@ -10,6 +10,20 @@ from ovcl.ir import Node, Output
 from ovcl.ir import ops
 
 
+def registrar(table: dict, framework: str):
+    """The decorator with which a frontend's translators register in ``table`` under one or more op names
+    (``@onnx_op("Relu")``); a name registered twice is an error at import."""
+    def register(*names: str):
+        def deco(fn):
+            for n in names:
+                if n in table:
+                    raise ValueError(f"two translators for {framework} {n}")
+                table[n] = fn
+            return fn
+        return deco
+    return register
+
+
 class NodeBuilder:
     """Base of the frontends' NodeContexts: subclasses set ``name`` and define ``fail``; those that set ``folds``
     get every single-output node that can be computed now as a Constant at once, so that the nodes after it see
@@ -41,6 +55,16 @@ class NodeBuilder:
     def scalar_like(self, x: Output, value, suffix: str = "const") -> Output:
         """A scalar constant of ``x``'s element type."""
         return self.const(np.array(value, dtype=x.get_element_type().dtype), suffix=suffix)
+
+    # -- element-wise ops OpenVINO has no node for, as the frontends build them ------------------------------
+    def reciprocal(self, x: Output) -> Output:
+        return self.make1("Divide", [self.scalar_like(x, 1.0, "one"), x])
+
+    def rsqrt(self, x: Output) -> Output:
+        return self.make1("Divide", [self.scalar_like(x, 1.0, "one"), self.make1("Sqrt", [x], "sqrt")])
+
+    def square(self, x: Output) -> Output:
+        return self.make1("Multiply", [x, x])
 
     def rank(self, x: Output) -> int:
         """The rank of ``x``; an error naming this node where it is not known."""

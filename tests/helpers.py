@@ -127,3 +127,16 @@ def check_backend_case(case, device="CPU"):
             pytest.skip(f"every output element is undefined: {conf.CAST_OOR_RULE}")
         if skipped:
             print(f"{case.name}: {skipped} elements not compared: {conf.CAST_OOR_RULE}")
+
+
+def run_python(args, timeout: int = 900, **env) -> str:
+    """``python *args`` in a subprocess (the frameworks that make test models are imported there, never in the
+    test process), with ``env`` added to the environment; its stdout, or an error with the end of its output."""
+    import os
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc.stdout

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import numpy as np
 import pytest
 
 import ovcl
+from helpers import run_python
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 
 HERE = Path(__file__).parent
@@ -25,12 +23,8 @@ _HAVE_PADDLE = importlib.util.find_spec("paddle") is not None
 _SKIP = "needs the paddle-test extra (paddlepaddle)"
 
 
-def _subprocess(args, timeout=900):
-    env = dict(os.environ, PYTHONUNBUFFERED="1", GLOG_minloglevel="3")
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc.stdout
+def _subprocess(args):
+    return run_python(args, GLOG_minloglevel="3")
 
 
 @pytest.fixture(scope="session")

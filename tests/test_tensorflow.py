@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import numpy as np
 import pytest
 
 import ovcl
+from helpers import run_python
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 
 HERE = Path(__file__).parent
@@ -23,12 +21,8 @@ _HAVE_TF = importlib.util.find_spec("tensorflow") is not None
 _SKIP = "needs the tensorflow-test extra (tensorflow-cpu)"
 
 
-def _subprocess(args, timeout=900):
-    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc.stdout
+def _subprocess(args):
+    return run_python(args, TF_CPP_MIN_LOG_LEVEL="3")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 
 import ovcl
+from helpers import run_python
 
 HERE = Path(__file__).parent
 _HAVE_TF = all(importlib.util.find_spec(m) is not None for m in ("tensorflow", "ai_edge_litert"))
@@ -30,11 +30,7 @@ def _generate(tmp_path_factory, slow: bool) -> tuple[Path, dict]:
     if not _HAVE_TF:
         pytest.skip("needs the tensorflow-test extra (tensorflow-cpu, ai-edge-litert)")
     out = tmp_path_factory.mktemp("tflite_slow" if slow else "tflite")
-    args = [sys.executable, str(HERE / "tflite_models.py"), str(out)] + (["--slow"] if slow else [])
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=900, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"tflite_models.py failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    run_python([HERE / "tflite_models.py", out] + (["--slow"] if slow else []))
     return out, json.loads((out / "index.json").read_text())
 
 

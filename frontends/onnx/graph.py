@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
-from ovcl.frontends.node_builder import NodeBuilder
+from ovcl.frontends.node_builder import NodeBuilder, registrar
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 
@@ -17,14 +17,7 @@ from ovcl.ir import ops
 TRANSLATORS: dict[str, Callable[["NodeContext"], list[Output | None]]] = {}
 
 
-def onnx_op(*names: str):
-    def deco(fn):
-        for n in names:
-            if n in TRANSLATORS:
-                raise ValueError(f"two translators for ONNX {n}")
-            TRANSLATORS[n] = fn
-        return fn
-    return deco
+onnx_op = registrar(TRANSLATORS, "ONNX")
 
 
 def onnx_type(elem_type: int) -> Type:

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
-from ovcl.frontends.node_builder import NodeBuilder
+from ovcl.frontends.node_builder import NodeBuilder, registrar
 from ovcl.ir import Model, Output, PartialShape
 from ovcl.ir.errors import IRError
 from ovcl.ir import ops
@@ -22,14 +22,7 @@ from .program import Op, Program
 TRANSLATORS: dict[str, Callable[["NodeContext"], list | Output]] = {}
 
 
-def paddle_op(*names: str):
-    def deco(fn):
-        for n in names:
-            if n in TRANSLATORS:
-                raise ValueError(f"two translators for Paddle {n}")
-            TRANSLATORS[n] = fn
-        return fn
-    return deco
+paddle_op = registrar(TRANSLATORS, "PaddlePaddle")
 
 
 class NodeContext(NodeBuilder):

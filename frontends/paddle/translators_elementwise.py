@@ -28,6 +28,12 @@ def _unary(ctx: NodeContext):
     return ctx.make1(_UNARY[ctx.type], [ctx.input(0)])
 
 
+@paddle_op("rsqrt", "reciprocal", "square")
+def _composite_unary(ctx: NodeContext):
+    """Ops OpenVINO has no node for, built as every frontend builds them (``NodeBuilder.rsqrt`` ...)."""
+    return getattr(ctx, ctx.type)(ctx.input(0))
+
+
 @paddle_op(*_BINARY)
 def _binary(ctx: NodeContext):
     x, y = ctx.input(0), ctx.input(1)
@@ -101,24 +107,6 @@ def _softplus(ctx: NodeContext):
         y = ctx.make1("Divide", [y, ctx.scalar_like(x, beta, "inv_beta")], "scaled")
     big = ctx.make1("Greater", [bx, ctx.scalar_like(x, threshold, "threshold")], "linear")
     return ctx.make1("Select", [big, x, y])
-
-
-@paddle_op("rsqrt")
-def _rsqrt(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Divide", [ctx.scalar_like(x, 1.0, "one"), ctx.make1("Sqrt", [x], "sqrt")])
-
-
-@paddle_op("reciprocal")
-def _reciprocal(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Divide", [ctx.scalar_like(x, 1.0, "one"), x])
-
-
-@paddle_op("square")
-def _square(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Multiply", [x, x])
 
 
 @paddle_op("pow")

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
+from ovcl.frontends.node_builder import registrar
 from ovcl.ir import Model, Output, PartialShape, Type
 from ovcl.ir import ops
 from ovcl.ir.node import Node
@@ -26,16 +27,9 @@ INT64_MAX = 9223372036854775807
 _TORCH_HINT = "the PyTorch frontend needs torch: pip install torch"
 
 
-def torch_op(*names: str):
-    """Register a translator for ATen ops (``"aten.add.Tensor"``, or ``"aten.add"`` for every overload)
-    and Python functions on symbolic sizes (``"operator.mul"``)."""
-    def deco(fn):
-        for n in names:
-            if n in TRANSLATORS:
-                raise ValueError(f"two translators for {n}")
-            TRANSLATORS[n] = fn
-        return fn
-    return deco
+# ATen ops (``"aten.add.Tensor"``, or ``"aten.add"`` for every overload) and Python functions on symbolic sizes
+# (``"operator.mul"``)
+torch_op = registrar(TRANSLATORS, "PyTorch")
 
 
 def require_torch():

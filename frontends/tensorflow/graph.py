@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
-from ovcl.frontends.node_builder import NodeBuilder, fold
+from ovcl.frontends.node_builder import NodeBuilder, fold, registrar
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 
@@ -46,14 +46,7 @@ _TYPES = {
 _TYPE_NAMES = {v: k for k, v in DATA_TYPES.items()}
 
 
-def tf_op(*names: str):
-    def deco(fn):
-        for n in names:
-            if n in TRANSLATORS:
-                raise ValueError(f"two translators for TensorFlow {n}")
-            TRANSLATORS[n] = fn
-        return fn
-    return deco
+tf_op = registrar(TRANSLATORS, "TensorFlow")
 
 
 def element_type(code: int, where: str = "") -> Type:

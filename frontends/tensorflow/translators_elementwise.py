@@ -66,20 +66,17 @@ def _round(ctx: NodeContext):
 
 @tf_op("Rsqrt")
 def _rsqrt(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Divide", [ctx.scalar_like(x, 1.0, "one"), ctx.make1("Sqrt", [x], "sqrt")])
+    return ctx.rsqrt(ctx.input(0))
 
 
 @tf_op("Reciprocal", "Inv")
 def _reciprocal(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Divide", [ctx.scalar_like(x, 1.0, "one"), x])
+    return ctx.reciprocal(ctx.input(0))
 
 
 @tf_op("Square")
 def _square(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Multiply", [x, x])
+    return ctx.square(ctx.input(0))
 
 
 @tf_op("Erfc")

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
-from ovcl.frontends.node_builder import NodeBuilder
+from ovcl.frontends.node_builder import NodeBuilder, registrar
 from ovcl.ir import Model, Node, Output, PartialShape, Type
 from ovcl.ir import ops
 
@@ -35,14 +35,7 @@ _MOVES = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "MAX_POOL_2D", "GATH
 _ACTIVATIONS = {0: None, 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 
 
-def tflite_op(*names: str):
-    def deco(fn):
-        for n in names:
-            if n in TRANSLATORS:
-                raise ValueError(f"two translators for TFLite {n}")
-            TRANSLATORS[n] = fn
-        return fn
-    return deco
+tflite_op = registrar(TRANSLATORS, "TFLite")
 
 
 class NodeContext(NodeBuilder):

@@ -54,14 +54,12 @@ def _relu_0_to_1(ctx: NodeContext):
 
 @tflite_op("RSQRT")
 def _rsqrt(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Divide", [ctx.scalar_like(x, 1.0, "one"), ctx.make1("Sqrt", [x], "sqrt")])
+    return ctx.rsqrt(ctx.input(0))
 
 
 @tflite_op("SQUARE")
 def _square(ctx: NodeContext):
-    x = ctx.input(0)
-    return ctx.make1("Multiply", [x, x])
+    return ctx.square(ctx.input(0))
 
 
 @tflite_op("GELU")
