@@ -10,8 +10,9 @@ from ovcl.frontends.errors import FrontendError
 def load(obj, input=None, output=None, example_input=None, weights=None):  # noqa: A002
     """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto``, a ``torch.nn.Module``, a Keras model, a
     ``tf.function`` or a ``paddle.nn.Layer``) with its frontend, then set ``input`` shapes and types and cut at
-    ``input`` / ``output`` tensor names (``convert_model``'s arguments). Live objects take ``input`` (and ``example_input``) while they
-    are traced; the NHWC frontends cut before their layout pass, while every tensor name still exists."""
+    ``input`` / ``output`` tensor names (``convert_model``'s arguments). Live objects take ``input`` (and
+    ``example_input``) while they are traced; the NHWC frontends cut before their layout pass, while every tensor
+    name still exists."""
     model, done = _convert(obj, input, output, example_input, weights)
     if input is not None and "input" not in done:
         from ovcl.ir.passes.cut import apply_input_spec

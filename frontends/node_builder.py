@@ -35,6 +35,16 @@ class NodeBuilder:
     def fail(self, why: str) -> FrontendError:
         raise NotImplementedError
 
+    def translate_with(self, fn):
+        """``fn(self)``, the node's translator: any error but a FrontendError (a malformed attribute, an overflow,
+        a size no memory holds) comes back as a FrontendError naming this node."""
+        try:
+            return fn(self)
+        except FrontendError:
+            raise
+        except Exception as e:
+            raise self.fail(f"{type(e).__name__}: {e}") from e
+
     def make(self, type_name: str, inputs, suffix: str = "", **attrs) -> Node:
         name = self.name + (f"/{suffix}" if suffix else "")
         node = ops.make(type_name, inputs, name=name, **attrs)

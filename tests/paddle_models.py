@@ -50,8 +50,8 @@ class Encoder(paddle.nn.Layer):
 
 class Ops(paddle.nn.Layer):
     """Ops the vision models do not use: transposed and grouped convolutions, resize, max pooling, concat,
-    split, slices, activations, layer norm over channels, reductions, shape arithmetic, cast. PIR form only: Paddle 3.3 cannot export
-    several of these ops (gelu, multiply, ...) to a legacy program any more."""
+    split, slices, activations, layer norm over channels, reductions, shape arithmetic, cast. PIR form only:
+    Paddle 3.3 cannot export several of these ops (gelu, multiply, ...) to a legacy program any more."""
 
     def __init__(self):
         super().__init__()
@@ -76,6 +76,41 @@ class Ops(paddle.nn.Layer):
         z = paddle.unsqueeze(self.fc(y), 1) + paddle.cast(paddle.shape(y)[1], "float32") * 0.1
         z = paddle.reshape(z, [paddle.shape(z)[0], -1])
         return paddle.nn.functional.softmax(z + y[:, 1:2], axis=-1)
+
+
+class Semantics(paddle.nn.Layer):
+    """Where Paddle's rules differ from OpenVINO's, one output each: resizing by a scale that is not whole (Paddle
+    maps coordinates by 1 / scale), SAME padding of dilated and transposed convolutions (Paddle pads from the
+    input size and drops the dilation), inclusive average pooling with ceil mode, padding with a value,
+    unsqueeze of several axes (inserted one at a time), sum's dtype and int32 promotion, int64 max as a
+    constant, argmax, where, full_like, arange, floor_divide, unstack, max pooling with its mask, adaptive max
+    pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.dilated = paddle.nn.Conv2D(2, 3, 3, padding="SAME", dilation=2)
+        self.up = paddle.nn.Conv2DTranspose(2, 3, 3, stride=2, padding="SAME")
+
+    def forward(self, x):
+        f = paddle.nn.functional
+        positive = paddle.cast(x > 0, "int32")
+        pooled, mask = f.max_pool2d(x, 3, 2, padding=1, return_mask=True)
+        return (f.interpolate(x, scale_factor=0.6, mode="bilinear"),
+                f.interpolate(x, scale_factor=1.7, mode="nearest"),
+                self.dilated(x), self.up(x),
+                f.avg_pool2d(x, 3, 2, padding=1, ceil_mode=True, exclusive=False),
+                f.pad(x, [1, 2, 0, 1], value=3.0),
+                paddle.unsqueeze(x[:, 0], [2, 0]),
+                paddle.sum(x, axis=1, dtype="float64"),
+                paddle.sum(positive, axis=[2, 3]),
+                paddle.full([1], 2**63 - 1, "int64") - paddle.cast(positive, "int64"),
+                f.adaptive_max_pool2d(x, 3), pooled, mask,
+                paddle.argmax(x, axis=1),
+                paddle.where(x > 0, x, x * 2.0),
+                paddle.full_like(x, 2.0) + paddle.zeros_like(x),
+                paddle.arange(0, 7, 1, "float32") + x,
+                paddle.floor_divide(paddle.cast(x * 10.0, "int32"), paddle.full([1], 3, "int32")),
+                paddle.unstack(x, axis=1)[1])
 
 
 def legacy_ops(out_dir: str):
@@ -147,15 +182,41 @@ def legacy_ops(out_dir: str):
                {"in_dtype": 6, "out_dtype": 5})
         y = op("stack", {"X": [y, op("sigmoid", {"X": y}, {})]}, {"axis": 1}, ("Y",))
         y = op("softmax", {"X": y}, {"axis": -1})
+
+        pool = {"global_pooling": False, "adaptive": False, "data_format": "NCHW", "padding_algorithm": "EXPLICIT"}
+        zero = op("fill_constant", {}, {"shape": [1], "value": 0.0, "dtype": 5, "str_value": "0"})
+        big = op("fill_constant", {}, {"shape": [1], "value": 4.6e18, "dtype": 3, "str_value": "4611686018427387905"},
+                 dtype="int64")
+        argmax = op("arg_max", {"X": x}, {"axis": 1, "keepdims": False, "flatten": False, "dtype": 3}, dtype="int64")
+        extra = [
+            op("conv2d", {"Input": x, "Filter": param("wd", rng.standard_normal((3, 4, 3, 3)) * 0.3)},
+               {**conv, "strides": [1, 1], "paddings": [0, 0], "groups": 1, "dilations": [2, 2],
+                "padding_algorithm": "SAME"}, ("Output",)),
+            op("bilinear_interp_v2", {"X": x}, {**interp, "interp_method": "bilinear", "align_mode": 0, "out_h": -1,
+                                                "out_w": -1, "scale": [0.6, 0.6]}),
+            op("pool2d", {"X": x}, {**pool, "pooling_type": "avg", "ksize": [3, 3], "strides": [2, 2],
+                                    "paddings": [1, 1], "ceil_mode": True, "exclusive": False}),
+            op("unsqueeze2", {"X": x}, {"axes": [2, 0]}, ("Out", "XShape")),
+            op("reduce_sum", {"X": x}, {"dim": [1], "keep_dim": False, "reduce_all": False, "in_dtype": 5,
+                                        "out_dtype": 6}, dtype="float64"),
+            op("elementwise_add", {"X": param("v", rng.standard_normal(16)), "Y": x}, {"axis": 2}),
+            op("sum", {"X": [x, op("sigmoid", {"X": x}, {})]}, {}),
+            op("elementwise_sub", {"X": big, "Y": argmax}, {"axis": -1}, dtype="int64"),
+            op("strided_slice", {"Input": x}, {"axes": [2, 3], "starts": [-1, 0], "ends": [-100, 16],
+                                               "strides": [-2, 3], "infer_flags": [1, 1], "decrease_axis": []}),
+            op("where", {"Condition": op("greater_than", {"X": x, "Y": zero}, {"axis": -1}, dtype="bool"), "X": x,
+                         "Y": op("scale", {"X": x}, {"scale": -2.0, "bias": 0.0, "bias_after_scale": True})}, {}),
+        ]
     exe = paddle.static.Executor(paddle.CPUPlace())
     exe.run(startup)
     scope = paddle.static.global_scope()
     for k, v in params.items():
         scope.var(k).get_tensor().set(v, paddle.CPUPlace())
     xv = rng.standard_normal((2, 4, 16, 16)).astype(np.float32)
-    (out,) = exe.run(main, feed={"x": xv}, fetch_list=[y])
-    paddle.static.save_inference_model(os.path.join(out_dir, "legacy", "legacy_ops"), [x], [y], exe, program=main)
-    np.savez(os.path.join(out_dir, "legacy_ops.npz"), **{"in:x": xv}, out=out)
+    outs = exe.run(main, feed={"x": xv}, fetch_list=[y, *extra])
+    paddle.static.save_inference_model(os.path.join(out_dir, "legacy", "legacy_ops"), [x], [y, *extra], exe,
+                                       program=main)
+    np.savez(os.path.join(out_dir, "legacy_ops.npz"), **{"in:x": xv}, **{f"out{k}": o for k, o in enumerate(outs)})
 
 
 def _randomize(layer):
@@ -187,6 +248,8 @@ def models(slow: bool):
         "encoder": (Encoder(), paddle.static.InputSpec([None, 16], "int64", "ids"), ids),
         "ops": (Ops(), paddle.static.InputSpec([None, 4, 16, 16], "float32", "x"),
                 rng.standard_normal((2, 4, 16, 16)).astype(np.float32)),
+        "semantics": (Semantics(), paddle.static.InputSpec([None, 2, 7, 7], "float32", "x"),
+                      rng.standard_normal((2, 2, 7, 7)).astype(np.float32)),
     }
 
 
@@ -196,7 +259,7 @@ def main(out: str, slow: bool):
         _legacy_matmul_patch()
     os.makedirs(os.path.join(out, "legacy" if LEGACY else "pir"), exist_ok=True)
     for name, (layer, spec, x) in models(slow).items():
-        if LEGACY and name == "ops":
+        if LEGACY and name in ("ops", "semantics"):
             continue
         weights = os.path.join(out, f"{name}.weights.npz")
         if LEGACY:
@@ -207,8 +270,10 @@ def main(out: str, slow: bool):
             np.savez(weights, **{k: v.numpy() for k, v in layer.state_dict().items()})
         layer.eval()
         if not LEGACY:
+            outs = layer(paddle.to_tensor(x))
+            outs = outs if isinstance(outs, tuple) else (outs,)
             np.savez(os.path.join(out, f"{name}.npz"), **{f"in:{spec.name}": x},
-                     out=layer(paddle.to_tensor(x)).numpy())
+                     **{f"out{k}": o.numpy() for k, o in enumerate(outs)})
         paddle.jit.save(layer, os.path.join(out, "legacy" if LEGACY else "pir", name), input_spec=[spec])
     if LEGACY and not slow:
         legacy_ops(out)

@@ -46,10 +46,16 @@ def slow_models(tmp_path_factory) -> Path:
 
 
 def _check(model: ovcl.Model, data, rtol=1e-3, atol=1e-4):
+    """Every output (``out0``, ``out1``, ...) against Paddle's: shape, element type and values."""
     feeds = {k[3:]: data[k] for k in data.files if k.startswith("in:")}
-    got, ref = np.asarray(ovcl.compile_model(model, "CPU")(feeds)[0]), data["out"]
-    assert got.shape == ref.shape, f"shape {got.shape}, Paddle {ref.shape}"
-    np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol)
+    result = ovcl.compile_model(model, "CPU")(feeds)
+    refs = [data[f"out{k}"] for k in range(sum(f.startswith("out") for f in data.files))]
+    assert len(model.outputs) == len(refs)
+    for k, ref in enumerate(refs):
+        got = np.asarray(result[k])
+        assert (got.shape, got.dtype) == (ref.shape, ref.dtype), f"output {k}: {got.shape} {got.dtype}, Paddle " \
+                                                                  f"{ref.shape} {ref.dtype}"
+        np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=f"output {k}")
 
 
 _FILES = {"pir": "pir/{}.json", "legacy": "legacy/{}.pdmodel"}
@@ -65,6 +71,13 @@ def test_ops_model_matches_paddle(models):
     """Grouped and transposed convolutions, resize, max pooling, split / concat / slices, activations, layer norm,
     reductions (PIR form: Paddle 3.3 no longer exports these to legacy programs)."""
     _check(ovcl.read_model(models / "pir/ops.json"), np.load(models / "ops.npz"))
+
+
+def test_paddle_rules_where_openvino_differs(models):
+    """Resizing by a scale, SAME padding of dilated and transposed convolutions, inclusive ceil-mode average
+    pooling, pad values, unsqueeze order, sum's dtype, int64 max, argmax, where, full_like, arange, floor_divide,
+    unstack, pooling masks: one output each (tests/paddle_models.py, Semantics)."""
+    _check(ovcl.read_model(models / "pir/semantics.json"), np.load(models / "semantics.npz"))
 
 
 def test_legacy_ops_program_matches_paddle(models):

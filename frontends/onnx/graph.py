@@ -170,12 +170,7 @@ class Converter:
             raise UnsupportedOpError(f"ONNX op {node.op_type} (node '{node.name or '?'}', opset {self.opset}) has "
                                      f"no translation in ovcl")
         ctx = NodeContext(self, node)
-        try:
-            outs = fn(ctx)
-        except FrontendError:
-            raise
-        except Exception as e:
-            raise FrontendError(f"ONNX {node.op_type} node '{ctx.name}' (opset {self.opset}): {e}") from e
+        outs = ctx.translate_with(fn)
         if isinstance(outs, (Output, Node)):
             outs = [outs]
         for k, name in enumerate(node.output):

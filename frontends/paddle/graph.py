@@ -13,10 +13,10 @@ import numpy as np
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.frontends.node_builder import NodeBuilder, registrar
 from ovcl.ir import Model, Output, PartialShape
-from ovcl.ir.errors import IRError
 from ovcl.ir import ops
 
 from .program import Op, Program
+from .types import from_dtype_name, from_var_type
 
 # PIR op name -> translator(ctx) returning the op's outputs (an Output, or a list in output order)
 TRANSLATORS: dict[str, Callable[["NodeContext"], list | Output]] = {}
@@ -109,6 +109,18 @@ class NodeContext(NodeBuilder):
             raise self.fail(f"{name} is given neither as an attribute nor as an input")
         return float(v)
 
+    def element_type(self, name: str = "dtype", required: bool = True) -> str | None:
+        """The ovcl type name of dtype attribute ``name``: a dtype name (PIR) or a VarType code (legacy). Where it
+        is unset (PIR's ``Undefined``, the legacy -1): an error if ``required``, else None."""
+        v = self.attr(name)
+        if v is None or v == -1 or str(v).startswith("Undefined"):
+            if required:
+                raise self.fail(f"{name} is not given")
+            return None
+        if isinstance(v, int):
+            return from_var_type(v, self.name)
+        return from_dtype_name(str(v), self.name)
+
     def data_format(self) -> str:
         return self.attr("data_format", self.attr("data_layout", "NCHW"))
 
@@ -134,25 +146,7 @@ def translate(program: Program, params: dict[str, np.ndarray], name: str) -> Mod
         if fn is None:
             raise UnsupportedOpError(f"PaddlePaddle op '{op.attrs.get('legacy_op', op.type)}' (at {op.name}) is "
                                      f"not supported")
-        ctx = NodeContext(op, values)
-        try:
-            outs = fn(ctx)
-        except IRError as e:          # inputs the op cannot take: say which op of the program
-            raise ctx.fail(str(e)) from None
-        except (TypeError, ValueError, IndexError) as e:     # attributes of the wrong kind
-            raise ctx.fail(f"malformed attributes or inputs ({type(e).__name__}: {e})") from None
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        for key, v in zip(op.outputs, outs):
-            if key is None:
-                continue
-            if isinstance(key, list):            # a legacy slot of several outputs
-                for k, o in zip(key, v):
-                    values[k] = o
-                    o.add_names({program.names.get(k, str(k))})
-                continue
-            values[key] = v
-            if key in program.names and isinstance(v, Output):
-                v.add_names({program.names[key]})
+        NodeContext(op, values).translate_with(lambda ctx: _bind(program, op, fn(ctx), values))
     results = []
     for out_name, key in program.outputs:
         v = values.get(key)
@@ -161,6 +155,22 @@ def translate(program: Program, params: dict[str, np.ndarray], name: str) -> Mod
         v.add_names({out_name})
         results.append(ops.make("Result", [v], name=f"{out_name}/sink_port_0"))
     return Model(results, parameters, name=name)
+
+
+def _bind(program: Program, op: Op, outs, values: dict):
+    """Records the outputs a translator made under the op's output keys, named after the program's tensors."""
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    for key, v in zip(op.outputs, outs):
+        if key is None:
+            continue
+        if isinstance(key, list):            # a legacy slot of several outputs
+            for k, o in zip(key, v):
+                values[k] = o
+                o.add_names({program.names.get(k, str(k))})
+            continue
+        values[key] = v
+        if key in program.names and isinstance(v, Output):
+            v.add_names({program.names[key]})
 
 
 def _vector_op(op: Op, values: dict):

@@ -1,7 +1,8 @@
 """The legacy form: a ``.pdmodel`` ProgramDesc (``paddle.jit.save`` with ``FLAGS_enable_pir_api=0``, and every
 Paddle 2 inference model). Variables are named; ``feed`` ops mark the inputs, ``fetch`` ops the outputs, and the
 persistable variables are the parameters. Each op is renamed to its PIR form (``_COMPAT``: op name, input slots in
-the PIR signature's order, output slots, attribute renames), after Paddle's own ``op_compat.yaml``."""
+the PIR signature's order, output slots, attribute renames, after Paddle's own ``op_compat.yaml``); an op not
+listed there keeps its legacy name, which no translator has."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,120 +12,116 @@ from google.protobuf.message import DecodeError
 from ovcl.frontends.errors import FrontendError
 
 from .program import Op, Program
-from .protos import ATTR_TYPES, VAR_TYPES, ProgramDesc
+from .protos import ATTR_TYPES, SCALAR_TYPES, VAR_TYPES, ProgramDesc
+from .types import from_var_type
 
 _X = (["X"], ["Out"])
+_XY = (["X", "Y"], ["Out"])
+_REDUCE = {"dim": "axis", "keep_dim": "keepdim"}
+_INTERP = (["X", "OutSize", "SizeTensor", "Scale"], ["Out"], {})
 # legacy op -> (PIR op, input slots ("A|B": the first that is given), output slots, attribute renames)
 _COMPAT: dict[str, tuple[str, list[str], list[str], dict[str, str]]] = {
     "conv2d": ("conv2d", ["Input", "Filter"], ["Output"], {}),
     "depthwise_conv2d": ("depthwise_conv2d", ["Input", "Filter"], ["Output"], {}),
+    "conv3d": ("conv3d", ["Input", "Filter"], ["Output"], {}),
     "conv2d_transpose": ("conv2d_transpose", ["Input", "Filter"], ["Output"], {}),
     "depthwise_conv2d_transpose": ("depthwise_conv2d_transpose", ["Input", "Filter"], ["Output"], {}),
     "batch_norm": ("batch_norm", ["X", "Mean", "Variance", "Scale", "Bias"], ["Y"], {"data_layout": "data_format"}),
-    "pool2d": ("pool2d", ["X"], ["Out"], {"ksize": "kernel_size"}),
-    "matmul_v2": ("matmul", ["X", "Y"], ["Out"], {"trans_x": "transpose_x", "trans_y": "transpose_y"}),
-    "matmul": ("matmul", ["X", "Y"], ["Out"], {"transpose_X": "transpose_x", "transpose_Y": "transpose_y"}),
-    "elementwise_add": ("add", ["X", "Y"], ["Out"], {}),
-    "elementwise_sub": ("subtract", ["X", "Y"], ["Out"], {}),
-    "elementwise_mul": ("multiply", ["X", "Y"], ["Out"], {}),
-    "elementwise_div": ("divide", ["X", "Y"], ["Out"], {}),
-    "elementwise_max": ("maximum", ["X", "Y"], ["Out"], {}),
-    "elementwise_min": ("minimum", ["X", "Y"], ["Out"], {}),
-    "elementwise_pow": ("elementwise_pow", ["X", "Y"], ["Out"], {}),
+    "pool2d": ("pool2d", *_X, {"ksize": "kernel_size"}),
+    "pool3d": ("pool3d", *_X, {"ksize": "kernel_size"}),
+    "matmul_v2": ("matmul", *_XY, {"trans_x": "transpose_x", "trans_y": "transpose_y"}),
+    "matmul": ("matmul", *_XY, {"transpose_X": "transpose_x", "transpose_Y": "transpose_y"}),
+    "elementwise_add": ("add", *_XY, {}),
+    "elementwise_sub": ("subtract", *_XY, {}),
+    "elementwise_mul": ("multiply", *_XY, {}),
+    "elementwise_div": ("divide", *_XY, {}),
+    "elementwise_max": ("maximum", *_XY, {}),
+    "elementwise_min": ("minimum", *_XY, {}),
+    "elementwise_pow": ("elementwise_pow", *_XY, {}),
+    "elementwise_mod": ("remainder", *_XY, {}),
+    "elementwise_floordiv": ("floor_divide", *_XY, {}),
+    "where": ("where", ["Condition", "X", "Y"], ["Out"], {}),
     "hard_swish": ("hardswish", *_X, {}),
     "hard_sigmoid": ("hardsigmoid", *_X, {}),
     "leaky_relu": ("leaky_relu", *_X, {"alpha": "negative_slope"}),
+    "pow": ("pow", ["X", "FactorTensor"], ["Out"], {}),
     "layer_norm": ("layer_norm", ["X", "Scale", "Bias"], ["Y"], {}),
     "lookup_table_v2": ("embedding", ["Ids", "W"], ["Out"], {}),
     "transpose2": ("transpose", *_X, {"axis": "perm"}),
     "transpose": ("transpose", *_X, {"axis": "perm"}),
     "reshape2": ("reshape", ["X", "ShapeTensor|Shape"], ["Out"], {}),
+    "reshape": ("reshape", ["X", "ShapeTensor|Shape"], ["Out"], {}),
     "flatten_contiguous_range": ("flatten", *_X, {}),
-    "slice": ("slice", ["Input", "StartsTensor|StartsTensorList", "EndsTensor|EndsTensorList"], ["Out"],
-              {"decrease_axis": "decrease_axis"}),
+    "flatten2": ("flatten_2d", *_X, {}),
+    "flatten": ("flatten_2d", *_X, {}),
+    "slice": ("slice", ["Input", "StartsTensor|StartsTensorList", "EndsTensor|EndsTensorList"], ["Out"], {}),
+    "strided_slice": ("strided_slice", ["Input", "StartsTensor|StartsTensorList", "EndsTensor|EndsTensorList",
+                                        "StridesTensor|StridesTensorList"], ["Out"], {}),
     "concat": ("concat", ["X", "AxisTensor"], ["Out"], {}),
     "scale": ("scale", ["X", "ScaleTensor"], ["Out"], {}),
     "dropout": ("dropout", ["X", "Seed"], ["Out"], {"dropout_implementation": "mode", "dropout_prob": "p"}),
     "cast": ("cast", *_X, {"out_dtype": "dtype"}),
     "fill_constant": ("full", ["ShapeTensor|ShapeTensorList"], ["Out"], {}),
+    "fill_any_like": ("full_like", *_X, {}),
     "shape": ("shape", ["Input"], ["Out"], {}),
-    "split": ("split", ["X", "SectionsTensorList", "AxisTensor"], ["Out"], {"sections": "sections"}),
+    "split": ("split", ["X", "SectionsTensorList", "AxisTensor"], ["Out"], {}),
     "unsqueeze2": ("unsqueeze", ["X", "AxesTensor|AxesTensorList"], ["Out"], {"axes": "axis"}),
-    "squeeze2": ("squeeze", ["X"], ["Out"], {"axes": "axis"}),
+    "unsqueeze": ("unsqueeze", ["X", "AxesTensor|AxesTensorList"], ["Out"], {"axes": "axis"}),
+    "squeeze2": ("squeeze", *_X, {"axes": "axis"}),
+    "squeeze": ("squeeze", *_X, {"axes": "axis"}),
     "stack": ("stack", ["X"], ["Y"], {}),
-    "reduce_mean": ("mean", *_X, {"dim": "axis", "keep_dim": "keepdim"}),
-    "reduce_sum": ("sum", *_X, {"dim": "axis", "keep_dim": "keepdim"}),
-    "reduce_max": ("max", *_X, {"dim": "axis", "keep_dim": "keepdim"}),
-    "reduce_min": ("min", *_X, {"dim": "axis", "keep_dim": "keepdim"}),
-    "reduce_prod": ("prod", *_X, {"dim": "axis", "keep_dim": "keepdim"}),
-    "bilinear_interp_v2": ("bilinear_interp", ["X", "OutSize", "SizeTensor", "Scale"], ["Out"], {}),
-    "nearest_interp_v2": ("nearest_interp", ["X", "OutSize", "SizeTensor", "Scale"], ["Out"], {}),
-    "pad3d": ("pad3d", ["X", "Paddings"], ["Out"], {}),
-    "gather": ("gather", ["X", "Index", "Axis"], ["Out"], {}),
-    "expand_v2": ("expand", ["X", "Shape|expand_shapes_tensor"], ["Out"], {"shape": "shape"}),
+    "unstack": ("unstack", ["X"], ["Y"], {}),
+    "sum": ("add_n", *_X, {}),
+    "mean": ("mean", *_X, {}),
+    "reduce_mean": ("mean", *_X, _REDUCE),
+    "reduce_sum": ("sum", *_X, {**_REDUCE, "out_dtype": "dtype"}),
+    "reduce_max": ("max", *_X, _REDUCE),
+    "reduce_min": ("min", *_X, _REDUCE),
+    "reduce_prod": ("prod", *_X, _REDUCE),
     "arg_max": ("argmax", *_X, {}),
-    "p_norm": ("p_norm", *_X, {}),
+    "bilinear_interp_v2": ("bilinear_interp", *_INTERP),
+    "nearest_interp_v2": ("nearest_interp", *_INTERP),
+    "linear_interp_v2": ("linear_interp", *_INTERP),
+    "bicubic_interp_v2": ("bicubic_interp", *_INTERP),
+    "trilinear_interp_v2": ("trilinear_interp", *_INTERP),
+    "pad3d": ("pad3d", ["X", "Paddings"], ["Out"], {"value": "pad_value"}),
+    "gather": ("gather", ["X", "Index", "Axis"], ["Out"], {}),
+    "expand_v2": ("expand", ["X", "Shape|expand_shapes_tensor"], ["Out"], {}),
+    "range": ("arange", ["Start", "End", "Step"], ["Out"], {}),
     "clip": ("clip", ["X", "Min", "Max"], ["Out"], {}),
 }
-# ops whose only input is X and only output Out, under the same name in both forms
-_SAME = ("relu", "relu6", "sigmoid", "tanh", "gelu", "swish", "silu", "softmax", "exp", "sqrt", "rsqrt", "abs",
-         "log", "erf", "square", "assign", "floor", "ceil", "mish", "softplus", "elu", "pow", "log_softmax",
-         "hardtanh", "brelu", "sin", "cos", "logical_not", "reciprocal")
+# ops of one input X and one output Out, named as in PIR
+_SAME_X = ("relu", "relu6", "sigmoid", "tanh", "gelu", "swish", "silu", "softmax", "exp", "sqrt", "rsqrt", "abs",
+           "log", "erf", "square", "assign", "floor", "ceil", "mish", "softplus", "elu", "log_softmax", "hardtanh",
+           "brelu", "sin", "cos", "logical_not", "reciprocal", "sign")
+# ops of inputs X and Y and output Out, named as in PIR
+_SAME_XY = ("equal", "not_equal", "greater_than", "greater_equal", "less_than", "less_equal", "logical_and",
+            "logical_or")
 
 # variable kinds that hold no tensor (feed/fetch lists, readers)
 _NOT_TENSORS = {VAR_TYPES[k] for k in ("FEED_MINIBATCH", "FETCH_LIST", "READER", "RAW", "STEP_SCOPES")}
-_ELEMENT_TYPES = {
-    "BOOL": "boolean", "INT16": "i16", "INT32": "i32", "INT64": "i64", "FP16": "f16", "FP32": "f32",
-    "FP64": "f64", "UINT8": "u8", "INT8": "i8", "BF16": "bf16",
-}
 # (op, slot) that hold a list of tensors
 _VECTORS = {("concat", "X"), ("stack", "X"), ("sum", "X"), ("split", "Out"), ("unstack", "Y")}
-_VAR_TYPE_NAMES = {v: k for k, v in VAR_TYPES.items()}
-_A = {v: k for k, v in ATTR_TYPES.items()}
-
-
-def element_type_name(code: int, where: str) -> str:
-    name = _VAR_TYPE_NAMES.get(code, f"type {code}")
-    if name not in _ELEMENT_TYPES:
-        raise FrontendError(f"{where}: {name} tensors are not supported")
-    return _ELEMENT_TYPES[name]
+_SCALAR_KINDS = {v: k for k, v in SCALAR_TYPES.items()}
+# AttrType code -> the attribute's value (blocks and variables: no inference op here reads them)
+_ATTRS = {ATTR_TYPES[kind]: read for kind, read in {
+    "INT": lambda a: a.i, "LONG": lambda a: a.l, "FLOAT": lambda a: a.f, "FLOAT64": lambda a: a.float64,
+    "STRING": lambda a: a.s.decode(errors="replace"), "BOOLEAN": lambda a: a.b,
+    "INTS": lambda a: list(a.ints), "LONGS": lambda a: list(a.longs), "FLOATS": lambda a: list(a.floats),
+    "FLOAT64S": lambda a: list(a.float64s), "BOOLEANS": lambda a: list(a.bools),
+    "STRINGS": lambda a: [s.decode(errors="replace") for s in a.strings],
+    "SCALAR": lambda a: _scalar(a.scalar), "SCALARS": lambda a: [_scalar(s) for s in a.scalars],
+}.items()}
 
 
 def _attr(a):
-    kind = _A.get(a.type)
-    if kind in ("INT",):
-        return a.i
-    if kind == "LONG":
-        return a.l
-    if kind == "FLOAT":
-        return a.f
-    if kind == "FLOAT64":
-        return a.float64
-    if kind == "STRING":
-        return a.s.decode(errors="replace")
-    if kind == "BOOLEAN":
-        return a.b
-    if kind == "INTS":
-        return list(a.ints)
-    if kind == "LONGS":
-        return list(a.longs)
-    if kind == "FLOATS":
-        return list(a.floats)
-    if kind == "FLOAT64S":
-        return list(a.float64s)
-    if kind == "BOOLEANS":
-        return list(a.bools)
-    if kind == "STRINGS":
-        return [s.decode(errors="replace") for s in a.strings]
-    if kind == "SCALAR":
-        return _scalar(a.scalar)
-    if kind == "SCALARS":
-        return [_scalar(s) for s in a.scalars]
-    return None                 # blocks, variables: no inference op here reads them
+    read = _ATTRS.get(a.type)
+    return read(a) if read else None
 
 
 def _scalar(s):
-    return {1: s.b, 2: s.i}.get(s.type, s.r)
+    kind = _SCALAR_KINDS.get(s.type)
+    return s.b if kind == "BOOLEAN" else s.i if kind == "LONG" else s.r
 
 
 def read_legacy_program(path: Path) -> Program:
@@ -141,7 +138,7 @@ def read_legacy_program(path: Path) -> Program:
         raise FrontendError(f"{path.name} holds no PaddlePaddle program (no ops)")
     try:
         return _read(desc, path.name)
-    except (KeyError, IndexError, TypeError, ValueError) as e:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
         raise FrontendError(f"{path.name}: the program is malformed ({type(e).__name__}: {e})") from None
 
 
@@ -163,7 +160,7 @@ def _read(desc, where: str) -> Program:
             if var is None:
                 raise FrontendError(f"{where}: feed target '{name}' is not a variable of the program")
             t = var.type.dense_tensor.tensor
-            typ = element_type_name(t.data_type, f"{where}: input '{name}'")
+            typ = from_var_type(t.data_type, f"{where}: input '{name}'")
             inputs.append((attrs.get("col", 0), (name, name, typ, list(t.dims))))
             continue
         if od.type == "fetch":
@@ -171,10 +168,10 @@ def _read(desc, where: str) -> Program:
             continue
         if od.type in _COMPAT:
             pir, in_slots, out_slots, renames = _COMPAT[od.type]
-        elif od.type in _SAME:
-            pir, (in_slots, out_slots), renames = od.type, _X, {}
-        else:       # the translators name it unsupported, under its legacy name
-            pir, in_slots, out_slots, renames = od.type, sorted(slots_in), sorted(slots_out), {}
+        elif od.type in _SAME_X or od.type in _SAME_XY:
+            pir, (in_slots, out_slots), renames = od.type, _X if od.type in _SAME_X else _XY, {}
+        else:       # no PIR translator is meant for it: it keeps its outputs, and is unsupported if one is needed
+            pir, in_slots, out_slots, renames = f"legacy.{od.type}", [], sorted(slots_out), {}
         op_inputs = [_pick(slots_in, slot, od.type) for slot in in_slots]
         op_outputs = [_pick(slots_out, slot, od.type) for slot in out_slots]
         attrs = {renames.get(n, n): v for n, v in attrs.items()}

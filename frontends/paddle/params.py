@@ -12,28 +12,10 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from ovcl.frontends.errors import FrontendError
+from ovcl.ir import Type
 
-from .protos import VAR_TYPES, TensorDesc
-
-# VarType.Type name -> NumPy dtype
-_DTYPES = {
-    "BOOL": np.bool_, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64, "FP16": np.float16,
-    "FP32": np.float32, "FP64": np.float64, "UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16,
-    "UINT32": np.uint32, "UINT64": np.uint64,
-}
-_TYPE_NAMES = {v: k for k, v in VAR_TYPES.items()}
-
-
-def numpy_dtype(code: int, where: str) -> np.dtype:
-    """The NumPy dtype of VarType.Type ``code``; bfloat16 through ml_dtypes."""
-    name = _TYPE_NAMES.get(code, f"type {code}")
-    if name == "BF16":
-        import ml_dtypes
-        return np.dtype(ml_dtypes.bfloat16)
-    if name not in _DTYPES:
-        raise FrontendError(f"{where}: {name} tensors are not supported")
-    return np.dtype(_DTYPES[name])
-
+from .protos import TensorDesc
+from .types import from_var_type
 
 def read_params(path: Path, names: list[str]) -> dict[str, np.ndarray]:
     """The tensors of ``path``, named by ``names`` in sorted order; their count must match."""
@@ -79,7 +61,7 @@ def read_params(path: Path, names: list[str]) -> dict[str, np.ndarray]:
         dims = list(desc.dims)
         if any(d < 0 for d in dims):
             raise FrontendError(f"{where}: tensor '{name}' has negative dims {dims}")
-        dtype = numpy_dtype(desc.data_type, f"{where}: tensor '{name}'")
+        dtype = np.dtype(Type.from_name(from_var_type(desc.data_type, f"{where}: tensor '{name}'")).dtype)
         count = int(np.prod(dims, dtype=object)) if dims else 1
         raw = take(count * dtype.itemsize, "the data")
         out[name] = np.frombuffer(raw, dtype=dtype).reshape(dims).copy()

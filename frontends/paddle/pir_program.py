@@ -13,28 +13,12 @@ from pathlib import Path
 from ovcl.frontends.errors import FrontendError
 
 from .program import Op, Program
+from .types import from_pir_type
 
 # the serialisation versions Paddle 3.0 to 3.3 write (base_code.version: 1 for 3.0, 2 for 3.1, 3 for 3.2, 4 for
 # 3.3; development builds write 0). What changed between them for the ops ovcl reads is only the width of some
 # attributes (i32 → i64, f32 → f64), which the reader does not distinguish.
 VERSIONS = range(0, 5)
-
-_ELEMENT_TYPES = {
-    "t_bool": "boolean", "t_i8": "i8", "t_ui8": "u8", "t_i16": "i16", "t_i32": "i32", "t_i64": "i64",
-    "t_f16": "f16", "t_bf16": "bf16", "t_f32": "f32", "t_f64": "f64",
-}
-_DTYPE_NAMES = {
-    "bool": "boolean", "int8": "i8", "uint8": "u8", "int16": "i16", "int32": "i32", "int64": "i64",
-    "float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64",
-}
-
-
-def dtype_name(name: str, where: str) -> str:
-    """The ovcl type name of a Paddle dtype name (``float32``)."""
-    if name not in _DTYPE_NAMES:
-        raise FrontendError(f"{where}: {name} tensors are not supported")
-    return _DTYPE_NAMES[name]
-
 
 def _strip(name) -> str:
     """A type or attribute name without its dialect index: ``0.t_f32`` → ``t_f32``."""
@@ -75,10 +59,7 @@ def _tensor_type(tt, where: str) -> tuple[str, list[int]]:
         raise FrontendError(f"{where}: a value of type {tt.get('#') if isinstance(tt, dict) else tt!r} "
                             f"is not a dense tensor")
     d = tt["D"]
-    typ = _strip(d[0].get("#"))
-    if typ not in _ELEMENT_TYPES:
-        raise FrontendError(f"{where}: {typ[2:]} tensors are not supported")
-    return _ELEMENT_TYPES[typ], [int(x) for x in d[1]]
+    return from_pir_type(_strip(d[0].get("#")), where), [int(x) for x in d[1]]
 
 
 def read_pir_program(path: Path) -> Program:
@@ -89,6 +70,8 @@ def read_pir_program(path: Path) -> Program:
         raise FrontendError(f"cannot read {path}: {e.strerror or e}") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise FrontendError(f"{where} is not a PaddlePaddle PIR program: invalid JSON ({e})") from None
+    except RecursionError:
+        raise FrontendError(f"{where}: the JSON is nested too deeply to be a PaddlePaddle PIR program") from None
     try:
         return _read(doc, where)
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
@@ -100,10 +83,10 @@ def _read(doc: dict, where: str) -> Program:
     if not isinstance(base, dict) or base.get("magic") != "pir":
         raise FrontendError(f"{where} is not a PaddlePaddle PIR program (no base_code.magic 'pir')")
     version = base.get("version")
-    if version not in VERSIONS:
-        raise FrontendError(f"{where}: PIR serialisation version {version} is not supported; ovcl reads versions "
-                            f"1-{VERSIONS.stop - 1} (Paddle 3.0 to 3.3). Save the model with one of "
-                            f"those, or in the legacy form (FLAGS_enable_pir_api=0 → .pdmodel)")
+    if type(version) is not int or version not in VERSIONS:
+        raise FrontendError(f"{where}: PIR serialisation version {version!r} is not supported; ovcl reads versions "
+                            f"1-{VERSIONS.stop - 1} (Paddle 3.0 to 3.3) and 0 (development builds). Save the model "
+                            f"with one of those, or in the legacy form (FLAGS_enable_pir_api=0 → .pdmodel)")
     regions = doc["program"]["regions"]
     if len(regions) != 1 or len(regions[0]["blocks"]) != 1:
         raise FrontendError(f"{where}: the program has {len(regions)} regions; ovcl reads one block")
@@ -114,20 +97,20 @@ def _read(doc: dict, where: str) -> Program:
             raise FrontendError(f"{where}: op {name} (#{k}) holds sub-programs; control flow is not supported")
         if name == "p":                       # a parameter: [..., name], one output
             out = od["O"]
-            params[out["%"]] = od["A"][-1]
+            params[_value_id(out)] = _text(od["A"][-1])
             continue
         attrs = {a["N"]: _attr_value(a["AT"]) for a in od.get("A", [])}
-        ins = [i.get("%") or None for i in od.get("I", [])]
-        outs = [o.get("%") or None for o in od.get("O", [])]
+        ins = [_value_id(i) for i in od.get("I", [])]
+        outs = [_value_id(o) for o in od.get("O", [])]
         if name == "data" and _persistable(od):      # a persistable input is stored with the parameters
-            params[outs[0]] = attrs["name"]
+            params[outs[0]] = _text(attrs["name"])
             continue
         if name == "data":
             typ, shape = _tensor_type(od["O"][0]["TT"], f"{where}: input '{attrs.get('name')}'")
-            inputs.append((attrs["name"], outs[0], typ, shape))
+            inputs.append((_text(attrs["name"]), outs[0], typ, shape))
             continue
         if name == "fetch":
-            outputs.append((attrs.get("col", len(outputs)), (attrs["name"], ins[0])))
+            outputs.append((int(attrs.get("col", len(outputs))), (_text(attrs["name"]), ins[0])))
             continue
         if name.endswith("_") and not name.endswith("__"):     # in-place variants compute the same
             name = name[:-1]
@@ -136,6 +119,22 @@ def _read(doc: dict, where: str) -> Program:
         raise FrontendError(f"{where}: the program has no data or no fetch ops; is it an inference model "
                             f"(paddle.jit.save)?")
     return Program(ops, inputs, [o for _, o in sorted(outputs, key=lambda c: c[0])], params)
+
+
+def _value_id(v) -> int | None:
+    """A value's id (``{"%": id}``), None for an absent value (id 0 or none)."""
+    i = v.get("%") if isinstance(v, dict) else v
+    if i is None:
+        return None
+    if type(i) is not int:
+        raise TypeError(f"value id {i!r} is not an integer")
+    return i or None
+
+
+def _text(name) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name {name!r} is not text")
+    return name
 
 
 def _persistable(od) -> bool:

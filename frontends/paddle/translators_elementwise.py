@@ -7,8 +7,6 @@ import numpy as np
 from ovcl.ir import Output
 
 from .graph import NodeContext, paddle_op
-from .legacy_program import element_type_name
-from .pir_program import dtype_name
 
 _UNARY = {
     "relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "exp": "Exp", "sqrt": "Sqrt", "abs": "Abs", "log": "Log",
@@ -40,12 +38,38 @@ def _binary(ctx: NodeContext):
     axis = int(ctx.attr("axis", -1))
     if axis != -1 and ctx.attr("legacy_op"):
         rx, ry = ctx.rank(x), ctx.rank(y)
-        if ry < rx:             # Y's dims sit at X's axis ``axis``: pad Y's shape with trailing ones
-            axis += rx if axis < 0 else 0
-            trailing = rx - axis - ry
-            if trailing > 0:
-                y = ctx.make1("Unsqueeze", [y, ctx.i64(list(range(ry, ry + trailing)), "y_axes")], "y_aligned")
+        if ry < rx:
+            y = _align(ctx, y, ry, rx, axis, "y")
+        elif rx < ry:
+            x = _align(ctx, x, rx, ry, axis, "x")
     return ctx.make1(_BINARY[ctx.type], [x, y])
+
+
+def _align(ctx: NodeContext, small: Output, r_small: int, r_big: int, axis: int, what: str) -> Output:
+    """The legacy ``axis`` rule: the lower-rank operand's dims sit at ``axis`` of the other's, so its shape gets
+    trailing ones."""
+    axis += r_big if axis < 0 else 0
+    if not 0 <= axis <= r_big - r_small:
+        raise ctx.fail(f"axis {axis} cannot place a rank-{r_small} operand in a rank-{r_big} one")
+    trailing = r_big - axis - r_small
+    if trailing == 0:
+        return small
+    return ctx.make1("Unsqueeze", [small, ctx.i64(list(range(r_small, r_small + trailing)), f"{what}_axes")],
+                     f"{what}_aligned")
+
+
+@paddle_op("floor_divide")
+def _floor_divide(ctx: NodeContext):
+    """Rounded toward negative infinity: integer Divide does that (Python's division), floats need a Floor."""
+    x, y = ctx.input(0), ctx.input(1)
+    if x.get_element_type().is_integral:
+        return ctx.make1("Divide", [x, y], m_pythondiv=True)
+    return ctx.make1("Floor", [ctx.make1("Divide", [x, y], "divide")])
+
+
+@paddle_op("where")
+def _where(ctx: NodeContext):
+    return ctx.make1("Select", [ctx.input(0), ctx.input(1), ctx.input(2)])
 
 
 @paddle_op("relu6")
@@ -74,7 +98,7 @@ def _gelu(ctx: NodeContext):
 @paddle_op("hardsigmoid")
 def _hardsigmoid(ctx: NodeContext):
     x = ctx.input(0)
-    return ctx.make1("HardSigmoid", [x, ctx.scalar_like(x, ctx.attr("slope", 0.1666667), "slope"),
+    return ctx.make1("HardSigmoid", [x, ctx.scalar_like(x, ctx.attr("slope", 0.2), "slope"),
                                      ctx.scalar_like(x, ctx.attr("offset", 0.5), "offset")])
 
 
@@ -150,15 +174,7 @@ def _assign(ctx: NodeContext):
     return [ctx.input(0)]
 
 
-def target_type(ctx: NodeContext, name: str = "dtype") -> str:
-    """The ovcl type name of a dtype attribute: a name (PIR) or a VarType code (legacy)."""
-    v = ctx.attr(name)
-    if isinstance(v, int):
-        return element_type_name(v, ctx.name)
-    return dtype_name(str(v), ctx.name)
-
-
 @paddle_op("cast")
 def _cast(ctx: NodeContext):
     x: Output = ctx.input(0)
-    return ctx.make1("Convert", [x], destination_type=target_type(ctx))
+    return ctx.make1("Convert", [x], destination_type=ctx.element_type())

@@ -24,7 +24,8 @@ def _from_nchw(ctx: NodeContext, y: Output) -> Output:
 
 
 def _pads(ctx: NodeContext, nd: int) -> dict:
-    """pads_begin / pads_end / auto_pad of ``paddings`` and ``padding_algorithm``."""
+    """pads_begin / pads_end / auto_pad of ``paddings`` and ``padding_algorithm`` (SAME as OpenVINO's
+    same_upper, which is Paddle's rule where there is no dilation: pools)."""
     algo = str(ctx.attr("padding_algorithm", "EXPLICIT")).upper()
     p = [int(v) for v in ctx.attr("paddings", [0] * nd)]
     if algo == "SAME":
@@ -38,6 +39,34 @@ def _pads(ctx: NodeContext, nd: int) -> dict:
     raise ctx.fail(f"paddings {p} do not fit {nd} spatial axes")
 
 
+def _spatial_sizes(ctx: NodeContext, x: Output) -> list[int]:
+    dims = list(x.get_partial_shape())[2:]
+    if not all(d.is_static for d in dims):
+        raise ctx.fail(f"the spatial sizes must be static, not {x.get_partial_shape()}")
+    return [d.get_length() for d in dims]
+
+
+def _conv_geometry(ctx: NodeContext, x: Output, w: Output, nd: int) -> dict:
+    """strides, dilations and pads of a convolution (plain or transposed). SAME pads follow Paddle: from the
+    input's size, ``(ceil(in / s) - 1) · s + k - in`` in all, the smaller half first, and the dilation set to 1."""
+    attrs = {"strides": ctx.ints("strides", None, [1] * nd), "dilations": ctx.ints("dilations", None, [1] * nd),
+             **_pads(ctx, nd)}
+    if attrs["auto_pad"] == "same_upper":
+        sizes = _spatial_sizes(ctx, x)
+        kernel = ctx.static_shape(w, "filter")[2:]
+        total = [max((-(-n // s) - 1) * s + k - n, 0) for n, s, k in zip(sizes, attrs["strides"], kernel)]
+        attrs.update(pads_begin=[t // 2 for t in total], pads_end=[t - t // 2 for t in total], auto_pad="explicit",
+                     dilations=[1] * nd)
+    return attrs
+
+
+def _groups(ctx: NodeContext, w: Output) -> int:
+    groups = int(ctx.attr("groups", 1))
+    if groups < 1 or ctx.static_shape(w, "filter")[0] % groups:
+        raise ctx.fail(f"groups {groups} does not divide the filter's {ctx.static_shape(w, 'filter')[0]} rows")
+    return groups
+
+
 def _group_weights(ctx: NodeContext, w: Output, groups: int) -> Output:
     shape = ctx.static_shape(w, "filter")
     return ctx.make1("Reshape", [w, ctx.i64([groups, shape[0] // groups, *shape[1:]], "group_shape")],
@@ -48,10 +77,8 @@ def _group_weights(ctx: NodeContext, w: Output, groups: int) -> Output:
 def _conv(ctx: NodeContext):
     x = _to_nchw(ctx, ctx.input(0))
     w = ctx.input(1)
-    nd = ctx.rank(w) - 2
-    attrs = {"strides": ctx.ints("strides", None, [1] * nd), "dilations": ctx.ints("dilations", None, [1] * nd),
-             **_pads(ctx, nd)}
-    groups = int(ctx.attr("groups", 1))
+    attrs = _conv_geometry(ctx, x, w, ctx.rank(w) - 2)
+    groups = _groups(ctx, w)
     if groups == 1:
         y = ctx.make1("Convolution", [x, w], **attrs)
     else:
@@ -64,21 +91,22 @@ def _conv_transpose(ctx: NodeContext):
     x = _to_nchw(ctx, ctx.input(0))
     w = ctx.input(1)
     nd = ctx.rank(w) - 2
-    strides = ctx.ints("strides", None, [1] * nd)
-    dil = ctx.ints("dilations", None, [1] * nd)
-    pads = _pads(ctx, nd)
+    attrs = _conv_geometry(ctx, x, w, nd)
+    strides, dil = attrs["strides"], attrs["dilations"]
     opad = ctx.ints("output_padding", None, []) or [0] * nd
     out_size = ctx.ints("output_size", 2, []) if ctx.has_input(2) or ctx.attr("output_size") else []
     if out_size:        # output_size fixes the output padding: the size with none is the smallest it can be
-        sizes = ctx.static_shape(x)[2:]
+        sizes = _spatial_sizes(ctx, x)
         kernel = ctx.static_shape(w, "filter")[2:]
-        pb, pe = pads["pads_begin"], pads["pads_end"]
+        if attrs["auto_pad"] != "explicit":
+            raise ctx.fail("output_size with VALID padding is not supported")
+        pb, pe = attrs["pads_begin"], attrs["pads_end"]
         least = [(sizes[i] - 1) * strides[i] - pb[i] - pe[i] + dil[i] * (kernel[i] - 1) + 1 for i in range(nd)]
         opad = [int(o) - m for o, m in zip(out_size[-nd:], least)]
         if any(p < 0 or p >= max(strides[i], dil[i]) for i, p in enumerate(opad)):
             raise ctx.fail(f"output_size {out_size} cannot be reached from input size {sizes}")
-    attrs = {"strides": strides, "dilations": dil, "output_padding": opad, **pads}
-    groups = int(ctx.attr("groups", 1))
+    attrs["output_padding"] = opad
+    groups = _groups(ctx, w)
     if groups == 1:
         y = ctx.make1("ConvolutionBackpropData", [x, w], **attrs)
     else:
@@ -120,29 +148,42 @@ def _layer_norm(ctx: NodeContext):
     return [y]
 
 
-@paddle_op("pool2d", "pool3d")
+@paddle_op("pool2d", "pool3d", "max_pool2d_with_index", "max_pool3d_with_index")
 def _pool(ctx: NodeContext):
+    """Max and average pooling, global and adaptive ones; ``max_pool*_with_index`` also gives each maximum's
+    index in its channel's input plane (the mask)."""
     x = _to_nchw(ctx, ctx.input(0))
     nd = ctx.rank(x) - 2
-    kind = str(ctx.attr("pooling_type", "max"))
+    with_index = ctx.type.endswith("_with_index")
+    kind = "max" if with_index else str(ctx.attr("pooling_type", "max"))
     if kind not in ("max", "avg"):
         raise ctx.fail(f"pooling_type '{kind}' is not supported")
     kernel = ctx.ints("kernel_size", 1)
     if ctx.attr("global_pooling", False) or (ctx.attr("adaptive", False) and kernel == [1] * nd):
-        axes = ctx.i64(list(range(2, 2 + nd)), "axes")
-        y = ctx.make1("ReduceMax" if kind == "max" else "ReduceMean", [x, axes], keep_dims=True)
-        return _from_nchw(ctx, y)
-    if ctx.attr("adaptive", False):
+        kernel, adaptive = [1] * nd, True
+    else:
+        adaptive = bool(ctx.attr("adaptive", False))
+    if adaptive:
         size = ctx.i64(kernel, "output_size")
-        if kind == "max":
-            return _from_nchw(ctx, ctx.make("AdaptiveMaxPool", [x, size]).output(0))
-        return _from_nchw(ctx, ctx.make1("AdaptiveAvgPool", [x, size]))
+        if kind == "avg":
+            return _from_nchw(ctx, ctx.make1("AdaptiveAvgPool", [x, size]))
+        node = ctx.make("AdaptiveMaxPool", [x, size], index_element_type="i32")
+        return [_from_nchw(ctx, node.output(0)), node.output(1)] if with_index else _from_nchw(ctx, node.output(0))
     attrs = {"kernel": kernel, "strides": ctx.ints("strides", None, [1] * nd), **_pads(ctx, nd),
              "rounding_type": "ceil" if ctx.attr("ceil_mode", False) else "floor"}
     if kind == "max":
-        y = ctx.make("MaxPool", [x], dilations=[1] * nd, **attrs).output(0)
-    else:
-        y = ctx.make1("AvgPool", [x], **{"exclude-pad": bool(ctx.attr("exclusive", True))}, **attrs)
+        node = ctx.make("MaxPool", [x], dilations=[1] * nd, axis=2, index_element_type="i32", **attrs)
+        return [_from_nchw(ctx, node.output(0)), node.output(1)] if with_index else _from_nchw(ctx, node.output(0))
+    exclusive = bool(ctx.attr("exclusive", True))
+    if not exclusive and attrs["rounding_type"] == "ceil" and attrs["auto_pad"] == "explicit":
+        # Paddle divides by the window clipped to the padded input, OpenVINO by the whole kernel: pad with
+        # zeros for real, and let AvgPool leave out what lies beyond them
+        x = ctx.make1("Pad", [x, ctx.i64([0, 0, *attrs["pads_begin"]], "pads_begin"),
+                              ctx.i64([0, 0, *attrs["pads_end"]], "pads_end"), ctx.scalar_like(x, 0, "zero")],
+                      "pad", pad_mode="constant")
+        attrs.update(pads_begin=[0] * nd, pads_end=[0] * nd)
+        exclusive = True
+    y = ctx.make1("AvgPool", [x], **{"exclude-pad": exclusive}, **attrs)
     return _from_nchw(ctx, y)
 
 
@@ -160,15 +201,20 @@ def _interp(ctx: NodeContext):
         named = [int(ctx.attr(k, -1)) for k in ("out_d", "out_h", "out_w")[3 - nd:]]
         if all(v > 0 for v in named):
             sizes = named
+    align = bool(ctx.attr("align_corners", False))
+    scales = None
     if sizes is None:
         scale = ctx.const_value(3) if ctx.has_input(3) else ctx.attr("scale", [])
         scale = [float(s) for s in np.asarray(scale).reshape(-1)]
         if not scale or spatial is None:
             raise ctx.fail("neither an output size nor a scale with static input sizes")
         scale = scale * nd if len(scale) == 1 else scale
-        sizes = [int(np.floor(s * f)) for s, f in zip(spatial, scale)]
+        if len(scale) != nd or not all(0 < s < 1e6 for s in scale):
+            raise ctx.fail(f"scale {scale} does not fit {nd} spatial axes")
+        sizes = [int(n * s) for n, s in zip(spatial, scale)]
+        if not align:       # Paddle maps output to input coordinates by 1 / scale, not by the sizes' ratio
+            scales = scale
     method = str(ctx.attr("interp_method", ctx.type.split("_")[0]))
-    align = bool(ctx.attr("align_corners", False))
     mode = {"nearest": "nearest", "bilinear": "linear_onnx", "linear": "linear_onnx", "trilinear": "linear_onnx",
             "bicubic": "cubic"}.get(method)
     if mode is None:
@@ -179,8 +225,9 @@ def _interp(ctx: NodeContext):
         coord = "asymmetric"
     else:
         coord = "half_pixel" if int(ctx.attr("align_mode", 1)) == 0 or mode == "cubic" else "asymmetric"
-    y = ctx.make1("Interpolate", [x, ctx.i64(sizes, "sizes"), ctx.i64(list(range(2, 2 + nd)), "axes")], mode=mode,
-                  shape_calculation_mode="sizes", coordinate_transformation_mode=coord,
+    target = ctx.i64(sizes, "sizes") if scales is None else ctx.const(np.asarray(scales, np.float32), suffix="scales")
+    y = ctx.make1("Interpolate", [x, target, ctx.i64(list(range(2, 2 + nd)), "axes")], mode=mode,
+                  shape_calculation_mode="sizes" if scales is None else "scales", coordinate_transformation_mode=coord,
                   nearest_mode="round_prefer_ceil" if align else "floor", cube_coeff=-0.75)
     return _from_nchw(ctx, y)
 
@@ -191,13 +238,13 @@ def _pad3d(ctx: NodeContext):
     x = ctx.input(0)
     p = ctx.ints("paddings", 1)
     mode = str(ctx.attr("mode", "constant"))
-    if mode not in ("constant", "reflect", "replicate", "circular") or mode == "circular":
+    if mode not in ("constant", "reflect", "replicate"):
         raise ctx.fail(f"mode '{mode}' is not supported")
     r = ctx.rank(x)
     begin, end = [0] * r, [0] * r
     spatial = [4, 3, 2] if ctx.attr("data_format", "NCDHW") == "NCDHW" else [3, 2, 1]
     for k, axis in enumerate(spatial):
         begin[axis], end[axis] = p[2 * k], p[2 * k + 1]
-    value = ctx.scalar_like(x, float(ctx.attr("value", 0.0)), "value")
+    value = ctx.scalar_like(x, float(ctx.attr("pad_value", 0.0)), "value")
     return ctx.make1("Pad", [x, ctx.i64(begin, "begin"), ctx.i64(end, "end"), value],
                      pad_mode={"replicate": "edge"}.get(mode, mode))

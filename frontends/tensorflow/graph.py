@@ -322,12 +322,7 @@ class Converter:
             raise UnsupportedOpError(f"TensorFlow op {node.op} (node '{node.name}') cannot be translated by ovcl")
         ctx = NodeContext(self, scope, node)
         given = {v for i in ctx._inputs if isinstance(v := scope.resolve(i), Output)}
-        try:
-            outs = fn(ctx)
-        except FrontendError:
-            raise
-        except Exception as e:
-            raise ctx.fail(f"{type(e).__name__}: {e}") from e
+        outs = ctx.translate_with(fn)
         if not isinstance(outs, (list, tuple)):
             outs = [outs]
         result = []

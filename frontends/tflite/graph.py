@@ -183,12 +183,7 @@ class Converter:
                 hint = " (a TensorFlow op the converter kept through SELECT_TF_OPS: convert with builtins only)"
             raise UnsupportedOpError(f"TFLite operator {op.index} is {op.opcode}, which ovcl cannot translate{hint}")
         ctx = NodeContext(self, op)
-        try:
-            outs = fn(ctx)
-        except FrontendError:
-            raise
-        except Exception as e:
-            raise ctx.fail(f"{type(e).__name__}: {e}") from e
+        outs = ctx.translate_with(fn)
         if isinstance(outs, (Output, Node)):
             outs = [outs]
         outs = [o.output(0) if isinstance(o, Node) else o for o in outs]
