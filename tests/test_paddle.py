@@ -231,6 +231,50 @@ def test_unsupported_op_names_op(encoder_copy):
         ovcl.read_model(p)
 
 
+def _ops(doc) -> list:
+    return doc["program"]["regions"][0]["blocks"][0]["ops"]
+
+
+def _attr(op, name) -> dict:
+    return next(a["AT"] for a in op["A"] if a["N"] == name)
+
+
+def _first(doc, name) -> dict:
+    return next(o for o in _ops(doc) if o["#"] == name)
+
+
+_DAMAGE = {
+    "version is not a number": (lambda d: d["base_code"].update(version=True), "version True is not supported"),
+    "value id is an object": (lambda d: _first(d, "1.conv2d")["I"][0].update({"%": {"a": 1}}), "not an integer"),
+    "input name is a list": (lambda d: _attr(_first(d, "1.data"), "name").update(D=["x"]), "is not text"),
+    "conv groups 0": (lambda d: _attr(_first(d, "1.conv2d"), "groups").update(D=0), "groups 0 does not divide"),
+    "full of 2**43 elements": (lambda d: _attr(_first(d, "1.full"), "shape").update(D=[2**43]),
+                               "not one a constant can have"),
+    "int full of infinity": (lambda d: next(_attr(o, "value") for o in _ops(d) if o["#"] == "1.full" and
+                                            _attr(o, "dtype")["D"] == "int64").update(VD="INF"), "OverflowError"),
+    "resize scale NaN": (lambda d: _first(d, "1.bilinear_interp")["A"].append(
+        {"N": "scale", "AT": {"#": "0.a_array", "D": [{"#": "0.a_f32", "VD": "NaN"}] * 2}}), "does not fit"),
+}
+
+
+@pytest.mark.parametrize("damage", list(_DAMAGE))
+def test_damaged_programs_name_the_problem(models, tmp_path, damage):
+    """Edits to a PIR program that Paddle would never write, each a FrontendError that says what is wrong."""
+    edit, message = _DAMAGE[damage]
+    for suffix in (".json", ".pdiparams"):
+        shutil.copy(models / f"pir/semantics{suffix}", tmp_path / f"m{suffix}")
+    _edit_json(tmp_path / "m.json", edit)
+    with pytest.raises(FrontendError, match=message):
+        ovcl.compile_model(ovcl.read_model(tmp_path / "m.json"), "CPU")
+
+
+def test_deeply_nested_json(tmp_path):
+    p = tmp_path / "deep.json"
+    p.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FrontendError, match="nested too deeply"):
+        ovcl.read_model(p)
+
+
 def test_fuzzed_programs_give_typed_errors(encoder_copy):
     """Random byte flips of the legacy program and random deletions in the PIR program: a model or a
     FrontendError, never another exception."""
