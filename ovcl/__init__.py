@@ -4,14 +4,16 @@ Kept thin and lazy: ``import ovcl.ir`` runs this file first, and importing ovcl 
 onnx or torch until they are needed.
 """
 from ovcl.ir import Dimension, Model, Output, PartialShape, Type
-from ovcl.errors import (CompileError, DeviceError, FrontendError, IRError, InferenceError, KernelBuildError,
-                         OVCLError, UnsupportedOpError)
+from ovcl.errors import (CompileError, ConfigError, DeviceError, FrontendError, IRError, InferenceError,
+                         KernelBuildError, OVCLError, UnsupportedOpError)
+from ovcl import properties
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Core": "ovcl.runtime", "CompiledModel": "ovcl.runtime", "InferRequest": "ovcl.runtime",
     "AsyncInferQueue": "ovcl.runtime", "Tensor": "ovcl.runtime", "OVDict": "ovcl.runtime",
+    "ProfilingInfo": "ovcl.runtime",
     "compile_model": "ovcl.runtime",
     "read_model": "ovcl.convert", "convert_model": "ovcl.convert", "save_model": "ovcl.convert",
 }
@@ -31,7 +33,7 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "Core", "DeviceError", "Dimension", "FrontendError",
-           "IRError", "InferRequest", "InferenceError", "KernelBuildError", "Model", "OVCLError", "OVDict", "Output",
-           "PartialShape", "Tensor", "Type", "UnsupportedOpError", "compile_model", "convert_model", "read_model",
-           "save_model"]
+__all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
+           "FrontendError", "IRError", "InferRequest", "InferenceError", "KernelBuildError", "Model", "OVCLError",
+           "OVDict", "Output", "PartialShape", "ProfilingInfo", "Tensor", "Type", "UnsupportedOpError",
+           "compile_model", "convert_model", "properties", "read_model", "save_model"]

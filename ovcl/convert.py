@@ -13,12 +13,19 @@ def read_model(model, weights=None) -> Model:
     return load(model, weights=weights)
 
 
-def convert_model(input_model, *, input=None, output=None, example_input=None, **kwargs) -> Model:  # noqa: A002
-    """Convert a framework model (path, bytes, ModelProto, torch.nn.Module, Keras model, tf.function) to an
-    ``ovcl.Model``.
+def convert_model(input_model, *, input=None, output=None, example_input=None,  # noqa: A002 - OpenVINO's names
+                  extension=None, verbose: bool = False, share_weights: bool = True) -> Model:
+    """Convert a framework model (path, bytes, ModelProto, torch.nn.Module, Keras model, tf.function,
+    paddle.nn.Layer) to an ``ovcl.Model``, with OpenVINO's arguments.
 
-    ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph."""
+    ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph. ``verbose``
+    and ``share_weights`` are accepted and change nothing (ovcl always copies weights into the model); OpenVINO
+    extensions (custom ops as C++ libraries) are not supported."""
     from ovcl.frontends import load
+    if extension is not None:
+        from ovcl.frontends.errors import FrontendError
+        raise FrontendError("convert_model(extension=...): OpenVINO extensions (custom ops, frontend extensions) "
+                            "are not supported by ovcl; an op it cannot translate is named in its error instead")
     if not isinstance(input_model, Model):
         return load(input_model, input=input, output=output, example_input=example_input)
     if input is not None:

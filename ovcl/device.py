@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .errors import DeviceError
+from .properties.device import Type as DeviceType
 
 
 @dataclass(frozen=True)
@@ -108,24 +109,30 @@ class Device:
             return self._queue
 
     def properties(self) -> dict:
+        """What the driver reports, under OpenVINO's keys where OpenVINO has one, and the capabilities
+        (``COMPUTE_UNITS``, ``FP16``, ...; the OpenCL device kind as ``OPENCL_DEVICE_TYPE``)."""
         d = self.cl_device
-        props = {
+        props = {k.upper(): v for k, v in self.caps.as_dict().items()}
+        props["OPENCL_DEVICE_TYPE"] = props.pop("DEVICE_TYPE")
+        props.update({
             "FULL_DEVICE_NAME": self.full_name,
-            "DEVICE_TYPE": self.caps.device_type,
+            "DEVICE_TYPE": device_type(self.caps),
             "OPENCL_PLATFORM": self.platform.name.strip(),
             "OPENCL_VERSION": d.version.strip(),
             "DRIVER_VERSION": d.driver_version.strip(),
             "DEVICE_ARCHITECTURE": d.vendor.strip(),
             "OPTIMIZATION_CAPABILITIES": (["FP32"] + (["FP16"] if self.caps.fp16 else [])
                                           + (["FP64"] if self.caps.fp64 else [])),
-            "SUPPORTED_PROPERTIES": None,
-        }
-        props.update({k.upper(): v for k, v in self.caps.as_dict().items()})
-        props["SUPPORTED_PROPERTIES"] = sorted(props)
+        })
         return props
 
     def __repr__(self):
         return f"<Device {self.name}: {self.full_name}>"
+
+
+def device_type(caps: Capabilities) -> DeviceType:
+    """OpenVINO's device type: INTEGRATED where device memory is host memory (CPUs, integrated GPUs)."""
+    return DeviceType.INTEGRATED if caps.host_unified_memory else DeviceType.DISCRETE
 
 
 def _host_unified(d) -> bool:

@@ -7,6 +7,10 @@ class DeviceError(OVCLError):
     """No such device, or the device lacks a capability the model needs."""
 
 
+class ConfigError(OVCLError):
+    """A property key ovcl does not know, or a value the property cannot take."""
+
+
 class CompileError(OVCLError):
     """The model cannot be compiled for the device (e.g. an op without an OpenCL kernel)."""
 
@@ -19,5 +23,5 @@ class InferenceError(OVCLError):
     """Wrong inputs at inference (count, names, shapes, element types) or a failure while running."""
 
 
-__all__ = ["CompileError", "DeviceError", "FrontendError", "IRError", "InferenceError", "KernelBuildError",
+__all__ = ["CompileError", "ConfigError", "DeviceError", "FrontendError", "IRError", "InferenceError", "KernelBuildError",
            "OVCLError", "UnsupportedOpError"]

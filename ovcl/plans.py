@@ -31,6 +31,7 @@ class Plans:
         self._plans: collections.OrderedDict[tuple, object] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._model_hash: str | None = None
+        self.loaded_from_cache = False      # a plan came from the model cache
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -45,6 +46,8 @@ class Plans:
             plan = self._cached(shapes)
             if plan is None:
                 plan = self._make(shapes)
+            else:
+                self.loaded_from_cache = True
             self._plans[shapes] = plan
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import collections
+import datetime
+import enum
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -10,8 +12,10 @@ import numpy as np
 
 from ovcl.ir import Model, Output, PartialShape, Type
 
+from .config import SETTINGS, effective, optimal_requests
+from .config import parse as parse_config
 from .device import available_devices, get_device
-from .errors import InferenceError, OVCLError
+from .errors import ConfigError, InferenceError
 from .plans import Plans
 
 
@@ -125,7 +129,7 @@ class CompiledModel:
     def __init__(self, model: Model, device, config: dict | None = None):
         self._model = model
         self._device = device
-        self._config = dict(config or {})
+        self._config = parse_config(config, f"compile_model on {device.name}")
         self._plans = Plans(model, device, self._config)
         if not model.is_dynamic():
             self._plans.for_shapes(tuple(tuple(p.get_shape()) for p in model.inputs))
@@ -152,14 +156,22 @@ class CompiledModel:
     def device(self):
         return self._device
 
-    def get_property(self, name: str):
-        if name == "EXECUTION_DEVICES":
-            return [self._device.name]
-        if name in self._config:
-            return self._config[name]
-        if name == "INFERENCE_PRECISION_HINT":
-            return Type.f32
-        raise OVCLError(f"compiled model has no property '{name}'")
+    def get_property(self, name):
+        """A property (``ovcl.properties``): the settings in effect, the optimal number of infer requests, the
+        model's name, whether its plan came from the model cache."""
+        props = {**effective(self._config),
+                 "NETWORK_NAME": self._model.get_friendly_name(),
+                 "OPTIMAL_NUMBER_OF_INFER_REQUESTS": optimal_requests(self._config),
+                 "EXECUTION_DEVICES": [self._device.name],
+                 "LOADED_FROM_CACHE": self._plans.loaded_from_cache}
+        props["SUPPORTED_PROPERTIES"] = {k: "RO" for k in [*props, "SUPPORTED_PROPERTIES"]}
+        if str(name) not in props:
+            raise ConfigError(f"the compiled model has no property '{name}'; it has {', '.join(sorted(props))}")
+        return props[str(name)]
+
+    def set_property(self, properties: dict) -> None:
+        raise ConfigError("a compiled model's properties are fixed: pass them to compile_model (its config) or "
+                          "Core.set_property before compiling")
 
     # -- planning -------------------------------------------------------------
     def _current_plan(self):
@@ -252,11 +264,46 @@ def _input_index(key, params: list[Output]) -> int:
     raise InferenceError(f"no input {key!r}; the model takes {[_port_label(p) for p in params]}")
 
 
+class ProfilingInfo:
+    """One line of ``InferRequest.get_profiling_info()``, as OpenVINO's: a node, its type, the kernel that ran it
+    (``exec_type``: the kernel variant, or the kernel's name), its time, and whether it ran or was fused into
+    another node's kernel."""
+
+    class Status(enum.Enum):
+        NOT_RUN = 0
+        OPTIMIZED_OUT = 1
+        EXECUTED = 2
+
+    NOT_RUN, OPTIMIZED_OUT, EXECUTED = Status.NOT_RUN, Status.OPTIMIZED_OUT, Status.EXECUTED
+
+    def __init__(self, node_name: str, node_type: str, exec_type: str, seconds: float, status: "ProfilingInfo.Status"):
+        self.node_name, self.node_type, self.exec_type, self.status = node_name, node_type, exec_type, status
+        self.real_time = self.cpu_time = datetime.timedelta(seconds=seconds)
+
+    def __repr__(self):
+        return f"<ProfilingInfo {self.node_name} ({self.node_type}): {self.exec_type}, {self.real_time}>"
+
+
+def _profiling_info(timed: list, types: dict[str, str]) -> list[ProfilingInfo]:
+    """The launches of one profiled inference as ProfilingInfo: each launch under the node it serves (a node
+    some launches share, such as a padding step and its convolution, once per launch), and once each the nodes
+    fused into them as OPTIMIZED_OUT, under the last launch that computes them."""
+    out, fused = [], {}
+    for launch, seconds in timed:
+        kernel = launch.variant or launch.path or launch.template.removesuffix(".cl.mako") or launch.kernel
+        out.append(ProfilingInfo(launch.node, launch.op, kernel, seconds, ProfilingInfo.EXECUTED))
+        for n in launch.nodes:
+            if n != launch.node:
+                fused[n] = ProfilingInfo(n, types.get(n, ""), kernel, 0.0, ProfilingInfo.OPTIMIZED_OUT)
+    return out + [info for name, info in fused.items() if name not in {i.node_name for i in out}]
+
+
 class InferRequest:
     def __init__(self, compiled: CompiledModel):
         self._compiled = compiled
         self._inputs: dict[int, Tensor] = {}
         self._outputs: list[np.ndarray] | None = None
+        self._profile: list | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._callback: Callable | None = None
@@ -277,8 +324,27 @@ class InferRequest:
         missing = [_port_label(p) for i, p in enumerate(params) if i not in self._inputs]
         if missing:
             raise InferenceError(f"input(s) {missing} not set: pass them to infer() or set_tensor() first")
-        self._outputs = self._compiled._infer([self._inputs[i].data for i in range(len(params))])
+        arrays = self._compiled._prepare([self._inputs[i].data for i in range(len(params))])
+        if self._compiled.get_property("PERF_COUNT"):
+            self._profile = []
+            self._outputs = self._compiled._plans.run(arrays, profile=self._profile)
+        else:
+            self._outputs = self._compiled._plans.run(arrays)
         return self.results
+
+    def get_profiling_info(self) -> list[ProfilingInfo]:
+        """Per-launch times of the last inference, with PERF_COUNT set at compile time (each launch then waits
+        for the one before it, so the times add up to the inference)."""
+        if not self._compiled.get_property("PERF_COUNT"):
+            raise InferenceError("profiling is off: compile with {'PERF_COUNT': True} "
+                                 "(ovcl.properties.enable_profiling)")
+        if self._profile is None:
+            raise InferenceError("no profile yet: run infer() first")
+        return _profiling_info(self._profile, {n.name: n.type_name for n in self._compiled._model.get_ordered_ops()})
+
+    @property
+    def profiling_info(self) -> list[ProfilingInfo]:
+        return self.get_profiling_info()
 
     def _set_inputs(self, inputs) -> None:
         params = self._compiled.inputs
@@ -378,7 +444,8 @@ class AsyncInferQueue:
     """A pool of infer requests run from worker threads, with a completion callback."""
 
     def __init__(self, compiled: CompiledModel, jobs: int = 0):
-        self._requests = [compiled.create_infer_request() for _ in range(max(jobs or 2, 1))]
+        jobs = jobs or compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
+        self._requests = [compiled.create_infer_request() for _ in range(max(jobs, 1))]
         self._pool = ThreadPoolExecutor(max_workers=len(self._requests))
         self._free: collections.deque[int] = collections.deque(range(len(self._requests)))
         self._cond = threading.Condition()
@@ -444,21 +511,31 @@ class Core:
     def get_available_devices(self) -> list[str]:
         return available_devices()
 
-    def get_property(self, device_name: str, name: str | None = None):
+    def get_property(self, device_name: str, name=None):
+        """A device's property: what its OpenCL driver reports, and the settings compile_model would use on it
+        (``get_property(name)`` alone: a setting made for every device)."""
         if name is None:
-            return self._global.get(device_name)
-        if name in self._properties[device_name.upper()]:
-            return self._properties[device_name.upper()][name]
-        props = get_device(device_name).properties()
-        if name not in props:
-            raise OVCLError(f"device {device_name} has no property '{name}' (it has: {', '.join(sorted(props))})")
-        return props[name]
+            key = str(device_name)
+            if key not in SETTINGS:
+                raise ConfigError(f"no property '{key}' for every device; they are {', '.join(sorted(SETTINGS))}")
+            return effective(self._global)[key]
+        device = get_device(device_name)
+        settings = effective({**self._global, **self._properties[device.name]})
+        props = {**device.properties(), **settings, "AVAILABLE_DEVICES": available_devices(),
+                 "RANGE_FOR_ASYNC_INFER_REQUESTS": (1, 2, 1), "RANGE_FOR_STREAMS": (1, 1)}
+        props["SUPPORTED_PROPERTIES"] = {k: "RW" if k in SETTINGS else "RO"
+                                         for k in [*props, "SUPPORTED_PROPERTIES"]}
+        if str(name) not in props:
+            raise ConfigError(f"device {device.name} has no property '{name}'; it has {', '.join(sorted(props))}")
+        return props[str(name)]
 
     def set_property(self, device_name_or_props, properties: dict | None = None) -> None:
+        """Settings for compile_model: for one device, or (a dict alone) for every device."""
         if properties is None:
-            self._global.update(device_name_or_props)
+            self._global.update(parse_config(device_name_or_props, "Core.set_property"))
         else:
-            self._properties[str(device_name_or_props).upper()].update(properties)
+            device = get_device(device_name_or_props)
+            self._properties[device.name].update(parse_config(properties, f"device {device.name}"))
 
     def read_model(self, model, weights=None) -> Model:
         from .convert import read_model
@@ -468,7 +545,8 @@ class Core:
         if not isinstance(model, Model):
             model = self.read_model(model)
         device = get_device(device_name)
-        cfg = {**self._global, **self._properties.get(device_name.upper(), {}), **(config or {})}
+        cfg = {**self._global, **self._properties.get(device.name, {}),
+               **parse_config(config, f"compile_model on {device.name}")}
         return CompiledModel(model, device, cfg)
 
     def query_model(self, model: Model, device_name: str = "AUTO") -> dict[str, str]:
@@ -484,4 +562,5 @@ def compile_model(model, device_name: str = "AUTO", config: dict | None = None) 
     return Core().compile_model(model, device_name, config)
 
 
-__all__ = ["AsyncInferQueue", "CompiledModel", "Core", "InferRequest", "OVDict", "Tensor", "compile_model"]
+__all__ = ["AsyncInferQueue", "CompiledModel", "Core", "InferRequest", "OVDict", "ProfilingInfo", "Tensor",
+           "compile_model"]

@@ -2,6 +2,13 @@
 alike (OpenVINO is the oracle)."""
 from __future__ import annotations
 
+import datetime
+import importlib
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 import ovcl
@@ -24,3 +31,164 @@ def test_errors_are_runtime_errors(tmp_path, case):
             attempt(api)
     with pytest.raises(ovcl.OVCLError):
         attempt(ovcl)
+
+
+# -- properties ------------------------------------------------------------------------------------------------
+MODEL = str(Path(ovcl.__file__).parent / "models" / "digits.onnx")
+
+
+def _module(api, name):
+    return importlib.import_module(f"{api.__name__}.properties{'.' + name if name else ''}")
+
+
+_KEYS = {
+    "": ["cache_dir", "compilation_num_threads", "enable_profiling", "execution_devices", "loaded_from_cache",
+         "model_name", "num_streams", "optimal_number_of_infer_requests", "supported_properties",
+         "available_devices", "inference_num_threads", "range_for_async_infer_requests", "range_for_streams"],
+    "hint": ["performance_mode", "num_requests", "inference_precision", "execution_mode"],
+    "device": ["full_name", "type", "architecture", "capabilities"],
+    "streams": ["num"],
+}
+
+
+@pytest.mark.parametrize("module", list(_KEYS))
+def test_property_keys_and_enums_match(module):
+    """Each property is OpenVINO's key, called bare or with a value; the enums have OpenVINO's members."""
+    ours, theirs = _module(ovcl, module), _module(ov, module)
+    for name in _KEYS[module]:
+        assert getattr(ours, name) == getattr(theirs, name), name
+        assert getattr(ours, name)() == getattr(theirs, name)() == str(getattr(theirs, name))
+        assert getattr(ours, name)(7) == (str(getattr(theirs, name)), 7)
+    for enum in {"hint": ["PerformanceMode", "ExecutionMode"], "device": ["Type"]}.get(module, []):
+        assert {m.name for m in getattr(ours, enum)} == set(getattr(theirs, enum).__members__), enum
+    if module == "streams":
+        assert ours.Num.AUTO.to_integer() == theirs.Num.AUTO.to_integer()
+
+
+def _compiled(api, config, core=None):
+    core = core or api.Core()
+    return core.compile_model(core.read_model(MODEL), "CPU", config)
+
+
+@pytest.mark.parametrize("mode", ["LATENCY", "THROUGHPUT"])
+def test_performance_hint_sets_the_request_count(mode):
+    """The common throughput loop: AsyncInferQueue sized by OPTIMAL_NUMBER_OF_INFER_REQUESTS, results as serial."""
+    x = np.random.default_rng(0).standard_normal((1, 1, 8, 8)).astype(np.float32)
+    for api in (ov, ovcl):
+        hints = _module(api, "hint")
+        compiled = _compiled(api, {hints.performance_mode: getattr(hints.PerformanceMode, mode)})
+        n = compiled.get_property(_module(api, "").optimal_number_of_infer_requests)
+        assert n == 1 if mode == "LATENCY" else n >= 2
+        assert compiled.get_property("PERFORMANCE_HINT") == mode
+        serial = compiled(x)[0]
+        results = {}
+        queue = api.AsyncInferQueue(compiled, n)
+        queue.set_callback(lambda req, k: results.__setitem__(k, req.get_output_tensor(0).data.copy()))
+        for k in range(6):
+            queue.start_async({0: x}, k)
+        queue.wait_all()
+        assert sorted(results) == list(range(6))
+        for r in results.values():
+            np.testing.assert_array_equal(r, serial)
+
+
+def test_settings_read_back():
+    """PERF_COUNT, the hint's number of requests and the precision hint are accepted and read back: the
+    precision as the one computed in (OpenVINO: bf16 or f16 on CPUs that have it; ovcl: f32, with a warning)."""
+    for api in (ov, ovcl):
+        props, hints = _module(api, ""), _module(api, "hint")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = _compiled(api, {props.enable_profiling: True, hints.num_requests: 1,
+                                       hints.performance_mode: hints.PerformanceMode.THROUGHPUT,
+                                       hints.inference_precision: api.Type.f16})
+        assert str(compiled.get_property("PERF_COUNT")).upper() in ("YES", "TRUE")
+        assert compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") == 1
+        assert isinstance(compiled.get_property("INFERENCE_PRECISION_HINT"), api.Type)
+        assert isinstance(compiled.get_property(props.model_name), str)
+        assert compiled.get_property("EXECUTION_DEVICES") == ["CPU"]
+        supported = compiled.get_property(props.supported_properties)
+        for key in ("NETWORK_NAME", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "NUM_STREAMS", "PERF_COUNT",
+                    "INFERENCE_PRECISION_HINT", "PERFORMANCE_HINT", "EXECUTION_DEVICES"):
+            assert key in supported, (api.__name__, key)
+    with pytest.warns(UserWarning, match="compute in f32"):
+        compiled = _compiled(ovcl, {"INFERENCE_PRECISION_HINT": "f16"})
+    assert compiled.get_property("INFERENCE_PRECISION_HINT") == ovcl.Type.f32
+
+
+def test_loaded_from_cache(tmp_path):
+    """The second compilation with CACHE_DIR set comes from the cache (ovcl plans a model with a dynamic batch at
+    its first inference, so the flag is read after one)."""
+    x = np.zeros((1, 1, 8, 8), np.float32)
+    for api in (ov, ovcl):
+        core = api.Core()
+        core.set_property({"CACHE_DIR": str(tmp_path / api.__name__)})
+        for cached in (False, True):
+            compiled = _compiled(api, {}, core)
+            compiled(x)
+            assert compiled.get_property("LOADED_FROM_CACHE") is cached
+
+
+def test_device_properties():
+    for api in (ov, ovcl):
+        core, device = api.Core(), _module(api, "device")
+        assert isinstance(core.get_property("CPU", device.full_name), str)
+        assert core.get_property("CPU", device.type) in (device.Type.INTEGRATED, device.Type.DISCRETE)
+        assert "FP32" in core.get_property("CPU", device.capabilities)
+        assert core.get_property("CPU", "PERFORMANCE_HINT") == _module(api, "hint").PerformanceMode.LATENCY
+        assert "PERFORMANCE_HINT" in core.get_property("CPU", "SUPPORTED_PROPERTIES")
+
+
+_BAD_CONFIG = {
+    "unknown key at compile": lambda api: _compiled(api, {"FOO": 1}),
+    "unknown device property": lambda api: api.Core().get_property("CPU", "FOO"),
+    "unknown compiled property": lambda api: _compiled(api, {}).get_property("FOO"),
+    "a hint that is no mode": lambda api: _compiled(api, {"PERFORMANCE_HINT": "FAST"}),
+    "streams that are no number": lambda api: _compiled(api, {"NUM_STREAMS": "x"}),
+    "setting a compiled model": lambda api: _compiled(api, {}).set_property({"PERF_COUNT": True}),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_CONFIG))
+def test_bad_properties_are_refused(case):
+    for api in (ov, ovcl):
+        with pytest.raises(RuntimeError):
+            _BAD_CONFIG[case](api)
+    with pytest.raises(ovcl.ConfigError):
+        _BAD_CONFIG[case](ovcl)
+
+
+def test_unknown_settings_are_refused_at_once():
+    """OpenVINO refuses an unknown key in Core.set_property only once its plugin is loaded; ovcl always."""
+    for attempt in (lambda: ovcl.Core().set_property("CPU", {"FOO": 1}), lambda: ovcl.Core().set_property({"FOO": 1})):
+        with pytest.raises(ovcl.ConfigError, match="unsupported property 'FOO'.*PERFORMANCE_HINT"):
+            attempt()
+
+
+def test_convert_model_refuses_unknown_arguments():
+    for api in (ov, ovcl):
+        with pytest.raises(TypeError):
+            api.convert_model(MODEL, no_such_argument=1)
+        api.convert_model(MODEL, verbose=False, share_weights=True)
+
+
+def test_profiling_info():
+    """With PERF_COUNT: a line per executed node with its kernel and a time; the executed nodes' times add up
+    to no more than the inference; fused nodes are OPTIMIZED_OUT. Without: ovcl says how to turn it on."""
+    x = np.random.default_rng(0).standard_normal((1, 1, 8, 8)).astype(np.float32)
+    for api in (ov, ovcl):
+        request = _compiled(api, {"PERF_COUNT": True}).create_infer_request()
+        start = time.perf_counter()
+        request.infer({0: x})
+        elapsed = time.perf_counter() - start
+        info = request.get_profiling_info()
+        executed = [i for i in info if i.status == i.Status.EXECUTED]
+        assert {"Convolution", "Softmax"} <= {i.node_type for i in executed}
+        assert all(isinstance(i.real_time, datetime.timedelta) and i.exec_type for i in executed)
+        assert 0 < sum(i.real_time.total_seconds() for i in executed) <= elapsed
+    fused = {i.node_name: i.node_type for i in info if i.status == i.Status.OPTIMIZED_OUT}
+    assert fused.get("relu1") == "Relu"
+    request = _compiled(ovcl, {}).create_infer_request()
+    request.infer({0: x})
+    with pytest.raises(ovcl.InferenceError, match="PERF_COUNT"):
+        request.get_profiling_info()

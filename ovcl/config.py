@@ -1,0 +1,132 @@
+"""The configuration keys ``compile_model``, ``Core.set_property`` and ``get_property`` take and give: OpenVINO's
+(``ovcl.properties``) and ovcl's own (kernel variants and parameters, fusion, f16 weights, verbosity). Values are
+parsed here once (enums from their text, YES / NO as booleans), so the rest of ovcl reads plain values; an
+unknown key, or a value a key cannot take, is a ConfigError that lists what would be accepted."""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Mapping
+
+from ovcl.errors import ConfigError
+from ovcl.ir import Type
+from ovcl.properties.hint import ExecutionMode, PerformanceMode
+from ovcl.properties.streams import Num
+
+
+def _flag(value) -> bool:
+    text = str(value).upper()
+    if text in ("YES", "TRUE", "1", "ON"):
+        return True
+    if text in ("NO", "FALSE", "0", "OFF"):
+        return False
+    raise ValueError("YES or NO (or a bool)")
+
+
+def _choice(enum) -> Callable:
+    def parse(value):
+        try:
+            return enum(str(value).upper())
+        except ValueError:
+            raise ValueError(" / ".join(m.value for m in enum)) from None
+    return parse
+
+
+def _count(value) -> int:
+    if isinstance(value, bool) or int(value) != float(value) or int(value) < 0:
+        raise ValueError("a whole number, 0 or more")
+    return int(value)
+
+
+def _streams(value) -> int:
+    text = str(value).upper()
+    if text in ("AUTO", "NUMA") or (isinstance(value, int) and value in (Num.AUTO, Num.NUMA)):
+        return Num.AUTO
+    if _count(value) < 1:
+        raise ValueError("a number of streams, 1 or more, or AUTO")
+    return int(value)
+
+
+def _precision(value) -> Type:
+    try:
+        t = value if isinstance(value, Type) else Type.from_name(str(value).lower())
+    except Exception:  # noqa: BLE001 - any name Type does not know
+        t = None
+    if t not in (Type.f32, Type.f16, Type.bf16):
+        raise ValueError("f32, f16 or bf16")
+    return t
+
+
+def _f16_weights(value) -> str:
+    text = str(value).upper()
+    if text not in ("YES", "NO", "AUTO"):
+        raise ValueError("YES, NO or AUTO")
+    return text
+
+
+def _mapping(value) -> dict:
+    if not isinstance(value, Mapping):
+        raise ValueError("a dict")
+    return dict(value)
+
+
+def _as_is(value):
+    return value
+
+
+# key -> (parse, the value when it is not set)
+SETTINGS: dict[str, tuple[Callable[[Any], Any], Any]] = {
+    "PERFORMANCE_HINT": (_choice(PerformanceMode), PerformanceMode.LATENCY),
+    "PERFORMANCE_HINT_NUM_REQUESTS": (_count, 0),
+    "NUM_STREAMS": (_streams, 1),
+    "INFERENCE_PRECISION_HINT": (_precision, Type.f32),
+    "EXECUTION_MODE_HINT": (_choice(ExecutionMode), ExecutionMode.PERFORMANCE),
+    "PERF_COUNT": (_flag, False),
+    "CACHE_DIR": (str, ""),
+    "COMPILATION_NUM_THREADS": (_as_is, None),        # checked where the workers are started
+    "VERBOSE": (_flag, False),
+    "OVCL_FUSION": (_flag, True),
+    "OVCL_WEIGHTS_F16": (_f16_weights, "AUTO"),
+    "KERNEL_PARAMS": (_mapping, None),
+    "KERNEL_VARIANT": (_mapping, None),
+}
+
+
+def parse(config: Mapping | None, where: str) -> dict:
+    """``config`` with known keys and parsed values (``where`` names the device or call in errors)."""
+    out = {}
+    for key, value in (config or {}).items():
+        key = str(key)
+        if key not in SETTINGS:
+            raise ConfigError(f"unsupported property '{key}' for {where}; the properties it takes are "
+                              f"{', '.join(sorted(SETTINGS))}")
+        try:
+            out[key] = SETTINGS[key][0](value)
+        except (ValueError, TypeError) as e:
+            raise ConfigError(f"property {key} cannot be {value!r} ({where}): it takes {e}") from None
+    if out.get("INFERENCE_PRECISION_HINT", Type.f32) != Type.f32:
+        warnings.warn(f"INFERENCE_PRECISION_HINT {out['INFERENCE_PRECISION_HINT']}: ovcl's kernels compute in "
+                      f"f32 on every device, and get_property reports f32", stacklevel=3)
+    return out
+
+
+def value(config: Mapping, key: str):
+    """The value of ``key`` in a parsed config, or its default."""
+    return config.get(key, SETTINGS[key][1])
+
+
+def optimal_requests(config: Mapping) -> int:
+    """How many infer requests keep the device busy: one for LATENCY; for the throughput modes two, so that one
+    request's host work (inputs in, results out) overlaps the other's kernels, capped by the hint's number of
+    requests."""
+    if value(config, "PERFORMANCE_HINT") is PerformanceMode.LATENCY:
+        return 1
+    cap = value(config, "PERFORMANCE_HINT_NUM_REQUESTS")
+    return min(2, cap) if cap else 2
+
+
+def effective(config: Mapping) -> dict:
+    """What each setting is in effect: the hints resolved, precision as computed."""
+    out = {key: value(config, key) for key in SETTINGS}
+    out["INFERENCE_PRECISION_HINT"] = Type.f32
+    out["NUM_STREAMS"] = 1      # one in-order command queue per device: requests run one after another
+    return out
