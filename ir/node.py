@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import IRError
-from .shape import PartialShape
+from .shape import PartialShape, Shape
 from .types import Type
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,7 +62,7 @@ class Output:
     def get_partial_shape(self) -> PartialShape:
         return self._info.partial_shape
 
-    def get_shape(self) -> tuple[int, ...]:
+    def get_shape(self) -> "Shape":
         return self._info.partial_shape.to_shape()
 
     def get_names(self) -> set[str]:

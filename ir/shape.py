@@ -15,6 +15,8 @@ class Dimension:
     __slots__ = ("min", "max")
 
     def __init__(self, a=None, b=None):
+        if isinstance(a, str) and b is None:        # "3", "?", "1..10", as OpenVINO takes them
+            a = Dimension.parse(a)
         if isinstance(a, Dimension):
             a, b = a.min, a.max
         elif a is None or (isinstance(a, int) and a < 0 and b is None):
@@ -105,6 +107,9 @@ class Dimension:
     def __repr__(self) -> str:
         return f"<Dimension: {self}>"
 
+    def to_string(self) -> str:
+        return str(self)
+
     @staticmethod
     def parse(text: str) -> "Dimension":
         text = text.strip()
@@ -163,12 +168,12 @@ class PartialShape:
     def is_dynamic(self) -> bool:
         return not self.is_static
 
-    def to_shape(self) -> tuple[int, ...]:
+    def to_shape(self) -> "Shape":
         if not self.is_static:
             raise ValueError(f"shape {self} is dynamic: it has no static form")
-        return tuple(d.min for d in self._dims)
+        return Shape(d.min for d in self._dims)
 
-    def get_shape(self) -> tuple[int, ...]:
+    def get_shape(self) -> "Shape":
         return self.to_shape()
 
     def to_ints(self) -> list[int]:
@@ -223,6 +228,37 @@ class PartialShape:
 
     def __repr__(self) -> str:
         return f"<PartialShape: {self}>"
+
+    def to_string(self) -> str:
+        return str(self)
+
+
+class Shape(tuple):
+    """A static shape, as OpenVINO's ``Shape``: a tuple of ints that also equals the list of the same ints
+    (``port.get_shape() == [1, 3, 224, 224]``) and prints as ``[1,3,224,224]``."""
+
+    def __new__(cls, dims=()):
+        return super().__new__(cls, (int(d) for d in dims))
+
+    def __eq__(self, other):
+        if isinstance(other, (list, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = tuple.__hash__
+
+    def __str__(self) -> str:
+        return shape_str(self)
+
+    def __repr__(self) -> str:
+        return f"<Shape: {self}>"
+
+    def to_string(self) -> str:
+        return str(self)
 
 
 def _parse_dims(text: str):

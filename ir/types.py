@@ -16,27 +16,36 @@ class Type:
     u64: "Type"; u32: "Type"; u16: "Type"; u8: "Type"; u1: "Type"
     boolean: "Type"; dynamic: "Type"
 
-    def __init__(self, name: str, dtype, ir_precision: str):
+    def __new__(cls, spec, dtype=..., ir_precision: str = ""):
+        if dtype is ...:        # Type(np.float32), Type("f32"): the type itself, as openvino.Type(...) gives
+            return Type._of(spec)
+        return super().__new__(cls)
+
+    def __init__(self, name, dtype=..., ir_precision: str = ""):
+        if dtype is ...:
+            return
         self.name = name
         self.dtype = np.dtype(dtype) if dtype is not None else None
         self.ir_precision = ir_precision   # the spelling in IR port precision attributes
 
-    # -- properties ---------------------------------------------------------
-    @property
+    # -- properties (methods, as OpenVINO's Python API has them) -------------------------------------------
     def is_real(self) -> bool:
         return self.name in _REAL
 
-    @property
     def is_integral(self) -> bool:
-        return self.dtype is not None and not self.is_real
+        return self.dtype is not None and not self.is_real()
 
-    @property
+    def is_integral_number(self) -> bool:
+        return self.is_integral() and self is not Type.boolean
+
     def is_signed(self) -> bool:
         return self.name[0] in "fib"
 
-    @property
     def is_static(self) -> bool:
         return self is not Type.dynamic
+
+    def is_dynamic(self) -> bool:
+        return self is Type.dynamic
 
     @property
     def bitwidth(self) -> int:
@@ -80,6 +89,14 @@ class Type:
         if t is None:
             raise ValueError(f"unknown element type {name!r}")
         return t
+
+    @staticmethod
+    def _of(spec) -> "Type":
+        if isinstance(spec, Type):
+            return spec
+        if isinstance(spec, str):
+            return Type.from_name(spec)
+        return Type.from_dtype(spec)
 
     @staticmethod
     def from_dtype(dtype) -> "Type":
@@ -170,11 +187,11 @@ def convert_array(x: np.ndarray, t: Type) -> np.ndarray:
     x = np.asarray(x)
     if t is Type.boolean:
         return x != 0
-    if not t.is_integral or x.dtype == np.bool_:
+    if not t.is_integral() or x.dtype == np.bool_:
         return x.astype(t.dtype)
     lo, hi = t.int_range
     wide = np.uint64 if t is Type.u64 else np.int64
-    if Type.from_dtype(x.dtype).is_real:
+    if Type.from_dtype(x.dtype).is_real():
         y = np.trunc(x.astype(np.float64))
         below, above = y <= float(lo), y >= float(hi + 1)   # both bounds are powers of 2: exact in float64
         inside = ~(below | above | np.isnan(y))

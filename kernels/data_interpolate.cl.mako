@@ -50,7 +50,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype
     % for k in res:
     }
     % endfor
-    % if t.is_real:
+    % if t.is_real():
     ${store(t, "out", "gid", "(%s)acc" % ct)}
     % else:
 <% import numpy as _np; info = _np.iinfo(t.dtype) if t.name != "boolean" else None %>\

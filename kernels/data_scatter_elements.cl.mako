@@ -85,7 +85,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${IT} *
         const ${idx} o = ob + (${idx})j * ${ostrides[axis]};
         const int n = cnt[o];
         if (n > 0) {
-    % if t.is_real:
+    % if t.is_real():
             ${store(t, "out", "o", load(t, "out", "o") + " / (" + ct + ")n")}
     % else:
             const ${ct} s = ${load(t, "out", "o")};

@@ -29,7 +29,7 @@ ax = ["d", "h", "w"]
         const int pos = (id * ${H} + ih) * ${W} + iw;
         const ${cctype(t)} v = ${load(t, "xp", "pos")};
 % if is_max:
-    % if t.is_real:
+    % if t.is_real():
         arg = v > best ? pos : arg;
         best = v > best ? v : best;
     % else:
@@ -67,7 +67,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out
     % endif
 % endfor
 % if is_max:
-    ${cctype(t)} best = ${lit(float("-inf"), t) if t.is_real else "0"};
+    ${cctype(t)} best = ${lit(float("-inf"), t) if t.is_real() else "0"};
     int arg = -1;
 % else:
     float acc = 0.0f;

@@ -3,7 +3,7 @@
 Kept thin and lazy: ``import ovcl.ir`` runs this file first, and importing ovcl must not import pyopencl,
 onnx or torch until they are needed.
 """
-from ovcl.ir import Dimension, Model, Output, PartialShape, Type
+from ovcl.ir import Dimension, Model, Output, PartialShape, Shape, Type
 from ovcl.errors import (CompileError, ConfigError, DeviceError, FrontendError, IRError, InferenceError,
                          KernelBuildError, OVCLError, UnsupportedOpError)
 from ovcl import properties
@@ -35,5 +35,5 @@ def __dir__():
 
 __all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
            "FrontendError", "IRError", "InferRequest", "InferenceError", "KernelBuildError", "Model", "OVCLError",
-           "OVDict", "Output", "PartialShape", "ProfilingInfo", "Tensor", "Type", "UnsupportedOpError",
+           "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type", "UnsupportedOpError",
            "compile_model", "convert_model", "properties", "read_model", "save_model"]

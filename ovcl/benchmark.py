@@ -86,7 +86,7 @@ def random_inputs(model, seed: int) -> dict:
         ps = port.get_partial_shape()
         shape = [d.get_length() if d.is_static else 1 for d in ps]
         t = port.get_element_type()
-        if t.is_real:
+        if t.is_real():
             arr = rng.uniform(-1.0, 1.0, shape).astype(t.dtype)
         elif t.name == "boolean":
             arr = rng.random(shape) > 0.5

@@ -47,7 +47,7 @@ def _random_input(port, batch_default: int = 1) -> np.ndarray:
     shape = [d.get_length() if d.is_static else (batch_default if i == 0 else 16) for i, d in enumerate(ps)]
     t = port.get_element_type()
     rng = np.random.default_rng(0)
-    if t.is_real:
+    if t.is_real():
         return rng.standard_normal(shape).astype(t.dtype)
     if t.name == "boolean":
         return rng.random(shape) > 0.5

@@ -235,7 +235,7 @@ def decompose_batchnorm(model: Model) -> int:
             continue
         x = node.input_value(0)
         stats = [_const(node.input_value(i)) for i in range(1, 5)]
-        if any(v is None for v in stats) or not x.get_element_type().is_real:
+        if any(v is None for v in stats) or not x.get_element_type().is_real():
             continue
         gamma, beta, mean, var = (v.astype(np.float64) for v in stats)
         scale = gamma / np.sqrt(var + float(node.attrs["epsilon"]))

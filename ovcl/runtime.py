@@ -5,12 +5,13 @@ import collections
 import datetime
 import enum
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import numpy as np
 
-from ovcl.ir import Model, Output, PartialShape, Type
+from ovcl.ir import Model, Output, PartialShape, Shape, Type
 
 from .config import SETTINGS, effective, optimal_requests
 from .config import parse as parse_config
@@ -19,25 +20,56 @@ from .errors import ConfigError, InferenceError
 from .plans import Plans
 
 
-class Tensor:
-    """A host tensor over a NumPy array (shared, not copied, when given one)."""
+def _dtype(t: Type) -> np.dtype:
+    return np.dtype(np.bool_) if t is Type.boolean else t.dtype
 
-    def __init__(self, array=None, shape=None, type=None):  # noqa: A002 - openvino's keyword
-        if array is None:
-            t = Type.f32 if type is None else (type if isinstance(type, Type) else Type.from_name(str(type)))
-            array = np.zeros(tuple(shape or ()), dtype=np.bool_ if t is Type.boolean else t.dtype)
-        self._data = np.asarray(array)
+
+def _converted(value, dtype: np.dtype) -> np.ndarray:
+    """An input given as an array (not a Tensor) in the port's type where it converts within its kind or up
+    from an integer (f64 → f32, i64 → f32), as OpenVINO converts such inputs; others are left to be refused."""
+    arr = np.asarray(value)
+    if arr.dtype != dtype and np.can_cast(arr.dtype, dtype, "same_kind"):
+        return arr.astype(dtype)
+    return arr
+
+
+class Tensor:
+    """A host tensor, as OpenVINO's: ``Tensor(array)`` copies the array (``shared_memory=True`` wraps it
+    instead), ``Tensor(Type.f32, [2, 3])`` and ``Tensor(port)`` allocate one of that type and shape."""
+
+    def __init__(self, array=None, shape=None, type=None, shared_memory: bool = False):  # noqa: A002
+        if isinstance(array, Output):
+            array, shape = array.get_element_type(), [d.get_length() if d.is_static else 0
+                                                      for d in array.get_partial_shape()]
+        if isinstance(array, Type) or (array is None and (shape is not None or type is not None)):
+            t = array if isinstance(array, Type) else Type.f32 if type is None else Type(type)
+            self._data = np.zeros(tuple(shape or ()), dtype=_dtype(t))
+        elif isinstance(array, Tensor):
+            self._data = array.data if shared_memory else array.data.copy()
+        elif array is None:
+            self._data = np.zeros((0,), np.float32)
+        else:
+            self._data = np.asarray(array) if shared_memory else np.array(array)
 
     @property
     def data(self) -> np.ndarray:
         return self._data
 
     @property
-    def shape(self):
-        return tuple(self._data.shape)
+    def shape(self) -> Shape:
+        return Shape(self._data.shape)
 
-    def get_shape(self):
+    def get_shape(self) -> Shape:
         return self.shape
+
+    def set_shape(self, shape) -> None:
+        """A new shape; the memory is kept where the element count stays (its contents are then undefined, as
+        in OpenVINO), else reallocated."""
+        shape = tuple(int(d) for d in shape)
+        if int(np.prod(shape, dtype=np.int64)) == self._data.size:
+            self._data = self._data.reshape(shape)
+        else:
+            self._data = np.zeros(shape, self._data.dtype)
 
     @property
     def element_type(self) -> Type:
@@ -50,15 +82,43 @@ class Tensor:
     def size(self) -> int:
         return int(self._data.size)
 
+    def get_size(self) -> int:
+        return self.size
+
     @property
     def byte_size(self) -> int:
         return int(self._data.nbytes)
+
+    def get_byte_size(self) -> int:
+        return self.byte_size
+
+    @property
+    def strides(self) -> list[int]:
+        return list(self._data.strides)
+
+    def get_strides(self) -> list[int]:
+        return self.strides
+
+    def is_continuous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def copy_from(self, source) -> None:
+        """The source's values (a Tensor or an array of this element type), taking its shape."""
+        src = np.asarray(source.data if isinstance(source, Tensor) else source)
+        if src.dtype != self._data.dtype:
+            raise InferenceError(f"cannot copy a {src.dtype} tensor into a {self._data.dtype} one")
+        if src.shape != self._data.shape:
+            self.set_shape(src.shape)
+        np.copyto(self._data, src)
+
+    def copy_to(self, target: "Tensor") -> None:
+        target.copy_from(self)
 
     def __array__(self, dtype=None, copy=None):
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __repr__(self):
-        return f"<Tensor: shape{list(self.shape)} type: {self.element_type}>"
+        return f"<Tensor: shape{self.shape} type: {self.element_type}>"
 
 
 class OVDict(collections.abc.Mapping):
@@ -194,11 +254,8 @@ class CompiledModel:
         for port, arr in zip(params, arrays):
             want_t = port.get_element_type()
             name = _port_label(port)
-            if isinstance(arr, Tensor):
-                arr = arr.data
-            if not isinstance(arr, np.ndarray):
-                arr = np.asarray(arr, dtype=np.bool_ if want_t is Type.boolean else want_t.dtype)
-            want_dtype = np.dtype(np.bool_) if want_t is Type.boolean else want_t.dtype
+            want_dtype = _dtype(want_t)
+            arr = arr.data if isinstance(arr, Tensor) else _converted(arr, want_dtype)
             if arr.dtype != want_dtype:
                 raise InferenceError(f"input '{name}' expects element type {want_t} ({want_dtype}), got "
                                      f"{arr.dtype}: convert it first, e.g. x.astype(np.{want_dtype})")
@@ -211,8 +268,9 @@ class CompiledModel:
     def _infer(self, inputs: list) -> list[np.ndarray]:
         return self._plans.run(self._prepare(inputs))
 
-    def __call__(self, inputs=None, *args) -> OVDict:
-        """Infer once; every input must be given (by position, name, index or port)."""
+    def __call__(self, inputs=None, *args, share_inputs: bool = True, share_outputs: bool = False) -> OVDict:
+        """Infer once; every input must be given (by position, name, index or port). The results are arrays of
+        their own whatever ``share_outputs`` says: no later inference writes into them."""
         if args:
             inputs = (inputs, *args)
         return OVDict(self.outputs, self._infer(_normalize_inputs(inputs, self.inputs)))
@@ -299,15 +357,24 @@ def _profiling_info(timed: list, types: dict[str, str]) -> list[ProfilingInfo]:
 
 
 class InferRequest:
+    """One inference at a time, sync or async, with input and output tensors that persist between inferences
+    (OpenVINO's): ``get_input_tensor()`` hands out one to fill in place, ``set_output_tensor`` one to be
+    written into."""
+
     def __init__(self, compiled: CompiledModel):
         self._compiled = compiled
         self._inputs: dict[int, Tensor] = {}
+        self._owned: set[int] = set()       # inputs whose tensor the request made (an inference may copy into it)
+        self._output_tensors: dict[int, Tensor] = {}     # the tensors results are written into
         self._outputs: list[np.ndarray] | None = None
         self._profile: list | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._callback: Callable | None = None
+        self._callback_userdata = None
+        self._cancelled = False
         self.userdata = None
+        self.latency = 0.0          # milliseconds of the last inference
 
     @property
     def model_inputs(self):
@@ -317,20 +384,32 @@ class InferRequest:
     def model_outputs(self):
         return self._compiled.outputs
 
-    def infer(self, inputs=None) -> OVDict:
+    def infer(self, inputs=None, share_inputs: bool = False, share_outputs: bool = False) -> OVDict:
+        """Infer with ``inputs`` (copied into the request's input tensors unless ``share_inputs``) or the tensors
+        set before. The results are the request's output tensors with ``share_outputs``, else copies of them."""
         if inputs is not None:
-            self._set_inputs(inputs)
+            self._set_inputs(inputs, share_inputs)
         params = self._compiled.inputs
         missing = [_port_label(p) for i, p in enumerate(params) if i not in self._inputs]
         if missing:
             raise InferenceError(f"input(s) {missing} not set: pass them to infer() or set_tensor() first")
-        arrays = self._compiled._prepare([self._inputs[i].data for i in range(len(params))])
+        start = time.perf_counter()
+        arrays = self._compiled._prepare([self._inputs[i] for i in range(len(params))])
         if self._compiled.get_property("PERF_COUNT"):
             self._profile = []
-            self._outputs = self._compiled._plans.run(arrays, profile=self._profile)
+            outs = self._compiled._plans.run(arrays, profile=self._profile)
         else:
-            self._outputs = self._compiled._plans.run(arrays)
-        return self.results
+            outs = self._compiled._plans.run(arrays)
+        for i, out in enumerate(outs):
+            if i in self._output_tensors:
+                self._output_tensors[i].copy_from(out)
+                outs[i] = self._output_tensors[i].data
+        self._outputs = outs
+        self.latency = (time.perf_counter() - start) * 1e3
+        results = self.results
+        if share_outputs or not self._output_tensors:
+            return results       # the plan's arrays are fresh each inference: no later one overwrites them
+        return OVDict(self._compiled.outputs, [a.copy() for a in self._outputs])
 
     def get_profiling_info(self) -> list[ProfilingInfo]:
         """Per-launch times of the last inference, with PERF_COUNT set at compile time (each launch then waits
@@ -346,24 +425,44 @@ class InferRequest:
     def profiling_info(self) -> list[ProfilingInfo]:
         return self.get_profiling_info()
 
-    def _set_inputs(self, inputs) -> None:
+    def _set_inputs(self, inputs, share: bool) -> None:
         params = self._compiled.inputs
         if isinstance(inputs, dict):
-            for key, val in inputs.items():
-                self._inputs[_input_index(key, params)] = val if isinstance(val, Tensor) else Tensor(np.asarray(val))
+            pairs = [(_input_index(key, params), val) for key, val in inputs.items()]
         else:
-            arrays = _normalize_inputs(inputs, params)
-            for i, val in enumerate(arrays):
-                self._inputs[i] = val if isinstance(val, Tensor) else Tensor(np.asarray(val))
+            pairs = list(enumerate(_normalize_inputs(inputs, params)))
+        for i, val in pairs:
+            if isinstance(val, Tensor):
+                self._set_input(i, val)
+                continue
+            arr = _converted(val, _dtype(params[i].get_element_type()))
+            mine = self._inputs.get(i) if i in self._owned else None
+            if share:
+                self._set_input(i, Tensor(arr, shared_memory=True))
+            elif mine is not None and mine.data.shape == arr.shape and mine.data.dtype == arr.dtype:
+                np.copyto(mine.data, arr)          # into the tensor get_input_tensor handed out
+            else:
+                self._inputs[i] = Tensor(arr)
+                self._owned.add(i)
 
-    def start_async(self, inputs=None, userdata=None) -> None:
+    def _set_input(self, i: int, tensor: Tensor) -> None:
+        """A tensor of the caller's as input ``i``: used as it is, never written into."""
+        self._inputs[i] = tensor
+        self._owned.discard(i)
+
+    # -- asynchronous -----------------------------------------------------------------------------------------
+    def start_async(self, inputs=None, userdata=None, share_inputs: bool = False) -> None:
+        """Infer in the background; the callback gets ``userdata`` (or the one given to set_callback)."""
         self.wait()
-        self.userdata = userdata
+        self.userdata = self._callback_userdata if userdata is None else userdata
         self._error = None
+        self._cancelled = False
 
         def work():
             try:
-                self.infer(inputs)
+                if self._cancelled:
+                    raise InferenceError("the infer request was cancelled")
+                self.infer(inputs, share_inputs)
             except BaseException as e:  # noqa: BLE001 - surfaced by wait()
                 self._error = e
             if self._callback is not None:
@@ -371,6 +470,11 @@ class InferRequest:
 
         self._thread = threading.Thread(target=work, daemon=True)
         self._thread.start()
+
+    def cancel(self) -> None:
+        """Cancels an inference started with start_async that has not begun on the device (one that has runs
+        to its end); wait() then raises."""
+        self._cancelled = True
 
     def wait(self) -> None:
         if self._thread is not None:
@@ -388,47 +492,90 @@ class InferRequest:
 
     def set_callback(self, callback: Callable, userdata=None) -> None:
         self._callback = callback
-        self.userdata = userdata
+        self._callback_userdata = userdata
 
     # -- tensors ----------------------------------------------------------------
     def _output_index(self, key) -> int:
         if isinstance(key, int):
+            if not 0 <= key < len(self._compiled.outputs):
+                raise InferenceError(f"no output {key}: the model has {len(self._compiled.outputs)}")
             return key
         return OVDict(self._compiled.outputs, [None] * len(self._compiled.outputs))._index(key)
 
     def set_tensor(self, key, tensor) -> None:
-        self._inputs[_input_index(key, self._compiled.inputs)] = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+        """An input's or an output's tensor (by name, port or, for inputs, index)."""
+        tensor = tensor if isinstance(tensor, Tensor) else Tensor(tensor, shared_memory=True)
+        try:
+            self._set_input(_input_index(key, self._compiled.inputs), tensor)
+        except InferenceError:
+            self.set_output_tensor(self._output_index(key), tensor)
+
+    def set_tensors(self, key, tensors: list) -> None:
+        """A batched input from one tensor per batch item, joined along the first axis."""
+        self.set_tensor(key, Tensor(np.concatenate([np.asarray(t) for t in tensors], axis=0), shared_memory=True))
 
     def set_input_tensor(self, index_or_tensor, tensor=None) -> None:
         if tensor is None:
             index_or_tensor, tensor = 0, index_or_tensor
-        self.set_tensor(int(index_or_tensor), tensor)
+        self._set_input(_input_index(int(index_or_tensor), self._compiled.inputs),
+                        tensor if isinstance(tensor, Tensor) else Tensor(tensor, shared_memory=True))
 
-    def set_input_tensors(self, tensors: dict) -> None:
-        for k, t in tensors.items():
+    def set_input_tensors(self, tensors) -> None:
+        items = tensors.items() if isinstance(tensors, dict) else enumerate(tensors)
+        for k, t in items:
             self.set_tensor(k, t)
 
+    def set_output_tensor(self, index_or_tensor, tensor=None) -> None:
+        """A tensor each inference writes output ``index`` into (its shape follows the output's)."""
+        if tensor is None:
+            index_or_tensor, tensor = 0, index_or_tensor
+        if not isinstance(tensor, Tensor):
+            raise InferenceError("set_output_tensor takes an ovcl.Tensor")
+        i = self._output_index(int(index_or_tensor))
+        want = _dtype(self._compiled.outputs[i].get_element_type())
+        if tensor.data.dtype != want:
+            raise InferenceError(f"output {i} is {want}, the tensor {tensor.data.dtype}")
+        self._output_tensors[i] = tensor
+
+    def set_output_tensors(self, tensors) -> None:
+        items = tensors.items() if isinstance(tensors, dict) else enumerate(tensors)
+        for k, t in items:
+            self.set_output_tensor(k, t)
+
     def get_tensor(self, key) -> Tensor:
-        params = self._compiled.inputs
         try:
-            idx = _input_index(key, params)
-            if idx in self._inputs:
-                return self._inputs[idx]
+            return self.get_input_tensor(_input_index(key, self._compiled.inputs))
         except InferenceError:
-            pass
-        if self._outputs is None:
-            raise InferenceError(f"no tensor {key!r} yet: run infer() first")
-        return Tensor(self._outputs[self._output_index(key)])
+            return self.get_output_tensor(self._output_index(key))
 
     def get_input_tensor(self, index: int = 0) -> Tensor:
+        """Input ``index``'s tensor: the one set or given last, else a new one of the input's type and shape (its
+        dynamic dimensions 0: ``set_shape`` it) to be filled in place."""
+        index = _input_index(index, self._compiled.inputs)
         if index not in self._inputs:
-            raise InferenceError(f"input {index} is not set")
+            self._inputs[index] = Tensor(self._compiled.inputs[index])
+            self._owned.add(index)
         return self._inputs[index]
 
     def get_output_tensor(self, index: int = 0) -> Tensor:
-        if self._outputs is None:
-            raise InferenceError("no outputs yet: run infer() first")
-        return Tensor(self._outputs[index])
+        """Output ``index``'s tensor, which each inference writes into; before the first, one of the output's
+        static shape."""
+        index = self._output_index(index)
+        if index not in self._output_tensors:
+            port = self._compiled.outputs[index]
+            if self._outputs is not None:      # a copy: results already handed out stay as they are
+                self._output_tensors[index] = Tensor(self._outputs[index])
+            else:
+                self._output_tensors[index] = Tensor(port)
+        return self._output_tensors[index]
+
+    @property
+    def input_tensors(self) -> list[Tensor]:
+        return [self.get_input_tensor(i) for i in range(len(self._compiled.inputs))]
+
+    @property
+    def output_tensors(self) -> list[Tensor]:
+        return [self.get_output_tensor(i) for i in range(len(self._compiled.outputs))]
 
     @property
     def results(self) -> OVDict:

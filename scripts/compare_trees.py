@@ -28,7 +28,7 @@ feeds = {}
 for p in m.inputs:
     shape = [d.get_length() if d.is_static else 1 for d in p.get_partial_shape()]
     t = p.get_element_type()
-    feeds[p.get_any_name()] = (np.random.default_rng(0).uniform(-1, 1, shape).astype(t.dtype) if t.is_real
+    feeds[p.get_any_name()] = (np.random.default_rng(0).uniform(-1, 1, shape).astype(t.dtype) if t.is_real()
                                else np.ones(shape, t.dtype))
 cm = ovcl.compile_model(m, "CPU")
 cm(feeds)

@@ -82,7 +82,9 @@ def test_async_queue(compiled, rng):
 def test_input_errors(compiled):
     good_x, good_y = np.zeros((2, 3), np.float32), np.zeros(3, np.float32)
     with pytest.raises(ovcl.InferenceError, match=r"input 'x' expects element type f32"):
-        compiled({"x": good_x.astype(np.float64), "y": good_y})
+        compiled({"x": ovcl.Tensor(good_x.astype(np.float64)), "y": good_y})    # a Tensor is not converted
+    with pytest.raises(ovcl.InferenceError, match=r"input 'x' expects element type f32"):
+        compiled({"x": good_x.astype(np.complex64), "y": good_y})
     with pytest.raises(ovcl.InferenceError, match=r"input 'y' expects shape \[3\], got \[4\]"):
         compiled({"x": good_x, "y": np.zeros(4, np.float32)})
     with pytest.raises(ovcl.InferenceError, match=r"takes 2 input"):

@@ -192,3 +192,86 @@ def test_profiling_info():
     request.infer({0: x})
     with pytest.raises(ovcl.InferenceError, match="PERF_COUNT"):
         request.get_profiling_info()
+
+
+# -- tensors and requests -----------------------------------------------------------------------------------
+def _static(api):
+    core = api.Core()
+    model = core.read_model(MODEL)
+    model.reshape([1, 1, 8, 8])
+    return core.compile_model(model, "CPU")
+
+
+def _image(seed):
+    return np.random.default_rng(seed).standard_normal((1, 1, 8, 8)).astype(np.float32)
+
+
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_tensor_constructors_and_methods(api):
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    copied, shared = api.Tensor(a), api.Tensor(a, shared_memory=True)
+    a[0, 0] = 100
+    assert copied.data[0, 0] == 0 and shared.data[0, 0] == 100
+    t = api.Tensor(api.Type.f32, [2, 3])
+    assert (t.shape == [2, 3], t.data.dtype, t.size, t.byte_size, t.get_size()) == (True, np.float32, 6, 24, 6)
+    assert t.shape == api.Shape([2, 3]) and list(t.get_shape()) == [2, 3]
+    assert t.element_type == api.Type.f32 and t.is_continuous()
+    t.set_shape([3, 2])
+    assert t.data.shape == (3, 2)
+    t.copy_from(np.ones((2, 2), np.float32))
+    assert t.shape == [2, 2] and t.data.sum() == 4
+    u = api.Tensor(api.Type.f32, [1])
+    t.copy_to(u)
+    assert u.shape == [2, 2] and u.data.sum() == 4
+
+
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_preallocated_and_user_tensors(api):
+    """Inputs filled in place, outputs written into the request's tensors or the user's, results that the next
+    inference does not overwrite (share_outputs=False), f64 arrays converted to an f32 input."""
+    compiled = _static(api)
+    x1, x2 = _image(1), _image(2)
+    ref1, ref2 = compiled(x1)[0].copy(), compiled(x2)[0].copy()
+    request = compiled.create_infer_request()
+    assert request.get_output_tensor(0).shape == [1, 10]
+    request.get_input_tensor().data[:] = x1
+    first = request.infer()
+    np.testing.assert_array_equal(first[0], ref1)
+    np.testing.assert_array_equal(request.get_output_tensor(0).data, ref1)
+    request.infer({0: x2})
+    np.testing.assert_array_equal(first[0], ref1)           # a result is not overwritten by the next inference
+    shared = request.infer({0: x1}, share_outputs=True)
+    assert np.shares_memory(shared[0], request.get_output_tensor(0).data)
+    mine = api.Tensor(api.Type.f32, [1, 10])
+    request.set_output_tensor(0, mine)
+    request.infer({0: x2})
+    np.testing.assert_array_equal(mine.data, ref2)
+    np.testing.assert_allclose(compiled(x1.astype(np.float64))[0], ref1, rtol=1e-6)
+    x = x1.copy()
+    request.infer({0: x}, share_inputs=True)
+    assert np.shares_memory(request.get_input_tensor().data, x)
+
+
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_callback_userdata_and_latency(api):
+    request = _static(api).create_infer_request()
+    seen = []
+    request.set_callback(seen.append, "from set_callback")
+    request.start_async({0: _image(0)})
+    request.wait()
+    request.start_async({0: _image(0)}, userdata="from start_async")
+    request.wait()
+    assert seen == ["from set_callback", "from start_async"]
+    assert request.latency > 0
+
+
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_types_dimensions_shapes(api):
+    assert api.Type(np.float32) == api.Type.f32
+    assert api.Type.f32.is_real() and not api.Type.i32.is_real() and api.Type.i8.is_integral()
+    assert api.Type.f32.is_static() and api.Type.f32.get_type_name() == "f32"
+    d = api.Dimension("1..10")
+    assert (d.get_min_length(), d.get_max_length(), str(d)) == (1, 10, "1..10")
+    assert api.PartialShape([1, -1, 3]).to_string() == "[1,?,3]"
+    assert api.Shape([1, 3]).to_string() == "[1,3]" and api.Shape([1, 3]) == [1, 3]
+    assert _static(api).input(0).get_shape() == [1, 1, 8, 8]

@@ -100,7 +100,7 @@ def _feeds(model, rng):
         ps = p.get_partial_shape()
         shape = [d.get_length() if d.is_static else 3 for d in ps]
         t = p.get_element_type()
-        out[p.get_any_name()] = (rng.standard_normal(shape).astype(t.dtype) if t.is_real
+        out[p.get_any_name()] = (rng.standard_normal(shape).astype(t.dtype) if t.is_real()
                                  else rng.integers(-20, 20, shape).astype(t.dtype))
     return out
 

@@ -392,7 +392,7 @@ def _s2d(ctx: NodeContext):
 @onnx_op("OneHot")
 def _onehot(ctx: NodeContext):
     idx, depth, values = ctx.input(0), ctx.input(1), ctx.input(2)
-    if not idx.get_element_type().is_integral:
+    if not idx.get_element_type().is_integral():
         idx = ctx.make("Convert", [idx], "idx", destination_type="i64").output(0)
     depth = ctx.make("Convert", [depth], "depth", destination_type="i64").output(0) \
         if depth.get_element_type().name != "i64" else depth

@@ -103,7 +103,7 @@ def _variadic(ctx: NodeContext):
 
 def _convert(ctx: NodeContext, x, t):
     """Convert, saturating to the finite range of an 8-bit float target unless ``saturate=0``."""
-    if t.name.startswith("f8") and x.get_element_type().is_real and ctx.attr("saturate", 1):
+    if t.name.startswith("f8") and x.get_element_type().is_real() and ctx.attr("saturate", 1):
         import ml_dtypes
         hi = float(ml_dtypes.finfo(t.dtype).max)
         x = ctx.make("Clamp", [x], "saturate", min=-hi, max=hi).output(0)
@@ -137,7 +137,7 @@ def _clip(ctx: NodeContext):
     if ctx.opset < 11:
         return ctx.make("Clamp", [x], min=float(ctx.attr("min", -np.inf)), max=float(ctx.attr("max", np.inf)))
     lo, hi = ctx.const_value(1), ctx.const_value(2)
-    if (ctx.input(1) is None or lo is not None) and (ctx.input(2) is None or hi is not None) and t.is_real:
+    if (ctx.input(1) is None or lo is not None) and (ctx.input(2) is None or hi is not None) and t.is_real():
         return ctx.make("Clamp", [x], min=float(lo) if lo is not None else -np.inf,
                         max=float(hi) if hi is not None else np.inf)
     out = x

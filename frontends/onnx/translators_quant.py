@@ -55,11 +55,11 @@ def _quantize(ctx: NodeContext, x, scale, zp, out_t: Type, axis: int, block: int
     import ml_dtypes
     scale = _f(ctx, _along_axis(ctx, scale, x, axis, block, "scale"), ft, "scale_f")
     y = ctx.make("Divide", [x, scale], "div").output(0)
-    if out_t.is_integral:        # float targets round in their own encoding
+    if out_t.is_integral():        # float targets round in their own encoding
         y = ctx.make("Round", [y], "round", mode="half_to_even").output(0)
     if zp is not None:
         y = ctx.make("Add", [y, _f(ctx, _along_axis(ctx, zp, x, axis, block, "zp"), ft, "zp_f")], "add_zp").output(0)
-    if out_t.is_integral:
+    if out_t.is_integral():
         info = ml_dtypes.iinfo(out_t.dtype)
         y = ctx.make("Clamp", [y], "saturate", min=float(info.min), max=float(info.max)).output(0)
     elif ctx.attr("saturate", 1) and out_t.name.startswith("f8"):

@@ -18,7 +18,7 @@ def _scalar_of(value, typ: Type):
     so an integer loses the digits a double cannot hold; beyond the type's range it saturates (PIR writes int64
     max as the double 2**63, and Paddle's own cast of that gives int64 max back)."""
     v = float(value)
-    if not typ.is_integral or typ is Type.boolean:
+    if not typ.is_integral() or typ is Type.boolean:
         return v
     info = np.iinfo(typ.dtype)
     return min(max(int(v), int(info.min)), int(info.max))

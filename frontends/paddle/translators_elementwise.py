@@ -62,7 +62,7 @@ def _align(ctx: NodeContext, small: Output, r_small: int, r_big: int, axis: int,
 def _floor_divide(ctx: NodeContext):
     """Rounded toward negative infinity: integer Divide does that (Python's division), floats need a Floor."""
     x, y = ctx.input(0), ctx.input(1)
-    if x.get_element_type().is_integral:
+    if x.get_element_type().is_integral():
         return ctx.make1("Divide", [x, y], m_pythondiv=True)
     return ctx.make1("Floor", [ctx.make1("Divide", [x, y], "divide")])
 
@@ -146,7 +146,7 @@ def _scale(ctx: NodeContext):
     x = ctx.input(0)
     scale, bias = ctx.number("scale", 1, 1.0), float(ctx.attr("bias", 0.0))
     after = bool(ctx.attr("bias_after_scale", True))
-    if x.get_element_type().is_integral:
+    if x.get_element_type().is_integral():
         if scale != int(scale) or bias != int(bias):
             raise ctx.fail("a fractional scale of an integer tensor is not supported")
     y = x

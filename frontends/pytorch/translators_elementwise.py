@@ -59,7 +59,7 @@ _UNARY = {
 def _unary(ctx: NodeContext):
     name = ctx.op_name.split(".")[1]
     x = ctx.input(0)
-    if not x.get_element_type().is_real and name not in ("abs", "neg", "sign", "relu", "logical_not"):
+    if not x.get_element_type().is_real() and name not in ("abs", "neg", "sign", "relu", "logical_not"):
         x = ctx.convert(x, ctx.out_type)
     if name == "logical_not" and x.get_element_type() != Type.boolean:
         x = ctx.convert(x, Type.boolean)
@@ -111,7 +111,7 @@ def _clamp(ctx):
         lo, hi = ctx.arg(1, -1.0), ctx.arg(2, 1.0)
     else:
         lo, hi = ctx.arg(1), ctx.arg(2)
-    if isinstance(lo, Output) or isinstance(hi, Output) or not x.get_element_type().is_real:
+    if isinstance(lo, Output) or isinstance(hi, Output) or not x.get_element_type().is_real():
         t = ctx.out_type
         x = ctx.convert(x, t)
         if lo is not None:
@@ -215,10 +215,10 @@ def _arith(ctx):
     t = ctx.out_type
     if name == "pow" and ctx.op_name.endswith("Tensor_Scalar"):
         e = ctx.arg(1)
-        if not isinstance(e, Output) and e == 2 and t.is_real:
+        if not isinstance(e, Output) and e == 2 and t.is_real():
             x = ctx.input(0, t)
             return ctx.make("Multiply", [x, x])
-        if not isinstance(e, Output) and e == 0.5 and t.is_real:
+        if not isinstance(e, Output) and e == 0.5 and t.is_real():
             return ctx.make("Sqrt", [ctx.input(0, t)])
     a, b = ctx.input(0, t), ctx.input(1, t)
     if t == Type.boolean and name == "mul":
@@ -232,7 +232,7 @@ def _div(ctx):
     t = ctx.out_type
     mode = "floor" if ctx.op_name.startswith("aten.floor_divide") else ctx.arg("rounding_mode")
     a, b = ctx.input(0, t), ctx.input(1, t)
-    if mode is None or t.is_real:
+    if mode is None or t.is_real():
         y = ctx.make("Divide", [a, b])
         if mode == "floor":
             y = ctx.make("Floor", [y], "floor")
@@ -357,7 +357,7 @@ def _pybin(ctx, op, fn, a, b):
     if not isinstance(a, Output) and not isinstance(b, Output):
         return fn(a, b)
     is_float = op == "Divide" and fn is operator.truediv or any(
-        isinstance(v, float) or (isinstance(v, Output) and v.get_element_type().is_real) for v in (a, b))
+        isinstance(v, float) or (isinstance(v, Output) and v.get_element_type().is_real()) for v in (a, b))
     t = Type.f32 if is_float else Type.i64
     if op in ("LogicalAnd", "LogicalOr"):
         t = Type.boolean
@@ -392,7 +392,7 @@ def _pyconv(ctx):
         return ctx.convert(a, Type.f32)
     if name == "sym_not":
         return ctx.make("LogicalNot", [ctx.convert(a, Type.boolean)])
-    if name in ("ceil", "floor") and a.get_element_type().is_real:
+    if name in ("ceil", "floor") and a.get_element_type().is_real():
         a = ctx.make("Ceiling" if name == "ceil" else "Floor", [a])
     return ctx.convert(a, Type.i64)
 

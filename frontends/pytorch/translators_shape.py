@@ -349,7 +349,7 @@ def _arange(ctx):
         start, end, step = ctx.arg(0), ctx.arg(1), ctx.arg(2, 1)
     if not any(isinstance(v, Output) for v in (start, end, step)):
         return ctx.const(np.arange(start, end, step).astype(t.dtype))
-    st = t if t.is_real else Type.i64
+    st = t if t.is_real() else Type.i64
     return ctx.make("Range", [ctx.scalar(start, st), ctx.scalar(end, st), ctx.scalar(step, st)],
                     output_type=t.name)
 

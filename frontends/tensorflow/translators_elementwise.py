@@ -32,7 +32,7 @@ def _div(ctx: NodeContext):
 @tf_op("FloorDiv")
 def _floor_div(ctx: NodeContext):
     a, b = ctx.input(0), ctx.input(1)
-    if a.get_element_type().is_integral:
+    if a.get_element_type().is_integral():
         return ctx.make1("Divide", [a, b], m_pythondiv=True)
     return ctx.make1("Floor", [ctx.make1("Divide", [a, b], "div")])
 

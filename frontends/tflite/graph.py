@@ -196,8 +196,8 @@ class Converter:
             if t.quant is not None and not (op.opcode in _MOVES and in_quants
                                             and all(_same(q, t.quant) for q in in_quants)):
                 o = fake_quantize(o, t.quant, t.type, f"{t.name}/requantize")
-            elif t.quant is None and t.type.is_real and o.get_element_type() != t.type \
-                    and o.get_element_type().is_real:
+            elif t.quant is None and t.type.is_real() and o.get_element_type() != t.type \
+                    and o.get_element_type().is_real():
                 o = ops.make("Convert", [o], name=f"{t.name}/convert", destination_type=t.type.name).output(0)
             o.add_names({t.name})
             self.values[index] = o

@@ -185,7 +185,7 @@ def _tensor(model, buf: bytes, t, index: int) -> Tensor:
     data = _buffer(model, buf, t.Buffer(), etype, shape, index, name)
     quant = None
     q = t.Quantization()
-    if q is not None and q.ScaleLength() and etype.is_integral:
+    if q is not None and q.ScaleLength() and etype.is_integral():
         scale = q.ScaleAsNumpy().astype(np.float32)
         zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.shape, np.int64)
         if zp.size not in (1, scale.size):

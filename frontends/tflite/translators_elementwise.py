@@ -18,7 +18,7 @@ _UNARY = {"ABS": "Abs", "NEG": "Negative", "EXP": "Exp", "LOG": "Log", "SQRT": "
 @tflite_op(*_BINARY)
 def _binary(ctx: NodeContext):
     a, b = ctx.input(0), ctx.input(1)
-    if ctx.opcode == "DIV" and a.get_element_type().is_integral:
+    if ctx.opcode == "DIV" and a.get_element_type().is_integral():
         raise ctx.fail("integer DIV rounds towards zero in TFLite; only float DIV is translated")
     y = ctx.make1(_BINARY[ctx.opcode], [a, b])
     return ctx.activation(y)
@@ -27,7 +27,7 @@ def _binary(ctx: NodeContext):
 @tflite_op("FLOOR_DIV")
 def _floor_div(ctx: NodeContext):
     a, b = ctx.input(0), ctx.input(1)
-    if a.get_element_type().is_integral:
+    if a.get_element_type().is_integral():
         return ctx.make1("Divide", [a, b], m_pythondiv=True)      # floors, as FLOOR_DIV does
     return ctx.make1("Floor", [ctx.make1("Divide", [a, b], "div")])
 

@@ -64,7 +64,7 @@ class ScaledDotProductAttention(Op):
         q, k, v = (node.input_shape(i) for i in range(3))
         t = node.input_type(0)
         where = f"ScaledDotProductAttention node '{node.name}'"
-        if not t.is_real:
+        if not t.is_real():
             raise IRError(f"{where}: query must be floating-point, got {t}")
         for i in (1, 2):
             if node.input_type(i) != t:

@@ -751,7 +751,7 @@ class Range(Op):
         if any(v is None for v in vals):
             return [(t, PartialShape.dynamic(1))]
         start, stop, step = (np.asarray(v).reshape(-1)[0] for v in vals)
-        if t.is_integral:
+        if t.is_integral():
             start, stop, step = (int(v) if float(v) == int(v) else float(v) for v in (start, stop, step))
         return [(t, PartialShape([range_count(start, stop, step)]))]
 
@@ -760,7 +760,7 @@ class Range(Op):
         t = cls.out_type(node)
         start, stop, step = (np.asarray(v).reshape(-1)[0] for v in inputs)
         n = range_count(start, stop, step)
-        if t.is_integral:
+        if t.is_integral():
             return [(int(start) + np.arange(n, dtype=np.int64) * int(step)).astype(t.dtype)]
         return [(np.float64(start) + np.arange(n, dtype=np.float64) * np.float64(step)).astype(t.dtype)]
 

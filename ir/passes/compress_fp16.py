@@ -50,7 +50,7 @@ def _on_integer_grid(out: Output) -> bool:
         node = node.input_value(0).node
     if node.type_name == "Round":
         return True
-    return node.type_name == "Convert" and node.input_type(0).is_integral and node.get_output_element_type(0).is_real
+    return node.type_name == "Convert" and node.input_type(0).is_integral() and node.get_output_element_type(0).is_real()
 
 
 def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
@@ -78,8 +78,8 @@ def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
             keep.add(ins[1].node.id)
         elif n.type_name in ("Subtract", "Multiply") and any(_on_integer_grid(i) for i in ins):
             keep.update(i.node.id for i in ins if i.node.type_name == "Constant")
-        if n.type_name == "Convert" and ins and ins[0].get_element_type().is_real \
-                and not n.get_output_element_type(0).is_real:
+        if n.type_name == "Convert" and ins and ins[0].get_element_type().is_real() \
+                and not n.get_output_element_type(0).is_real():
             starts.append(ins[0])
         elif n.type_name == "Interpolate":
             k = 2 if n.version in ("opset4", "opset1") else 1

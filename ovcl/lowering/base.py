@@ -53,7 +53,7 @@ def ctype(t: Type) -> str:
 def cctype(t: Type) -> str:
     """The type arithmetic on ``t`` uses: f16, bf16 and the narrow floats compute in float, narrow
     integers in int (storage keeps the narrow form)."""
-    if t.name in ("f16", "bf16") or (t.name in NARROW and t.is_real):
+    if t.name in ("f16", "bf16") or (t.name in NARROW and t.is_real()):
         return "float"
     if t.name in NARROW:
         return "int"
@@ -83,7 +83,7 @@ def store(t: Type, ptr: str, idx: str, val: str) -> str:
 def c_literal(value, t: Type) -> str:
     """A C literal of ``value`` in the compute type of ``t`` (handles inf and nan)."""
     ct = cctype(t)
-    if t.is_real:
+    if t.is_real():
         v = float(value)
         if np.isnan(v):
             return "NAN" if ct == "float" else "((double)NAN)"

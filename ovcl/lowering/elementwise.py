@@ -109,11 +109,11 @@ def vector_expr(act: str | None) -> bool:
 
 
 def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
-    f = t.is_real
+    f = t.is_real()
     L = lambda v: c_literal(v, t)  # noqa: E731
     fn = _math(t)
     table = {
-        "Abs": f"{fn('fabs')}(a0)" if f else ("a0" if not t.is_signed else "(a0 < 0 ? -a0 : a0)"),
+        "Abs": f"{fn('fabs')}(a0)" if f else ("a0" if not t.is_signed() else "(a0 < 0 ? -a0 : a0)"),
         "Negative": "-a0",
         "Relu": f"(a0 > {L(0)} ? a0 : {L(0)})",
         "Ceiling": "ceil(a0)" if f else "a0",
@@ -177,7 +177,7 @@ def fused_epilogue(ctx: LoweringContext, channel_axis: int):
     act = None
     if fused.get("activation"):
         op, attrs = fused["activation"]
-        ct = Type.f32 if out.type.is_real and out.type.name != "f64" else out.type
+        ct = Type.f32 if out.type.is_real() and out.type.name != "f64" else out.type
         act = unary_expr(op, ct, dict(attrs or {}))
         if act is None and op == "Swish":            # single-input Swish (SiLU): x * sigmoid(x)
             sig = unary_expr("Sigmoid", ct, {})
@@ -194,7 +194,7 @@ def fused_epilogue(ctx: LoweringContext, channel_axis: int):
 
 
 def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
-    f = t.is_real
+    f = t.is_real()
     zero = c_literal(0, t)
     common = {
         "Add": "a0 + a1", "Subtract": "a0 - a1", "Multiply": "a0 * a1",
@@ -220,24 +220,24 @@ def binary_expr(op: str, t: Type, attrs: dict) -> str | None:
                         f": fmod(a0, a1)))",
         }.get(op)
     w = t.bitwidth
-    neg = "a1 < 0 || " if t.is_signed else ""
+    neg = "a1 < 0 || " if t.is_signed() else ""
     # shifts by a negative amount or by the width or more are defined (0, or -1 for a negative value shifted
     # right), where C leaves them undefined
-    fill = f"(a0 < {zero} ? ({ctype(t)})-1 : {zero})" if t.is_signed else zero
+    fill = f"(a0 < {zero} ? ({ctype(t)})-1 : {zero})" if t.is_signed() else zero
     bits = {"BitwiseAnd": "a0 & a1", "BitwiseOr": "a0 | a1", "BitwiseXor": "a0 ^ a1",
             "BitwiseLeftShift": f"(({neg}a1 >= {w}) ? {zero} : (a0 << a1))",
             "BitwiseRightShift": f"(({neg}a1 >= {w}) ? {fill} : (a0 >> a1))"}
     if op in bits:
         return bits[op]
     if op == "Divide":
-        if attrs.get("m_pythondiv", True) and t.is_signed:
+        if attrs.get("m_pythondiv", True) and t.is_signed():
             return (f"(a1 == {zero} ? {zero} : (a0 / a1 - (((a0 % a1) != {zero}) && "
                     f"((a0 < {zero}) != (a1 < {zero})))))")
         return f"(a1 == {zero} ? {zero} : a0 / a1)"
     if op == "Mod":
         return f"(a1 == {zero} ? {zero} : a0 % a1)"
     if op == "FloorMod":
-        if not t.is_signed:
+        if not t.is_signed():
             return f"(a1 == {zero} ? {zero} : a0 % a1)"
         return (f"(a1 == {zero} ? {zero} : (((a0 % a1) != {zero} && (((a0 % a1) < {zero}) != (a1 < {zero}))) "
                 f"? (a0 % a1) + a1 : (a0 % a1)))")
@@ -283,12 +283,12 @@ def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts
     scalar values, for cheaper special cases (a power of 2 or 3 is a product, not pow())."""
     t = in_types[0]
     one, zero = c_literal(1, t), c_literal(0, t)
-    if op == "Power" and t.is_real and consts and 1 in consts:
+    if op == "Power" and t.is_real() and consts and 1 in consts:
         special = {1.0: "a0", 2.0: "a0 * a0", 3.0: "a0 * a0 * a0", 4.0: "(a0 * a0) * (a0 * a0)",
                    0.5: "sqrt(a0)", -1.0: f"{one} / a0", -0.5: "rsqrt(a0)", 0.0: one}
         if float(consts[1]) in special:
             return special[float(consts[1])]
-    if op == "Clamp" and not t.is_real:
+    if op == "Clamp" and not t.is_real():
         return _int_clamp(t, attrs)
     if op in UNARY_OPS:
         return unary_expr(op, t, attrs)
@@ -297,7 +297,7 @@ def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts
     if op in ("Convert", "ConvertLike"):
         if out_type is Type.boolean:
             return "a0 != 0"
-        if t.is_real and out_type.is_integral:
+        if t.is_real() and out_type.is_integral():
             return _saturating_convert(t, out_type)
         return "(T)(a0)"     # integer to integer keeps the low bits (stores of narrow types mask them)
     if op == "Select":

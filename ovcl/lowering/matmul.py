@@ -159,7 +159,7 @@ def _matmul(ctx: LoweringContext):
 
     if a.type.name not in ("f32", "f16") or K == 0 or ctx.forced_variant("matmul") == "naive":
         ctx.path = "matmul.naive"
-        acc = cctype(out.type) if out.type.is_real else ("long" if out.type.size == 8 else "int")
+        acc = cctype(out.type) if out.type.is_real() else ("long" if out.type.size == 8 else "int")
         bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * K * N for s in b_bstr], "coff": c_bs})
         choice = ctx.configure(NAIVE, {"total": nbatch * M * N})
         sig = NAIVE.args(ctype(a.type), ctype(b.type), ctype(out.type), ctype(bias.type) if bias is not None else None,

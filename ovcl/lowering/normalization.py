@@ -19,7 +19,7 @@ def _softmax(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
     if out.numel == 0:
         return
-    if not x.type.is_real:
+    if not x.type.is_real():
         raise ctx.fail(f"element type {x.type} is not a floating-point type")
     shape = x.shape or (1,)
     axis = int(ctx.attrs["axis"]) % len(shape)
@@ -35,7 +35,7 @@ def _launch(ctx: LoweringContext, mode: str, **params):
     x, out = ctx.inputs[0], ctx.outputs[0]
     if out.numel == 0:
         return
-    if not x.type.is_real:
+    if not x.type.is_real():
         raise ctx.fail(f"element type {x.type} is not a floating-point type")
     axes = axes_of(ctx, 1, x.rank)
     kept, red = segments(x.shape, axes)

@@ -112,7 +112,7 @@ def _batchnorm(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
     eps = float(ctx.attrs["epsilon"])
     consts = [ctx.input_const(i) for i in range(1, 5)]
-    if all(c is not None for c in consts) and x.type.is_real:
+    if all(c is not None for c in consts) and x.type.is_real():
         gamma, beta, mean, var = (np.asarray(c, dtype=np.float64).reshape(-1) for c in consts)
         scale = gamma / np.sqrt(var + eps)
         shift = beta - mean * scale

@@ -68,13 +68,13 @@ def _acc_type(t: Type, op: str) -> str:
 
 def _reduce_exprs(op: str, t: Type, R: int):
     """(init, map over x, combine over a and b, final over a) in C for the reduction ``op`` on type ``t``."""
-    f = t.is_real
+    f = t.is_real()
     ct = cctype(t)
     if t is Type.boolean:
         op = {"ReduceMax": "ReduceLogicalOr", "ReduceSum": "ReduceLogicalOr", "ReduceL1": "ReduceLogicalOr",
               "ReduceMin": "ReduceLogicalAnd", "ReduceProd": "ReduceLogicalAnd"}.get(op, op)
     if op in ("ReduceSum", "ReduceMean", "ReduceL1", "ReduceL2"):
-        mapx = {"ReduceL1": ("fabs(x)" if f else ("(x < 0 ? -x : x)" if t.is_signed else "x")),
+        mapx = {"ReduceL1": ("fabs(x)" if f else ("(x < 0 ? -x : x)" if t.is_signed() else "x")),
                 "ReduceL2": "x * x"}.get(op, "x")
         fin = {"ReduceMean": f"a / ({ct}){max(R, 1)}", "ReduceL2": "sqrt(a)" if f else f"({ct})sqrt((double)a)"}
         return c_literal(0, t), mapx, "a + b", fin.get(op, "a")
@@ -112,12 +112,12 @@ def _reduce(ctx: LoweringContext):
     op = ctx.node.type_name
     if x.type is Type.boolean:
         acc = "int"
-    elif op not in ("ReduceLogicalAnd", "ReduceLogicalOr") and not x.type.is_real and x.type.size < 4:
-        acc = "int" if x.type.is_signed else "uint"
+    elif op not in ("ReduceLogicalAnd", "ReduceLogicalOr") and not x.type.is_real() and x.type.size < 4:
+        acc = "int" if x.type.is_signed() else "uint"
     else:
         acc = _acc_type(x.type, op)
     init, mapx, comb, fin = _reduce_exprs(op, x.type, R)
-    if op == "ReduceMean" and not x.type.is_real:
+    if op == "ReduceMean" and not x.type.is_real():
         fin = f"a / {max(R, 1)}"
     problem = {"segments": out.numel, "R": R, "vec_ok": (x.type.name == "f32" and acc == "float" and len(red) == 1
                and red[0][1] == 1 and op not in ("ReduceLogicalAnd", "ReduceLogicalOr"))}

@@ -11,7 +11,7 @@ from .base import LoweringContext, linear_sizes, lowers
 def _dft(ctx: LoweringContext):
     op = ctx.node.type_name
     x, y = ctx.inputs[0], ctx.outputs[0]
-    if not x.type.is_real or x.type.name == "f64":
+    if not x.type.is_real() or x.type.name == "f64":
         raise ctx.fail(f"no kernel for element type {x.type}")
     axes = [int(a) for a in np.asarray(ctx.input_const(1)).reshape(-1)]
     if len(axes) != 1:

@@ -46,7 +46,7 @@ class Instance:
 
 
 def _random(shape, t, rng) -> np.ndarray:
-    if t.is_real:
+    if t.is_real():
         return rng.uniform(-1.0, 1.0, shape).astype(t.dtype)
     if t.name == "boolean":
         return rng.random(shape) > 0.5
