@@ -1,23 +1,29 @@
-"""``ovcl benchmark``: one model's compile time, first inference, latency and throughput on one device.
-
-    ovcl benchmark MODEL [-d DEVICE] [-n ITERS] [-t SECONDS] [--shape SHAPE] [--seed N] [-q]
-    python -m ovcl.benchmark MODEL ...
-
-Like OpenVINO's ``benchmark_app`` in synchronous latency mode: read, compile (with progress on stderr),
-one first inference, then warm inferences on seeded random inputs for ``-n`` iterations (or ``-t`` seconds,
-10 by default). ``--shape`` sets input shapes in the forms ``ovc --input`` takes: ``"[1,3,224,224]"`` or
-``"input_ids[1,128],attention_mask[1,128]"``; dimensions still dynamic after it are run as 1.
-"""
+"""``ovcl benchmark``: benchmark_app's command line on ovcl (the same flags with the same meaning), plus the
+time to a first result. The steps: read (and reshape), compile with progress on stderr, one first inference, then
+inferences on random or given inputs, synchronous (one request) or asynchronous (``-nireq`` requests in flight),
+for ``-niter`` iterations or ``-t`` seconds; a summary as benchmark_app prints it, and its CSV / JSON reports."""
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import os
 import statistics
 import sys
 import time
 
 import numpy as np
 
+DESCRIPTION = """Measure one model's latency and throughput on one device, as OpenVINO's benchmark_app does, with the same
+flags. Inputs are random unless -i gives .npy or .bin files. Throughput counts batch items: iterations times
+the batch size, per second.
 
+examples:
+  ovcl benchmark -m model.onnx -d GPU -hint latency
+  ovcl benchmark -m model.xml -api async -nireq 4 -t 20 -b 8
+  ovcl benchmark -m model.onnx -shape "[?,3,224,224]" -data_shape "[1,3,224,224]" -pc
+  ovcl benchmark -m model.onnx -report_type average_counters -report_folder reports -json_stats
+"""
 def _log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -78,13 +84,14 @@ def _port_name(port) -> str:
     return min(names) if names else port.node.name
 
 
-def random_inputs(model, seed: int) -> dict:
-    """Seeded random feeds for every input of ``model`` (dynamic dimensions at stand-in sizes)."""
+def random_inputs(model, seed: int, shapes: dict | None = None) -> dict:
+    """Seeded random feeds for every input of ``model``: at ``shapes[name]`` where given, else with dynamic
+    dimensions at 1."""
     rng = np.random.default_rng(seed)
     feeds = {}
     for port in model.inputs:
         ps = port.get_partial_shape()
-        shape = [d.get_length() if d.is_static else 1 for d in ps]
+        shape = (shapes or {}).get(_port_name(port)) or [d.get_length() if d.is_static else 1 for d in ps]
         t = port.get_element_type()
         if t.is_real():
             arr = rng.uniform(-1.0, 1.0, shape).astype(t.dtype)
@@ -100,46 +107,176 @@ def _fmt_ms(s: float) -> str:
     return f"{s * 1e3:.2f} ms"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="ovcl benchmark", description=__doc__,
+_HINTS = {"throughput": "THROUGHPUT", "tput": "THROUGHPUT", "cumulative_throughput": "CUMULATIVE_THROUGHPUT",
+          "ctput": "CUMULATIVE_THROUGHPUT", "latency": "LATENCY", "none": None}
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ovcl benchmark", description=DESCRIPTION, allow_abbrev=False,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model", help="the model: any file or SavedModel directory ovcl reads (.onnx, .xml, .tflite, "
-                                  ".pb, .json, .pdmodel)")
-    ap.add_argument("-d", "--device", default="AUTO", help="CPU (PoCL), GPU, GPU.N or AUTO (default)")
-    ap.add_argument("-n", "--niter", type=int, default=None, help="number of warm iterations")
-    ap.add_argument("-t", "--time", type=float, default=None,
-                    help="seconds of warm iterations (default 10 when -n is not given)")
-    ap.add_argument("--shape", "-shape", default=None, help='input shapes, e.g. "[1,3,224,224]" or "x[1,3,224,224]"')
-    ap.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    ap.add_argument("model", nargs="?", help="the model (or give it with -m): any file or SavedModel directory "
+                                             "ovcl reads (.onnx, .xml, .tflite, .pb, .json, .pdmodel)")
+    ap.add_argument("-m", "--path_to_model", dest="path_to_model", help="the model, as benchmark_app takes it")
+    ap.add_argument("-d", "--target_device", dest="device", default="AUTO",
+                    help="CPU (PoCL), GPU, GPU.N or AUTO (the default: a GPU if there is one)")
+    ap.add_argument("-hint", "--perf_hint", dest="hint", choices=sorted(_HINTS), default="throughput",
+                    help="performance hint: throughput (the default; async), latency (sync), none")
+    ap.add_argument("-api", "--api_type", dest="api", choices=["sync", "async"], default=None,
+                    help="sync: one request at a time; async: -nireq requests in flight (default: async, sync "
+                         "with -hint latency)")
+    ap.add_argument("-niter", "--number_iterations", dest="niter", type=int, default=None,
+                    help="iterations to run (0: compile and stop); with -t, whichever ends first")
+    ap.add_argument("-t", "--time", dest="time", type=float, default=None,
+                    help="seconds to run (default 10 when -niter is not given)")
+    ap.add_argument("-nireq", "--number_infer_requests", dest="nireq", type=int, default=0,
+                    help="infer requests in flight in async mode (default: the compiled model's "
+                         "OPTIMAL_NUMBER_OF_INFER_REQUESTS)")
+    ap.add_argument("-nstreams", "--number_streams", dest="nstreams", default=None,
+                    help="NUM_STREAMS for the device (ovcl runs one stream per device: accepted, reported)")
+    ap.add_argument("-b", "--batch_size", dest="batch", type=int, default=0,
+                    help="batch size: the first dimension of every input")
+    ap.add_argument("-shape", dest="shape", default=None,
+                    help='model input shapes: "[1,3,224,224]" or "x[1,3,224,224],y[1,4]"; ? or -1 for dynamic')
+    ap.add_argument("-data_shape", dest="data_shape", default=None,
+                    help='shapes of the tensors fed to dynamic inputs: "[1,3,224,224][1,3,448,448]" (used in '
+                         'turn) or "x[1,3,224,224],y[1,4]"')
+    ap.add_argument("-i", "--paths_to_input", dest="inputs", nargs="+", default=None,
+                    help="input data: .npy or .bin files, or folders of them; name:file to give an input by "
+                         "name; used in turn across iterations")
+    ap.add_argument("-cdir", "--cache_dir", dest="cache_dir", default=None, help="model cache folder (CACHE_DIR)")
+    ap.add_argument("-infer_precision", dest="infer_precision", default=None,
+                    help="INFERENCE_PRECISION_HINT (ovcl computes in f32: accepted, reported)")
+    ap.add_argument("-pc", "--perf_counts", dest="pc", action="store_true",
+                    help="print per-kernel times of each request (compiles with PERF_COUNT)")
+    ap.add_argument("-report_type", dest="report_type", default=None,
+                    choices=["no_counters", "average_counters", "detailed_counters"],
+                    help="write a report to -report_folder: the run's statistics, and with *_counters the "
+                         "per-kernel times")
+    ap.add_argument("-report_folder", dest="report_folder", default="", help="where reports are written")
+    ap.add_argument("-json_stats", dest="json_stats", action="store_true",
+                    help="write the reports as JSON instead of CSV")
+    ap.add_argument("-latency_percentile", dest="percentile", type=int, default=50,
+                    help="the latency percentile reported as latency (default 50: the median)")
+    ap.add_argument("-seed", "--seed", dest="seed", type=int, default=0, help="seed of the random inputs")
     ap.add_argument("-q", "--quiet", action="store_true", help="no compile progress")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = parser()
     args = ap.parse_args(argv)
-    if args.niter is not None and args.niter < 1:
-        ap.error("-n must be at least 1")
+    args.model = args.path_to_model or args.model
+    if not args.model:
+        ap.error("give the model: -m MODEL")
+    if args.niter is not None and args.niter < 0:
+        ap.error("-niter must be 0 or more")
+    if args.api is None:
+        args.api = "sync" if args.hint == "latency" else "async"
+    if args.report_type and args.report_folder:
+        os.makedirs(args.report_folder, exist_ok=True)
     try:
-        return _run(args)
+        return _run(args, argv if argv is not None else sys.argv[1:])
     except KeyboardInterrupt:
         print("ovcl benchmark: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - a CLI reports, it doesn't trace
         from ovcl.errors import OVCLError
-        if isinstance(e, (OVCLError, FileNotFoundError, ValueError)):
+        if isinstance(e, (OVCLError, OSError, ValueError)):
             print(f"ovcl benchmark: error: {e}", file=sys.stderr)
             return 1
         raise
 
 
-def _run(args) -> int:
+# -- inputs ------------------------------------------------------------------------------------------------
+def _named_shapes(text: str | None) -> list[tuple[str | None, list[list[int]]]]:
+    """``x[1,3][2,3],y[4]`` → [("x", [[1,3],[2,3]]), ("y", [[4]])]; unnamed entries have name None."""
+    import re
+    out = []
+    for name, shapes in re.findall(r"([^,\[\]]*)((?:\[[^\]]*\])+)", text or ""):
+        dims = [[int(d) for d in part.split(",") if d.strip()] for part in re.findall(r"\[([^\]]*)\]", shapes)]
+        out.append((name.strip() or None, dims))
+    if text and not out:
+        raise ValueError(f"cannot read the shapes {text!r}: write them as [1,3,224,224] or name[1,3,224,224]")
+    return out
+
+
+def _by_input(model, entries: list) -> dict[str, list]:
+    """Entries given by name, or in input order where unnamed, keyed by input name."""
+    names = [_port_name(p) for p in model.inputs]
+    out = {}
+    for k, (name, value) in enumerate(entries):
+        key = name if name is not None else (names[k] if k < len(names) else None)
+        if key not in names:
+            raise ValueError(f"the model has no input {name or k!r}; its inputs are {names}")
+        out[key] = value
+    return out
+
+
+def _input_files(model, paths: list[str]) -> dict[str, list[np.ndarray]]:
+    """Arrays from .npy / .bin files (folders: every such file, sorted), by input."""
+    entries = []
+    for p in paths:
+        name, sep, path = p.partition(":")
+        name, path = (name, path) if sep and not os.path.exists(p) else (None, p)
+        files = sorted(os.path.join(path, f) for f in os.listdir(path)) if os.path.isdir(path) else [path]
+        files = [f for f in files if f.endswith((".npy", ".bin"))]
+        if not files:
+            raise ValueError(f"-i {p}: no .npy or .bin files (images need OpenCV, which ovcl does not use)")
+        entries.append((name, files))
+    out = {}
+    for key, files in _by_input(model, entries).items():
+        port = next(q for q in model.inputs if _port_name(q) == key)
+        dtype = np.dtype(np.bool_) if port.get_element_type().name == "boolean" else port.get_element_type().dtype
+        arrays = []
+        for f in files:
+            if f.endswith(".npy"):
+                arrays.append(np.load(f, allow_pickle=False).astype(dtype, copy=False))
+            else:
+                ps = port.get_partial_shape()
+                if not ps.is_static:
+                    raise ValueError(f"-i {f}: a .bin file needs the input's shape: give -shape")
+                arrays.append(np.fromfile(f, dtype=dtype).reshape(ps.to_shape()))
+        out[key] = arrays
+    return out
+
+
+def _feeds(model, args) -> list[dict]:
+    """The inputs the iterations use in turn: from -i files, else random, at -data_shape for dynamic inputs."""
+    if args.inputs:
+        files = _input_files(model, args.inputs)
+        n = max(len(v) for v in files.values())
+        random = random_inputs(model, args.seed)
+        return [{k: files[k][i % len(files[k])] if k in files else random[k] for k in random} for i in range(n)]
+    shapes = _by_input(model, _named_shapes(args.data_shape))
+    n = max((len(v) for v in shapes.values()), default=1)
+    feeds = []
+    for i in range(n):
+        pinned = {k: v[i % len(v)] for k, v in shapes.items()}
+        feeds.append(random_inputs(model, args.seed + i, pinned))
+    return feeds
+
+
+def _batch(feeds: dict) -> int:
+    """The batch size a throughput counts: the first dimension the inputs share, else 1."""
+    firsts = {a.shape[0] for a in feeds.values() if np.ndim(a)}
+    return firsts.pop() if len(firsts) == 1 else 1
+
+
+# -- the run -------------------------------------------------------------------------------------------------
+def _run(args, argv: list[str]) -> int:
     import ovcl
     from ovcl.device import get_device
 
     device = get_device(args.device)
-    _log(f"[Step 1/4] Reading model {args.model}")
+    _log(f"[Step 1/6] Reading model {args.model}")
     t0 = time.perf_counter()
     core = ovcl.Core()
     model = core.read_model(args.model)
     if args.shape:
         from ovcl.ir.passes.cut import apply_input_spec
         model = apply_input_spec(model, args.shape) or model
+    if args.batch:
+        model.reshape({p: [args.batch, *list(p.get_partial_shape())[1:]] for p in model.inputs})
     t_read = time.perf_counter() - t0
     _log(f"[ INFO ] Read model took {_fmt_ms(t_read)}")
     for port in model.inputs:
@@ -147,10 +284,16 @@ def _run(args) -> int:
     for port in model.outputs:
         _log(f"[ INFO ] Output {_port_name(port)}: {port.get_element_type()} {port.get_partial_shape()}")
 
+    config = {"VERBOSE": not args.quiet, "PERF_COUNT": args.pc or (args.report_type or "").endswith("counters")}
+    if _HINTS[args.hint]:
+        config["PERFORMANCE_HINT"] = _HINTS[args.hint]
+    for key, value in (("NUM_STREAMS", args.nstreams), ("CACHE_DIR", args.cache_dir),
+                       ("INFERENCE_PRECISION_HINT", args.infer_precision)):
+        if value is not None:
+            config[key] = value
     dev_label = f"{device.name} ({device.full_name}, {device.platform.name.strip()})"
-    _log(f"[Step 2/4] Compiling for {dev_label}")
+    _log(f"[Step 2/6] Compiling for {dev_label}")
     t1 = time.perf_counter()
-    config = {} if args.quiet else {"VERBOSE": True}
     with _Progress("compiling", enabled=not args.quiet):
         compiled = core.compile_model(model, device.name, config)
     t_compile = time.perf_counter() - t1
@@ -158,46 +301,164 @@ def _run(args) -> int:
     planned = f" ({len(launches)} launches, {len({l.kernel for l in launches})} kernels)" if launches else \
         " (dynamic shapes: planned at the first inference)"
     _log(f"[ INFO ] Compile model took {_fmt_ms(t_compile)}{planned}")
+    _log("[Step 3/6] Querying optimal runtime parameters")
+    for key in ("NETWORK_NAME", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "NUM_STREAMS", "PERF_COUNT",
+                "INFERENCE_PRECISION_HINT", "PERFORMANCE_HINT", "EXECUTION_DEVICES"):
+        _log(f"[ INFO ]   {key}: {compiled.get_property(key)}")
+    if args.niter == 0:
+        _log("[ INFO ] -niter 0: compiled, no inference")
+        return 0
 
-    feeds = random_inputs(model, args.seed)
-    request = compiled.create_infer_request()
-    _log("[Step 3/4] First inference")
+    feeds = _feeds(model, args)
+    nireq = 1 if args.api == "sync" else (args.nireq or compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    queue = ovcl.AsyncInferQueue(compiled, nireq)
+    requests = [queue[k] for k in range(len(queue))]
+    _log("[Step 4/6] First inference")
     t2 = time.perf_counter()
     with _Progress("first inference", enabled=not args.quiet):
-        request.infer(feeds)
+        requests[0].infer(feeds[0])
     t_first = time.perf_counter() - t2
     _log(f"[ INFO ] First inference took {_fmt_ms(t_first)}")
-    if not launches:
-        launches = compiled.launches()
-        _log(f"[ INFO ] Plan: {len(launches)} launches, {len({l.kernel for l in launches})} kernels")
+    shapes = {tuple(np.shape(a) for a in f.values()): f for f in feeds[1:]}
+    shapes.pop(tuple(np.shape(a) for a in feeds[0].values()), None)
+    if shapes:         # each new set of input shapes is planned at its first inference: not in the measurement
+        with _Progress("planning the other input shapes", enabled=not args.quiet):
+            for f in shapes.values():
+                requests[0].infer(f)
+        _log(f"[ INFO ] Planned {len(shapes)} more input shapes (-data_shape)")
     _log(f"[ INFO ] Time to first result (read + compile + first inference): {_fmt_ms(t_read + t_compile + t_first)}")
 
     limit_s = args.time if args.time is not None else (None if args.niter is not None else 10.0)
     what = " and ".join(x for x in ((f"{args.niter} iterations" if args.niter else ""),
                                     (f"{limit_s:g} s" if limit_s else "")) if x)
-    _log(f"[Step 4/4] Measuring latency: synchronous inference, {what}, whichever ends first")
-    lat: list[float] = []
-    start = time.perf_counter()
-    deadline = start + limit_s if limit_s else float("inf")
-    while True:
-        t = time.perf_counter()
-        request.infer(feeds)
-        now = time.perf_counter()
-        lat.append(now - t)
-        if (args.niter is not None and len(lat) >= args.niter) or now >= deadline:
-            break
-    duration = time.perf_counter() - start
-    _log(f"[ INFO ] Device: {dev_label}")
-    _log(f"[ INFO ] Count: {len(lat)} iterations")
-    _log(f"[ INFO ] Duration: {_fmt_ms(duration)}")
+    mode = "synchronously" if args.api == "sync" else f"asynchronously, {nireq} infer requests"
+    _log(f"[Step 5/6] Measuring performance (inference {mode}, limits: {what})")
+    latencies, duration = _measure(queue, feeds, args.api, args.niter, limit_s)
+    batch = _batch(feeds[0])
+    items = sum(_batch(feeds[k % len(feeds)]) for k in range(len(latencies)))
+    stats = {
+        "count": len(latencies), "duration": duration, "batch": batch,
+        "latency": float(np.percentile(latencies, args.percentile)), "average": statistics.fmean(latencies),
+        "min": min(latencies), "max": max(latencies),
+        "throughput": items / duration,
+        "read": t_read, "compile": t_compile, "first": t_first,
+    }
+    _log("[Step 6/6] Dumping statistics report")
+    if args.pc:
+        for k, request in enumerate(requests):
+            if request._profile is None:
+                continue
+            _log(f"[ INFO ] Performance counts for {k}-th infer request")
+            _print_counters(request.get_profiling_info())
+    if args.report_type:
+        _reports(args, argv, compiled, requests, stats, nireq, device.name)
+    _log(f"[ INFO ] Execution Devices: {compiled.get_property('EXECUTION_DEVICES')}")
+    _log(f"[ INFO ] Count:            {stats['count']} iterations")
+    _log(f"[ INFO ] Duration:         {_fmt_ms(duration)}")
     _log("[ INFO ] Latency:")
-    _log(f"[ INFO ]    Median: {_fmt_ms(statistics.median(lat))}")
-    _log(f"[ INFO ]    Average: {_fmt_ms(statistics.fmean(lat))}")
-    _log(f"[ INFO ]    Min: {_fmt_ms(min(lat))}")
-    _log(f"[ INFO ]    Max: {_fmt_ms(max(lat))}")
-    _log(f"[ INFO ] Throughput: {len(lat) / duration:.2f} FPS")
+    _log(f"[ INFO ]    Median:        {_fmt_ms(statistics.median(latencies))}")
+    _log(f"[ INFO ]    Average:       {_fmt_ms(stats['average'])}")
+    _log(f"[ INFO ]    Min:           {_fmt_ms(stats['min'])}")
+    _log(f"[ INFO ]    Max:           {_fmt_ms(stats['max'])}")
+    _log(f"[ INFO ] Throughput:   {stats['throughput']:.2f} FPS")
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _measure(queue, feeds, api: str, niter, limit_s) -> tuple[list[float], float]:
+    """Seconds per inference, and the whole run's seconds: one request after another (sync), or every request
+    of ``queue`` kept in flight with the next inputs (async)."""
+    latencies: list[float] = []
+    start = time.perf_counter()
+    deadline = start + limit_s if limit_s else float("inf")
+    if api == "sync":
+        request = queue[0]
+        while True:
+            t = time.perf_counter()
+            request.infer(feeds[len(latencies) % len(feeds)])
+            now = time.perf_counter()
+            latencies.append(now - t)
+            if (niter is not None and len(latencies) >= niter) or now >= deadline:
+                return latencies, time.perf_counter() - start
+    queue.set_callback(lambda request, _: latencies.append(request.latency / 1e3))
+    started = 0
+    while (niter is None or started < niter) and time.perf_counter() < deadline:
+        queue.start_async(feeds[started % len(feeds)])
+        started += 1
+    queue.wait_all()
+    return latencies, time.perf_counter() - start
+
+
+def _counter_rows(infos) -> list[list]:
+    return [[i.node_name, i.status.name, i.node_type, i.exec_type, round(i.real_time.total_seconds() * 1e3, 4),
+             round(i.cpu_time.total_seconds() * 1e3, 4)] for i in infos]
+
+
+def _print_counters(infos) -> None:
+    rows = _counter_rows(infos)
+    for name, status, kind, exec_type, real, cpu in rows:
+        _log(f"{name[:20]:<20} Status.{status:<13} layerType: {kind:<20} execType: {exec_type:<22} "
+             f"realTime (ms): {real:<9.3f} cpuTime (ms): {cpu:.3f}")
+    _log(f"Total time:     {sum(r[4] for r in rows):.3f} milliseconds")
+
+
+def _reports(args, argv, compiled, requests, stats, nireq, device_name) -> None:
+    """benchmark_app's reports in -report_folder: benchmark_report.csv (or .json with -json_stats), and with
+    *_counters the per-kernel times, averaged over the requests or one table per request."""
+    options = {}
+    k = 0
+    while k < len(argv):
+        if argv[k].startswith("-") and not argv[k].lstrip("-").replace(".", "").isdigit():
+            takes = k + 1 < len(argv) and not argv[k + 1].startswith("-")
+            options[argv[k]] = argv[k + 1] if takes else ""
+            k += 2 if takes else 1
+        else:
+            options.setdefault("-m", argv[k])
+            k += 1
+    sections = {
+        "cmd_options": options,
+        "configuration_setup": {
+            "topology": compiled.get_property("NETWORK_NAME"), "target device": device_name, "API": args.api,
+            "precision": str(compiled.get_property("INFERENCE_PRECISION_HINT")), "batch size": stats["batch"],
+            "number of iterations": stats["count"], "number of parallel infer requests": nireq,
+            "duration (ms)": round(stats["duration"] * 1e3, 2)},
+        "execution_results": {
+            "read model time (ms)": round(stats["read"] * 1e3, 2),
+            "compile model time (ms)": round(stats["compile"] * 1e3, 2),
+            "first inference time (ms)": round(stats["first"] * 1e3, 2),
+            "total execution time (ms)": round(stats["duration"] * 1e3, 2),
+            "total number of iterations": stats["count"],
+            f"latency (ms) ({args.percentile} percentile)": round(stats["latency"] * 1e3, 3),
+            "avg latency": round(stats["average"] * 1e3, 3), "min latency": round(stats["min"] * 1e3, 3),
+            "max latency": round(stats["max"] * 1e3, 3), "throughput": round(stats["throughput"], 2)},
+    }
+    titles = {"cmd_options": "Command line parameters", "configuration_setup": "Configuration setup",
+              "execution_results": "Execution results"}
+    folder = args.report_folder or "."
+    _write(folder, "benchmark_report", args.json_stats, sections, titles)
+    if args.report_type == "no_counters":
+        return
+    tables = [_counter_rows(r.get_profiling_info()) for r in requests if r._profile is not None]
+    header = ["layerName", "execStatus", "layerType", "execType", "realTime (ms)", "cpuTime (ms)"]
+    if args.report_type == "average_counters":
+        rows = [[*row[:4], round(statistics.fmean(t[i][4] for t in tables), 4),
+                 round(statistics.fmean(t[i][5] for t in tables), 4)] for i, row in enumerate(tables[0])]
+        _write(folder, "benchmark_average_counters_report", args.json_stats, {"counters": [header, *rows]})
+    else:
+        _write(folder, "benchmark_detailed_counters_report", args.json_stats,
+               {f"request {k}": [header, *rows] for k, rows in enumerate(tables)})
+
+
+def _write(folder: str, name: str, as_json: bool, sections: dict, titles: dict | None = None) -> None:
+    path = os.path.join(folder, name + (".json" if as_json else ".csv"))
+    if as_json:        # tables as records, keyed by their header row
+        doc = {k: [dict(zip(v[0], row)) for row in v[1:]] if isinstance(v, list) else v for k, v in sections.items()}
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=1)
+    else:
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, delimiter=";")
+            for key, body in sections.items():
+                w.writerow([(titles or {}).get(key, key)])
+                w.writerows(body.items() if isinstance(body, dict) else body)
+                w.writerow([])
+    _log(f"[ INFO ] Report written to {path}")

@@ -1,10 +1,11 @@
-"""The ``ovcl`` command: run, devices, convert, benchmark, tune.
+"""The ovcl command: run, devices, convert, benchmark, tune.
 
+examples:
     ovcl run                 # the bundled digits CNN on the default device: predictions, accuracy, latency
     ovcl run model.onnx      # any model, random inputs: output summary and latency
     ovcl devices             # OpenCL devices ovcl can use, with their capabilities
     ovcl convert ...         # framework model -> OpenVINO IR (flags as OpenVINO's ovc)
-    ovcl benchmark ...       # latency and throughput of one model
+    ovcl benchmark -m MODEL  # latency and throughput of one model (benchmark_app's flags)
     ovcl tune MODEL          # measure the model's kernels on a device, keep the fastest parameters
 """
 from __future__ import annotations
@@ -129,7 +130,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("devices", help="list OpenCL devices and their capabilities")
     p.set_defaults(fn=cmd_devices)
     sub.add_parser("convert", help="convert a model to OpenVINO IR (see: ovcl convert --help)", add_help=False)
-    sub.add_parser("benchmark", help="measure one model's latency (see: ovcl benchmark --help)", add_help=False)
+    sub.add_parser("benchmark", help="latency and throughput of one model, with benchmark_app's flags (see: ovcl "
+                   "benchmark --help)", add_help=False)
     sub.add_parser("tune", help="tune a model's kernels for a device (see: ovcl tune --help)", add_help=False)
     if argv and argv[0] == "convert":
         from .convert_cli import main as convert_main

@@ -113,9 +113,10 @@ def _import(path: str) -> int:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="ovcl tune", description=__doc__.split("\n\n")[0],
+    text = __doc__.replace("``", "")       # the docstring's literal markup is not for a terminal
+    ap = argparse.ArgumentParser(prog="ovcl tune", description=text.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+                                 epilog="\n\n".join(text.split("\n\n")[1:]))
     ap.add_argument("model", nargs="?", help="a .onnx or .xml model to tune")
     ap.add_argument("-d", "--device", default="AUTO", help="GPU, GPU.N, CPU or AUTO (default)")
     ap.add_argument("--budget-s", type=float, default=120.0, help="seconds to spend measuring (default 120)")
