@@ -4,8 +4,8 @@ Kept thin and lazy: ``import ovcl.ir`` runs this file first, and importing ovcl 
 onnx or torch until they are needed.
 """
 from ovcl.ir import Dimension, Model, Output, PartialShape, Shape, Type
-from ovcl.errors import (CompileError, ConfigError, DeviceError, FrontendError, IRError, InferenceError,
-                         KernelBuildError, OVCLError, UnsupportedOpError)
+from ovcl.errors import (CompileError, ConfigError, DeviceError, FrontendError, ImportModelError, IRError,
+                         InferenceError, KernelBuildError, OVCLError, UnsupportedOpError)
 from ovcl import properties
 
 __version__ = "0.1.0"
@@ -34,6 +34,6 @@ def __dir__():
 
 
 __all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
-           "FrontendError", "IRError", "InferRequest", "InferenceError", "KernelBuildError", "Model", "OVCLError",
-           "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type", "UnsupportedOpError",
-           "compile_model", "convert_model", "properties", "read_model", "save_model"]
+           "FrontendError", "IRError", "ImportModelError", "InferRequest", "InferenceError", "KernelBuildError",
+           "Model", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
+           "UnsupportedOpError", "compile_model", "convert_model", "properties", "read_model", "save_model"]

@@ -19,9 +19,13 @@ class KernelBuildError(CompileError):
     """The OpenCL compiler rejected a kernel; the message carries the build log and the node."""
 
 
+class ImportModelError(OVCLError):
+    """A blob that is not an exported ovcl model, or one exported for another device, driver or ovcl version."""
+
+
 class InferenceError(OVCLError):
     """Wrong inputs at inference (count, names, shapes, element types) or a failure while running."""
 
 
-__all__ = ["CompileError", "ConfigError", "DeviceError", "FrontendError", "IRError", "InferenceError", "KernelBuildError",
-           "OVCLError", "UnsupportedOpError"]
+__all__ = ["CompileError", "ConfigError", "DeviceError", "FrontendError", "IRError", "ImportModelError",
+           "InferenceError", "KernelBuildError", "OVCLError", "UnsupportedOpError"]

@@ -53,6 +53,16 @@ class Plans:
                 self._plans.popitem(last=False)
             return plan
 
+    def adopt(self, shapes: tuple, plan) -> None:
+        """A plan made elsewhere (an imported model's) for these input shapes."""
+        with self._lock:
+            self._plans[shapes] = plan
+
+    def items(self) -> list:
+        """(input shapes, plan) of the plans kept, oldest first."""
+        with self._lock:
+            return list(self._plans.items())
+
     def latest(self):
         """The most recently used plan, or None before the first."""
         with self._lock:

@@ -186,11 +186,13 @@ class CompiledModel:
     """A model compiled for one device. Static models are planned now; a dynamic one plans each new set of
     input shapes at its first inference and keeps the last few plans."""
 
-    def __init__(self, model: Model, device, config: dict | None = None):
+    def __init__(self, model: Model, device, config: dict | None = None, plans: dict | None = None):
         self._model = model
         self._device = device
         self._config = parse_config(config, f"compile_model on {device.name}")
         self._plans = Plans(model, device, self._config)
+        for shapes, plan in (plans or {}).items():      # made before (import_model)
+            self._plans.adopt(shapes, plan)
         if not model.is_dynamic():
             self._plans.for_shapes(tuple(tuple(p.get_shape()) for p in model.inputs))
 
@@ -228,6 +230,12 @@ class CompiledModel:
         if str(name) not in props:
             raise ConfigError(f"the compiled model has no property '{name}'; it has {', '.join(sorted(props))}")
         return props[str(name)]
+
+    def export_model(self) -> bytes:
+        """This compiled model as bytes for ``Core.import_model`` on the same device and driver (see
+        ``ovcl/export.py``)."""
+        from .export import export_blob
+        return export_blob(self)
 
     def set_property(self, properties: dict) -> None:
         raise ConfigError("a compiled model's properties are fixed: pass them to compile_model (its config) or "
@@ -695,6 +703,15 @@ class Core:
         cfg = {**self._global, **self._properties.get(device.name, {}),
                **parse_config(config, f"compile_model on {device.name}")}
         return CompiledModel(model, device, cfg)
+
+    def import_model(self, model_stream, device_name: str = "AUTO", config: dict | None = None) -> CompiledModel:
+        """A model exported by ``CompiledModel.export_model`` (bytes, a binary stream or a path), for the device
+        and driver it was compiled for."""
+        from .export import import_blob
+        device = get_device(device_name)
+        cfg = {**self._global, **self._properties.get(device.name, {}),
+               **parse_config(config, f"import_model on {device.name}")}
+        return import_blob(model_stream, device, cfg)
 
     def query_model(self, model: Model, device_name: str = "AUTO") -> dict[str, str]:
         """Which node runs where: every node with a kernel on the device, as openvino's query_model."""

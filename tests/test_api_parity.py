@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import io
 import time
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -275,3 +277,52 @@ def test_types_dimensions_shapes(api):
     assert api.PartialShape([1, -1, 3]).to_string() == "[1,?,3]"
     assert api.Shape([1, 3]).to_string() == "[1,3]" and api.Shape([1, 3]) == [1, 3]
     assert _static(api).input(0).get_shape() == [1, 1, 8, 8]
+
+
+# -- export / import -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_export_and_import_give_the_same_results(api):
+    compiled = _static(api)
+    x = _image(3)
+    blob = compiled.export_model()
+    imported = api.Core().import_model(blob, "CPU")
+    np.testing.assert_array_equal(imported(x)[0], compiled(x)[0])
+    assert [p.get_any_name() for p in imported.inputs] == [p.get_any_name() for p in compiled.inputs]
+
+
+def test_imported_dynamic_model_plans_new_shapes():
+    core = ovcl.Core()
+    compiled = core.compile_model(MODEL, "CPU")
+    x1, x3 = _image(1), np.concatenate([_image(k) for k in range(3)])
+    ref1, ref3 = compiled(x1)[0], compiled(x3)[0]
+    imported = core.import_model(io.BytesIO(compiled.export_model()), "CPU")
+    np.testing.assert_array_equal(imported(x1)[0], ref1)      # exported plan
+    np.testing.assert_array_equal(imported(x3)[0], ref3)      # planned after import
+
+
+def _edit_blob(blob: bytes, name: str, edit) -> bytes:
+    src, out = zipfile.ZipFile(io.BytesIO(blob)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            z.writestr(n, edit(src.read(n)) if n == name else src.read(n))
+    return out.getvalue()
+
+
+_BAD_BLOBS = {
+    "not a blob": (lambda b: b"\x00garbage", "not a model exported by ovcl"),
+    "truncated": (lambda b: b[: len(b) // 2], "not a model exported by ovcl"),
+    "another device": (lambda b: _edit_blob(b, "manifest.json", lambda t: t.replace(b'"device": "', b'"device": "X')),
+                       "it was compiled for"),
+    "another version": (lambda b: _edit_blob(b, "manifest.json", lambda t: t.replace(b'"ovcl": "', b'"ovcl": "0.0')),
+                        "exported it, this is ovcl"),
+    "damaged plan": (lambda b: _edit_blob(b, next(n for n in zipfile.ZipFile(io.BytesIO(b)).namelist()
+                                                  if n.endswith("plan.json")), lambda t: t[:20]), "damaged"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_BLOBS))
+def test_import_refuses_bad_blobs(case):
+    edit, message = _BAD_BLOBS[case]
+    blob = edit(_static(ovcl).export_model())
+    with pytest.raises(ovcl.ImportModelError, match=message):
+        ovcl.Core().import_model(blob, "CPU")
