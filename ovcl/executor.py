@@ -1,7 +1,11 @@
 """The hot path: a prepared list of launches, run as copy-in, enqueue, copy-out.
 
-Nothing here walks the graph, renders, builds or allocates device memory: that all happened in
-``ovcl.compiler``. Host output arrays are allocated per call, since the caller owns them afterwards.
+Nothing here walks the graph, renders, builds or allocates device memory for the first inference: that all
+happened in ``ovcl.compiler``. Inferences in flight at once (several infer requests) each get an *instance*
+of the plan: its own activation and input/output buffers, kernels bound to them and an in-order queue, so
+they overlap on the device; constants are shared. The first instance is the compiler's; more are made when
+inferences overlap, up to ``MAX_INSTANCES``. Host output arrays are allocated per call, since the caller owns
+them afterwards.
 """
 from __future__ import annotations
 
@@ -9,7 +13,19 @@ import threading
 
 import numpy as np
 
-from .lowering import Launch, Value
+from .lowering import Launch, LocalMem, Value
+
+# inferences of one plan in flight at once; more wait for one to end (each instance holds its own activations)
+MAX_INSTANCES = 4
+
+
+class _Instance:
+    """What one inference in flight uses: (kernel, global size, local size) steps, its input and output
+    buffers, and its queue."""
+
+    def __init__(self, steps: list, inputs: list, outputs: list, queue, buffers: list = ()):
+        self.steps, self.inputs, self.outputs, self.queue = steps, inputs, outputs, queue
+        self.buffers = list(buffers)     # kernels do not hold their arguments alive: the instance does
 
 
 class Plan:
@@ -22,45 +38,98 @@ class Plan:
         self.stats: dict = {}
         self.program = None          # the built cl.Program (its binary goes to the model cache)
         self.lowered = None          # the ovcl.compiler.Lowered it was made from
-        self._lock = threading.Lock()    # the device buffers belong to one inference at a time
+        self._idle: list[_Instance] | None = None     # made at the first run: the device queue exists then
+        self._made = 0
+        self._cond = threading.Condition()
 
     def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:
         """Run one inference. ``arrays`` are C-contiguous and of the right shapes and types already."""
-        with self._lock:
-            return self._run(arrays, profile)
+        instance = self._acquire()
+        try:
+            return self._run(instance, arrays, profile)
+        finally:
+            with self._cond:
+                self._idle.append(instance)
+                self._cond.notify()
+
+    def _acquire(self) -> _Instance:
+        with self._cond:
+            if self._idle is None:
+                self._idle = [_Instance(self._steps, [v.storage.buffer for v in self.inputs],
+                                        [v.storage.buffer for v in self.outputs], self.device.queue)]
+                self._made = 1
+            while not self._idle and self._made >= MAX_INSTANCES:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._made += 1
+        return self._instance()
+
+    def _instance(self) -> _Instance:
+        """Another set of the plan's buffers (constants shared), with kernels bound to them and a queue."""
+        import pyopencl as cl
+        ctx = self.device.context
+        copies: dict = {}       # one new buffer per buffer of the first instance (aliasing kept), and sub-regions
+
+        def buffer(v: Value):
+            root, offset = v.storage.root()
+            if root.kind == "const":
+                return v.storage.buffer
+            if id(root.buffer) not in copies:
+                copies[id(root.buffer)] = cl.Buffer(ctx, cl.mem_flags.READ_WRITE, root.buffer.size)
+            if v.storage is root:
+                return copies[id(root.buffer)]
+            key = (id(root.buffer), offset, v.storage.nbytes)
+            if key not in copies:
+                copies[key] = copies[id(root.buffer)].get_sub_region(offset, v.storage.nbytes)
+            return copies[key]
+
+        steps = []
+        for launch, (_, g, l) in zip(self.launches, self._steps):
+            k = cl.Kernel(self.program, launch.kernel)
+            k.set_args(*[buffer(a) if isinstance(a, Value) else cl.LocalMemory(max(a.nbytes, 4))
+                         if isinstance(a, LocalMem) else a for a in launch.args])
+            steps.append((k, g, l))
+        return _Instance(steps, [buffer(v) for v in self.inputs], [buffer(v) for v in self.outputs],
+                         cl.CommandQueue(ctx, self.device.cl_device), copies.values())
 
     def time_launches(self, queue) -> float:
         """Seconds the launches take on the device by its profiling events (``queue`` created with
         PROFILING_ENABLE on this plan's context), inputs as the last run left them."""
         import pyopencl as cl
-        with self._lock:
-            events = [cl.enqueue_nd_range_kernel(queue, k, g, l) for k, g, l in self._steps]
+        instance = self._acquire()
+        try:
+            events = [cl.enqueue_nd_range_kernel(queue, k, g, l) for k, g, l in instance.steps]
             queue.finish()
+        finally:
+            with self._cond:
+                self._idle.append(instance)
+                self._cond.notify()
         return sum(e.profile.end - e.profile.start for e in events) * 1e-9
 
-    def _run(self, arrays, profile):
+    def _run(self, instance: _Instance, arrays, profile):
         import pyopencl as cl
-        q = self.device.queue
-        for v, a in zip(self.inputs, arrays):
+        q = instance.queue
+        for buf, a in zip(instance.inputs, arrays):
             if a.nbytes:
-                cl.enqueue_copy(q, v.storage.buffer, a, is_blocking=False)
+                cl.enqueue_copy(q, buf, a, is_blocking=False)
         enqueue = cl.enqueue_nd_range_kernel
         if profile is None:
-            for k, g, l in self._steps:
+            for k, g, l in instance.steps:
                 enqueue(q, k, g, l)
         else:
             import time
-            for (k, g, l), launch in zip(self._steps, self.launches):
+            for (k, g, l), launch in zip(instance.steps, self.launches):
                 q.finish()
                 t = time.perf_counter()
                 enqueue(q, k, g, l)
                 q.finish()
                 profile.append((launch, time.perf_counter() - t))
         results = []
-        for v in self.outputs:
+        for v, buf in zip(self.outputs, instance.outputs):
             out = np.empty(v.shape, dtype=np.bool_ if v.type.name == "boolean" else v.type.dtype)
             if out.nbytes:
-                cl.enqueue_copy(q, out, v.storage.buffer, is_blocking=False)
+                cl.enqueue_copy(q, out, buf, is_blocking=False)
             results.append(out)
         q.finish()
         return results
