@@ -193,6 +193,7 @@ class CompiledModel:
         self._plans = Plans(model, device, self._config)
         for shapes, plan in (plans or {}).items():      # made before (import_model)
             self._plans.adopt(shapes, plan)
+        self._last_profile: list | None = None            # the latest profiled inference's launch times
         if not model.is_dynamic():
             self._plans.for_shapes(tuple(tuple(p.get_shape()) for p in model.inputs))
 
@@ -212,7 +213,13 @@ class CompiledModel:
         return self._model.output(key)
 
     def get_runtime_model(self) -> Model:
-        return self._model
+        """The execution graph of the latest plan (see ``ovcl/runtime_model.py``): one node per kernel launch,
+        what it runs in its rt_info; the model itself before any inference of a dynamic one."""
+        from .runtime_model import execution_graph
+        plan = self._plans.latest()
+        if plan is None or not hasattr(plan, "launches") or getattr(plan, "lowered", None) is None:
+            return self._model
+        return execution_graph(plan, self._model.get_friendly_name(), self._last_profile)
 
     @property
     def device(self):
@@ -406,6 +413,7 @@ class InferRequest:
         if self._compiled.get_property("PERF_COUNT"):
             self._profile = []
             outs = self._compiled._plans.run(arrays, profile=self._profile)
+            self._compiled._last_profile = self._profile
         else:
             outs = self._compiled._plans.run(arrays)
         for i, out in enumerate(outs):

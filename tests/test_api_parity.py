@@ -326,3 +326,20 @@ def test_import_refuses_bad_blobs(case):
     blob = edit(_static(ovcl).export_model())
     with pytest.raises(ovcl.ImportModelError, match=message):
         ovcl.Core().import_model(blob, "CPU")
+
+
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_runtime_model_is_the_execution_graph(api):
+    """One node per executed kernel with layerType / primitiveType / originalLayersNames in its rt_info; the fused
+    ReLU named in its convolution's node."""
+    def text(v):
+        return v.astype(str) if hasattr(v, "astype") else str(v)
+
+    compiled = _static(api)
+    compiled(_image(0))
+    nodes = [op.get_rt_info() for op in compiled.get_runtime_model().get_ordered_ops()]
+    convs = [rt for rt in nodes if "layerType" in rt and text(rt["layerType"]) == "Convolution"]
+    assert convs and all(text(rt["primitiveType"]) and "execOrder" in rt for rt in convs)
+    if api is ovcl:
+        assert any("relu1" in text(rt["originalLayersNames"]).split(",") for rt in convs)
+        assert len([rt for rt in nodes if "layerType" in rt]) == len(compiled.launches())

@@ -65,6 +65,20 @@ class Result(SameShapeOp):
 
 
 @register
+class ExecutionNode(Op):
+    """A node of a compiled model's execution graph (``CompiledModel.get_runtime_model``): one kernel launch,
+    its outputs as given; what it runs is in its rt_info, as in OpenVINO's execution graphs."""
+    type_name = "ExecutionNode"
+    version = "execution_graph"
+    attrs = {"output_types": REQUIRED, "output_shapes": REQUIRED}
+
+    @classmethod
+    def infer(cls, node):
+        return [(as_type(t), PartialShape(list(s)))
+                for t, s in zip(node.attrs["output_types"], node.attrs["output_shapes"])]
+
+
+@register
 class Convert(Op):
     type_name = "Convert"
     attrs = {"destination_type": REQUIRED}
