@@ -129,27 +129,15 @@ def _transpose(ctx: NodeContext):
     return ctx.make1("Transpose", [ctx.input(0), ctx.i64(ctx.ints("perm", None), "perm")])
 
 
-@paddle_op("slice")
+@paddle_op("slice", "strided_slice")
 def _slice(ctx: NodeContext):
-    """Slice at ``axes`` (clamped as Python slices are); ``decrease_axis`` removes the sliced axes."""
+    """Slice at ``axes`` (clamped as Python slices are), by ``strides`` for strided_slice; ``decrease_axis``
+    (slice, and the legacy strided_slice) removes the sliced axes."""
     x = ctx.input(0)
     axes = ctx.ints("axes", None)
-    starts, ends = ctx.ints("starts", 1), ctx.ints("ends", 2)
-    y = ctx.make1("Slice", [x, ctx.i64(starts, "start"), ctx.i64(ends, "stop"), ctx.i64([1] * len(axes), "step"),
-                            ctx.i64(axes, "axes")], "slice")
-    decrease = [int(a) for a in ctx.attr("decrease_axis", []) or []]
-    if decrease:
-        y = ctx.make1("Squeeze", [y, ctx.i64(decrease, "decrease")])
-    return y
-
-
-@paddle_op("strided_slice")
-def _strided_slice(ctx: NodeContext):
-    """Slice with steps; the legacy op's ``decrease_axis`` removes the sliced axes."""
-    x = ctx.input(0)
-    axes = ctx.ints("axes", None)
+    steps = ctx.ints("strides", 3) if ctx.type == "strided_slice" else [1] * len(axes)
     y = ctx.make1("Slice", [x, ctx.i64(ctx.ints("starts", 1), "start"), ctx.i64(ctx.ints("ends", 2), "stop"),
-                            ctx.i64(ctx.ints("strides", 3), "step"), ctx.i64(axes, "axes")], "slice")
+                            ctx.i64(steps, "step"), ctx.i64(axes, "axes")], "slice")
     decrease = [int(a) for a in ctx.attr("decrease_axis", []) or []]
     if decrease:
         y = ctx.make1("Squeeze", [y, ctx.i64(decrease, "decrease")])
