@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
-DESCRIPTION = """Measure one model's latency and throughput on one device, as OpenVINO's benchmark_app does, with the same
-flags. Inputs are random unless -i gives .npy or .bin files. Throughput counts batch items: iterations times
-the batch size, per second.
+DESCRIPTION = """Measure one model's latency and throughput on one device, as OpenVINO's benchmark_app
+does, with the same flags. Inputs are random unless -i gives .npy or .bin files. Throughput counts batch
+items: iterations times the batch size, per second.
 
 examples:
   ovcl benchmark -m model.onnx -d GPU -hint latency

@@ -14,6 +14,7 @@ import numpy as np
 from ovcl.ir import Model, Output, PartialShape, Shape, Type
 
 from .config import SETTINGS, effective, optimal_requests
+from .config import value as setting
 from .config import parse as parse_config
 from .device import available_devices, get_device
 from .errors import ConfigError, InferenceError
@@ -194,6 +195,7 @@ class CompiledModel:
         for shapes, plan in (plans or {}).items():      # made before (import_model)
             self._plans.adopt(shapes, plan)
         self._last_profile: list | None = None            # the latest profiled inference's launch times
+        self._profiling = bool(setting(self._config, "PERF_COUNT"))
         if not model.is_dynamic():
             self._plans.for_shapes(tuple(tuple(p.get_shape()) for p in model.inputs))
 
@@ -368,7 +370,8 @@ def _profiling_info(timed: list, types: dict[str, str]) -> list[ProfilingInfo]:
         for n in launch.nodes:
             if n != launch.node:
                 fused[n] = ProfilingInfo(n, types.get(n, ""), kernel, 0.0, ProfilingInfo.OPTIMIZED_OUT)
-    return out + [info for name, info in fused.items() if name not in {i.node_name for i in out}]
+    executed = {i.node_name for i in out}
+    return out + [info for name, info in fused.items() if name not in executed]
 
 
 class InferRequest:
@@ -410,7 +413,7 @@ class InferRequest:
             raise InferenceError(f"input(s) {missing} not set: pass them to infer() or set_tensor() first")
         start = time.perf_counter()
         arrays = self._compiled._prepare([self._inputs[i] for i in range(len(params))])
-        if self._compiled.get_property("PERF_COUNT"):
+        if self._compiled._profiling:
             self._profile = []
             outs = self._compiled._plans.run(arrays, profile=self._profile)
             self._compiled._last_profile = self._profile
@@ -430,7 +433,7 @@ class InferRequest:
     def get_profiling_info(self) -> list[ProfilingInfo]:
         """Per-launch times of the last inference, with PERF_COUNT set at compile time (each launch then waits
         for the one before it, so the times add up to the inference)."""
-        if not self._compiled.get_property("PERF_COUNT"):
+        if not self._compiled._profiling:
             raise InferenceError("profiling is off: compile with {'PERF_COUNT': True} "
                                  "(ovcl.properties.enable_profiling)")
         if self._profile is None:

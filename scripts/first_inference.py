@@ -34,7 +34,8 @@ feeds = []
 for p in compiled.inputs:
     shape = [d.get_length() if d.is_static else (1 if i == 0 else 128) for i, d in enumerate(p.get_partial_shape())]
     t = p.get_element_type()
-    feeds.append(np.ones(shape, t.dtype) if t.is_integral() else np.random.default_rng(0).standard_normal(shape).astype(t.dtype))
+    feeds.append(np.ones(shape, t.dtype) if t.is_integral()
+                 else np.random.default_rng(0).standard_normal(shape).astype(t.dtype))
 compiled(feeds)
 t3 = time.perf_counter()
 print(json.dumps({"read": t1 - t0, "compile": t2 - t1, "first": t3 - t2, "total": t3 - t0}))

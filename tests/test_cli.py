@@ -47,8 +47,8 @@ _BENCH_LINES = {
     "latency, input file": ["-hint", "latency", "-niter", "5", "-i", "image:{dir}/x.npy"],
     "async, batch": ["-api", "async", "-nireq", "2", "-niter", "8", "-b", "2"],
     "dynamic shapes": ["-niter", "6", "-shape", "[?,1,8,8]", "-data_shape", "[2,1,8,8][3,1,8,8]"],
-    "counters as JSON": ["-niter", "4", "-shape", "[1,1,8,8]", "-pc", "-report_type", "average_counters", "-report_folder", "{dir}/r",
-                         "-json_stats"],
+    "counters as JSON": ["-niter", "4", "-shape", "[1,1,8,8]", "-pc", "-report_type", "average_counters",
+                         "-report_folder", "{dir}/r", "-json_stats"],
     "compile only": ["-niter", "0", "-shape", "[1,1,8,8]"],
 }
 

@@ -50,7 +50,8 @@ def _on_integer_grid(out: Output) -> bool:
         node = node.input_value(0).node
     if node.type_name == "Round":
         return True
-    return node.type_name == "Convert" and node.input_type(0).is_integral() and node.get_output_element_type(0).is_real()
+    return (node.type_name == "Convert" and node.input_type(0).is_integral()
+            and node.get_output_element_type(0).is_real())
 
 
 def precision_sensitive_constants(nodes: list[Node]) -> set[int]:
