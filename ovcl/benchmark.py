@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -148,6 +150,9 @@ def parser() -> argparse.ArgumentParser:
                     help="INFERENCE_PRECISION_HINT (ovcl computes in f32: accepted, reported)")
     ap.add_argument("-pc", "--perf_counts", dest="pc", action="store_true",
                     help="print per-kernel times of each request (compiles with PERF_COUNT)")
+    ap.add_argument("-plot", "--plot", dest="plot", default=None, metavar="FILE.png",
+                    help="draw the time per kernel launch (averaged over the requests) into FILE.png; needs "
+                         "matplotlib (pip install ovcl[plot])")
     ap.add_argument("-report_type", dest="report_type", default=None,
                     choices=["no_counters", "average_counters", "detailed_counters"],
                     help="write a report to -report_folder: the run's statistics, and with *_counters the "
@@ -284,7 +289,10 @@ def _run(args, argv: list[str]) -> int:
     for port in model.outputs:
         _log(f"[ INFO ] Output {_port_name(port)}: {port.get_element_type()} {port.get_partial_shape()}")
 
-    config = {"VERBOSE": not args.quiet, "PERF_COUNT": args.pc or (args.report_type or "").endswith("counters")}
+    if args.plot and importlib.util.find_spec("matplotlib") is None:    # known now, not after the compile
+        raise ValueError("-plot needs matplotlib: pip install matplotlib (or ovcl[plot])")
+    config = {"VERBOSE": not args.quiet,
+              "PERF_COUNT": bool(args.pc or args.plot or (args.report_type or "").endswith("counters"))}
     if _HINTS[args.hint]:
         config["PERFORMANCE_HINT"] = _HINTS[args.hint]
     for key, value in (("NUM_STREAMS", args.nstreams), ("CACHE_DIR", args.cache_dir),
@@ -352,6 +360,9 @@ def _run(args, argv: list[str]) -> int:
             _print_counters(request.get_profiling_info())
     if args.report_type:
         _reports(args, argv, compiled, requests, stats, nireq, device.name)
+    if args.plot:
+        _plot(args.plot, [r.get_profiling_info() for r in requests if r._profile is not None],
+              f"{Path(args.model).name} on {device.name}")
     _log(f"[ INFO ] Execution Devices: {compiled.get_property('EXECUTION_DEVICES')}")
     _log(f"[ INFO ] Count:            {stats['count']} iterations")
     _log(f"[ INFO ] Duration:         {_fmt_ms(duration)}")
@@ -446,6 +457,27 @@ def _reports(args, argv, compiled, requests, stats, nireq, device_name) -> None:
     else:
         _write(folder, "benchmark_detailed_counters_report", args.json_stats,
                {f"request {k}": [header, *rows] for k, rows in enumerate(tables)})
+
+
+def _plot(path: str, runs: list, title: str) -> None:
+    """Horizontal bars: each executed launch's time, averaged over the requests, in program order."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    executed = [[i for i in run if i.status == i.Status.EXECUTED] for run in runs]
+    labels = [f"{i.node_name} ({i.exec_type})" for i in executed[0]]
+    times = [statistics.fmean(run[k].real_time.total_seconds() * 1e3 for run in executed)
+             for k in range(len(labels))]
+    fig, ax = plt.subplots(figsize=(10, 1.5 + 0.25 * len(labels)))
+    ax.barh(range(len(labels)), times)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("ms per launch (each launch waits for the one before it)")
+    ax.set_title(f"{title}: {sum(times):.2f} ms in {len(labels)} launches")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    _log(f"[ INFO ] Kernel times drawn in {path}")
 
 
 def _write(folder: str, name: str, as_json: bool, sections: dict, titles: dict | None = None) -> None:

@@ -87,3 +87,11 @@ def test_benchmark_help_reads_well():
     assert "``" not in out and "-niter" in out and "-hint" in out
     r = ovcl("benchmark", "-m", DIGITS, "-niter", "-3", check=False)
     assert r.returncode == 2 and "-niter must be 0 or more" in r.stderr
+
+
+def test_benchmark_plots_kernel_times(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = ovcl("benchmark", "-m", DIGITS, "-d", "CPU", "-niter", "3", "-shape", "[1,1,8,8]", "-plot",
+               str(tmp_path / "k.png"), "-q").stdout
+    assert "Kernel times drawn" in out
+    assert (tmp_path / "k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
