@@ -103,10 +103,18 @@ def parse(config: Mapping | None, where: str) -> dict:
             out[key] = SETTINGS[key][0](value)
         except (ValueError, TypeError) as e:
             raise ConfigError(f"property {key} cannot be {value!r} ({where}): it takes {e}") from None
-    if out.get("INFERENCE_PRECISION_HINT", Type.f32) != Type.f32:
-        warnings.warn(f"INFERENCE_PRECISION_HINT {out['INFERENCE_PRECISION_HINT']}: ovcl's kernels compute in "
-                      f"f32 on every device, and get_property reports f32", stacklevel=3)
     return out
+
+
+def warn_precision(config: Mapping, device) -> None:
+    """A precision hint ovcl cannot follow is a warning, not an error (ported scripts set it): the model runs
+    in f32, and get_property says so."""
+    hint = value(config, "INFERENCE_PRECISION_HINT")
+    if hint != Type.f32:
+        why = ("ovcl's kernels compute in f32 on every device for now" if device.caps.fp16 else
+               f"{device.name} has no cl_khr_fp16")
+        warnings.warn(f"INFERENCE_PRECISION_HINT {hint}: {why}; the model runs in f32 and get_property reports "
+                      f"f32", stacklevel=4)
 
 
 def value(config: Mapping, key: str):

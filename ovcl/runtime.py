@@ -13,9 +13,9 @@ import numpy as np
 
 from ovcl.ir import Model, Output, PartialShape, Shape, Type
 
-from .config import SETTINGS, effective, optimal_requests
-from .config import value as setting
+from .config import SETTINGS, effective, optimal_requests, warn_precision
 from .config import parse as parse_config
+from .config import value as setting
 from .device import available_devices, get_device
 from .errors import ConfigError, InferenceError
 from .plans import Plans
@@ -191,6 +191,7 @@ class CompiledModel:
         self._model = model
         self._device = device
         self._config = parse_config(config, f"compile_model on {device.name}")
+        warn_precision(self._config, device)
         self._plans = Plans(model, device, self._config)
         for shapes, plan in (plans or {}).items():      # made before (import_model)
             self._plans.adopt(shapes, plan)

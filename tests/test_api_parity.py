@@ -113,7 +113,7 @@ def test_settings_read_back():
         for key in ("NETWORK_NAME", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "NUM_STREAMS", "PERF_COUNT",
                     "INFERENCE_PRECISION_HINT", "PERFORMANCE_HINT", "EXECUTION_DEVICES"):
             assert key in supported, (api.__name__, key)
-    with pytest.warns(UserWarning, match="compute in f32"):
+    with pytest.warns(UserWarning, match="runs in f32"):
         compiled = _compiled(ovcl, {"INFERENCE_PRECISION_HINT": "f16"})
     assert compiled.get_property("INFERENCE_PRECISION_HINT") == ovcl.Type.f32
 
