@@ -17,9 +17,9 @@ import numpy as np
 from ovcl.ir import Model, Node, Output, Type
 
 from .errors import CompileError
-from .executor import Plan
+from .executor import Plan, bind_args
 from .fusion import fuse
-from .lowering import LOWERINGS, Launch, LocalMem, LoweringContext, Storage, Value
+from .lowering import LOWERINGS, Launch, LoweringContext, Storage, Value
 from .memory import plan_memory
 from . import parallel_compile
 from .programs import BUILD_OPTIONS, build_program, program_key
@@ -167,16 +167,8 @@ def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) 
     kernels = []
     for l in lowered.launches:
         k = cl.Kernel(program, l.kernel)
-        args = []
-        for a in l.args:
-            if isinstance(a, Value):
-                args.append(a.storage.buffer)
-            elif isinstance(a, LocalMem):
-                args.append(cl.LocalMemory(max(a.nbytes, 4)))
-            else:
-                args.append(a)
         try:
-            k.set_args(*args)
+            bind_args(k, l, lambda v: v.storage.buffer)
         except cl.Error as e:
             raise CompileError(f"{l.op} node '{l.node}': binding arguments of {l.kernel} failed: {e}") from e
         kernels.append(k)

@@ -136,5 +136,7 @@ def effective(config: Mapping) -> dict:
     """What each setting is in effect: the hints resolved, precision as computed."""
     out = {key: value(config, key) for key in SETTINGS}
     out["INFERENCE_PRECISION_HINT"] = Type.f32
-    out["NUM_STREAMS"] = 1      # one in-order command queue per device: requests run one after another
+    # inferences in flight run on instances of the plan with queues of their own, but whether those queues run
+    # at once is the driver's to decide (PoCL hardly does): ovcl promises one stream
+    out["NUM_STREAMS"] = 1
     return out

@@ -9,6 +9,7 @@ them afterwards.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -17,6 +18,14 @@ from .lowering import Launch, LocalMem, Value
 
 # inferences of one plan in flight at once; more wait for one to end (each instance holds its own activations)
 MAX_INSTANCES = 4
+
+
+def bind_args(kernel, launch: Launch, buffer_of) -> None:
+    """Set ``kernel``'s arguments from ``launch.args``: a Value as the buffer ``buffer_of`` gives it, local
+    memory of its size, a scalar as it is."""
+    import pyopencl as cl
+    kernel.set_args(*[buffer_of(a) if isinstance(a, Value) else cl.LocalMemory(max(a.nbytes, 4))
+                      if isinstance(a, LocalMem) else a for a in launch.args])
 
 
 class _Instance:
@@ -44,9 +53,16 @@ class Plan:
 
     def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:
         """Run one inference. ``arrays`` are C-contiguous and of the right shapes and types already."""
+        with self._instance_in_use() as instance:
+            return self._run(instance, arrays, profile)
+
+    @contextlib.contextmanager
+    def _instance_in_use(self):
+        """An idle instance (a new one while fewer than MAX_INSTANCES exist, else the next freed), for one
+        inference."""
         instance = self._acquire()
         try:
-            return self._run(instance, arrays, profile)
+            yield instance
         finally:
             with self._cond:
                 self._idle.append(instance)
@@ -87,8 +103,7 @@ class Plan:
         steps = []
         for launch, (_, g, l) in zip(self.launches, self._steps):
             k = cl.Kernel(self.program, launch.kernel)
-            k.set_args(*[buffer(a) if isinstance(a, Value) else cl.LocalMemory(max(a.nbytes, 4))
-                         if isinstance(a, LocalMem) else a for a in launch.args])
+            bind_args(k, launch, buffer)
             steps.append((k, g, l))
         return _Instance(steps, [buffer(v) for v in self.inputs], [buffer(v) for v in self.outputs],
                          cl.CommandQueue(ctx, self.device.cl_device), copies.values())
@@ -97,14 +112,9 @@ class Plan:
         """Seconds the launches take on the device by its profiling events (``queue`` created with
         PROFILING_ENABLE on this plan's context), inputs as the last run left them."""
         import pyopencl as cl
-        instance = self._acquire()
-        try:
+        with self._instance_in_use() as instance:
             events = [cl.enqueue_nd_range_kernel(queue, k, g, l) for k, g, l in instance.steps]
             queue.finish()
-        finally:
-            with self._cond:
-                self._idle.append(instance)
-                self._cond.notify()
         return sum(e.profile.end - e.profile.start for e in events) * 1e-9
 
     def _run(self, instance: _Instance, arrays, profile):
