@@ -352,17 +352,15 @@ def _run(args, argv: list[str]) -> int:
         "read": t_read, "compile": t_compile, "first": t_first,
     }
     _log("[Step 6/6] Dumping statistics report")
+    profiles = _profiles(requests) if config["PERF_COUNT"] else []
     if args.pc:
-        for k, request in enumerate(requests):
-            if request._profile is None:
-                continue
+        for k, infos in enumerate(profiles):
             _log(f"[ INFO ] Performance counts for {k}-th infer request")
-            _print_counters(request.get_profiling_info())
+            _print_counters(infos)
     if args.report_type:
-        _reports(args, argv, compiled, requests, stats, nireq, device.name)
+        _reports(args, argv, compiled, profiles, stats, nireq, device.name)
     if args.plot:
-        _plot(args.plot, [r.get_profiling_info() for r in requests if r._profile is not None],
-              f"{Path(args.model).name} on {device.name}")
+        _plot(args.plot, profiles, f"{Path(args.model).name} on {device.name}")
     _log(f"[ INFO ] Execution Devices: {compiled.get_property('EXECUTION_DEVICES')}")
     _log(f"[ INFO ] Count:            {stats['count']} iterations")
     _log(f"[ INFO ] Duration:         {_fmt_ms(duration)}")
@@ -399,6 +397,18 @@ def _measure(queue, feeds, api: str, niter, limit_s) -> tuple[list[float], float
     return latencies, time.perf_counter() - start
 
 
+def _profiles(requests) -> list[list]:
+    """The profiling info of each request that ran (with PERF_COUNT compiled in)."""
+    from ovcl.errors import InferenceError
+    out = []
+    for request in requests:
+        try:
+            out.append(request.get_profiling_info())
+        except InferenceError:          # a request the run never used
+            pass
+    return out
+
+
 def _counter_rows(infos) -> list[list]:
     return [[i.node_name, i.status.name, i.node_type, i.exec_type, round(i.real_time.total_seconds() * 1e3, 4),
              round(i.cpu_time.total_seconds() * 1e3, 4)] for i in infos]
@@ -412,7 +422,7 @@ def _print_counters(infos) -> None:
     _log(f"Total time:     {sum(r[4] for r in rows):.3f} milliseconds")
 
 
-def _reports(args, argv, compiled, requests, stats, nireq, device_name) -> None:
+def _reports(args, argv, compiled, profiles, stats, nireq, device_name) -> None:
     """benchmark_app's reports in -report_folder: benchmark_report.csv (or .json with -json_stats), and with
     *_counters the per-kernel times, averaged over the requests or one table per request."""
     options = {}
@@ -448,7 +458,7 @@ def _reports(args, argv, compiled, requests, stats, nireq, device_name) -> None:
     _write(folder, "benchmark_report", args.json_stats, sections, titles)
     if args.report_type == "no_counters":
         return
-    tables = [_counter_rows(r.get_profiling_info()) for r in requests if r._profile is not None]
+    tables = [_counter_rows(infos) for infos in profiles]
     header = ["layerName", "execStatus", "layerType", "execType", "realTime (ms)", "cpuTime (ms)"]
     if args.report_type == "average_counters":
         rows = [[*row[:4], round(statistics.fmean(t[i][4] for t in tables), 4),
