@@ -366,7 +366,7 @@ def _profiling_info(timed: list, types: dict[str, str]) -> list[ProfilingInfo]:
     fused into them as OPTIMIZED_OUT, under the last launch that computes them."""
     out, fused = [], {}
     for launch, seconds in timed:
-        kernel = launch.variant or launch.path or launch.template.removesuffix(".cl.mako") or launch.kernel
+        kernel = launch.exec_type
         out.append(ProfilingInfo(launch.node, launch.op, kernel, seconds, ProfilingInfo.EXECUTED))
         for n in launch.nodes:
             if n != launch.node:

@@ -37,8 +37,7 @@ def execution_graph(plan, name: str, profile: list | None = None) -> Model:
                         output_types=[v.type.name for v in made], output_shapes=[list(v.shape) for v in made])
         node.rt_info.update({
             "layerType": launch.op,
-            "primitiveType": launch.variant or launch.path or launch.template.removesuffix(".cl.mako")
-            or launch.kernel,
+            "primitiveType": launch.exec_type,
             "originalLayersNames": ",".join(launch.nodes),
             "execOrder": str(i),
             "outputPrecisions": ",".join(v.type.name for v in made),

@@ -185,6 +185,11 @@ class Launch:
     tuning: str = ""                  # where the parameters came from: default, forced, or a database entry
     path: str = ""                    # the op family's path that emitted it ("conv.winograd", "matmul.tiled")
 
+    @property
+    def exec_type(self) -> str:
+        """What ran it, as profiling and execution graphs name it: the variant, the path, or the template."""
+        return self.variant or self.path or self.template.removesuffix(".cl.mako") or self.kernel
+
 
 @dataclass(frozen=True)
 class Choice:
