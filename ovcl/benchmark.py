@@ -134,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
                     help="infer requests in flight in async mode (default: the compiled model's "
                          "OPTIMAL_NUMBER_OF_INFER_REQUESTS)")
     ap.add_argument("-nstreams", "--number_streams", dest="nstreams", default=None,
-                    help="NUM_STREAMS for the device (ovcl runs one stream per device: accepted, reported)")
+                    help="NUM_STREAMS: inferences that run at once (each on its own plan instance and queue)")
     ap.add_argument("-b", "--batch_size", dest="batch", type=int, default=0,
                     help="batch size: the first dimension of every input")
     ap.add_argument("-shape", dest="shape", default=None,
@@ -147,7 +147,7 @@ def parser() -> argparse.ArgumentParser:
                          "name; used in turn across iterations")
     ap.add_argument("-cdir", "--cache_dir", dest="cache_dir", default=None, help="model cache folder (CACHE_DIR)")
     ap.add_argument("-infer_precision", dest="infer_precision", default=None,
-                    help="INFERENCE_PRECISION_HINT (ovcl computes in f32: accepted, reported)")
+                    help="INFERENCE_PRECISION_HINT: f16 where the device has cl_khr_fp16, else f32 (reported)")
     ap.add_argument("-pc", "--perf_counts", dest="pc", action="store_true",
                     help="print per-kernel times of each request (compiles with PERF_COUNT)")
     ap.add_argument("-plot", "--plot", dest="plot", default=None, metavar="FILE.png",

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from ovcl.ir import Model, Node, Output, Type
+from ovcl.ir.passes.half_precision import compute_in_f16
 
+from .config import precision
 from .errors import CompileError
 from .executor import Plan, bind_args
 from .fusion import fuse
@@ -52,7 +54,10 @@ class Compiler:
 
     # -- the pipeline ---------------------------------------------------------
     def lower(self, model: Model) -> "Lowered":
-        """Fuse (in place: pass a model made for this by ``specialize``) and lower every node."""
+        """Compute in f16 where asked for and possible, fuse (both in place: pass a model made for this by
+        ``specialize``) and lower every node."""
+        if precision(self.config, self.device) == Type.f16:
+            compute_in_f16(model)
         if str(self.config.get("OVCL_FUSION", "YES")).upper() not in ("NO", "0", "FALSE", "OFF"):
             fuse(model)
         values: dict[Output, Value] = {}

@@ -77,7 +77,7 @@ def _as_is(value):
 SETTINGS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "PERFORMANCE_HINT": (_choice(PerformanceMode), PerformanceMode.LATENCY),
     "PERFORMANCE_HINT_NUM_REQUESTS": (_count, 0),
-    "NUM_STREAMS": (_streams, 1),
+    "NUM_STREAMS": (_streams, Num.AUTO),
     "INFERENCE_PRECISION_HINT": (_precision, Type.f32),
     "EXECUTION_MODE_HINT": (_choice(ExecutionMode), ExecutionMode.PERFORMANCE),
     "PERF_COUNT": (_flag, False),
@@ -106,13 +106,21 @@ def parse(config: Mapping | None, where: str) -> dict:
     return out
 
 
+def precision(config: Mapping, device) -> Type:
+    """The type a model compiled with ``config`` computes its tensors in on ``device``: f16 where the hint asks
+    for it and the device has cl_khr_fp16 (``ir/passes/half_precision.py``), else f32 (no OpenCL device
+    computes bf16). OpenVINO's CPU plugin decides the same way: the hint where the hardware has it."""
+    wanted = value(config, "INFERENCE_PRECISION_HINT")
+    return Type.f16 if wanted == Type.f16 and device.caps.fp16 else Type.f32
+
+
 def warn_precision(config: Mapping, device) -> None:
     """A precision hint ovcl cannot follow is a warning, not an error (ported scripts set it): the model runs
     in f32, and get_property says so."""
     hint = value(config, "INFERENCE_PRECISION_HINT")
-    if hint != Type.f32:
-        why = ("ovcl's kernels compute in f32 on every device for now" if device.caps.fp16 else
-               f"{device.name} has no cl_khr_fp16")
+    if hint != precision(config, device):
+        why = (f"{device.name} has no cl_khr_fp16" if hint == Type.f16 else
+               "OpenCL devices have no bf16 arithmetic")
         warnings.warn(f"INFERENCE_PRECISION_HINT {hint}: {why}; the model runs in f32 and get_property reports "
                       f"f32", stacklevel=4)
 
@@ -122,21 +130,26 @@ def value(config: Mapping, key: str):
     return config.get(key, SETTINGS[key][1])
 
 
-def optimal_requests(config: Mapping) -> int:
-    """How many infer requests keep the device busy: one for LATENCY; for the throughput modes two, so that one
-    request's host work (inputs in, results out) overlaps the other's kernels, capped by the hint's number of
-    requests."""
+def streams(config: Mapping, device=None) -> int:
+    """How many inferences of one compiled model run at once, each on an instance of its plan (buffers, bound
+    kernels and a queue of its own; ``executor.Plan``); more requests than streams wait their turn. NUM_STREAMS
+    when set (at most the device's compute units, as OpenVINO caps it by cores); else one for LATENCY, and for
+    the throughput modes two, so that one request's host work (inputs in, results out) overlaps the other's
+    kernels, capped by the hint's number of requests. It is also OPTIMAL_NUMBER_OF_INFER_REQUESTS."""
+    n = value(config, "NUM_STREAMS")
+    if n != Num.AUTO:
+        return min(n, max(1, device.caps.compute_units)) if device is not None else n
     if value(config, "PERFORMANCE_HINT") is PerformanceMode.LATENCY:
         return 1
     cap = value(config, "PERFORMANCE_HINT_NUM_REQUESTS")
     return min(2, cap) if cap else 2
 
 
-def effective(config: Mapping) -> dict:
-    """What each setting is in effect: the hints resolved, precision as computed."""
+def effective(config: Mapping, device=None) -> dict:
+    """What each setting is in effect on ``device``: the hints resolved into streams, the precision computed in
+    (without a device: as asked)."""
     out = {key: value(config, key) for key in SETTINGS}
-    out["INFERENCE_PRECISION_HINT"] = Type.f32
-    # inferences in flight run on instances of the plan with queues of their own, but whether those queues run
-    # at once is the driver's to decide (PoCL hardly does): ovcl promises one stream
-    out["NUM_STREAMS"] = 1
+    if device is not None:
+        out["INFERENCE_PRECISION_HINT"] = precision(config, device)
+    out["NUM_STREAMS"] = streams(config, device)
     return out

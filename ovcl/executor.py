@@ -4,7 +4,7 @@ Nothing here walks the graph, renders, builds or allocates device memory for the
 happened in ``ovcl.compiler``. Inferences in flight at once (several infer requests) each get an *instance*
 of the plan: its own activation and input/output buffers, kernels bound to them and an in-order queue, so
 they overlap on the device; constants are shared. The first instance is the compiler's; more are made when
-inferences overlap, up to ``MAX_INSTANCES``. Host output arrays are allocated per call, since the caller owns
+inferences overlap, up to ``streams`` (the compiled model's NUM_STREAMS, ``config.streams``). Host output arrays are allocated per call, since the caller owns
 them afterwards.
 """
 from __future__ import annotations
@@ -15,10 +15,6 @@ import threading
 import numpy as np
 
 from .lowering import Launch, LocalMem, Value
-
-# inferences of one plan in flight at once; more wait for one to end (each instance holds its own activations)
-MAX_INSTANCES = 4
-
 
 def bind_args(kernel, launch: Launch, buffer_of) -> None:
     """Set ``kernel``'s arguments from ``launch.args``: a Value as the buffer ``buffer_of`` gives it, local
@@ -50,6 +46,8 @@ class Plan:
         self._idle: list[_Instance] | None = None     # made at the first run: the device queue exists then
         self._made = 0
         self._cond = threading.Condition()
+        # inferences in flight at once; more wait for one to end (each instance holds its own activations)
+        self.streams = 1
 
     def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:
         """Run one inference. ``arrays`` are C-contiguous and of the right shapes and types already."""
@@ -58,7 +56,7 @@ class Plan:
 
     @contextlib.contextmanager
     def _instance_in_use(self):
-        """An idle instance (a new one while fewer than MAX_INSTANCES exist, else the next freed), for one
+        """An idle instance (a new one while fewer than ``streams`` exist, else the next freed), for one
         inference."""
         instance = self._acquire()
         try:
@@ -74,7 +72,7 @@ class Plan:
                 self._idle = [_Instance(self._steps, [v.storage.buffer for v in self.inputs],
                                         [v.storage.buffer for v in self.outputs], self.device.queue)]
                 self._made = 1
-            while not self._idle and self._made >= MAX_INSTANCES:
+            while not self._idle and self._made >= self.streams:
                 self._cond.wait()
             if self._idle:
                 return self._idle.pop()

@@ -25,6 +25,8 @@ from ovcl.ir.ops.registry import Op
 
 from .lowering.elementwise import ELTWISE_OPS, EPILOGUE_ACTIVATIONS
 
+# the element types whose fused kernels compute in float (f16 is stored half: INFERENCE_PRECISION_HINT f16)
+COMPUTED_IN_FLOAT = ("f32", "f16")
 EPILOGUE_HOSTS = {"Convolution": 1, "GroupConvolution": 1, "MatMul": -1}   # op -> axis the bias runs along
 
 
@@ -78,7 +80,7 @@ def fuse_epilogues(model: Model) -> int:
     claimed: set[int] = set()       # Adds already absorbed: a residual Add of two convolutions goes to one only
     count = 0
     for host in model.get_ordered_ops():
-        if host.type_name not in EPILOGUE_HOSTS or host.get_output_element_type(0).name != "f32":
+        if host.type_name not in EPILOGUE_HOSTS or host.get_output_element_type(0).name not in COMPUTED_IN_FLOAT:
             continue
         out = host.output(0)
         extra: list[Output] = []
@@ -257,7 +259,7 @@ def fold_scales_into_conv(model: Model) -> int:
     outputs = {r.input_value(0) for r in model.get_results()}
     mapping = {}
     for mul in model.get_ordered_ops():
-        if mul.type_name != "Multiply" or mul.get_output_element_type(0).name != "f32":
+        if mul.type_name != "Multiply" or mul.get_output_element_type(0).name not in COMPUTED_IN_FLOAT:
             continue
         for k in (0, 1):
             src, other = mul.input_value(k), mul.input_value(1 - k)
@@ -357,7 +359,7 @@ def fuse_attention(model: Model) -> int:
         soft = probs.node
         if soft.type_name != "Softmax" or probs in outputs or _only_user(users, probs) is not mm2:
             continue
-        if soft.get_output_element_type(0).name != "f32":
+        if soft.get_output_element_type(0).name not in COMPUTED_IN_FLOAT:
             continue
         rank = len(probs.get_shape())
         if int(soft.attrs["axis"]) % rank != rank - 1:

@@ -15,7 +15,9 @@ import numpy as np
 from ovcl.ir import Model, Node
 from ovcl.ir.ops import constant
 
+from .config import streams
 from .errors import CompileError
+from .executor import Plan
 from .segments import first_cut, split
 
 VALUE_INPUT_MAX = 64          # an input with at most this many elements may decide shapes by value
@@ -48,6 +50,8 @@ class Plans:
                 plan = self._make(shapes)
             else:
                 self.loaded_from_cache = True
+            if isinstance(plan, Plan):
+                plan.streams = streams(self.config, self.device)
             self._plans[shapes] = plan
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
@@ -56,6 +60,8 @@ class Plans:
     def adopt(self, shapes: tuple, plan) -> None:
         """A plan made elsewhere (an imported model's) for these input shapes."""
         with self._lock:
+            if isinstance(plan, Plan):
+                plan.streams = streams(self.config, self.device)
             self._plans[shapes] = plan
 
     def items(self) -> list:

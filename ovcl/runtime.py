@@ -13,7 +13,7 @@ import numpy as np
 
 from ovcl.ir import Model, Output, PartialShape, Shape, Type
 
-from .config import SETTINGS, effective, optimal_requests, warn_precision
+from .config import SETTINGS, effective, warn_precision
 from .config import parse as parse_config
 from .config import value as setting
 from .device import available_devices, get_device
@@ -231,9 +231,10 @@ class CompiledModel:
     def get_property(self, name):
         """A property (``ovcl.properties``): the settings in effect, the optimal number of infer requests, the
         model's name, whether its plan came from the model cache."""
-        props = {**effective(self._config),
+        settings = effective(self._config, self._device)
+        props = {**settings,
                  "NETWORK_NAME": self._model.get_friendly_name(),
-                 "OPTIMAL_NUMBER_OF_INFER_REQUESTS": optimal_requests(self._config),
+                 "OPTIMAL_NUMBER_OF_INFER_REQUESTS": settings["NUM_STREAMS"],
                  "EXECUTION_DEVICES": [self._device.name],
                  "LOADED_FROM_CACHE": self._plans.loaded_from_cache}
         props["SUPPORTED_PROPERTIES"] = {k: "RO" for k in [*props, "SUPPORTED_PROPERTIES"]}
@@ -687,9 +688,9 @@ class Core:
                 raise ConfigError(f"no property '{key}' for every device; they are {', '.join(sorted(SETTINGS))}")
             return effective(self._global)[key]
         device = get_device(device_name)
-        settings = effective({**self._global, **self._properties[device.name]})
+        settings = effective({**self._global, **self._properties[device.name]}, device)
         props = {**device.properties(), **settings, "AVAILABLE_DEVICES": available_devices(),
-                 "RANGE_FOR_ASYNC_INFER_REQUESTS": (1, 2, 1), "RANGE_FOR_STREAMS": (1, 1)}
+                 "RANGE_FOR_ASYNC_INFER_REQUESTS": (1, 2, 1), "RANGE_FOR_STREAMS": (1, max(1, device.caps.compute_units))}
         props["SUPPORTED_PROPERTIES"] = {k: "RW" if k in SETTINGS else "RO"
                                          for k in [*props, "SUPPORTED_PROPERTIES"]}
         if str(name) not in props:

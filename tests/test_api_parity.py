@@ -81,6 +81,7 @@ def test_performance_hint_sets_the_request_count(mode):
         compiled = _compiled(api, {hints.performance_mode: getattr(hints.PerformanceMode, mode)})
         n = compiled.get_property(_module(api, "").optimal_number_of_infer_requests)
         assert n == 1 if mode == "LATENCY" else n >= 2
+        assert int(compiled.get_property("NUM_STREAMS")) == n
         assert compiled.get_property("PERFORMANCE_HINT") == mode
         serial = compiled(x)[0]
         results = {}
@@ -92,6 +93,14 @@ def test_performance_hint_sets_the_request_count(mode):
         assert sorted(results) == list(range(6))
         for r in results.values():
             np.testing.assert_array_equal(r, serial)
+
+
+def test_num_streams_sets_the_request_count():
+    """NUM_STREAMS set explicitly is read back, and the optimal number of requests follows it."""
+    for api in (ov, ovcl):
+        compiled = _compiled(api, {"NUM_STREAMS": 2})
+        assert int(compiled.get_property("NUM_STREAMS")) == 2, api.__name__
+        assert compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") == 2, api.__name__
 
 
 def test_settings_read_back():

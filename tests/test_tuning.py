@@ -94,7 +94,7 @@ def test_one_item_and_one_group_per_segment_schemes():
 
 
 def test_arguments_bind_by_name():
-    args = DEPTHWISE.args(bias=True, res=False)
+    args = DEPTHWISE.args("float", "float", bias_ct="float", res_ct=None)
     assert args.c_params().startswith("__global float *restrict out, __global const float *restrict x")
     values = {"out": 1, "x": 2, "w": 3, "bias": 4, **{k: i for i, k in enumerate(
         ("NC", "C", "H", "W", "OH", "OW", "PT", "PL", "NT", "NR"))}}

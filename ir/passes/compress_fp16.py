@@ -15,7 +15,7 @@ from ..types import Type
 # rt_info key of Converts that decompress f16 weights (IR written with compress_to_fp16).
 DECOMPRESSION = "decompression"
 
-_F16_MAX = 65504.0
+F16_MAX = 65504.0
 _F16_KEEP_THRESHOLD = 0.75   # a constant this much out of f16's range stays f32, as in OpenVINO
 
 
@@ -29,8 +29,8 @@ def compress_value_to_fp16(value: np.ndarray) -> np.ndarray | None:
     if src.dtype != np.float32 and src.dtype != np.float64:
         src = src.astype(np.float32)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        overflow = int(np.count_nonzero(np.abs(src) > _F16_MAX))            # includes +-inf, not NaN
-        out = np.clip(src, -_F16_MAX, _F16_MAX).astype(np.float16)
+        overflow = int(np.count_nonzero(np.abs(src) > F16_MAX))            # includes +-inf, not NaN
+        out = np.clip(src, -F16_MAX, F16_MAX).astype(np.float16)
     underflow = int(np.count_nonzero(out == 0)) - int(np.count_nonzero(src == 0))
     if (overflow + underflow) / src.size >= _F16_KEEP_THRESHOLD:
         return None

@@ -1,10 +1,11 @@
-## Depthwise 2-D convolution (f32, one input and one output channel per group), reading the unpadded input.
+## Depthwise 2-D convolution (f32, or f16 data stored half; one input and one output channel per group), reading
+## the unpadded input.
 ## A work-item computes R output rows x TP = 8*NV output pixels of one channel. Each input row it needs is
 ## loaded once per kernel column and feeds every output row it contributes to. Rows outside the input are
 ## skipped; columns are loaded as whole vectors when the tile's span lies inside the row, else lane by lane
 ## with a bounds check. Epilogue: + bias[c], + residual, activation expression over a0.
-## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, bias, res (bool), act (str|None),
-## vec_act (act is valid on float8).
+## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, act (str|None), vec_act (act is valid
+## on float8), the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them).
 ## Sizes that vary per layer are int kernel arguments: NC (N*C), C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
 ## (row blocks), so that layers of one shape class share a kernel (fewer PoCL compiles).
 <%
@@ -16,16 +17,16 @@ lanes = ["s%x" % j for j in range(8)]
 <%def name="rows(checked)">
 % for t in range(NIN):
     if (ih0 + ${t} >= 0 && ih0 + ${t} < H) {
-        __global const float *xr = xc + (ih0 + ${t}) * W;
+        __global const ${ctype(xt)} *xr = xc + (ih0 + ${t}) * W;
         ## constant offsets from one pointer: LLVM merges the 8 loads of a vector (with iw0 + k indices it does not)
-        __global const float *xw = xr + iw0;
+        __global const ${ctype(xt)} *xw = xr + iw0;
     % if checked:
 <% L = (TP - 1) * SW + (KW - 1) * DW + 1 %>\
         float seg[${L}];
         ## the load is unconditional (index 0 outside the row) and the zero a select: a branch per lane stops
         ## vectorisation; the index is chosen with ?: since min/max are out-of-line calls on PoCL
         % for e in range(L):
-        { const int i = iw0 + ${e}; const int in = i >= 0 && i < W; const float v = xr[in ? i : 0]; seg[${e}] = in ? v : 0.0f; }
+        { const int i = iw0 + ${e}; const int in = i >= 0 && i < W; const float v = ${load(xt, "xr", "in ? i : 0")}; seg[${e}] = in ? v : 0.0f; }
         % endfor
     % endif
     % for kw in range(KW):
@@ -34,9 +35,9 @@ lanes = ["s%x" % j for j in range(8)]
             % if checked:
             const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % elif SW == 2:
-            const float8 x${v} = ${stride2_vector("xw", kw * DW + v * 16, 8)};
+            const float8 x${v} = ${stride2_vector("xw", kw * DW + v * 16, 8, xt)};
             % else:
-            const float8 x${v} = (float8)(${", ".join("xw[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
+            const float8 x${v} = ${gather_vector(xt, "xw", [kw * DW + (v * 8 + j) * SW for j in range(8)])};
             % endif
         % endfor
         % for r in range(R):
@@ -62,7 +63,7 @@ __kernel void ${name}(${signature}) {
     const int oh0 = rb * ${R};
     const int ih0 = oh0 * ${SH} - PT;
     const int iw0 = ow0 * ${SW} - PL;
-    __global const float *xc = x + (long)nc * H * W;
+    __global const ${ctype(xt)} *xc = x + (long)nc * H * W;
 % for k in range(KK):
     const float w${k} = w[c * ${KK} + ${k}];
 % endfor
@@ -77,17 +78,17 @@ ${rows(False)}
     } else {
 ${rows(True)}
     }
-% if bias:
-    const float b = bias[c];
+% if bt:
+    const float b = ${load(bt, "bias", "c")};
 % endif
-<%def name="store(r, v, j)">            float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bias else ""};
-    % if res:
-            a0 += res[ob + ${v * 8 + j}];
+<%def name="store_lane(r, v, j)">            float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bt else ""};
+    % if rt:
+            a0 += ${load(rt, "res", "ob + %d" % (v * 8 + j))};
     % endif
     % if act:
             a0 = ${act};
     % endif
-            out[ob + ${v * 8 + j}] = a0;
+            ${store(ot, "out", "ob + %d" % (v * 8 + j), "a0")}
 </%def>
     const int full = ow0 + ${TP} <= OW;       // whole tile inside the row: plain stores that merge into vectors
 % for r in range(R):
@@ -96,18 +97,18 @@ ${rows(True)}
         if (full) {
     % for v in range(NV):
             {   // the epilogue on whole vectors (vec_act: the activation is valid on vectors)
-                float8 a0 = acc${r}_${v}${" + b" if bias else ""};
-        % if res:
-                a0 += (float8)(${", ".join("res[ob + %d]" % (v * 8 + j) for j in range(8))});
+                float8 a0 = acc${r}_${v}${" + b" if bt else ""};
+        % if rt:
+                a0 += ${gather_vector(rt, "res", ["ob + %d" % (v * 8 + j) for j in range(8)])};
         % endif
         % if act and vec_act:
                 a0 = ${act};
         % endif
         % for j in range(8):
             % if act and not vec_act:
-                { float a1 = a0.${lanes[j]}; { const float a0 = a1; a1 = ${act}; } out[ob + ${v * 8 + j}] = a1; }
+                { float a1 = a0.${lanes[j]}; { const float a0 = a1; a1 = ${act}; } ${store(ot, "out", "ob + %d" % (v * 8 + j), "a1")} }
             % else:
-                out[ob + ${v * 8 + j}] = a0.${lanes[j]};
+                ${store(ot, "out", "ob + %d" % (v * 8 + j), "a0.%s" % lanes[j])}
             % endif
         % endfor
             }
@@ -116,7 +117,7 @@ ${rows(True)}
     % for v in range(NV):
         % for j in range(8):
             if (ow0 + ${v * 8 + j} < OW) {
-${store(r, v, j)}
+${store_lane(r, v, j)}
             }
         % endfor
     % endfor

@@ -44,12 +44,12 @@ class Depthwise(Variant):
         return (round_up(self.tiles(cfg, problem), cfg["L0"]), round_up(self.row_blocks(cfg, problem), cfg["L1"]),
                 round_up(problem["nc"], cfg["L2"]))
 
-    def args(self, bias: bool, res: bool) -> Args:
-        args = Args().buffer("out", "float").buffer("x", "float", const=True).buffer("w", "float", const=True)
-        if bias:
-            args.buffer("bias", "float", const=True)
-        if res:
-            args.buffer("res", "float", const=True)
+    def args(self, out_ct: str, x_ct: str, bias_ct: str | None, res_ct: str | None) -> Args:
+        args = Args().buffer("out", out_ct).buffer("x", x_ct, const=True).buffer("w", "float", const=True)
+        if bias_ct:
+            args.buffer("bias", bias_ct, const=True)
+        if res_ct:
+            args.buffer("res", res_ct, const=True)
         for s in ("NC", "C", "H", "W", "OH", "OW", "PT", "PL", "NT", "NR"):
             args.scalar(s)
         return args

@@ -1,4 +1,5 @@
-## Direct, register-tiled forward convolution (f32, NCDHW, 1-3 spatial axes folded into D, H, W).
+## Direct, register-tiled forward convolution (f32, or f16 data stored half; NCDHW, 1-3 spatial axes folded into
+## D, H, W).
 ## A work-item computes TO output channels x TP = VW*NV consecutive output pixels of one output row
 ## (n, od, oh), in TO*NV float<VW> accumulators. Weights come packed once at compile time as
 ## [block][ICg][KD][KH][KW][TO] so that the TO weights of one tap are contiguous scalars. The source is
@@ -15,8 +16,8 @@
 ## vec_epi: full tiles apply the epilogue to whole vectors (vec_act: the activation expression is valid on
 ## vectors; otherwise it is applied lane by lane).
 ## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping), w_half, s2v,
-##   vec_epi, vec_act, plain_rows (N * OD == 1: the row index is oh), one_group (groups == 1),
-## bias, res (bool), act (str|None). Whether a row ends in a partial tile and whether the last channel block
+##   vec_epi, vec_act, plain_rows (N * OD == 1: the row index is oh), one_group (groups == 1), act (str|None),
+## the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them). Whether a row ends in a partial tile and whether the last channel block
 ## is partial are run-time tests (one branch per work-item), not specialisations.
 ## Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume an alignment
 ## that shifted taps do not have).
@@ -37,9 +38,9 @@ def wchunks():
 %>
 <%def name="load8(p)">\
 % if s2v:
-${stride2_vector(p, 0, VW)}\
+${stride2_vector(p, 0, VW, xt)}\
 % else:
-(${VT})(${", ".join("%s[%d]" % (p, j * SW) for j in range(VW))})\
+${gather_vector(xt, p, [j * SW for j in range(VW)])}\
 % endif
 </%def>
 <%def name="conv_body(clamp)">
@@ -51,7 +52,7 @@ ${stride2_vector(p, 0, VW)}\
     % endfor
 % endif
     for (int ic = 0; ic < ICg; ++ic) {
-        __global const float *xc = xb + (long)ic * XPLANE;
+        __global const ${ctype(xt)} *xc = xb + (long)ic * XPLANE;
         __global const ${WT} *wc = wb + ic * ${KK * TO};
 % if KD > 1:
         for (int kd = 0; kd < ${KD}; ++kd)
@@ -63,13 +64,13 @@ ${stride2_vector(p, 0, VW)}\
 % else:
         { const int kh = 0;
 % endif
-            __global const float *xr = xc + (kd * DDXH + kh * DH) * XW;
+            __global const ${ctype(xt)} *xr = xc + (kd * DDXH + kh * DH) * XW;
             __global const ${WT} *wr = wc + (kd * ${KH} + kh) * ${KW * TO};
 % for kw in range(KW):
             {
     % for v in range(NV):
         % if clamp:
-                const ${VT} x${v} = (${VT})(${", ".join("xr[%d + cl%d]" % (kw * DW, v * VW + j) for j in range(VW))});
+                const ${VT} x${v} = ${gather_vector(xt, "xr", ["%d + cl%d" % (kw * DW, v * VW + j) for j in range(VW)])};
         % else:
                 const ${VT} x${v} = ${load8("(xr + %d)" % (kw * DW + v * VW * SW))};
         % endif
@@ -125,7 +126,7 @@ __kernel void ${name}(${signature}) {
 % else:
     const int g = oc0 / OCg;
 % endif
-    __global const float *xb = x + ((long)(n * XC + g * ICg)) * XPLANE
+    __global const ${ctype(xt)} *xb = x + ((long)(n * XC + g * ICg)) * XPLANE
                                + (long)(od * SDXH + oh * SH) * XW + ow0 * ${SW};
     __global const ${WT} *wb = w + (long)blk * ICg * ${KK * TO};
 % for o in range(TO):
@@ -147,29 +148,29 @@ ${conv_body(False)}
 <%def name="epilogue(full)">
 % for o in range(TO):
     if (oc0 + ${o} < OC) {
-        __global float *op = out + obase + ${o} * OP;
-    % if res:
-        __global const float *rp0 = res + obase + ${o} * OP;
+        __global ${ctype(ot)} *op = out + obase + ${o} * OP;
+    % if rt:
+        __global const ${ctype(rt)} *rp0 = res + obase + ${o} * OP;
     % endif
-    % if bias:
-        const float b = bias[oc0 + ${o}];
+    % if bt:
+        const float b = ${load(bt, "bias", "oc0 + %d" % o)};
     % endif
     % for v in range(NV):
         % if full and vec_epi:
         ## every lane in range: the epilogue on whole vectors, then consecutive stores that LLVM merges
         {
-            ${VT} a0 = acc${o}_${v}${" + b" if bias else ""};
-            % if res:
-            a0 += (${VT})(${", ".join("rp0[%d]" % (v * VW + j) for j in range(VW))});
+            ${VT} a0 = acc${o}_${v}${" + b" if bt else ""};
+            % if rt:
+            a0 += ${gather_vector(rt, "rp0", [v * VW + j for j in range(VW)])};
             % endif
             % if act and vec_act:
             a0 = ${act};
             % endif
             % for j in range(VW):
             % if act and not vec_act:
-            { float a1 = a0.${lanes[j]}; { const float a0 = a1; a1 = ${act}; } op[${v * VW + j}] = a1; }
+            { float a1 = a0.${lanes[j]}; { const float a0 = a1; a1 = ${act}; } ${store(ot, "op", v * VW + j, "a1")} }
             % else:
-            op[${v * VW + j}] = a0.${lanes[j]};
+            ${store(ot, "op", v * VW + j, "a0." + lanes[j])}
             % endif
             % endfor
         }
@@ -177,14 +178,14 @@ ${conv_body(False)}
         ## every lane in range: plain consecutive stores, which LLVM merges into vector stores
             % for j in range(VW):
         {
-            float a0 = acc${o}_${v}.${lanes[j]}${" + b" if bias else ""};
-            % if res:
-            a0 += rp0[${v * VW + j}];
+            float a0 = acc${o}_${v}.${lanes[j]}${" + b" if bt else ""};
+            % if rt:
+            a0 += ${load(rt, "rp0", v * VW + j)};
             % endif
             % if act:
             a0 = ${act};
             % endif
-            op[${v * VW + j}] = a0;
+            ${store(ot, "op", v * VW + j, "a0")}
         }
             % endfor
         % else:
@@ -193,14 +194,14 @@ ${conv_body(False)}
             const float *rp = (const float *)&rv;
             for (int j = 0; j < ${VW}; ++j) {
                 if (ow0 + ${v * VW} + j >= OW) break;
-                float a0 = rp[j]${" + b" if bias else ""};
-            % if res:
-                a0 += rp0[${v * VW} + j];
+                float a0 = rp[j]${" + b" if bt else ""};
+            % if rt:
+                a0 += ${load(rt, "rp0", "%d + j" % (v * VW))};
             % endif
             % if act:
                 a0 = ${act};
             % endif
-                op[${v * VW} + j] = a0;
+                ${store(ot, "op", "%d + j" % (v * VW), "a0")}
             }
         }
         % endif

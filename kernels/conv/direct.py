@@ -67,12 +67,12 @@ class Direct(Variant):
         nt, nb = self.tiles(cfg, problem), self.blocks(cfg, problem)
         return -(-nt // lx) * lx, -(-nb // ly) * ly, problem["rows"]
 
-    def args(self, w_ct: str, bias: bool, res: bool) -> Args:
-        args = Args().buffer("out", "float").buffer("x", "float", const=True).buffer("w", w_ct, const=True)
-        if bias:
-            args.buffer("bias", "float", const=True)
-        if res:
-            args.buffer("res", "float", const=True)
+    def args(self, out_ct: str, x_ct: str, w_ct: str, bias_ct: str | None, res_ct: str | None) -> Args:
+        args = Args().buffer("out", out_ct).buffer("x", x_ct, const=True).buffer("w", w_ct, const=True)
+        if bias_ct:
+            args.buffer("bias", bias_ct, const=True)
+        if res_ct:
+            args.buffer("res", res_ct, const=True)
         for s in ("NT", "NBLK", "OC", "OD", "OH", "OW", "XC", "ICg", "OCg", "XPLANE", "XW", "SDXH", "SH", "DDXH",
                   "DH"):
             args.scalar(s)

@@ -21,8 +21,9 @@ class RowCopy(PerItem):
     def __init__(self, name: str):
         self.name, self.template = name, f"conv/{name}.cl.mako"
 
-    def args(self) -> Args:
-        args = Args().buffer("out", "float").buffer("x", "float", const=True)
+    def args(self, ct: str) -> Args:
+        """``ct``: the C type the elements are copied as (f16 data as its bits, ``ushort``)."""
+        args = Args().buffer("out", ct).buffer("x", ct, const=True)
         for s in _SIZES[self.name]:
             args.scalar(s)
         return args

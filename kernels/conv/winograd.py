@@ -58,18 +58,18 @@ class Winograd(Variant):
             return f"output transform work-group {cfg['LO']} exceeds the device's limits"
         return None
 
-    def in_args(self) -> Args:
-        args = Args().buffer("V", "float").buffer("x", "float", const=True)
+    def in_args(self, x_ct: str) -> Args:
+        args = Args().buffer("V", "float").buffer("x", x_ct, const=True)
         for s in ("C", "H", "W", "PT", "PL", "TH", "TW", "T"):
             args.scalar(s)
         return args
 
-    def out_args(self, bias: bool, res: bool) -> Args:
-        args = Args().buffer("out", "float").buffer("M", "float", const=True)
-        if bias:
-            args.buffer("bias", "float", const=True)
-        if res:
-            args.buffer("res", "float", const=True)
+    def out_args(self, out_ct: str, bias_ct: str | None, res_ct: str | None) -> Args:
+        args = Args().buffer("out", out_ct).buffer("M", "float", const=True)
+        if bias_ct:
+            args.buffer("bias", bias_ct, const=True)
+        if res_ct:
+            args.buffer("res", res_ct, const=True)
         for s in ("OC", "OH", "OW", "TH", "TW", "T"):
             args.scalar(s)
         return args

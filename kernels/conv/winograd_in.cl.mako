@@ -6,7 +6,7 @@
 ## Outside the input, loads read index 0 and a select makes the value zero: no branches, and no min/max
 ## (out-of-line calls on PoCL, ~5 ns each).
 ## params: signature (declared by winograd.py beside this file), NT (tiles per work-item: 2, 4 or 8), one_image
-## (N == 1). Sizes are int arguments: layers of one kind share the kernel.
+## (N == 1), xt (the input's Type: f32, or f16 stored half). Sizes are int arguments: layers of one kind share the kernel.
 <%
 VT = "float%d" % NT
 L = 2 * NT + 2
@@ -23,7 +23,7 @@ __kernel void ${name}(${signature}) {
     const int n = nc / C, c = nc - n * C;
 % endif
     const int r0 = 2 * th - PT, c0 = 2 * tw0 - PL;
-    __global const float *xp = x + (long)nc * H * W;
+    __global const ${ctype(xt)} *xp = x + (long)nc * H * W;
 % for j in range(L):
     const int okc${j} = c0 + ${j} >= 0 && c0 + ${j} < W;
     const int cc${j} = okc${j} ? c0 + ${j} : 0;
@@ -34,9 +34,9 @@ __kernel void ${name}(${signature}) {
     {
         const int r = r0 + ${i};
         const int okr = r >= 0 && r < H;
-        __global const float *xr = xp + (long)(okr ? r : 0) * W;
+        __global const ${ctype(xt)} *xr = xp + (long)(okr ? r : 0) * W;
     % for j in range(L):
-        const float l${j} = xr[cc${j}];           // an unconditional load, then a select (no branch)
+        const float l${j} = ${load(xt, "xr", "cc%d" % j)};           // an unconditional load, then a select (no branch)
         const float e${j} = (okr && okc${j}) ? l${j} : 0.0f;
     % endfor
     % for j in range(4):

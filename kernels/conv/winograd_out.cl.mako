@@ -1,8 +1,8 @@
 ## Winograd F(2x2, 3x3) output transform (spec: winograd.py beside this file; lowering: ovcl/lowering/winograd.py): the 16 GEMM results
 ## M[xi][t][oc] of tile t become the 2x2 outputs A^T m A at (n, oc, 2*th + i, 2*tw + j), plus the epilogue
 ## (+ bias[oc], + residual, activation over a0); pixels past the output's edge are not stored.
-## params: signature (declared by winograd.py beside this file), bias, res (bool), act (str|None), one_image
-## (N == 1). Sizes are int arguments.
+## params: signature (declared by winograd.py beside this file), ot (the output's Type: f32, or f16 stored
+## half), bt, rt (the bias's and residual's Types, None without them), act (str|None), one_image (N == 1). Sizes are int arguments.
 __kernel void ${name}(${signature}) {
     const int oc = get_global_id(0);
     const int tw = get_global_id(1);
@@ -28,21 +28,21 @@ __kernel void ${name}(${signature}) {
     y[3] = s1.s1 - s1.s2 - s1.s3;
     const int oh0 = 2 * th, ow0 = 2 * tw;
     const long base = ((long)n * OC + oc) * OH * OW;
-% if bias:
-    const float b = bias[oc];
+% if bt:
+    const float b = ${load(bt, "bias", "oc")};
 % endif
 % for i in range(2):
     % for j in range(2):
     if (oh0 + ${i} < OH && ow0 + ${j} < OW) {
         const long o = base + (long)(oh0 + ${i}) * OW + ow0 + ${j};
-        float a0 = y[${2 * i + j}]${" + b" if bias else ""};
-        % if res:
-        a0 += res[o];
+        float a0 = y[${2 * i + j}]${" + b" if bt else ""};
+        % if rt:
+        a0 += ${load(rt, "res", "o")};
         % endif
         % if act:
         a0 = ${act};
         % endif
-        out[o] = a0;
+        ${store(ot, "out", "o", "a0")}
     }
     % endfor
 % endfor

@@ -72,7 +72,7 @@ def load(t: Type, ptr: str, idx: str) -> str:
 def store(t: Type, ptr: str, idx: str, val: str) -> str:
     """C statement writing ``val`` to element ``idx`` of ``ptr``."""
     if t.name == "f16":
-        return f"vstore_half_rte({val}, {idx}, {ptr});"
+        return f"vstore_half_rte((float)({val}), {idx}, {ptr});"     # (float: an int literal is ambiguous)
     if t.name == "boolean":
         return f"{ptr}[{idx}] = (uchar)(({val}) != 0);"
     if t.name == "bf16" or t.name in NARROW:
@@ -100,15 +100,23 @@ def c_literal(value, t: Type) -> str:
     return f"(({ct}){v}{suffix})"
 
 
-def stride2_vector(ptr: str, off: int, n: int) -> str:
+def stride2_vector(ptr: str, off: int, n: int, t: Type = Type.f32) -> str:
     """A float<n> of ``ptr[off]``, ``ptr[off + 2]``, ... as OpenCL C: the even lanes of 2n consecutive values.
     LLVM merges consecutive loads at constant offsets into vector loads and the ``.even`` into a shuffle; n loads
-    two apart stay n single loads and inserts."""
+    two apart stay n single loads and inserts. f16 data (``t``) is loaded lane by lane."""
+    if t is not Type.f32:
+        return gather_vector(t, ptr, [off + 2 * j for j in range(n)])
     return "((float%d)(%s)).even" % (2 * n, ", ".join("%s[%d]" % (ptr, off + j) for j in range(2 * n)))
 
 
+def gather_vector(t: Type, ptr: str, offsets) -> str:
+    """A float<len(offsets)> of the elements of ``ptr`` (of type ``t``, computed in float) at ``offsets`` (C
+    expressions): scalar loads, which LLVM merges into a vector load where the offsets are consecutive."""
+    return "(float%d)(%s)" % (len(offsets), ", ".join(load(t, ptr, str(o)) for o in offsets))
+
+
 TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": store, "lit": c_literal,
-                    "stride2_vector": stride2_vector}
+                    "stride2_vector": stride2_vector, "gather_vector": gather_vector}
 
 
 # -- values and launches ------------------------------------------------------------------------------------

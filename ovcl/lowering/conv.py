@@ -1,9 +1,10 @@
 """Convolutions: Convolution, GroupConvolution and their BackpropData (transposed) forms; DeformableConvolution and
 Col2Im (one work-item per output element, ``conv/deformable.cl.mako``, ``conv/col2im.cl.mako``) at the end.
 
-Paths, tried in the order of ``PATHS`` for a convolution with constant f32 weights (the first that applies
-runs; config ``KERNEL_VARIANT={"conv": NAME}`` forces one, a CompileError where it does not apply); every
-launch records its path as ``Launch.path`` (``conv.winograd``...):
+Paths, tried in the order of ``PATHS`` for a convolution with constant weights on f32 or f16 data (f16 is stored
+half and computed in float: INFERENCE_PRECISION_HINT f16). The first that applies runs; config
+``KERNEL_VARIANT={"conv": NAME}`` forces one, a CompileError where it does not apply; every launch records its
+path as ``Launch.path`` (``conv.winograd``...):
 * ``winograd``: F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
 * ``depthwise``: ``conv/depthwise.cl.mako`` (spec beside it), 2-D/1-D: several output rows per work-item,
   each input row loaded once per kernel column, from the unpadded input (border tiles via a zero-filled
@@ -19,8 +20,8 @@ launch records its path as ``Launch.path`` (``conv.winograd``...):
   the channel blocks of a few pixel tiles, so a tile's input panel serves every block. Transposed
   convolutions with constant weights are this kernel over the input spread out with zeros (``conv/pad``
   with ``up`` = stride) and flipped, transposed weights.
-* ``generic``: ``conv/generic.cl.mako``, everything else (weights computed at run time, f16 data...), one
-  output element a work-item.
+* ``generic``: ``conv/generic.cl.mako``, everything else (weights computed at run time, other element types),
+  one output element a work-item.
 
 Epilogue fusion: ``node.rt_info["fused"]`` may hold ``bias`` (input index of a [C_out] tensor), ``residual``
 (input index of a tensor of the output's shape) and ``activation`` ((op_type, attrs)); the kernels compute
@@ -70,7 +71,7 @@ def _emit_pad(ctx, x: Value, src3, dst3, off, up) -> Value:
 
 @dataclass
 class _Conv:
-    """One forward convolution with constant f32 weights ``w`` [G*OCg, ICg, KD, KH, KW], axes padded to 3."""
+    """One forward convolution with constant weights ``w`` [G*OCg, ICg, KD, KH, KW], axes padded to 3."""
     x: Value
     out: Value
     w: np.ndarray
@@ -121,6 +122,18 @@ def _gemm_kind(g: _Conv) -> str | None:
     return None
 
 
+def _float_data(*values) -> bool:
+    """Whether the paths for constant weights take these tensors: f32, or f16 stored half (each loaded and stored
+    in its own type, computed in float)."""
+    return all(v is None or v.type in (Type.f32, Type.f16) for v in values)
+
+
+def _bits(t: Type) -> str:
+    """The C type a copy moves elements of ``t`` as: f16 as its bits (half values cannot be assigned without
+    cl_khr_fp16), f32 as float."""
+    return "ushort" if t is Type.f16 else ctype(t)
+
+
 def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
     """The convolution through the MatMul kernel (``matmul.emit_pointwise_conv``), after a copy that makes the
     pixels it reads contiguous (a quarter of the input for a stride-2 1x1) or lays out its columns (im2col,
@@ -133,18 +146,20 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
     if kind == "subsampled":
         sub = ctx.temp((n, c, oh, ow), x.type)
         choice = ctx.configure(SUBSAMPLE, {"total": n * c * oh})
-        ctx.launch_variant(choice, SUBSAMPLE.args(), {"out": sub, "x": x, "NR": n * c * oh, "H": g.sizes3[1],
-                                                      "W": g.sizes3[2], "OH": oh, "OW": ow},
-                           SH=g.strides3[1], SW=g.strides3[2])
+        ctx.launch_variant(choice, SUBSAMPLE.args(_bits(x.type)), {"out": sub, "x": x, "NR": n * c * oh,
+                                                                   "H": g.sizes3[1], "W": g.sizes3[2], "OH": oh,
+                                                                   "OW": ow},
+                           SH=g.strides3[1], SW=g.strides3[2], ct=_bits(x.type))
         x = sub
     elif kind == "im2col":
         col = ctx.temp((n, c * kh * kw, oh, ow), x.type)
         rows = n * c * kh * kw * oh
         choice = ctx.configure(IM2COL, {"total": rows})
-        ctx.launch_variant(choice, IM2COL.args(), {"out": col, "x": x, "NR": rows, "C": c, "H": g.sizes3[1],
-                                                   "W": g.sizes3[2], "OH": oh, "OW": ow, "PT": g.pb3[1],
-                                                   "PL": g.pb3[2]},
-                           KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2])
+        ctx.launch_variant(choice, IM2COL.args(_bits(x.type)), {"out": col, "x": x, "NR": rows, "C": c,
+                                                                "H": g.sizes3[1], "W": g.sizes3[2], "OH": oh,
+                                                                "OW": ow, "PT": g.pb3[1], "PL": g.pb3[2]},
+                           KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2],
+                           ct=_bits(x.type))
         x = col
     emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
 
@@ -155,13 +170,13 @@ def _emit_winograd(ctx: LoweringContext, g: _Conv) -> None:
 
 def emit_direct(ctx: LoweringContext, x: Value, out: Value, wpacked_src: np.ndarray, groups: int,
                 sizes3, kernel3, strides3, dil3, pb3, pe3, bias=None, res=None, act=None, up3=(1, 1, 1)):
-    """A convolution with constant weights (``wpacked_src``: f32 [G*OCg, ICg, KD, KH, KW]) on the first of
+    """A convolution with constant weights (``wpacked_src``: [G*OCg, ICg, KD, KH, KW]) on the first of
     ``PATHS`` that applies, or the one config ``KERNEL_VARIANT`` forces."""
     g = _Conv(x, out, wpacked_src, groups, list(sizes3), list(kernel3), list(strides3), list(dil3), list(pb3),
               list(pe3), tuple(up3), bias, res, act)
     forced = ctx.forced_variant("conv")
     if forced is not None and forced not in PATHS:
-        raise ctx.fail(f"config KERNEL_VARIANT asks for conv path '{forced}'; the paths for constant f32 weights "
+        raise ctx.fail(f"config KERNEL_VARIANT asks for conv path '{forced}'; the paths for constant weights "
                        f"are {list(PATHS)} (and 'generic')")
     for name, (applies, emit) in PATHS.items():
         if (forced is None or name == forced) and applies(g):
@@ -212,13 +227,15 @@ def _emit_direct(ctx: LoweringContext, g: _Conv) -> None:
         w = np.concatenate([w, np.zeros((nblk * to - oc, g.icg, kd * kh * kw), np.float32)])
     w = np.ascontiguousarray(w.reshape(nblk, to, g.icg, kd * kh * kw).transpose(0, 2, 3, 1))
     wv = ctx.constant(w.astype(np.float16) if w_half else w, f"{ctx.node.name}/weights_packed")
-    sig = DIRECT.args("ushort" if w_half else "float", g.bias is not None, g.res is not None)
+    bt, rt = (None if v is None else v.type for v in (g.bias, g.res))
+    sig = DIRECT.args(ctype(out.type), ctype(src.type), "ushort" if w_half else "float", bt and ctype(bt),
+                      rt and ctype(rt))
     values = {"out": out, "x": src, "w": wv, "NT": nt, "NBLK": nblk, "OC": oc, "OD": od, "OH": oh, "OW": ow,
               "XC": c, "ICg": g.icg, "OCg": g.ocg, "XPLANE": xd * xh * xw, "XW": xw, "SDXH": strides3[0] * xh,
               "SH": strides3[1], "DDXH": dil3[0] * xh, "DH": dil3[1], "bias": g.bias, "res": g.res}
     ctx.launch_variant(choice, sig, values, flops=2 * out.numel * g.icg * kd * kh * kw, KD=kd, KH=kh, KW=kw,
-                       SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe, bias=g.bias is not None,
-                       res=g.res is not None, act=g.act, w_half=w_half, s2v=s2v, vec_epi=True,
+                       SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe, xt=src.type, ot=out.type,
+                       bt=bt, rt=rt, act=g.act, w_half=w_half, s2v=s2v, vec_epi=True,
                        vec_act=vector_expr(g.act), plain_rows=(n * od == 1), one_group=(groups == 1))
 
 
@@ -235,16 +252,17 @@ def _emit_dw(ctx: LoweringContext, g: _Conv) -> None:
     cfg = choice.params
     wv = ctx.constant(np.ascontiguousarray(np.asarray(g.w, dtype=np.float32).reshape(c, kh * kw)),
                       f"{ctx.node.name}/weights")
-    sig = DEPTHWISE.args(g.bias is not None, g.res is not None)
+    bt, rt = (None if v is None else v.type for v in (g.bias, g.res))
+    sig = DEPTHWISE.args(ctype(out.type), ctype(x.type), bt and ctype(bt), rt and ctype(rt))
     values = {"out": out, "x": x, "w": wv, "NC": n * c, "C": c, "H": h, "W": wd, "OH": oh, "OW": ow,
               "PT": g.pb3[1], "PL": g.pb3[2], "NT": DEPTHWISE.tiles(cfg, problem),
               "NR": DEPTHWISE.row_blocks(cfg, problem), "bias": g.bias, "res": g.res}
     ctx.launch_variant(choice, sig, values, flops=2 * out.numel * kh * kw, KH=kh, KW=kw, SH=g.strides3[1],
                        SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2], R=cfg["R"], NV=cfg["NV"],
-                       bias=g.bias is not None, res=g.res is not None, act=g.act, vec_act=vector_expr(g.act))
+                       xt=x.type, ot=out.type, bt=bt, rt=rt, act=g.act, vec_act=vector_expr(g.act))
 
 
-# The paths for constant f32 weights, in order of preference: the first whose test passes runs.
+# The paths for constant weights, in order of preference: the first whose test passes runs.
 PATHS = {
     "winograd": (lambda g: winograd.applies(g.x, g.out, g.groups, g.kernel3, g.strides3, g.dil3, g.up3),
                  _emit_winograd),
@@ -292,8 +310,7 @@ def _conv(ctx: LoweringContext):
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3, pe3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0), _pad3(pe, 0)
     wc = ctx.weights(1)
-    fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
-            and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32) and nd <= 3)
+    fast = wc is not None and _float_data(x, out, bias, res) and nd <= 3
     if fast and ctx.forced_variant("conv") != "generic":
         emit_direct(ctx, x, out, wc.reshape(out.shape[1], -1), groups, sizes3, kernel3, strides3, dil3, pb3, pe3,
                     bias, res, act)
@@ -328,8 +345,7 @@ def _deconv(ctx: LoweringContext):
     sizes3, kernel3 = _pad3(x.shape[2:], 1), _pad3(kernel, 1)
     strides3, dil3, pb3 = _pad3(strides, 1), _pad3(dil, 1), _pad3(pb, 0)
     wc = ctx.weights(1)
-    fast = (x.type is Type.f32 and out.type is Type.f32 and wc is not None
-            and (bias is None or bias.type is Type.f32) and (res is None or res.type is Type.f32))
+    fast = wc is not None and _float_data(x, out, bias, res)
     if fast and ctx.forced_variant("conv") != "generic":
         # forward weights [G, OCg, ICg, K] flipped in space
         w = wc.reshape([groups, icg, ocg] + kernel).swapaxes(1, 2)

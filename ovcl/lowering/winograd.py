@@ -1,4 +1,5 @@
-"""Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with constant weights (f32, NCHW, one group).
+"""Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with constant weights (NCHW, one group; f32 or f16 data,
+the transforms and their GEMM in f32).
 
 Each 2x2 output tile needs 16 multiplies per (input, output channel) pair instead of 36: the convolution
 becomes 16 independent GEMMs over transformed data, 2.25x fewer FLOPs than the direct kernel.
@@ -19,7 +20,7 @@ import numpy as np
 from ovcl.ir import Type
 from ovcl.kernels.conv.winograd import VARIANT as WINOGRAD
 
-from .base import LoweringContext, Value
+from .base import LoweringContext, Value, ctype
 from .matmul import emit_const_gemm
 
 # Winograd from this many input and output channels: with fewer, the GEMMs are too small to pay for the two
@@ -52,12 +53,14 @@ def emit_winograd(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, pad
     choice = ctx.configure(WINOGRAD, problem)
     cfg = choice.params
     v = ctx.temp((16, c, t), Type.f32)
-    ctx.launch_variant(choice, WINOGRAD.in_args(), {"V": v, "x": x, "C": c, "H": h, "W": wd, "PT": pt, "PL": pl,
-                                                    "TH": th, "TW": tw, "T": t}, NT=cfg["NT"], one_image=(n == 1))
+    ctx.launch_variant(choice, WINOGRAD.in_args(ctype(x.type)), {"V": v, "x": x, "C": c, "H": h, "W": wd, "PT": pt,
+                                                                 "PL": pl, "TH": th, "TW": tw, "T": t},
+                       NT=cfg["NT"], one_image=(n == 1), xt=x.type)
     m = ctx.temp((16, t, oc), Type.f32)
     emit_const_gemm(ctx, v, transform_weights(w.reshape(oc, c, 3, 3)), m, a_kmajor=True)
     values = {"out": out, "M": m, "OC": oc, "OH": oh, "OW": ow, "TH": th, "TW": tw, "T": t, "bias": bias, "res": res}
-    ctx.launch_variant(choice, WINOGRAD.out_args(bias is not None, res is not None), values,
-                       template=WINOGRAD.also[0], sizes=(WINOGRAD.out_global_size(cfg, problem),
-                                                         WINOGRAD.out_local_size(cfg, problem)),
-                       bias=bias is not None, res=res is not None, act=act, one_image=(n == 1))
+    bt, rt = (None if v is None else v.type for v in (bias, res))
+    sig = WINOGRAD.out_args(ctype(out.type), bt and ctype(bt), rt and ctype(rt))
+    ctx.launch_variant(choice, sig, values, template=WINOGRAD.also[0],
+                       sizes=(WINOGRAD.out_global_size(cfg, problem), WINOGRAD.out_local_size(cfg, problem)),
+                       ot=out.type, bt=bt, rt=rt, act=act, one_image=(n == 1))
