@@ -14,7 +14,7 @@ class Type:
     f64: "Type"; f32: "Type"; f16: "Type"; bf16: "Type"
     i64: "Type"; i32: "Type"; i16: "Type"; i8: "Type"
     u64: "Type"; u32: "Type"; u16: "Type"; u8: "Type"; u1: "Type"
-    boolean: "Type"; dynamic: "Type"
+    boolean: "Type"; string: "Type"; dynamic: "Type"
 
     def __new__(cls, spec, dtype=..., ir_precision: str = ""):
         if dtype is ...:        # Type(np.float32), Type("f32"): the type itself, as openvino.Type(...) gives
@@ -49,11 +49,12 @@ class Type:
 
     @property
     def bitwidth(self) -> int:
-        return 8 if self is Type.boolean else self.dtype.itemsize * 8
+        return 8 if self is Type.boolean else self.size * 8
 
     @property
     def size(self) -> int:
-        return self.dtype.itemsize
+        # a string element's size is OpenVINO's (a C++ std::string), which its tensors report byte sizes in
+        return STRING_ELEMENT_BYTES if self is Type.string else self.dtype.itemsize
 
     @property
     def int_range(self) -> tuple[int, int]:
@@ -102,11 +103,14 @@ class Type:
     def from_dtype(dtype) -> "Type":
         dt = np.dtype(dtype)
         t = Type._by_dtype.get(dt)
+        if t is None and dt.kind in "SU":       # NumPy strings of any length (bytes or text)
+            return Type.string
         if t is None:
             raise ValueError(f"no element type for NumPy dtype {dt}")
         return t
 
 
+STRING_ELEMENT_BYTES = 32
 _NARROW_INT_BITS = {"i4": 4, "u4": 4, "i2": 2, "u2": 2}
 _REAL = ("f64", "f32", "f16", "bf16", "f8e4m3", "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1")
 
@@ -154,6 +158,8 @@ _define("u4", _ml("uint4"), "U4", "uint4")
 _define("i2", _ml("int2"), "I2", "int2")
 _define("u2", _ml("uint2"), "U2", "uint2")
 _define("boolean", np.bool_, "BOOL", "bool")
+# strings: host tensors only (text for tokenizers and the like); no kernel takes them
+_define("string", np.bytes_, "STRING", "str")
 _define("dynamic", None, "DYNAMIC", "undefined")
 
 

@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Core": "ovcl.runtime", "CompiledModel": "ovcl.runtime", "InferRequest": "ovcl.runtime",
-    "AsyncInferQueue": "ovcl.runtime", "Tensor": "ovcl.runtime", "OVDict": "ovcl.runtime",
+    "AsyncInferQueue": "ovcl.runtime", "Tensor": "ovcl.tensor", "OVDict": "ovcl.runtime",
     "ProfilingInfo": "ovcl.runtime",
     "compile_model": "ovcl.runtime",
     "read_model": "ovcl.convert", "convert_model": "ovcl.convert", "save_model": "ovcl.convert",

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ovcl.ir import Model, Output, PartialShape, Shape, Type
+from ovcl.ir import Model, Output, PartialShape
 
 from .config import SETTINGS, effective, warn_precision
 from .config import parse as parse_config
@@ -19,10 +19,7 @@ from .config import value as setting
 from .device import available_devices, get_device
 from .errors import ConfigError, InferenceError
 from .plans import Plans
-
-
-def _dtype(t: Type) -> np.dtype:
-    return np.dtype(np.bool_) if t is Type.boolean else t.dtype
+from .tensor import Tensor, host_dtype
 
 
 def _converted(value, dtype: np.dtype) -> np.ndarray:
@@ -32,94 +29,6 @@ def _converted(value, dtype: np.dtype) -> np.ndarray:
     if arr.dtype != dtype and np.can_cast(arr.dtype, dtype, "same_kind"):
         return arr.astype(dtype)
     return arr
-
-
-class Tensor:
-    """A host tensor, as OpenVINO's: ``Tensor(array)`` copies the array (``shared_memory=True`` wraps it
-    instead), ``Tensor(Type.f32, [2, 3])`` and ``Tensor(port)`` allocate one of that type and shape."""
-
-    def __init__(self, array=None, shape=None, type=None, shared_memory: bool = False):  # noqa: A002
-        if isinstance(array, Output):
-            array, shape = array.get_element_type(), [d.get_length() if d.is_static else 0
-                                                      for d in array.get_partial_shape()]
-        if isinstance(array, Type) or (array is None and (shape is not None or type is not None)):
-            t = array if isinstance(array, Type) else Type.f32 if type is None else Type(type)
-            self._data = np.zeros(tuple(shape or ()), dtype=_dtype(t))
-        elif isinstance(array, Tensor):
-            self._data = array.data if shared_memory else array.data.copy()
-        elif array is None:
-            self._data = np.zeros((0,), np.float32)
-        else:
-            self._data = np.asarray(array) if shared_memory else np.array(array)
-
-    @property
-    def data(self) -> np.ndarray:
-        return self._data
-
-    @property
-    def shape(self) -> Shape:
-        return Shape(self._data.shape)
-
-    def get_shape(self) -> Shape:
-        return self.shape
-
-    def set_shape(self, shape) -> None:
-        """A new shape; the memory is kept where the element count stays (its contents are then undefined, as
-        in OpenVINO), else reallocated."""
-        shape = tuple(int(d) for d in shape)
-        if int(np.prod(shape, dtype=np.int64)) == self._data.size:
-            self._data = self._data.reshape(shape)
-        else:
-            self._data = np.zeros(shape, self._data.dtype)
-
-    @property
-    def element_type(self) -> Type:
-        return Type.from_dtype(self._data.dtype)
-
-    def get_element_type(self) -> Type:
-        return self.element_type
-
-    @property
-    def size(self) -> int:
-        return int(self._data.size)
-
-    def get_size(self) -> int:
-        return self.size
-
-    @property
-    def byte_size(self) -> int:
-        return int(self._data.nbytes)
-
-    def get_byte_size(self) -> int:
-        return self.byte_size
-
-    @property
-    def strides(self) -> list[int]:
-        return list(self._data.strides)
-
-    def get_strides(self) -> list[int]:
-        return self.strides
-
-    def is_continuous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
-
-    def copy_from(self, source) -> None:
-        """The source's values (a Tensor or an array of this element type), taking its shape."""
-        src = np.asarray(source.data if isinstance(source, Tensor) else source)
-        if src.dtype != self._data.dtype:
-            raise InferenceError(f"cannot copy a {src.dtype} tensor into a {self._data.dtype} one")
-        if src.shape != self._data.shape:
-            self.set_shape(src.shape)
-        np.copyto(self._data, src)
-
-    def copy_to(self, target: "Tensor") -> None:
-        target.copy_from(self)
-
-    def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
-
-    def __repr__(self):
-        return f"<Tensor: shape{self.shape} type: {self.element_type}>"
 
 
 class OVDict(collections.abc.Mapping):
@@ -273,7 +182,7 @@ class CompiledModel:
         for port, arr in zip(params, arrays):
             want_t = port.get_element_type()
             name = _port_label(port)
-            want_dtype = _dtype(want_t)
+            want_dtype = host_dtype(want_t)
             arr = arr.data if isinstance(arr, Tensor) else _converted(arr, want_dtype)
             if arr.dtype != want_dtype:
                 raise InferenceError(f"input '{name}' expects element type {want_t} ({want_dtype}), got "
@@ -456,7 +365,7 @@ class InferRequest:
             if isinstance(val, Tensor):
                 self._set_input(i, val)
                 continue
-            arr = _converted(val, _dtype(params[i].get_element_type()))
+            arr = _converted(val, host_dtype(params[i].get_element_type()))
             mine = self._inputs.get(i) if i in self._owned else None
             if share:
                 self._set_input(i, Tensor(arr, shared_memory=True))
@@ -553,7 +462,7 @@ class InferRequest:
         if not isinstance(tensor, Tensor):
             raise InferenceError("set_output_tensor takes an ovcl.Tensor")
         i = self._output_index(int(index_or_tensor))
-        want = _dtype(self._compiled.outputs[i].get_element_type())
+        want = host_dtype(self._compiled.outputs[i].get_element_type())
         if tensor.data.dtype != want:
             raise InferenceError(f"output {i} is {want}, the tensor {tensor.data.dtype}")
         self._output_tensors[i] = tensor

@@ -237,6 +237,27 @@ def test_tensor_constructors_and_methods(api):
 
 
 @pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_string_tensors(api):
+    """Text in, UTF-8 bytes kept; str_data / bytes_data read and write them; .data is a copy, with a warning."""
+    t = api.Tensor(np.array([["ab", "cd\u00e9"], ["", "x y"]]))
+    assert t.get_element_type() == api.Type.string and t.shape == [2, 2]
+    assert t.str_data.tolist() == [["ab", "cd\u00e9"], ["", "x y"]]
+    assert t.bytes_data.tolist() == [[b"ab", b"cd\xc3\xa9"], [b"", b"x y"]]
+    assert t.get_byte_size() == 4 * api.Type.string.size
+    with pytest.warns(RuntimeWarning):
+        assert t.data.tolist() == t.bytes_data.tolist()
+    u = api.Tensor(api.Type.string, [3])
+    u.bytes_data = [b"a\x00b", b"c", b"\xff"]
+    assert u.bytes_data.tolist() == [b"a\x00b", b"c", b"\xff"]
+    u.str_data = ["p", "q", "r"]
+    assert u.str_data.tolist() == ["p", "q", "r"]
+    with pytest.raises(RuntimeError):
+        u.str_data = ["too few"]
+    with pytest.raises(RuntimeError):
+        api.Tensor(np.zeros(2, np.float32)).str_data    # noqa: B018
+
+
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
 def test_preallocated_and_user_tensors(api):
     """Inputs filled in place, outputs written into the request's tensors or the user's, results that the next
     inference does not overwrite (share_outputs=False), f64 arrays converted to an f32 input."""
