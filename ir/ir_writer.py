@@ -345,8 +345,9 @@ def serialize(model: Model, compress_to_fp16: bool = True) -> tuple[bytes, bytes
     return xml.encode("utf-8"), b"".join(chunks)
 
 
-def write_ir(model: Model, xml_path, compress_to_fp16: bool = True) -> None:
-    """Write ``model`` as ``xml_path`` and the ``.bin`` beside it (same stem). The model is not modified.
+def write_ir(model: Model, xml_path, compress_to_fp16: bool = True, bin_path=None) -> None:
+    """Write ``model`` as ``xml_path`` and ``bin_path`` (default: the ``.bin`` beside it, same stem). The model
+    is not modified.
 
     Both files are written under temporary names and renamed at the end, so that a failure never leaves a
     half-written pair behind."""
@@ -354,7 +355,7 @@ def write_ir(model: Model, xml_path, compress_to_fp16: bool = True) -> None:
     if xml_path.suffix.lower() != ".xml":
         xml_path = xml_path.with_name(xml_path.name + ".xml")
     xml, chunks = _serialize_model(compress_constants_to_fp16(model) if compress_to_fp16 else model)
-    bin_path = xml_path.with_suffix(".bin")
+    bin_path = Path(os.fspath(bin_path)) if bin_path else xml_path.with_suffix(".bin")
     tmp_xml = xml_path.with_name(f".{xml_path.name}.{os.getpid()}.tmp")
     tmp_bin = bin_path.with_name(f".{bin_path.name}.{os.getpid()}.tmp")
     try:

@@ -51,6 +51,28 @@ class Dimension:
     def get_max_length(self) -> int:
         return self.max
 
+    @property
+    def min_length(self) -> int:
+        return self.min
+
+    @property
+    def max_length(self) -> int:
+        """The upper bound, -1 when there is none (as OpenVINO reads it)."""
+        return -1 if self.max == _INF else self.max
+
+    def refines(self, other) -> bool:
+        """Whether every length this dimension allows, ``other`` allows too (it is at least as precise)."""
+        other = as_dimension(other)
+        return other.min <= self.min and (other.max == _INF or (self.max != _INF and self.max <= other.max))
+
+    def relaxes(self, other) -> bool:
+        return as_dimension(other).refines(self)
+
+    def same_scheme(self, other) -> bool:
+        """Both dynamic, or both the same length."""
+        other = as_dimension(other)
+        return (self.is_dynamic and other.is_dynamic) or self == other
+
     def compatible(self, other) -> bool:
         other = as_dimension(other)
         hi = min(self.max if self.max != _INF else 1 << 62, other.max if other.max != _INF else 1 << 62)
@@ -187,6 +209,31 @@ class PartialShape:
 
     def get_max_shape(self):
         return [d.max for d in self._dims]
+
+    @property
+    def all_non_negative(self) -> bool:
+        return True         # dimensions have no negative bounds here (a dynamic one is [0, inf))
+
+    def get_dimension(self, i: int) -> Dimension:
+        return self[i]
+
+    def refines(self, other) -> bool:
+        """Whether every shape this one allows, ``other`` allows too."""
+        other = as_partial_shape(other)
+        if other._dims is None:
+            return True
+        return (self._dims is not None and len(self._dims) == len(other._dims)
+                and all(a.refines(b) for a, b in zip(self._dims, other._dims)))
+
+    def relaxes(self, other) -> bool:
+        return as_partial_shape(other).refines(self)
+
+    def same_scheme(self, other) -> bool:
+        """Both of dynamic rank, or of one rank with dimensions of the same scheme."""
+        other = as_partial_shape(other)
+        if self._dims is None or other._dims is None:
+            return self._dims is None and other._dims is None
+        return len(self._dims) == len(other._dims) and all(a.same_scheme(b) for a, b in zip(self._dims, other._dims))
 
     def compatible(self, other) -> bool:
         other = as_partial_shape(other)

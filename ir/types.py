@@ -41,6 +41,27 @@ class Type:
     def is_signed(self) -> bool:
         return self.name[0] in "fib"
 
+    def is_quantized(self) -> bool:
+        """OpenVINO's quantized types (nf4 and the like); ovcl has none of them."""
+        return False
+
+    # the same as properties, as OpenVINO also has them
+    real = property(is_real)
+    integral = property(is_integral)
+    integral_number = property(is_integral_number)
+    signed = property(is_signed)
+    quantized = property(is_quantized)
+
+    def compatible(self, other) -> bool:
+        """Whether the two can be the same type (equal, or one of them dynamic)."""
+        other = Type._of(other)
+        return self is other or Type.dynamic in (self, other)
+
+    def merge(self, other) -> "Type | None":
+        """The type both can be (the static one where the other is dynamic), or None if they differ."""
+        other = Type._of(other)
+        return (other if self is Type.dynamic else self) if self.compatible(other) else None
+
     def is_static(self) -> bool:
         return self is not Type.dynamic
 
@@ -69,6 +90,17 @@ class Type:
 
     def get_type_name(self) -> str:
         return self.name
+
+    type_name = property(get_type_name)
+
+    def to_string(self) -> str:
+        return self.name
+
+    def get_bitwidth(self) -> int:
+        return self.bitwidth
+
+    def get_size(self) -> int:
+        return self.size
 
     def to_dtype(self) -> np.dtype:
         return self.dtype

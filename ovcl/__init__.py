@@ -16,7 +16,13 @@ _LAZY = {
     "ProfilingInfo": "ovcl.runtime",
     "compile_model": "ovcl.runtime",
     "read_model": "ovcl.convert", "convert_model": "ovcl.convert", "save_model": "ovcl.convert",
+    "serialize": "ovcl.convert", "Version": "ovcl.runtime",
 }
+
+
+def get_version() -> str:
+    """ovcl's version (``openvino.get_version()`` gives OpenVINO's build)."""
+    return __version__
 
 
 def __getattr__(name):
@@ -36,4 +42,5 @@ def __dir__():
 __all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
            "FrontendError", "IRError", "ImportModelError", "InferRequest", "InferenceError", "KernelBuildError",
            "Model", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
-           "UnsupportedOpError", "compile_model", "convert_model", "properties", "read_model", "save_model"]
+           "UnsupportedOpError", "Version", "compile_model", "convert_model", "get_version", "properties",
+           "read_model", "save_model", "serialize"]

@@ -41,3 +41,10 @@ def save_model(model: Model, output_model, compress_to_fp16: bool = True) -> Non
     """Write ``model`` as IR v11 (``.xml`` + ``.bin``); floating-point weights compressed to FP16 by default."""
     from ovcl.ir.ir_writer import write_ir
     write_ir(model, output_model, compress_to_fp16=compress_to_fp16)
+
+
+def serialize(model: Model, xml_path, bin_path="", version=None) -> None:
+    """Write ``model`` as IR with its weights as they are (no FP16 compression), the ``.bin`` at ``bin_path``
+    or beside the ``.xml``: ``openvino.serialize``. (``version``: ovcl writes IR v11 only.)"""
+    from ovcl.ir.ir_writer import write_ir
+    write_ir(model, xml_path, compress_to_fp16=False, bin_path=bin_path or None)

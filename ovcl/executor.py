@@ -44,6 +44,7 @@ class Plan:
         self.program = None          # the built cl.Program (its binary goes to the model cache)
         self.lowered = None          # the ovcl.compiler.Lowered it was made from
         self._idle: list[_Instance] | None = None     # made at the first run: the device queue exists then
+        self._first: _Instance | None = None
         self._made = 0
         self._cond = threading.Condition()
         # inferences in flight at once; more wait for one to end (each instance holds its own activations)
@@ -53,6 +54,15 @@ class Plan:
         """Run one inference. ``arrays`` are C-contiguous and of the right shapes and types already."""
         with self._instance_in_use() as instance:
             return self._run(instance, arrays, profile)
+
+    def release_instances(self) -> None:
+        """Drop the idle instances other than the first (the compiler's buffers), freeing their device memory
+        once no one refers to them; more are made again when inferences overlap."""
+        with self._cond:
+            if self._idle is not None:
+                keep = [i for i in self._idle if i is self._first]
+                self._made -= len(self._idle) - len(keep)
+                self._idle = keep
 
     @contextlib.contextmanager
     def _instance_in_use(self):
@@ -69,8 +79,9 @@ class Plan:
     def _acquire(self) -> _Instance:
         with self._cond:
             if self._idle is None:
-                self._idle = [_Instance(self._steps, [v.storage.buffer for v in self.inputs],
-                                        [v.storage.buffer for v in self.outputs], self.device.queue)]
+                self._first = _Instance(self._steps, [v.storage.buffer for v in self.inputs],
+                                        [v.storage.buffer for v in self.outputs], self.device.queue)
+                self._idle = [self._first]
                 self._made = 1
             while not self._idle and self._made >= self.streams:
                 self._cond.wait()

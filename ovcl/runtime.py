@@ -206,6 +206,17 @@ class CompiledModel:
     def create_infer_request(self) -> "InferRequest":
         return InferRequest(self)
 
+    def infer_new_request(self, inputs=None) -> "OVDict":
+        """One inference on a request of its own (results not shared with any other call)."""
+        return InferRequest(self).infer(inputs)
+
+    def release_memory(self) -> None:
+        """Give back the device buffers of idle plan instances beyond the first (made while inferences
+        overlapped); they are made again when inferences overlap again."""
+        for _, plan in self._plans.items():
+            if hasattr(plan, "release_instances"):
+                plan.release_instances()
+
     def profile(self, inputs) -> list[tuple[Any, float]]:
         """Run once, synchronising after every launch; returns (launch, seconds) pairs."""
         prof: list = []
@@ -517,12 +528,23 @@ class InferRequest:
         return self._compiled
 
 
+class Version:
+    """A component's version, as ``Core.get_versions`` gives them."""
+
+    def __init__(self, build_number: str, description: str):
+        self.build_number, self.description = build_number, description
+
+    def __repr__(self):
+        return f"<Version: {self.build_number} {self.description}>"
+
+
 class AsyncInferQueue:
     """A pool of infer requests run from worker threads, with a completion callback."""
 
     def __init__(self, compiled: CompiledModel, jobs: int = 0):
         jobs = jobs or compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
         self._requests = [compiled.create_infer_request() for _ in range(max(jobs, 1))]
+        self._userdata: list = [None] * len(self._requests)
         self._pool = ThreadPoolExecutor(max_workers=len(self._requests))
         self._free: collections.deque[int] = collections.deque(range(len(self._requests)))
         self._cond = threading.Condition()
@@ -536,6 +558,14 @@ class AsyncInferQueue:
     def __getitem__(self, i) -> InferRequest:
         return self._requests[i]
 
+    def __iter__(self):
+        return iter(self._requests)
+
+    @property
+    def userdata(self) -> list:
+        """The userdata of each request's latest job."""
+        return list(self._userdata)
+
     def set_callback(self, callback: Callable) -> None:
         self._callback = callback
 
@@ -543,16 +573,24 @@ class AsyncInferQueue:
         with self._cond:
             return bool(self._free)
 
-    def start_async(self, inputs=None, userdata=None) -> None:
+    def get_idle_request_id(self) -> int:
+        """The id of the request the next job goes to, once one is idle (waits for one)."""
+        with self._cond:
+            while not self._free:
+                self._cond.wait()
+            return self._free[0]
+
+    def start_async(self, inputs=None, userdata=None, share_inputs: bool = False) -> None:
         with self._cond:
             while not self._free:
                 self._cond.wait()
             idx = self._free.popleft()
         req = self._requests[idx]
+        self._userdata[idx] = userdata
 
         def work():
             try:
-                req.infer(inputs)
+                req.infer(inputs, share_inputs=share_inputs)
                 if self._callback is not None:
                     self._callback(req, userdata)
             except BaseException as e:  # noqa: BLE001 - surfaced by wait_all()
@@ -587,6 +625,16 @@ class Core:
 
     def get_available_devices(self) -> list[str]:
         return available_devices()
+
+    def get_versions(self, device_name: str) -> dict[str, "Version"]:
+        """ovcl's version and the OpenCL driver behind each device named (``"CPU"``, ``"GPU,CPU"``...)."""
+        from . import __version__
+        out = {}
+        for name in str(device_name).replace("AUTO:", "").split(","):
+            device = get_device(name.strip())
+            out[device.name] = Version(__version__, f"ovcl OpenCL plugin on {device.platform.name.strip()} "
+                                                    f"{device.cl_device.driver_version.strip()}")
+        return out
 
     def get_property(self, device_name: str, name=None):
         """A device's property: what its OpenCL driver reports, and the settings compile_model would use on it
