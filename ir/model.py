@@ -74,6 +74,63 @@ class Model:
 
     get_friendly_name = get_name
 
+    def set_friendly_name(self, name: str) -> None:
+        self.name = name
+
+    friendly_name = property(get_name, set_friendly_name)
+
+    @property
+    def parameters(self) -> list[Node]:
+        return self.get_parameters()
+
+    @property
+    def results(self) -> list[Node]:
+        return self.get_results()
+
+    def get_result(self) -> Node:
+        """The Result of a model with one output."""
+        if len(self._results) != 1:
+            raise IRError(f"model '{self.name}' has {len(self._results)} outputs, not one: use get_results()")
+        return self._results[0]
+
+    result = property(get_result)
+
+    def get_output_size(self) -> int:
+        return len(self._results)
+
+    def get_output_op(self, i: int) -> Node:
+        return self._results[i]
+
+    def get_output_element_type(self, i: int):
+        return self._results[i].get_output_element_type(0)
+
+    def get_output_partial_shape(self, i: int) -> PartialShape:
+        return self._results[i].get_output_partial_shape(0)
+
+    def get_output_shape(self, i: int):
+        return self._results[i].get_output_shape(0)
+
+    def get_parameter_index(self, parameter: Node) -> int:
+        """The input index of ``parameter``, -1 if it is not one of this model's."""
+        return next((k for k, p in enumerate(self._parameters) if p is parameter), -1)
+
+    def get_result_index(self, value) -> int:
+        """The output index of ``value`` (a Result, its output, or the tensor it returns), -1 if none."""
+        for k, r in enumerate(self._results):
+            if value is r or value == r.output(0) or value == r.input_value(0):
+                return k
+        return -1
+
+    def replace_parameter(self, index: int, parameter: Node) -> None:
+        """Input ``index`` becomes ``parameter``: the old one's users read the new one."""
+        old = self._parameters[index]
+        self._parameters[index] = parameter
+        self.replace_outputs({old.output(0): parameter.output(0)})
+
+    @property
+    def dynamic(self) -> bool:
+        return self.is_dynamic()
+
     def get_rt_info(self) -> dict:
         return self.rt_info
 

@@ -87,6 +87,8 @@ class Output:
     def get_rt_info(self) -> dict:
         return self._info.rt_info
 
+    rt_info = property(get_rt_info)
+
     # properties as in openvino's Python API
     element_type = property(get_element_type)
     partial_shape = property(get_partial_shape)

@@ -5,7 +5,7 @@ onnx or torch until they are needed.
 """
 from ovcl.ir import Dimension, Model, Output, PartialShape, Shape, Type
 from ovcl.errors import (CompileError, ConfigError, DeviceError, FrontendError, ImportModelError, IRError,
-                         InferenceError, KernelBuildError, OVCLError, UnsupportedOpError)
+                         InferenceError, KernelBuildError, NotSupportedError, OVCLError, UnsupportedOpError)
 from ovcl import properties
 
 __version__ = "0.1.0"
@@ -25,6 +25,17 @@ def get_version() -> str:
     return __version__
 
 
+def shutdown() -> None:
+    """As ``openvino.shutdown()``: nothing to release early (OpenCL contexts go with the process)."""
+
+
+def tensor_from_file(path):
+    """A u8 Tensor of a file's bytes, as ``openvino.tensor_from_file``."""
+    import numpy as np
+    from ovcl.tensor import Tensor
+    return Tensor(np.fromfile(path, dtype=np.uint8), shared_memory=True)
+
+
 def __getattr__(name):
     mod = _LAZY.get(name)
     if mod is None:
@@ -41,6 +52,6 @@ def __dir__():
 
 __all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
            "FrontendError", "IRError", "ImportModelError", "InferRequest", "InferenceError", "KernelBuildError",
-           "Model", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
+           "Model", "NotSupportedError", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
            "UnsupportedOpError", "Version", "compile_model", "convert_model", "get_version", "properties",
-           "read_model", "save_model", "serialize"]
+           "read_model", "save_model", "serialize", "shutdown", "tensor_from_file"]

@@ -27,5 +27,10 @@ class InferenceError(OVCLError):
     """Wrong inputs at inference (count, names, shapes, element types) or a failure while running."""
 
 
+class NotSupportedError(OVCLError):
+    """An OpenVINO API ovcl does not have by design (C++ extensions, plugins, remote contexts); the message says
+    why and what to do instead."""
+
+
 __all__ = ["CompileError", "ConfigError", "DeviceError", "FrontendError", "IRError", "ImportModelError",
-           "InferenceError", "KernelBuildError", "OVCLError", "UnsupportedOpError"]
+           "InferenceError", "KernelBuildError", "NotSupportedError", "OVCLError", "UnsupportedOpError"]

@@ -17,7 +17,7 @@ from .config import SETTINGS, effective, warn_precision
 from .config import parse as parse_config
 from .config import value as setting
 from .device import available_devices, get_device
-from .errors import ConfigError, InferenceError
+from .errors import ConfigError, InferenceError, NotSupportedError
 from .plans import Plans
 from .tensor import Tensor, host_dtype
 
@@ -625,6 +625,27 @@ class Core:
 
     def get_available_devices(self) -> list[str]:
         return available_devices()
+
+    def add_extension(self, *args, **kwargs) -> None:
+        raise NotSupportedError("ovcl cannot load OpenVINO extensions (C++ libraries of custom ops or frontend "
+                                "mappings): every op runs as an OpenCL kernel of ovcl's, so a custom op needs one "
+                                "there (ovcl/lowering, kernels/)")
+
+    def register_plugin(self, *args, **kwargs) -> None:
+        raise NotSupportedError("ovcl has no device plugins: its devices are the OpenCL devices the ICD loader "
+                                "finds (list them with 'ovcl devices'); register an OpenCL driver instead")
+
+    register_plugins = register_plugin
+
+    def unload_plugin(self, device_name: str) -> None:
+        """Nothing to unload: ovcl has no plugins (a device's OpenCL context lives as long as the process)."""
+
+    def create_context(self, device_name: str, properties=None):
+        raise NotSupportedError("ovcl has no remote contexts: pass host arrays or Tensors; device buffers are "
+                                "ovcl's own")
+
+    def get_default_context(self, device_name: str):
+        return self.create_context(device_name)
 
     def get_versions(self, device_name: str) -> dict[str, "Version"]:
         """ovcl's version and the OpenCL driver behind each device named (``"CPU"``, ``"GPU,CPU"``...)."""

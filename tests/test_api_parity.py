@@ -345,6 +345,34 @@ def test_queue_and_request_extras(api, tmp_path):
         assert back.input(0).get_partial_shape() == reader.PartialShape([-1, 1, 8, 8])
 
 
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_model_accessors(api, tmp_path):
+    model = api.Core().read_model(MODEL)
+    (result,) = model.get_results()
+    assert model.dynamic and model.get_output_size() == 1 and model.get_output_op(0) is not None
+    assert model.get_output_element_type(0) == api.Type.f32
+    assert model.get_output_partial_shape(0) == api.PartialShape([-1, 10])
+    assert model.get_result().get_friendly_name() == result.get_friendly_name() == model.result.get_friendly_name()
+    assert len(model.parameters) == len(model.results) == 1
+    assert model.get_parameter_index(model.get_parameters()[0]) == 0
+    assert model.get_result_index(model.output(0)) == model.get_result_index(result.output(0)) == 0
+    model.set_friendly_name("renamed")
+    assert model.friendly_name == model.get_friendly_name() == "renamed"
+    assert isinstance(dict(model.output(0).rt_info), dict)
+    (tmp_path / "f.bin").write_bytes(b"abc")
+    assert api.tensor_from_file(str(tmp_path / "f.bin")).data.tolist() == [97, 98, 99]
+
+
+def test_core_features_ovcl_does_not_have_are_typed_errors():
+    core = ovcl.Core()
+    for call in (lambda: core.add_extension("libcustom_ops.so"), lambda: core.register_plugin("x.so", "X"),
+                 lambda: core.create_context("GPU", {}), lambda: core.get_default_context("CPU")):
+        with pytest.raises(ovcl.NotSupportedError):
+            call()
+    core.unload_plugin("CPU")           # nothing to unload; the device keeps working
+    assert core.compile_model(MODEL, "CPU")(_image(0))[0].shape == (1, 10)
+
+
 # -- export / import -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
 def test_export_and_import_give_the_same_results(api):
