@@ -14,13 +14,14 @@ def read_model(model, weights=None) -> Model:
 
 
 def convert_model(input_model, *, input=None, output=None, example_input=None,  # noqa: A002 - OpenVINO's names
-                  extension=None, verbose: bool = False, share_weights: bool = True) -> Model:
+                  extension=None, verbose: bool = False, share_weights: bool = True, dynamo: bool = False) -> Model:
     """Convert a framework model (path, bytes, ModelProto, torch.nn.Module, Keras model, tf.function,
     paddle.nn.Layer) to an ``ovcl.Model``, with OpenVINO's arguments.
 
     ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph. ``verbose``
-    and ``share_weights`` are accepted and change nothing (ovcl always copies weights into the model); OpenVINO
-    extensions (custom ops as C++ libraries) are not supported."""
+    and ``share_weights`` are accepted and change nothing (ovcl always copies weights into the model), and so is
+    ``dynamo`` (OpenVINO's switch from torch.jit.trace to torch.export: ovcl always captures with
+    torch.export); OpenVINO extensions (custom ops as C++ libraries) are not supported."""
     from ovcl.frontends import load
     if extension is not None:
         from ovcl.frontends.errors import FrontendError

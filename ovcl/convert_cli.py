@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="ovcl convert",
         usage="ovcl convert INPUT_MODEL [-h] [--output_model OUTPUT_MODEL] [--compress_to_fp16 [True | False]] "
-              "[--version] [--input INPUT] [--output OUTPUT] [--verbose]",
+              "[--version] [--input INPUT] [--output OUTPUT] [--extension EXTENSION] [--verbose] [--dynamo]",
         description="Convert a model (ONNX .onnx, TensorFlow Lite .tflite, a TensorFlow SavedModel directory or\n"
                     "frozen .pb/.pbtxt graph, a PaddlePaddle .json or .pdmodel program, or OpenVINO IR .xml to\n"
                     "re-save it) to OpenVINO IR v11:"
@@ -70,8 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "1..10 a bounded one. A name inside the graph makes that tensor a new input.")
     p.add_argument("--output", metavar="OUTPUT",
                    help="comma-separated tensor names to keep as the model's outputs; the graph is cut after them")
+    p.add_argument("--extension", metavar="EXTENSION",
+                   help="OpenVINO extension libraries: not supported (every op needs an OpenCL kernel of "
+                        "ovcl's); an op ovcl cannot translate is named in its error")
     p.add_argument("--verbose", action="store_true", help="print details of the conversion (graph summary, "
                                                            "timings, full tracebacks on errors)")
+    p.add_argument("--dynamo", action="store_true",
+                   help="accepted for ovc's command lines: ovcl reads PyTorch through torch.export either way")
     return p
 
 
@@ -141,7 +146,7 @@ def _convert(args) -> int:
     t0 = time.perf_counter()
     size = sum(f.stat().st_size for f in src.rglob("*") if f.is_file()) if src.is_dir() else src.stat().st_size
     _info(f"Reading {src} ({size / 2**20:.1f} MiB)")
-    model = convert_model(src, input=args.input or None, output=args.output or None)
+    model = convert_model(src, input=args.input or None, output=args.output or None, extension=args.extension)
     t1 = time.perf_counter()
     ops = model.get_ordered_ops()
     _info(f"Converted in {t1 - t0:.1f} s: {len(ops)} ops, inputs "

@@ -555,3 +555,7 @@ def test_convert_cli(tmp_path, capsys):
     assert main([]) == 2
     assert main(["--version"]) == 0
     assert main(["--help"]) == 0 and "--compress_to_fp16" in capsys.readouterr().out
+    assert main([str(src), "--output_model", str(tmp_path / "d"), "--dynamo"]) == 0      # ovc's flag, accepted
+    capsys.readouterr()
+    assert main([str(src), "--extension", "libcustom.so"]) == 1
+    assert "extensions" in capsys.readouterr().err
