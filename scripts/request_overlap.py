@@ -43,7 +43,9 @@ def main() -> None:
     core = ovcl.Core()
     model = core.read_model(path)
     model.reshape(shape)
-    compiled = core.compile_model(model, args.device)
+    # THROUGHPUT: two streams, so that two requests' inferences may run at once (LATENCY runs one at a time)
+    compiled = core.compile_model(model, args.device, {"PERFORMANCE_HINT": "THROUGHPUT"})
+    print(f"NUM_STREAMS {compiled.get_property('NUM_STREAMS')}")
     xs = [np.random.default_rng(k).standard_normal(shape).astype(np.float32) for k in range(8)]
     serial = [compiled(x)[0] for x in xs]
 
