@@ -83,6 +83,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "PERF_COUNT": (_flag, False),
     "CACHE_DIR": (str, ""),
     "COMPILATION_NUM_THREADS": (_as_is, None),        # checked where the workers are started
+    "INFERENCE_NUM_THREADS": (_count, 0),             # 0: the device's compute units (what runs; see warn_unfollowed)
     "VERBOSE": (_flag, False),
     "OVCL_FUSION": (_flag, True),
     "OVCL_WEIGHTS_F16": (_f16_weights, "AUTO"),
@@ -114,15 +115,22 @@ def precision(config: Mapping, device) -> Type:
     return Type.f16 if wanted == Type.f16 and device.caps.fp16 else Type.f32
 
 
-def warn_precision(config: Mapping, device) -> None:
-    """A precision hint ovcl cannot follow is a warning, not an error (ported scripts set it): the model runs
-    in f32, and get_property says so."""
+def warn_unfollowed(config: Mapping, device) -> None:
+    """Settings ovcl cannot follow on ``device`` are warnings, not errors (ported scripts set them), and
+    get_property reports what is in effect: a precision the device does not compute in (the model runs in f32),
+    a number of inference threads (an OpenCL driver runs its own pool on all its compute units: PoCL's is sized by
+    POCL_MAX_PTHREAD_COUNT before the process first uses OpenCL)."""
     hint = value(config, "INFERENCE_PRECISION_HINT")
     if hint != precision(config, device):
         why = (f"{device.name} has no cl_khr_fp16" if hint == Type.f16 else
                "OpenCL devices have no bf16 arithmetic")
         warnings.warn(f"INFERENCE_PRECISION_HINT {hint}: {why}; the model runs in f32 and get_property reports "
                       f"f32", stacklevel=4)
+    threads = value(config, "INFERENCE_NUM_THREADS")
+    if threads and threads != device.caps.compute_units:
+        warnings.warn(f"INFERENCE_NUM_THREADS {threads}: {device.name} runs on its {device.caps.compute_units} "
+                      f"compute units (the OpenCL driver's own threads; for PoCL set POCL_MAX_PTHREAD_COUNT "
+                      f"before starting)", stacklevel=4)
 
 
 def value(config: Mapping, key: str):
@@ -151,5 +159,6 @@ def effective(config: Mapping, device=None) -> dict:
     out = {key: value(config, key) for key in SETTINGS}
     if device is not None:
         out["INFERENCE_PRECISION_HINT"] = precision(config, device)
+        out["INFERENCE_NUM_THREADS"] = device.caps.compute_units
     out["NUM_STREAMS"] = streams(config, device)
     return out

@@ -13,7 +13,7 @@ import numpy as np
 
 from ovcl.ir import Model, Output, PartialShape
 
-from .config import SETTINGS, effective, warn_precision
+from .config import SETTINGS, effective, warn_unfollowed
 from .config import parse as parse_config
 from .config import value as setting
 from .device import available_devices, get_device
@@ -100,7 +100,7 @@ class CompiledModel:
         self._model = model
         self._device = device
         self._config = parse_config(config, f"compile_model on {device.name}")
-        warn_precision(self._config, device)
+        warn_unfollowed(self._config, device)
         self._plans = Plans(model, device, self._config)
         for shapes, plan in (plans or {}).items():      # made before (import_model)
             self._plans.adopt(shapes, plan)

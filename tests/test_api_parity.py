@@ -103,6 +103,19 @@ def test_num_streams_sets_the_request_count():
         assert compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") == 2, api.__name__
 
 
+def test_inference_num_threads_is_accepted_and_reads_back_what_runs():
+    """A ported CPU script sets INFERENCE_NUM_THREADS: OpenVINO sizes its pool; an OpenCL driver runs its own on
+    all compute units, so ovcl warns where the number differs and reads back what runs."""
+    assert int(_compiled(ov, {"INFERENCE_NUM_THREADS": 1}).get_property("INFERENCE_NUM_THREADS")) == 1
+    units = ovcl.Core().get_property("CPU", "COMPUTE_UNITS")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _compiled(ovcl, {"INFERENCE_NUM_THREADS": units}).get_property("INFERENCE_NUM_THREADS") == units
+    with pytest.warns(UserWarning, match="POCL_MAX_PTHREAD_COUNT"):
+        compiled = _compiled(ovcl, {"INFERENCE_NUM_THREADS": units + 1})
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == units
+
+
 def test_settings_read_back():
     """PERF_COUNT, the hint's number of requests and the precision hint are accepted and read back: the
     precision as the one computed in (OpenVINO: bf16 or f16 on CPUs that have it; ovcl: f32, with a warning)."""
