@@ -146,10 +146,26 @@ def parser() -> argparse.ArgumentParser:
                     help="input data: .npy or .bin files, or folders of them; name:file to give an input by "
                          "name; used in turn across iterations")
     ap.add_argument("-cdir", "--cache_dir", dest="cache_dir", default=None, help="model cache folder (CACHE_DIR)")
+    ap.add_argument("-nthreads", "--number_threads", dest="nthreads", type=int, default=None,
+                    help="INFERENCE_NUM_THREADS (an OpenCL driver runs its own threads: a warning where it "
+                         "differs from the device's compute units)")
+    ap.add_argument("-pin", "--infer_threads_pinning", dest="pin", default=None,
+                    choices=["YES", "NO", "NUMA", "HYBRID_AWARE"],
+                    help="CPU thread pinning: accepted; the OpenCL driver places its own threads")
+    ap.add_argument("-load_config", dest="load_config", default=None, metavar="FILE.json",
+                    help='properties per device from JSON, as benchmark_app reads them: {"CPU": {"KEY": value}}')
+    ap.add_argument("-dump_config", dest="dump_config", default=None, metavar="FILE.json",
+                    help="write the compiled model's properties as JSON (the -load_config form)")
+    ap.add_argument("-exec_graph_path", dest="exec_graph_path", default=None, metavar="FILE.xml",
+                    help="write the execution graph (get_runtime_model: one node per kernel launch, with its "
+                         "times when -pc or a counters report is on) as IR")
     ap.add_argument("-infer_precision", dest="infer_precision", default=None,
                     help="INFERENCE_PRECISION_HINT: f16 where the device has cl_khr_fp16, else f32 (reported)")
     ap.add_argument("-pc", "--perf_counts", dest="pc", action="store_true",
                     help="print per-kernel times of each request (compiles with PERF_COUNT)")
+    ap.add_argument("-pcsort", dest="pcsort", default=None, choices=["sort", "no_sort", "simple_sort"],
+                    help="print the per-kernel times (as -pc) sorted by time: sort (all), simple_sort (those "
+                         "that ran), no_sort (in order)")
     ap.add_argument("-plot", "--plot", dest="plot", default=None, metavar="FILE.png",
                     help="draw the time per kernel launch (averaged over the requests) into FILE.png; needs "
                          "matplotlib (pip install ovcl[plot])")
@@ -162,6 +178,12 @@ def parser() -> argparse.ArgumentParser:
                     help="write the reports as JSON instead of CSV")
     ap.add_argument("-latency_percentile", dest="percentile", type=int, default=50,
                     help="the latency percentile reported as latency (default 50: the median)")
+    ap.add_argument("-no_warmup", dest="no_warmup", action="store_true",
+                    help="count the first inference (which builds kernels on PoCL) in the measurement")
+    ap.add_argument("-max_irate", dest="max_irate", type=float, default=0,
+                    help="start at most this many inferences a second (0: as fast as they go)")
+    ap.add_argument("-inference_only", dest="inference_only", nargs="?", const="true", default="true",
+                    help="accepted: ovcl always measures inference only (inputs are prepared before)")
     ap.add_argument("-seed", "--seed", dest="seed", type=int, default=0, help="seed of the random inputs")
     ap.add_argument("-q", "--quiet", action="store_true", help="no compile progress")
     return ap
@@ -179,6 +201,8 @@ def main(argv=None) -> int:
         args.api = "sync" if args.hint == "latency" else "async"
     if args.report_type and args.report_folder:
         os.makedirs(args.report_folder, exist_ok=True)
+    if args.pcsort:
+        args.pc = True
     try:
         return _run(args, argv if argv is not None else sys.argv[1:])
     except KeyboardInterrupt:
@@ -295,10 +319,15 @@ def _run(args, argv: list[str]) -> int:
               "PERF_COUNT": bool(args.pc or args.plot or (args.report_type or "").endswith("counters"))}
     if _HINTS[args.hint]:
         config["PERFORMANCE_HINT"] = _HINTS[args.hint]
+    if args.load_config:
+        with open(args.load_config) as f:
+            config.update(json.load(f).get(device.name, {}))
     for key, value in (("NUM_STREAMS", args.nstreams), ("CACHE_DIR", args.cache_dir),
-                       ("INFERENCE_PRECISION_HINT", args.infer_precision)):
+                       ("INFERENCE_PRECISION_HINT", args.infer_precision), ("INFERENCE_NUM_THREADS", args.nthreads)):
         if value is not None:
             config[key] = value
+    if args.pin:
+        _log(f"[ WARNING ] -pin {args.pin}: the OpenCL driver places its own threads; accepted, no effect")
     dev_label = f"{device.name} ({device.full_name}, {device.platform.name.strip()})"
     _log(f"[Step 2/6] Compiling for {dev_label}")
     t1 = time.perf_counter()
@@ -313,6 +342,8 @@ def _run(args, argv: list[str]) -> int:
     for key in ("NETWORK_NAME", "OPTIMAL_NUMBER_OF_INFER_REQUESTS", "NUM_STREAMS", "PERF_COUNT",
                 "INFERENCE_PRECISION_HINT", "PERFORMANCE_HINT", "EXECUTION_DEVICES"):
         _log(f"[ INFO ]   {key}: {compiled.get_property(key)}")
+    if args.dump_config:
+        _dump_config(args.dump_config, compiled, device.name)
     if args.niter == 0:
         _log("[ INFO ] -niter 0: compiled, no inference")
         return 0
@@ -341,7 +372,9 @@ def _run(args, argv: list[str]) -> int:
                                     (f"{limit_s:g} s" if limit_s else "")) if x)
     mode = "synchronously" if args.api == "sync" else f"asynchronously, {nireq} infer requests"
     _log(f"[Step 5/6] Measuring performance (inference {mode}, limits: {what})")
-    latencies, duration = _measure(queue, feeds, args.api, args.niter, limit_s)
+    latencies, duration = _measure(queue, feeds, args.api, args.niter, limit_s, args.max_irate)
+    if args.no_warmup:          # the first inference counts as a measured one
+        latencies, duration = [t_first, *latencies], duration + t_first
     batch = _batch(feeds[0])
     items = sum(_batch(feeds[k % len(feeds)]) for k in range(len(latencies)))
     stats = {
@@ -356,11 +389,14 @@ def _run(args, argv: list[str]) -> int:
     if args.pc:
         for k, infos in enumerate(profiles):
             _log(f"[ INFO ] Performance counts for {k}-th infer request")
-            _print_counters(infos)
+            _print_counters(infos, args.pcsort)
     if args.report_type:
         _reports(args, argv, compiled, profiles, stats, nireq, device.name)
     if args.plot:
         _plot(args.plot, profiles, f"{Path(args.model).name} on {device.name}")
+    if args.exec_graph_path:
+        ovcl.serialize(compiled.get_runtime_model(), args.exec_graph_path)
+        _log(f"[ INFO ] Execution graph written to {args.exec_graph_path}")
     _log(f"[ INFO ] Execution Devices: {compiled.get_property('EXECUTION_DEVICES')}")
     _log(f"[ INFO ] Count:            {stats['count']} iterations")
     _log(f"[ INFO ] Duration:         {_fmt_ms(duration)}")
@@ -373,15 +409,22 @@ def _run(args, argv: list[str]) -> int:
     return 0
 
 
-def _measure(queue, feeds, api: str, niter, limit_s) -> tuple[list[float], float]:
+def _measure(queue, feeds, api: str, niter, limit_s, max_rate: float = 0) -> tuple[list[float], float]:
     """Seconds per inference, and the whole run's seconds: one request after another (sync), or every request
-    of ``queue`` kept in flight with the next inputs (async)."""
+    of ``queue`` kept in flight with the next inputs (async); at most ``max_rate`` starts a second when set."""
     latencies: list[float] = []
     start = time.perf_counter()
     deadline = start + limit_s if limit_s else float("inf")
+    gap = 1.0 / max_rate if max_rate > 0 else 0.0
+
+    def pace(k: int) -> None:           # the k-th start waits for its slot
+        if gap:
+            time.sleep(max(0.0, start + k * gap - time.perf_counter()))
+
     if api == "sync":
         request = queue[0]
         while True:
+            pace(len(latencies))
             t = time.perf_counter()
             request.infer(feeds[len(latencies) % len(feeds)])
             now = time.perf_counter()
@@ -391,6 +434,7 @@ def _measure(queue, feeds, api: str, niter, limit_s) -> tuple[list[float], float
     queue.set_callback(lambda request, _: latencies.append(request.latency / 1e3))
     started = 0
     while (niter is None or started < niter) and time.perf_counter() < deadline:
+        pace(started)
         queue.start_async(feeds[started % len(feeds)])
         started += 1
     queue.wait_all()
@@ -414,12 +458,29 @@ def _counter_rows(infos) -> list[list]:
              round(i.cpu_time.total_seconds() * 1e3, 4)] for i in infos]
 
 
-def _print_counters(infos) -> None:
+def _print_counters(infos, order: str | None = None) -> None:
     rows = _counter_rows(infos)
+    if order in ("sort", "simple_sort"):
+        rows = sorted((r for r in rows if order == "sort" or r[1] == "EXECUTED"), key=lambda r: -r[4])
     for name, status, kind, exec_type, real, cpu in rows:
         _log(f"{name[:20]:<20} Status.{status:<13} layerType: {kind:<20} execType: {exec_type:<22} "
              f"realTime (ms): {real:<9.3f} cpuTime (ms): {cpu:.3f}")
     _log(f"Total time:     {sum(r[4] for r in rows):.3f} milliseconds")
+
+
+def _dump_config(path: str, compiled, device_name: str) -> None:
+    """The compiled model's settings as benchmark_app's -dump_config writes them: {device: {key: value}}."""
+    from ovcl.config import SETTINGS
+    values = {}
+    for key in SETTINGS:
+        value = compiled.get_property(key)
+        if isinstance(value, bool):
+            values[key] = "YES" if value else "NO"
+        elif value is not None and not isinstance(value, dict):
+            values[key] = str(getattr(value, "value", value))
+    with open(path, "w") as f:
+        json.dump({device_name: values}, f, indent=2)
+    _log(f"[ INFO ] Configuration written to {path}")
 
 
 def _reports(args, argv, compiled, profiles, stats, nireq, device_name) -> None:

@@ -50,6 +50,10 @@ _BENCH_LINES = {
     "counters as JSON": ["-niter", "4", "-shape", "[1,1,8,8]", "-pc", "-report_type", "average_counters",
                          "-report_folder", "{dir}/r", "-json_stats"],
     "compile only": ["-niter", "0", "-shape", "[1,1,8,8]"],
+    "config files, threads, graph": ["-niter", "5", "-shape", "[1,1,8,8]", "-hint", "none", "-nthreads", "2",
+                                     "-pin", "YES", "-load_config", "{dir}/load.json", "-dump_config",
+                                     "{dir}/dump.json", "-exec_graph_path", "{dir}/exec.xml", "-pcsort", "sort",
+                                     "-no_warmup", "-max_irate", "500"],
 }
 
 
@@ -58,6 +62,7 @@ def test_benchmark_takes_benchmark_apps_command_lines(tmp_path, case):
     """The same command line runs with benchmark_app and with ovcl benchmark; ovcl's summary and reports say
     what benchmark_app's say, its throughput counting batch items."""
     np.save(tmp_path / "x.npy", np.zeros((1, 1, 8, 8), np.float32))
+    (tmp_path / "load.json").write_text(json.dumps({"CPU": {"PERF_COUNT": "YES"}}))
     args = ["-m", DIGITS, "-d", "CPU", *[a.format(dir=tmp_path) for a in _BENCH_LINES[case]]]
     if BENCHMARK_APP.exists():
         (tmp_path / "r").mkdir(exist_ok=True)
@@ -77,6 +82,10 @@ def test_benchmark_takes_benchmark_apps_command_lines(tmp_path, case):
         assert abs(results["throughput"] - expected * 1e3) <= 0.02 * results["throughput"]
         counters = json.loads((tmp_path / "r" / "benchmark_average_counters_report.json").read_text())["counters"]
         assert {"Convolution", "Softmax"} <= {c["layerType"] for c in counters if c["execStatus"] == "EXECUTED"}
+        assert "Performance counts for 0-th infer request" in out
+    if case == "config files, threads, graph":
+        assert json.loads((tmp_path / "dump.json").read_text())["CPU"]["PERF_COUNT"] == "YES"   # loaded, dumped
+        assert "ExecutionNode" in (tmp_path / "exec.xml").read_text() and count == 6       # -no_warmup: 5 + 1
         assert "Performance counts for 0-th infer request" in out
     if case == "async, batch":
         assert "asynchronously, 2 infer requests" in out and "Input  image: f32 [2,1,8,8]" in out
