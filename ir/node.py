@@ -7,6 +7,7 @@ of its own outputs. Tensor names live on output ports, as in OpenVINO.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,18 +24,24 @@ _ids = itertools.count()
 
 
 
-class PortInfo:
-    """What an output port carries: element type, shape, tensor names and run-time info."""
-    __slots__ = ("element_type", "partial_shape", "names", "rt_info")
+# the largest tensor whose value shape inference computes ahead of running (shape subgraphs are small)
+KNOWN_VALUE_LIMIT = 1024
 
-    def __init__(self, element_type=Type.dynamic, partial_shape=None, names=(), rt_info=None):
+
+class PortInfo:
+    """What an output port carries: element type, shape, tensor names and run-time info, and ``value`` where
+    shape inference knows it (see ``Node.input_known``)."""
+    __slots__ = ("element_type", "partial_shape", "names", "rt_info", "value")
+
+    def __init__(self, element_type=Type.dynamic, partial_shape=None, names=(), rt_info=None, value=None):
         self.element_type = element_type
         self.partial_shape = PartialShape.dynamic() if partial_shape is None else partial_shape
         self.names: set[str] = set(names)
         self.rt_info: dict[str, Any] = dict(rt_info or {})
+        self.value: np.ndarray | None = value
 
     def copy(self) -> "PortInfo":
-        return PortInfo(self.element_type, self.partial_shape, self.names, self.rt_info)
+        return PortInfo(self.element_type, self.partial_shape, self.names, self.rt_info, self.value)
 
 
 class Output:
@@ -170,6 +177,16 @@ class Node:
         src = self._inputs[i].node
         return src.value if src.type_name == "Constant" else None
 
+    def input_known(self, i: int) -> np.ndarray | None:
+        """The value of input ``i`` where it is known before running: a Constant's, or one that shape inference
+        computed from static shapes and constants (a ShapeOf of a static shape and the small ops after it:
+        OpenVINO's IR keeps such shape subgraphs, and the shapes they compute are static). For shape inference;
+        the graph still computes it (``specialize`` folds it)."""
+        if i >= len(self._inputs):
+            return None
+        src = self._inputs[i]
+        return src.node.value if src.node.type_name == "Constant" else src._info.value
+
     def get_output_element_type(self, i: int) -> Type:
         return self._outputs[i].element_type
 
@@ -218,6 +235,38 @@ class Node:
         for info, (t, ps) in zip(self._outputs, results):
             info.element_type = t
             info.partial_shape = ps if isinstance(ps, PartialShape) else PartialShape(ps)
+            info.value = None
+        self._compute_known_values()
+
+    def _compute_known_values(self) -> None:
+        """The outputs' values, where every input's value is known (or, for ShapeOf, the input's shape is
+        static) and the tensors are small: what ``input_known`` gives the next nodes."""
+        if self.type_name in ("Parameter", "Constant", "Result") or not self.op.can_evaluate():
+            return
+        if any(not o.partial_shape.is_static or math.prod(o.partial_shape.to_shape()) > KNOWN_VALUE_LIMIT
+               for o in self._outputs):
+            return
+        if self.type_name == "ShapeOf":
+            if not self.input_shape(0).is_static:
+                return
+            ins = [np.empty(self.input_shape(0).to_shape(), dtype=np.uint8)]
+        else:
+            ins = [self.input_known(i) for i in range(len(self._inputs))]
+            if any(v is None or np.size(v) > KNOWN_VALUE_LIMIT for v in ins):
+                return
+        try:
+            outs = self.op.evaluate(self, ins)
+        except Exception:  # noqa: BLE001 - a value that cannot be computed ahead stays unknown
+            return
+        for info, value in zip(self._outputs, outs):
+            arr = np.asarray(value)
+            if info.element_type.dtype is not None and arr.dtype != info.element_type.dtype:
+                arr = arr.astype(info.element_type.dtype)
+            if arr.shape != tuple(info.partial_shape.to_shape()):
+                if arr.size != math.prod(info.partial_shape.to_shape()):
+                    return
+                arr = arr.reshape(info.partial_shape.to_shape())
+            info.value = arr
 
     def evaluate(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return self.op.evaluate(self, inputs)

@@ -2,8 +2,8 @@
 
 0. Folding: BatchNormInference becomes a per-channel Multiply and Add; a per-channel constant Multiply
    after a Convolution (through its bias Add, if any) goes into the weights, repeatedly (a BatchNorm's scale,
-   then a gamma after it); consecutive constant Adds merge. So Conv -> BatchNorm -> Relu ends as one
-   convolution with a bias-and-ReLU epilogue.
+   then a gamma after it); consecutive constant Adds merge; Maximum / Minimum by a constant become Clamps
+   (OpenVINO's ReLU6). So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
    Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
    axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation
@@ -299,6 +299,40 @@ def fold_scales_into_conv(model: Model) -> int:
     return len(mapping)
 
 
+def clamps_from_min_max(model: Model) -> int:
+    """Maximum(x, a) and Minimum(x, b) with a single constant value become Clamps, and Clamp(Clamp(x)) one
+    Clamp: OpenVINO writes ReLU6 as Maximum then Minimum, which then fuses into a convolution's epilogue like
+    a Clamp. Exact, NaN included (both keep a NaN of x)."""
+    from ovcl.ir.ops import make
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+    mapping: dict[Output, Output] = {}
+    origin: dict[Output, Output] = {}       # a Clamp made here -> the output it replaces (for users, outputs)
+    count = 0
+    for node in model.get_ordered_ops():
+        for i, src in enumerate(node._inputs):      # see through what this pass already replaced
+            if src in mapping:
+                node._inputs[i] = mapping[src]
+        if node.type_name not in ("Maximum", "Minimum") or not node.get_output_element_type(0).is_real():
+            continue
+        for k in (0, 1):
+            c, x = _const(node.input_value(k)), node.input_value(1 - k)
+            if c is None or c.size != 1 or _const(x) is not None or x.get_shape() != node.get_output_shape(0):
+                continue
+            lo, hi = (float(c.reshape(())), float("inf")) if node.type_name == "Maximum" else \
+                (float("-inf"), float(c.reshape(())))
+            inner, was = x.node, origin.get(x, x)
+            if inner.type_name == "Clamp" and was not in outputs and _only_user(users, was) is node:
+                x = inner.input_value(0)
+                lo, hi = max(lo, inner.attrs["min"]), min(hi, inner.attrs["max"])
+            mapping[node.output(0)] = make("Clamp", [x], name=node.name, min=lo, max=hi).output(0)
+            origin[mapping[node.output(0)]] = node.output(0)
+            count += 1
+            break
+    model.replace_outputs(mapping)
+    return count
+
+
 def merge_constant_adds(model: Model) -> int:
     """Add(Add(x, c1), c2) -> Add(x, c1 + c2) for constants, when the inner sum has no other user."""
     from ovcl.ir.ops import make
@@ -438,7 +472,8 @@ def fuse(model: Model) -> dict[str, int]:
         if not folded:
             break
         counts["scales"] += folded
-    counts.update(adds=merge_constant_adds(model), attention=fuse_attention(model))
+    counts.update(clamps=clamps_from_min_max(model), adds=merge_constant_adds(model),
+                  attention=fuse_attention(model))
     counts["epilogues"] = fuse_epilogues(model)
     counts["eltwise_chains"] = fuse_eltwise_chains(model)
     return counts

@@ -164,7 +164,7 @@ class Reshape(Op):
 
     @classmethod
     def infer(cls, node):
-        target = node.input_const(1)
+        target = node.input_known(1)
         if target is None:
             n = node.input_shape(1)
             rank = n[0].to_int() if not n.rank_is_dynamic and n[0].is_static else None
@@ -181,7 +181,7 @@ class Reshape(Op):
 
 
 def _axes(node: Node, i: int, rank: int) -> list[int] | None:
-    v = node.input_const(i)
+    v = node.input_known(i)
     if v is None:
         return None
     return sorted({normalize_axis(a, rank, node) for a in np.asarray(v).reshape(-1).tolist()})
@@ -226,7 +226,7 @@ class Unsqueeze(Op):
     @classmethod
     def infer(cls, node):
         src = node.input_shape(0)
-        axes_v = node.input_const(1)
+        axes_v = node.input_known(1)
         if src.rank_is_dynamic or axes_v is None:
             return [(node.input_type(0), PartialShape.dynamic())]
         rank = len(src) + np.asarray(axes_v).size

@@ -19,7 +19,7 @@ from .registry import Op, SameShapeOp, broadcast_shapes, normalize_axis, registe
 
 
 def _ints(node: Node, i: int) -> list[int] | None:
-    v = node.input_const(i)
+    v = node.input_known(i)
     return None if v is None else [int(a) for a in np.asarray(v).reshape(-1).tolist()]
 
 
@@ -747,7 +747,7 @@ class Range(Op):
     @classmethod
     def infer(cls, node):
         t = cls.out_type(node)
-        vals = [node.input_const(i) for i in range(3)]
+        vals = [node.input_known(i) for i in range(3)]
         if any(v is None for v in vals):
             return [(t, PartialShape.dynamic(1))]
         start, stop, step = (np.asarray(v).reshape(-1)[0] for v in vals)
@@ -1072,7 +1072,7 @@ class Interpolate(Op):
     def infer(cls, node):
         src = node.input_shape(0)
         si, ai = interpolate_ports(node.version, node.attrs, node.get_input_size())
-        ss = node.input_const(si)
+        ss = node.input_known(si)
         axes = _ints(node, ai) if ai is not None else None
         if src.rank_is_dynamic:
             return _dyn(node, None)
@@ -1192,7 +1192,7 @@ class SelectBranch(Op):
 
     @classmethod
     def infer(cls, node):
-        c = node.input_const(1)
+        c = node.input_known(1)
         a, b = node.input_shape(0), node.input_shape(2)
         t = node.input_type(0)
         if c is not None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..shape import Dimension, PartialShape
 from ..types import as_type
-from .registry import Op, const_ints, node_error, normalize_axis, register
+from .registry import Op, known_ints, node_error, normalize_axis, register
 
 
 @register
@@ -80,7 +80,7 @@ class NonMaxSuppression(Op):
         B, N = b[0].get_length(), b[1].get_length()
         C = s[1].get_length()
         k = N
-        m = const_ints(node, 2) if node.get_input_size() > 2 else [0]
+        m = known_ints(node, 2) if node.get_input_size() > 2 else [0]
         if m is not None:
             k = min(N, max(m[0], 0)) if m else 0
         return B * C * k
@@ -146,7 +146,7 @@ class Unique(Op):
     def _axis(cls, node) -> int | None:
         if node.get_input_size() < 2:
             return None
-        a = const_ints(node, 1)
+        a = known_ints(node, 1)
         if a is None:
             raise node_error(node, "the axis input must be a constant")
         return normalize_axis(a[0], len(node.input_shape(0)), node)

@@ -15,7 +15,7 @@ import numpy as np
 from ..node import IRError, Node
 from ..shape import Dimension, PartialShape
 from ..types import Type, as_type
-from .registry import Op, REQUIRED, SameShapeOp, const_ints, register
+from .registry import Op, REQUIRED, SameShapeOp, known_ints, register
 
 
 # -- window arithmetic ------------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ class _BackpropBase(Op):
         lead = [ps[0], g * ocg]
         oshape = None
         if node.get_input_size() == 3:
-            oshape = node.input_const(2)
+            oshape = node.input_known(2)
             if oshape is None:
                 return [(t, PartialShape(lead + [Dimension()] * nd))]
             oshape = [int(v) for v in np.asarray(oshape).reshape(-1)]
@@ -482,7 +482,7 @@ class _AdaptiveBase(Op):
     @classmethod
     def _shape(cls, node):
         ps = node.input_shape(0)
-        osh = node.input_const(1)
+        osh = node.input_known(1)
         if ps.rank_is_dynamic:
             return PartialShape.dynamic()
         if len(ps) < 3:
@@ -598,7 +598,7 @@ class LRN(SameShapeOp):
 
     @classmethod
     def axes(cls, node, rank):
-        a = node.input_const(1)
+        a = node.input_known(1)
         if a is None:
             raise IRError(f"LRN node '{node.name}': axes must be a constant")
         return sorted({int(v) % rank for v in np.asarray(a).reshape(-1)})
@@ -645,7 +645,7 @@ class Col2Im(Op):
     @classmethod
     def infer(cls, node):
         ps = node.input_shape(0)
-        img, k = const_ints(node, 1), const_ints(node, 2)
+        img, k = known_ints(node, 1), known_ints(node, 2)
         if ps.rank_is_dynamic or img is None or k is None:
             rank = None if ps.rank_is_dynamic else len(ps) + node.input_shape(1)[0].get_length() - 1 \
                 if not node.input_shape(1).rank_is_dynamic and node.input_shape(1)[0].is_static else None

@@ -12,7 +12,7 @@ from .registry import Op, REQUIRED, SameShapeOp, normalize_axis, register
 
 def const_axes(node: Node, i: int, rank: int) -> list[int] | None:
     """Sorted, normalised, de-duplicated axes of constant input ``i``; None when not constant."""
-    v = node.input_const(i)
+    v = node.input_known(i)
     if v is None:
         return None
     return sorted({normalize_axis(int(a), rank, node) for a in np.asarray(v).reshape(-1).tolist()})
@@ -135,7 +135,7 @@ class TopK(Op):
         if src.rank_is_dynamic:
             return [(t, PartialShape.dynamic()), (it, PartialShape.dynamic())]
         axis = normalize_axis(node.attrs["axis"], len(src), node)
-        kv = node.input_const(1)
+        kv = node.input_known(1)
         dims = list(src)
         if kv is None:
             dims[axis] = Dimension()

@@ -142,3 +142,10 @@ def const_ints(node: Node, i: int) -> list[int] | None:
     """Input ``i`` as a list of ints when it is a constant, else None."""
     v = node.input_const(i)
     return None if v is None else [int(a) for a in np.asarray(v).reshape(-1).tolist()]
+
+
+def known_ints(node: Node, i: int) -> list[int] | None:
+    """Input ``i`` as a list of ints when its value is known ahead (``Node.input_known``), else None: for shape
+    inference."""
+    v = node.input_known(i)
+    return None if v is None else [int(a) for a in np.asarray(v).reshape(-1).tolist()]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..shape import Dimension, PartialShape
-from .registry import Op, const_ints, node_error, register
+from .registry import Op, known_ints, node_error, register
 
 
 def gs_reflect(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -126,7 +126,7 @@ class AffineGrid(Op):
 
     @classmethod
     def infer(cls, node):
-        size = const_ints(node, 1)
+        size = known_ints(node, 1)
         if size is None:
             n = node.input_shape(1)
             rank = n[0].get_length() if not n.rank_is_dynamic and n[0].is_static else None

@@ -11,7 +11,7 @@ from .registry import Op, register
 
 
 def _axes(node: Node, rank: int) -> list[int] | None:
-    v = node.input_const(1)
+    v = node.input_known(1)
     if v is None:
         return None
     axes = [int(a) for a in np.asarray(v).reshape(-1)]
@@ -23,7 +23,7 @@ def _axes(node: Node, rank: int) -> list[int] | None:
 def _sizes(node: Node, n_axes: int) -> list[int] | None:
     if node.get_input_size() < 3:
         return [-1] * n_axes
-    v = node.input_const(2)
+    v = node.input_known(2)
     return None if v is None else [int(s) for s in np.asarray(v).reshape(-1)]
 
 
