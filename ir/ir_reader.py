@@ -237,7 +237,12 @@ class _Reader:
         results = [nodes[lid] for lid in order if nodes[lid].type_name == "Result"]
         if not results:
             raise self.err(None, "the IR has no Result layer, so the model would compute nothing")
-        model = Model(results, params, root.get("name") or "model")
+        sinks = [nodes[lid] for lid in order if nodes[lid].type_name == "Assign"]
+        model = Model(results, params, root.get("name") or "model", sinks=sinks)
+        try:
+            model.get_variables()       # every Assign's variable is read somewhere
+        except IRError as e:
+            raise self.err(None, str(e)) from None
         rt = root.find("rt_info")
         if rt is not None:
             model.rt_info.update(_read_model_rt_info(rt))

@@ -142,7 +142,7 @@ def _ov_order(model: Model) -> list[Node]:
     """Nodes in the order OpenVINO's serializer writes them: its topological sort (a stack seeded with the
     results then the parameters, inputs pushed last-first), parameters first and results last in model
     order."""
-    roots = model.get_results() + model.get_parameters()
+    roots = model.get_results() + model.get_sinks() + model.get_parameters()
     stack: list[Node] = list(roots)
     done: set[int] = set()
     order: list[Node] = []

@@ -8,8 +8,16 @@ from .shape import PartialShape, as_partial_shape
 
 
 class Model:
-    def __init__(self, results, parameters: Iterable[Node], name: str = "model"):
+    """Results computed from parameters; a stateful model also has sinks (its Assign nodes, see
+    ``ir/ops/state.py``). OpenVINO's argument orders are taken: ``(results, parameters[, name])`` and
+    ``(results, sinks, parameters[, name])``, or keywords."""
+
+    def __init__(self, results, parameters: Iterable[Node] = (), name="model", sinks: Iterable[Node] = ()):
         from .ops import make
+        parameters = list(parameters)
+        if parameters and all(isinstance(n, Node) and n.type_name == "Assign" for n in parameters) \
+                and not isinstance(name, str):          # OpenVINO's (results, sinks, parameters[, name])
+            sinks, parameters, name = parameters, list(name), sinks if isinstance(sinks, str) else "model"
         if isinstance(results, (Node, Output)):
             results = [results]
         self._results: list[Node] = []
@@ -20,6 +28,7 @@ class Model:
                 out = r.output(0) if isinstance(r, Node) else r
                 self._results.append(make("Result", [out], name=f"{out.node.name}/sink_port_{out.index}"))
         self._parameters: list[Node] = list(parameters)
+        self._sinks: list[Node] = list(sinks)
         self.name = name
         self.rt_info: dict[str, Any] = {}
 
@@ -37,7 +46,7 @@ class Model:
         for p in self._parameters:
             seen.add(p.id)
             order.append(p)
-        for root in self._results:
+        for root in self._results + self._sinks:
             stack = [(root, 0)]
             while stack:
                 node, i = stack.pop()
@@ -182,9 +191,38 @@ class Model:
         self._parameters = list(parameters)
 
     def replace_graph(self, other: "Model") -> None:
-        """Take ``other``'s graph (parameters and results): for edits done on a copy, applied when they fit."""
+        """Take ``other``'s graph (parameters, results, sinks): for edits done on a copy, applied when they fit."""
         self._parameters = list(other._parameters)
         self._results = list(other._results)
+        self._sinks = list(other._sinks)
+
+    # -- state (ir/ops/state.py) ---------------------------------------------
+    def get_sinks(self) -> list[Node]:
+        return list(self._sinks)
+
+    sinks = property(get_sinks)
+
+    def add_sinks(self, sinks) -> None:
+        self._sinks.extend(sinks)
+
+    def remove_sink(self, sink: Node) -> None:
+        self._sinks = [s for s in self._sinks if s is not sink]
+
+    def get_variables(self) -> list:
+        """The model's variables (``ir.ops.state.Variable``), in the order their first ReadValue appears."""
+        from .ops.state import variables_of
+        return variables_of(self)
+
+    variables = property(get_variables)
+
+    def get_variable_by_id(self, variable_id: str):
+        for v in self.get_variables():
+            if v.variable_id == variable_id:
+                return v
+        raise IRError(f"model '{self.name}' has no variable '{variable_id}'")
+
+    def is_stateful(self) -> bool:
+        return bool(self._sinks) or any(n.type_name == "ReadValue" for n in self.get_ordered_ops())
 
     def reshape(self, shapes) -> None:
         """Set new input shapes: a shape (one input), a list of shapes, or a dict keyed by input name,
@@ -223,7 +261,8 @@ class Model:
             for info in node.output_ports():
                 new.add_output(info.copy())
             mapping[node.id] = new
-        m = Model([mapping[r.id] for r in self._results], [mapping[p.id] for p in self._parameters], self.name)
+        m = Model([mapping[r.id] for r in self._results], [mapping[p.id] for p in self._parameters], self.name,
+                  sinks=[mapping[s.id] for s in self._sinks])
         m.rt_info = dict(self.rt_info)
         return m
 

@@ -52,6 +52,12 @@ class Compiler:
         v.storage = self._storage(v.nbytes, "temp")
         return v
 
+    def new_state(self, shape, t: Type, variable_id: str, role: str) -> Value:
+        v = Value(tuple(shape), t, None, f"state:{variable_id}:{role}")
+        v.storage = self._storage(v.nbytes, "state")
+        v.storage.variable = (variable_id, role)
+        return v
+
     # -- the pipeline ---------------------------------------------------------
     def lower(self, model: Model) -> "Lowered":
         """Compute in f16 where asked for and possible, fuse (both in place: pass a model made for this by
@@ -68,12 +74,18 @@ class Compiler:
             v.storage = self._storage(v.nbytes, "input")
             values[out] = v
             inputs.append(v)
+        assigns = []        # lowered last: every ReadValue reads the state from before this inference
         for node in model.get_ordered_ops():
             if node.type_name in ("Parameter", "Result"):
                 continue
             if node.type_name == "Constant":
                 values[node.output(0)] = self.new_constant(np.require(node.value, requirements="C"), node.name)
                 continue
+            if node.type_name == "Assign":
+                assigns.append(node)
+                continue
+            self._lower(node, values)
+        for node in assigns:
             self._lower(node, values)
         outputs = [values[r.input_value(0)] for r in model.get_results()]
         return Lowered(self.storages, inputs, outputs, self.launches)

@@ -4,8 +4,9 @@ Nothing here walks the graph, renders, builds or allocates device memory for the
 happened in ``ovcl.compiler``. Inferences in flight at once (several infer requests) each get an *instance*
 of the plan: its own activation and input/output buffers, kernels bound to them and an in-order queue, so
 they overlap on the device; constants are shared. The first instance is the compiler's; more are made when
-inferences overlap, up to ``streams`` (the compiled model's NUM_STREAMS, ``config.streams``). Host output arrays are allocated per call, since the caller owns
-them afterwards.
+inferences overlap, up to ``streams`` (the compiled model's NUM_STREAMS, ``config.streams``). Host output
+arrays are allocated per call, since the caller owns them afterwards. A stateful model's launches that read or
+write a variable get the infer request's state buffers bound at each run (``variable_state.py``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import threading
 
 import numpy as np
 
+from .errors import InferenceError
 from .lowering import Launch, LocalMem, Value
+
 
 def bind_args(kernel, launch: Launch, buffer_of) -> None:
     """Set ``kernel``'s arguments from ``launch.args``: a Value as the buffer ``buffer_of`` gives it, local
@@ -49,10 +52,30 @@ class Plan:
         self._cond = threading.Condition()
         # inferences in flight at once; more wait for one to end (each instance holds its own activations)
         self.streams = 1
+        # (step, argument, variable id, "read" | "write") of each launch argument that is a variable's state
+        self._state_args = [(i, j, *a.storage.variable) for i, launch in enumerate(launches)
+                            for j, a in enumerate(launch.args)
+                            if isinstance(a, Value) and a.storage.kind == "state"]
 
-    def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:
-        """Run one inference. ``arrays`` are C-contiguous and of the right shapes and types already."""
+    def state_values(self) -> list[tuple[str, str, Value]]:
+        """(variable id, "read" | "write", value) of the variables this plan reads and writes."""
+        seen, out = set(), []
+        for i, j, vid, role in self._state_args:
+            if (vid, role) not in seen:
+                seen.add((vid, role))
+                out.append((vid, role, self.launches[i].args[j]))
+        return out
+
+    def run(self, arrays: list[np.ndarray], profile: list | None = None, states: dict | None = None
+            ) -> list[np.ndarray]:
+        """Run one inference. ``arrays`` are C-contiguous and of the right shapes and types already; ``states``
+        maps (variable id, role) to the request's buffer for the launches that read or write it."""
         with self._instance_in_use() as instance:
+            if self._state_args:
+                if states is None:
+                    raise InferenceError("a stateful model runs through an infer request (it holds the state)")
+                for i, j, vid, role in self._state_args:
+                    instance.steps[i][0].set_arg(j, states[(vid, role)])
             return self._run(instance, arrays, profile)
 
     def release_instances(self) -> None:
@@ -98,7 +121,7 @@ class Plan:
 
         def buffer(v: Value):
             root, offset = v.storage.root()
-            if root.kind == "const":
+            if root.kind in ("const", "state"):          # shared; a state is bound per run anyway
                 return v.storage.buffer
             if id(root.buffer) not in copies:
                 copies[id(root.buffer)] = cl.Buffer(ctx, cl.mem_flags.READ_WRITE, root.buffer.size)

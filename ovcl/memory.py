@@ -64,6 +64,8 @@ def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], 
             else:
                 s.buffer = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=data)
             stats["const_bytes"] += data.nbytes
+        elif s.kind == "state":
+            s.buffer = alloc(s.nbytes)        # bound in place of the request's state buffer (executor.Plan.run)
         elif s.kind == "input" or s.id in pinned:
             s.buffer = alloc(s.nbytes)
             stats["io_bytes"] += s.nbytes

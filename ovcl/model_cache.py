@@ -107,7 +107,8 @@ def save(cache_dir, key: str, plan) -> None:
         doc = {
             "format": FORMAT,
             "storages": [{"id": s.id, "nbytes": s.nbytes, "kind": s.kind,
-                          "parent": None if s.parent is None else s.parent.id, "offset": s.offset}
+                          "parent": None if s.parent is None else s.parent.id, "offset": s.offset,
+                          "variable": s.variable}
                          for s in lowered.storages],
             "inputs": [_value(v) for v in lowered.inputs],
             "outputs": [_value(v) for v in lowered.outputs],
@@ -141,6 +142,11 @@ def load(cache_dir, key: str, device, config: dict):
         for s in doc["storages"]:
             const = consts[f"c{s['id']}"] if s["kind"] == "const" and f"c{s['id']}" in consts else None
             storages.append(Storage(int(s["id"]), int(s["nbytes"]), s["kind"], const))
+            if s["kind"] == "state":
+                vid, role = s["variable"]
+                if not isinstance(vid, str) or role not in ("read", "write"):
+                    raise ValueError("state storage")
+                storages[-1].variable = (vid, role)
         if any(s.id != i for i, s in enumerate(storages)):
             raise ValueError("storage ids")
         for s, d in zip(storages, doc["storages"]):

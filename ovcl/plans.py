@@ -38,21 +38,23 @@ class Plans:
     def __len__(self) -> int:
         return len(self._plans)
 
-    def for_shapes(self, shapes: tuple):
-        """The plan for these input shapes (each a tuple): kept, loaded from the model cache, or made."""
+    def for_shapes(self, shapes: tuple, states: tuple = ()):
+        """The plan for these input shapes (each a tuple) and, for a stateful model, the shapes of the values its
+        variables hold (``RequestState.key``): kept, loaded from the model cache, or made."""
+        key = (shapes, states) if states else shapes
         with self._lock:
-            plan = self._plans.get(shapes)
+            plan = self._plans.get(key)
             if plan is not None:
-                self._plans.move_to_end(shapes)
+                self._plans.move_to_end(key)
                 return plan
-            plan = self._cached(shapes)
+            plan = self._cached(key)
             if plan is None:
-                plan = self._make(shapes)
+                plan = self._make(shapes, dict(states), key)
             else:
                 self.loaded_from_cache = True
             if isinstance(plan, Plan):
                 plan.streams = streams(self.config, self.device)
-            self._plans[shapes] = plan
+            self._plans[key] = plan
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
             return plan
@@ -74,20 +76,31 @@ class Plans:
         with self._lock:
             return next(reversed(self._plans.values())) if self._plans else None
 
-    def run(self, arrays: list[np.ndarray], profile: list | None = None) -> list[np.ndarray]:
-        return self.for_shapes(tuple(a.shape for a in arrays)).run(arrays, profile)
+    def run(self, arrays: list[np.ndarray], profile: list | None = None, state=None) -> list[np.ndarray]:
+        """One inference; ``state``: the infer request's ``RequestState`` for a stateful model."""
+        shapes = tuple(a.shape for a in arrays)
+        if not state:
+            return self.for_shapes(shapes).run(arrays, profile)
+        plan = self.for_shapes(shapes, state.key())
+        bound = state.bindings(plan)
+        outs = plan.run(arrays, profile, bound)
+        state.commit(plan, bound)
+        return outs
 
-    def _make(self, shapes: tuple):
+    def _make(self, shapes: tuple, states: dict, key):
         from ovcl.ir.passes import specialize
         from .compiler import Compiler
-        static = specialize(self.model, {i: s for i, s in enumerate(shapes)})
+        static = specialize(self.model, {i: s for i, s in enumerate(shapes)}, states)
         cut = first_cut(static)
         if cut is not None:
+            if static.get_sinks():
+                raise CompileError(f"{cut[0].type_name} node '{cut[0].name}': its output shape depends on "
+                                   f"values computed at run time, which ovcl does not plan in a stateful model yet")
             return SegmentedPlan(static, *cut, self.device, self.config, self.cuts)
         plan = Compiler(self.device, self.config).compile(static)
         if self.config.get("CACHE_DIR"):
             from . import model_cache
-            model_cache.save(self.config["CACHE_DIR"], self._cache_key(shapes), plan)
+            model_cache.save(self.config["CACHE_DIR"], self._cache_key(key), plan)
         return plan
 
     def _cache_key(self, shapes) -> str:

@@ -20,6 +20,7 @@ from .device import available_devices, get_device
 from .errors import ConfigError, InferenceError, NotSupportedError
 from .plans import Plans
 from .tensor import Tensor, host_dtype
+from .variable_state import RequestState, VariableState
 
 
 def _converted(value, dtype: np.dtype) -> np.ndarray:
@@ -105,6 +106,9 @@ class CompiledModel:
         for shapes, plan in (plans or {}).items():      # made before (import_model)
             self._plans.adopt(shapes, plan)
         self._last_profile: list | None = None            # the latest profiled inference's launch times
+        self._stateful = model.is_stateful()
+        self._default: InferRequest | None = None
+        self._default_lock = threading.Lock()
         self._profiling = bool(setting(self._config, "PERF_COUNT"))
         if not model.is_dynamic():
             self._plans.for_shapes(tuple(tuple(p.get_shape()) for p in model.inputs))
@@ -194,11 +198,29 @@ class CompiledModel:
         return checked
 
     def _infer(self, inputs: list) -> list[np.ndarray]:
+        if self._stateful:
+            return list(self._default_request().infer(inputs).values())
         return self._plans.run(self._prepare(inputs))
+
+    def _default_request(self) -> "InferRequest":
+        """The request calls on the compiled model itself use (a stateful model's state lives in it), as
+        OpenVINO's."""
+        with self._default_lock:
+            if self._default is None:
+                self._default = InferRequest(self)
+            return self._default
+
+    def query_state(self) -> list:
+        """The variables' states of the request that calls on the compiled model use."""
+        return self._default_request().query_state()
+
+    def reset_state(self) -> None:
+        self._default_request().reset_state()
 
     def __call__(self, inputs=None, *args, share_inputs: bool = True, share_outputs: bool = False) -> OVDict:
         """Infer once; every input must be given (by position, name, index or port). The results are arrays of
-        their own whatever ``share_outputs`` says: no later inference writes into them."""
+        their own whatever ``share_outputs`` says: no later inference writes into them. A stateful model's
+        state carries from one call to the next (``query_state``, ``reset_state``)."""
         if args:
             inputs = (inputs, *args)
         return OVDict(self.outputs, self._infer(_normalize_inputs(inputs, self.inputs)))
@@ -220,7 +242,8 @@ class CompiledModel:
     def profile(self, inputs) -> list[tuple[Any, float]]:
         """Run once, synchronising after every launch; returns (launch, seconds) pairs."""
         prof: list = []
-        self._plans.run(self._prepare(_normalize_inputs(inputs, self.inputs)), profile=prof)
+        self._plans.run(self._prepare(_normalize_inputs(inputs, self.inputs)), profile=prof,
+                        state=self._default_request()._state if self._stateful else None)
         return prof
 
 
@@ -315,6 +338,7 @@ class InferRequest:
         self._cancelled = False
         self.userdata = None
         self.latency = 0.0          # milliseconds of the last inference
+        self._state = RequestState(compiled._model.get_variables(), compiled.device) if compiled._stateful else None
 
     @property
     def model_inputs(self):
@@ -337,10 +361,10 @@ class InferRequest:
         arrays = self._compiled._prepare([self._inputs[i] for i in range(len(params))])
         if self._compiled._profiling:
             self._profile = []
-            outs = self._compiled._plans.run(arrays, profile=self._profile)
+            outs = self._compiled._plans.run(arrays, profile=self._profile, state=self._state)
             self._compiled._last_profile = self._profile
         else:
-            outs = self._compiled._plans.run(arrays)
+            outs = self._compiled._plans.run(arrays, state=self._state)
         for i, out in enumerate(outs):
             if i in self._output_tensors:
                 self._output_tensors[i].copy_from(out)
@@ -351,6 +375,15 @@ class InferRequest:
         if share_outputs or not self._output_tensors:
             return results       # the plan's arrays are fresh each inference: no later one overwrites them
         return OVDict(self._compiled.outputs, [a.copy() for a in self._outputs])
+
+    def query_state(self) -> list[VariableState]:
+        """The state of each variable of a stateful model in this request (empty for a stateless one)."""
+        return self._state.query() if self._state else []
+
+    def reset_state(self) -> None:
+        """Every variable starts again from its initial value at the next inference."""
+        if self._state:
+            self._state.reset()
 
     def get_profiling_info(self) -> list[ProfilingInfo]:
         """Per-launch times of the last inference, with PERF_COUNT set at compile time (each launch then waits

@@ -6,6 +6,7 @@ import numpy as np
 from ..model import Model
 from ..node import IRError, Node, Output
 from ..ops import constant
+from ..ops.state import STATE_SHAPE
 from ..shape import PartialShape
 from .compress_fp16 import DECOMPRESSION
 
@@ -93,15 +94,21 @@ def remove_noops(model: Model) -> int:
     return len(mapping)
 
 
-def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None) -> Model:
+def specialize(model: Model, shapes: dict[int, tuple[int, ...]] | None = None,
+               states: dict[str, tuple[int, ...] | None] | None = None) -> Model:
     """A copy of ``model`` with static input shapes, types re-inferred, constants folded, no-ops removed.
 
     Shapes are static everywhere except past a node whose output shape depends on values computed at run time
     (NonZero, or a Range whose limit is an input): the runtime plans those in segments (``ovcl.segments``).
 
     ``shapes`` maps parameter index to a concrete shape; parameters not named keep theirs (which must then
-    be static)."""
+    be static). ``states`` maps a variable id to the shape of the value it holds, or None (or no entry) where
+    it holds none: its ReadValue gives the initial value (``ir/ops/state.py``)."""
     m = model.clone()
+    for node in m.get_ordered_ops():
+        if node.type_name == "ReadValue":
+            shape = (states or {}).get(node.attrs["variable_id"])
+            node.rt_info[STATE_SHAPE] = {"shape": None if shape is None else list(shape)}
     for idx, p in enumerate(m.get_parameters()):
         if shapes and idx in shapes:
             want = PartialShape(list(shapes[idx]))

@@ -125,19 +125,20 @@ class Storage:
     """A device allocation to be: values that alias (views) share one storage. A storage with a ``parent``
     is no allocation of its own but the parent's bytes from ``offset`` on (a concatenation's input, which
     its producer writes straight into the concatenation's output)."""
-    __slots__ = ("id", "nbytes", "kind", "const", "first", "last", "buffer", "parent", "offset")
+    __slots__ = ("id", "nbytes", "kind", "const", "first", "last", "buffer", "parent", "offset", "variable")
 
     def __init__(self, sid: int, nbytes: int, kind: str, const: np.ndarray | None = None,
                  parent: "Storage | None" = None, offset: int = 0):
         self.id = sid
         self.nbytes = nbytes
-        self.kind = kind            # "input", "const", "temp" (planned by liveness)
+        self.kind = kind            # "input", "const", "temp" (planned by liveness), "state" (a request's)
         self.const = const          # host data uploaded once at compile time
         self.first = -1             # first launch index that touches it
         self.last = -1              # last launch index that touches it
         self.buffer = None          # cl.Buffer (a sub-buffer where there is a parent), bound by the compiler
         self.parent = parent
         self.offset = offset        # bytes into the parent
+        self.variable: tuple[str, str] | None = None   # "state": (variable id, "read" or "write")
 
     def root(self) -> "tuple[Storage, int]":
         """The allocation this storage is part of, and the byte offset into it."""
@@ -380,6 +381,11 @@ class LoweringContext:
     def temp(self, shape, t: Type) -> Value:
         """A scratch tensor for this node's own launches."""
         return self._compiler.new_temp(tuple(shape), t, f"{self.node.name}/temp")
+
+    def state(self, variable_id: str, role: str, shape, t: Type) -> Value:
+        """The value of a model variable in the infer request's state buffer, which ``role`` "read" (the value
+        before this inference) or "write" (the value after it); bound at each inference."""
+        return self._compiler.new_state(tuple(shape), t, variable_id, role)
 
 
 def contiguous_strides(shape) -> list[int]:
