@@ -4,6 +4,7 @@ Kept thin and lazy: ``import ovcl.ir`` runs this file first, and importing ovcl 
 onnx or torch until they are needed.
 """
 from ovcl.ir import Dimension, Model, Output, PartialShape, Shape, Type
+from ovcl.ir.layout import Layout
 from ovcl.errors import (CompileError, ConfigError, DeviceError, FrontendError, ImportModelError, IRError,
                          InferenceError, KernelBuildError, NotSupportedError, OVCLError, UnsupportedOpError)
 from ovcl import properties
@@ -36,7 +37,13 @@ def tensor_from_file(path):
     return Tensor(np.fromfile(path, dtype=np.uint8), shared_memory=True)
 
 
+_SUBMODULES = ("preprocess", "layout_helpers")
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:             # ``ovcl.preprocess`` as ``openvino.preprocess``, without an import
+        import importlib
+        return importlib.import_module(f"ovcl.{name}")
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module 'ovcl' has no attribute '{name}'")
@@ -47,11 +54,11 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
 
 
 __all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
            "FrontendError", "IRError", "ImportModelError", "InferRequest", "InferenceError", "KernelBuildError",
-           "Model", "NotSupportedError", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
+           "Layout", "Model", "NotSupportedError", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
            "UnsupportedOpError", "Version", "compile_model", "convert_model", "get_version", "properties",
            "read_model", "save_model", "serialize", "shutdown", "tensor_from_file"]
