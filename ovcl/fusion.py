@@ -36,7 +36,7 @@ class FusedEltwise(Op):
     one (its nodes are built with the class) and nothing reads or writes one by name."""
     type_name = "FusedEltwise"
     internal = True
-    attrs = {"steps": [], "out_type": "f32", "out_shape": []}
+    attrs = {"steps": [], "out_type": "f32", "out_shape": [], "input_perms": {}}
 
     @classmethod
     def infer(cls, node):
@@ -149,6 +149,51 @@ def _reshaped(value: Output, shape, name: str) -> Output:
                 special_zero=False).output(0)
 
 
+def hoist_transposes(model: Model) -> int:
+    """Transpose(E(x, c...)) -> E(Transpose(x), c'...) for an element-wise E whose only user is the Transpose and
+    whose other operands are constants (laid out again here): repeated, the Transpose climbs to the start of an
+    element-wise chain, where the chain's kernel reads through it (``_transposed_inputs``). Preprocessing's
+    Convert -> mean -> scale -> NHWC-to-NCHW becomes one kernel that reads the image once."""
+    from ovcl.ir.ops import make
+    eltwise = set(ELTWISE_OPS) - {"PRelu"}
+    count = 0
+    changed = True
+    while changed:
+        changed = False
+        users = _consumers(model)
+        outputs = {r.input_value(0) for r in model.get_results()}
+        for t in model.get_ordered_ops():
+            if t.type_name != "Transpose" or _const(t.input_value(1)) is None:
+                continue
+            e_out = t.input_value(0)
+            e = e_out.node
+            if (e.type_name not in eltwise or e.get_output_size() != 1 or e_out in outputs
+                    or _only_user(users, e_out) is not t):
+                continue
+            perm = [int(p) for p in _const(t.input_value(1)).reshape(-1)]
+            rank = len(perm)
+            data = [k for k, src in enumerate(e.input_values()) if _const(src) is None]
+            if len(data) != 1 or len(e.input_values()[data[0]].get_shape()) != rank:
+                continue
+            ins = []
+            for k, src in enumerate(e.input_values()):
+                if k == data[0]:
+                    ins.append(make("Transpose", [src, t.input_value(1)], name=f"{t.name}/hoisted").output(0))
+                else:
+                    c = _const(src)
+                    if c.ndim > rank:
+                        break
+                    c = np.transpose(c.reshape((1,) * (rank - c.ndim) + c.shape), perm) if c.ndim else c
+                    ins.append(constant(np.ascontiguousarray(c), name=f"{src.node.name}/transposed").output(0))
+            else:
+                new = make(e.type_name, ins, name=e.name, version=e.version, **e.attrs)
+                model.replace_outputs({t.output(0): new.output(0)})
+                count += 1
+                changed = True
+                break
+    return count
+
+
 def fuse_eltwise_chains(model: Model) -> int:
     users = _consumers(model)
     outputs = {r.input_value(0) for r in model.get_results()}
@@ -173,17 +218,37 @@ def fuse_eltwise_chains(model: Model) -> int:
     mapping: dict[Output, Output] = {}
     count = 0
     for tail_id, members in group.items():
-        if len(members) < 2:
+        perms = _transposed_inputs(members, users, outputs)
+        if len(members) < 2 and not perms:
             continue
-        mapping.update(_fuse_group(members))
+        mapping.update(_fuse_group(members, perms))
         count += 1
     model.replace_outputs(mapping)
     return count
 
 
-def _fuse_group(members: list[Node]) -> dict[Output, Output]:
+def _transposed_inputs(members: list[Node], users, outputs) -> dict[Output, tuple[Output, list[int]]]:
+    """The group's inputs that are Transposes (by a constant order) read by the group alone: the kernel reads
+    their input in that order instead (a layout change fused, as preprocessing's NHWC -> NCHW)."""
+    inside = {m.id for m in members}
+    out = {}
+    for m in members:
+        for src in m.input_values():
+            node = src.node
+            if node.id in inside or node.type_name != "Transpose" or src in outputs:
+                continue
+            perm = _const(node.input_value(1))
+            if perm is None or not all(u.id in inside for u in users.get(src, [])):
+                continue
+            if len(src.get_shape()) != len(m.get_output_shape(0)):
+                continue
+            out[src] = (node.input_value(0), [int(p) for p in perm.reshape(-1)])
+    return out
+
+
+def _fuse_group(members: list[Node], transposed: dict | None = None) -> dict[Output, Output]:
     inside = {m.id: j for j, m in enumerate(members)}
-    inputs: list[Output] = []
+    keys: list[tuple] = []                  # (tensor read, order it is read in or None), one per kernel input
     steps = []
     for m in members:
         operands = []
@@ -191,10 +256,14 @@ def _fuse_group(members: list[Node]) -> dict[Output, Output]:
             if src.node.id in inside:
                 operands.append(("step", inside[src.node.id]))
             else:
-                if src not in inputs:
-                    inputs.append(src)
-                operands.append(("in", inputs.index(src)))
+                read, perm = (transposed or {}).get(src, (src, None))
+                key = (read, None if perm is None else tuple(perm))
+                if key not in keys:
+                    keys.append(key)
+                operands.append(("in", keys.index(key)))
         steps.append((m, operands))
+    inputs = [read for read, _ in keys]
+    perms = {str(k): list(perm) for k, (_, perm) in enumerate(keys) if perm is not None}
     n = len(inputs)
     tail = members[-1]
     out = tail.output(0)
@@ -203,9 +272,11 @@ def _fuse_group(members: list[Node]) -> dict[Output, Output]:
                    "operands": [k if kind == "in" else n + k for kind, k in ops]} for m, ops in steps],
         "out_type": out.get_element_type().name,
         "out_shape": list(out.get_shape()),
+        "input_perms": perms,
     }
     node = Node(FusedEltwise, inputs, attrs, name=tail.name)
-    node.rt_info["fused_nodes"] = [m.name for m in members]
+    read_through = [src.node.name for src, (_, perm) in (transposed or {}).items()]
+    node.rt_info["fused_nodes"] = read_through + [m.name for m in members]
     node.validate()
     return {out: node.output(0)}
 
@@ -475,5 +546,6 @@ def fuse(model: Model) -> dict[str, int]:
     counts.update(clamps=clamps_from_min_max(model), adds=merge_constant_adds(model),
                   attention=fuse_attention(model))
     counts["epilogues"] = fuse_epilogues(model)
+    counts["transposes_hoisted"] = hoist_transposes(model)
     counts["eltwise_chains"] = fuse_eltwise_chains(model)
     return counts

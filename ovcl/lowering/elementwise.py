@@ -32,9 +32,18 @@ def collapse(out_shape, strides_list):
     return dims, strides
 
 
-def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, body=()):
+def permuted_strides(shape, perm, out_shape) -> list[int]:
+    """Element strides of a tensor of ``shape`` read as its Transpose by ``perm``, broadcast to ``out_shape``."""
+    src = contiguous_strides(shape)
+    seen = [int(shape[p]) for p in perm]
+    strides = [0 if n == 1 and o != 1 else src[p] for n, p, o in zip(seen, perm, out_shape[len(out_shape) - len(perm):])]
+    return [0] * (len(out_shape) - len(perm)) + strides
+
+
+def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, body=(), perms=None):
     """Launch ``out = expr(inputs)`` with NumPy broadcasting of the inputs to ``out.shape``; ``body`` holds
-    (type, name, C expression) steps computed before ``expr`` (the steps of a fused chain)."""
+    (type, name, C expression) steps computed before ``expr`` (the steps of a fused chain); ``perms`` maps an
+    input's index to the order it is read in (it is a Transpose's input: the kernel reads it transposed)."""
     n = out.numel
     if n == 0:
         return
@@ -42,7 +51,9 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
         shape = [1]
     else:
         shape = list(out.shape)
-    strides = [broadcast_strides(v.shape if v.shape else [1], shape) for v in inputs]
+    perms = perms or {}
+    strides = [permuted_strides(v.shape, perms[k], shape) if k in perms else
+               broadcast_strides(v.shape if v.shape else [1], shape) for k, v in enumerate(inputs)]
     dims, cstrides = collapse(shape, [contiguous_strides(shape)] + strides)
     own = cstrides[0]
     # single-value constants become literals in the source: no argument, no load, folded by the compiler
@@ -352,4 +363,5 @@ def _fused(ctx: LoweringContext):
         body.append((out_t, f"t{j}", expr))
         types.append(out_t)
         names.append(f"t{j}")
-    emit_eltwise(ctx, names[-1], ctx.inputs, ctx.outputs[0], body=body)
+    perms = {int(k): [int(p) for p in v] for k, v in ctx.attrs.get("input_perms", {}).items()}
+    emit_eltwise(ctx, names[-1], ctx.inputs, ctx.outputs[0], body=body, perms=perms)
