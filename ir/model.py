@@ -140,8 +140,73 @@ class Model:
     def dynamic(self) -> bool:
         return self.is_dynamic()
 
-    def get_rt_info(self) -> dict:
-        return self.rt_info
+    # -- run-time info: nested by path, as OpenVINO's ------------------------------------------------------
+    def get_rt_info(self, path=None):
+        """The model's rt_info (a dict), or the value at ``path`` (a key, or a list of keys into nested
+        entries) as an ``RTValue``."""
+        if path is None:
+            return self.rt_info
+        node = self.rt_info
+        keys = [path] if isinstance(path, str) else list(path)
+        for k in keys:
+            if not isinstance(node, dict) or str(k) not in node:
+                raise IRError(f"model '{self.name}' has no rt_info {keys}")
+            node = node[str(k)]
+        return RTValue(node)
+
+    def has_rt_info(self, path) -> bool:
+        try:
+            self.get_rt_info(path)
+        except IRError:
+            return False
+        return True
+
+    def set_rt_info(self, value, path) -> None:
+        """Set the value at ``path`` (a key, or a list of keys; nested entries are made as needed)."""
+        keys = [path] if isinstance(path, str) else [str(k) for k in path]
+        node = self.rt_info
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise IRError(f"rt_info {keys}: '{k}' holds a value, not entries")
+        node[keys[-1]] = value
+
+    # -- outputs ----------------------------------------------------------------------------------------------
+    def add_outputs(self, outputs) -> list[Output]:
+        """Make inner tensors outputs of the model: each given by tensor name, (node name, output index) or
+        port; a tensor that is an output already is not added twice. Returns their output ports."""
+        from .ops import make
+        items = outputs if isinstance(outputs, list) else [outputs]
+        added = []
+        for item in items:
+            port = self._find_port(item)
+            result = next((r for r in self._results if r.input_value(0) == port), None)
+            if result is None:
+                result = make("Result", [port], name=f"{port.node.name}/sink_port_{port.index}")
+                result.output(0).add_names(port.get_names())
+                self._results.append(result)
+            added.append(result.output(0))
+        return added
+
+    def _find_port(self, item) -> Output:
+        ops = [n for n in self.get_ordered_ops() if n.type_name != "Result"]
+        if isinstance(item, Output):
+            if any(n is item.node for n in ops):
+                return item
+            raise IRError(f"model '{self.name}': the port {item} is not part of its graph")
+        if isinstance(item, tuple) and len(item) == 2:
+            name, index = item
+            for n in ops:
+                if n.name == name:
+                    if not 0 <= int(index) < n.get_output_size():
+                        raise IRError(f"node '{name}' has {n.get_output_size()} outputs, not {int(index) + 1}")
+                    return n.output(int(index))
+            raise IRError(f"model '{self.name}' has no node named '{name}'")
+        for n in ops:
+            for out in n.outputs():
+                if str(item) in out.get_names():
+                    return out
+        raise IRError(f"model '{self.name}' has no tensor named '{item}'")
 
     def is_dynamic(self) -> bool:
         return any(not o.get_partial_shape().is_static for o in self.inputs)
@@ -240,8 +305,8 @@ class Model:
                 out[port.node] = as_partial_shape(shape)
             return out
         if isinstance(shapes, (PartialShape, str)) or (
-                isinstance(shapes, (list, tuple)) and all(not isinstance(s, (list, tuple, PartialShape, str))
-                                                         for s in shapes)):
+                isinstance(shapes, (list, tuple)) and all(_is_dimension(s) for s in shapes)
+                and (len(params) == 1 or not all(isinstance(s, tuple) for s in shapes))):
             if len(params) != 1:
                 raise IRError(f"model '{self.name}' has {len(params)} inputs: give one shape per input")
             return {params[0]: as_partial_shape(shapes)}
@@ -270,6 +335,44 @@ class Model:
         ins = ", ".join(f"{_name(o)}{o.get_partial_shape()}" for o in self.inputs)
         outs = ", ".join(f"{_name(o)}{o.get_partial_shape()}" for o in self.outputs)
         return f"<Model: '{self.name}' inputs[{ins}] outputs[{outs}]>"
+
+
+class RTValue:
+    """A value of rt_info, as OpenVINO's ``OVAny``: ``value``, ``astype(type)``, ``aslist()``, ``get()``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def get(self):
+        return self.value
+
+    def astype(self, t):
+        return t(self.value)
+
+    def aslist(self, t=str) -> list:
+        v = self.value
+        items = v if isinstance(v, (list, tuple)) else str(v).split() if isinstance(v, str) else [v]
+        return [t(x) for x in items]
+
+    def __eq__(self, other):
+        return self.value == (other.value if isinstance(other, RTValue) else other)
+
+    def __hash__(self):
+        return hash(str(self.value))
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        return f"RTValue({self.value!r})"
+
+
+def _is_dimension(value) -> bool:
+    """One dimension of a shape as reshape takes it: a length, a Dimension, or a (min, max) interval."""
+    from .shape import Dimension
+    if isinstance(value, tuple):
+        return len(value) == 2 and all(v is None or isinstance(v, int) for v in value)
+    return isinstance(value, (int, Dimension)) and not isinstance(value, bool)
 
 
 def _name(o: Output) -> str:

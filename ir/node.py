@@ -96,6 +96,12 @@ class Output:
 
     rt_info = property(get_rt_info)
 
+    def get_tensor(self) -> "TensorDescriptor":
+        """The tensor this port produces: its names, type and shape (OpenVINO's ``descriptor.Tensor``)."""
+        return TensorDescriptor(self)
+
+    tensor = property(get_tensor)
+
     # properties as in openvino's Python API
     element_type = property(get_element_type)
     partial_shape = property(get_partial_shape)
@@ -113,6 +119,44 @@ class Output:
         names = ", ".join(sorted(self.get_names())) or "-"
         return (f"<Output: names[{names}] shape{self.get_partial_shape()} "
                 f"type: {self.get_element_type()}>")
+
+
+class TensorDescriptor:
+    """What is known of a port's tensor before running: names (settable), element type, shape."""
+
+    def __init__(self, port: "Output"):
+        self._port = port
+
+    def get_names(self) -> set[str]:
+        return self._port.get_names()
+
+    def set_names(self, names) -> None:
+        self._port.set_names(names)
+
+    def add_names(self, names) -> None:
+        self._port.add_names(names)
+
+    def get_any_name(self) -> str:
+        return self._port.get_any_name()
+
+    def get_element_type(self) -> Type:
+        return self._port.get_element_type()
+
+    def get_partial_shape(self) -> PartialShape:
+        return self._port.get_partial_shape()
+
+    def get_shape(self) -> Shape:
+        return self._port.get_shape()
+
+    names = property(get_names, set_names)
+    any_name = property(get_any_name)
+    element_type = property(get_element_type)
+    partial_shape = property(get_partial_shape)
+    shape = property(get_shape)
+
+    def __repr__(self):
+        return f"<TensorDescriptor: names[{', '.join(sorted(self.get_names()))}] shape{self.get_partial_shape()} " \
+               f"type: {self.get_element_type()}>"
 
 
 class Node:

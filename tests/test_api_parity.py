@@ -376,6 +376,34 @@ def test_model_accessors(api, tmp_path):
     assert api.tensor_from_file(str(tmp_path / "f.bin")).data.tolist() == [97, 98, 99]
 
 
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_model_outputs_rt_info_names_and_intervals(api, tmp_path):
+    """add_outputs (tensor name, (node, index), port; not twice), the rt_info API by path, tensor names through
+    get_tensor(), reshape with intervals; the model saves and computes the added outputs."""
+    model = api.Core().read_model(MODEL)
+    (r1,) = model.add_outputs(["r1"])
+    (r2,) = model.add_outputs([("relu2", 0)])
+    assert "r1" in r1.get_names() and "r2" in r2.get_names()
+    assert len(model.add_outputs("r1")) == 1 and len(model.outputs) == 3
+    with pytest.raises(RuntimeError):
+        model.add_outputs(["no_such_tensor"])
+    model.set_rt_info("v", ["a", "b"])
+    assert model.has_rt_info(["a", "b"]) and not model.has_rt_info("zz")
+    assert model.get_rt_info(["a", "b"]).astype(str) == "v"
+    tensor = model.output(0).get_tensor()
+    tensor.set_names({"probabilities"})
+    tensor.add_names({"p"})
+    assert model.output(0).get_names() == {"probabilities", "p"}
+    model.reshape([1, 1, (8, 16), (8, 16)])
+    assert str(model.input(0).get_partial_shape()) == "[1,1,8..16,8..16]"
+    model.reshape([1, 1, 8, 8])
+    results = api.Core().compile_model(model, "CPU")(_image(5))
+    assert [tuple(results[k].shape) for k in range(3)] == [(1, 10), (1, 8, 8, 8), (1, 16, 4, 4)]
+    api.save_model(model, str(tmp_path / "m.xml"))
+    back = ov.Core().read_model(str(tmp_path / "m.xml"))
+    assert len(back.outputs) == 3 and back.has_rt_info(["a", "b"])
+
+
 def test_core_features_ovcl_does_not_have_are_typed_errors():
     core = ovcl.Core()
     for call in (lambda: core.add_extension("libcustom_ops.so"), lambda: core.register_plugin("x.so", "X"),
