@@ -17,7 +17,8 @@ _LAZY = {
     "ProfilingInfo": "ovcl.runtime",
     "compile_model": "ovcl.runtime",
     "read_model": "ovcl.convert", "convert_model": "ovcl.convert", "save_model": "ovcl.convert",
-    "serialize": "ovcl.convert", "Version": "ovcl.runtime",
+    "serialize": "ovcl.convert", "Version": "ovcl.runtime", "get_batch": "ovcl.layout_helpers",
+    "set_batch": "ovcl.layout_helpers",
 }
 
 
@@ -60,5 +61,5 @@ def __dir__():
 __all__ = ["AsyncInferQueue", "CompileError", "CompiledModel", "ConfigError", "Core", "DeviceError", "Dimension",
            "FrontendError", "IRError", "ImportModelError", "InferRequest", "InferenceError", "KernelBuildError",
            "Layout", "Model", "NotSupportedError", "OVCLError", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
-           "UnsupportedOpError", "Version", "compile_model", "convert_model", "get_version", "properties",
-           "read_model", "save_model", "serialize", "shutdown", "tensor_from_file"]
+           "UnsupportedOpError", "Version", "compile_model", "convert_model", "get_batch", "get_version", "properties",
+           "read_model", "save_model", "serialize", "set_batch", "shutdown", "tensor_from_file"]

@@ -167,6 +167,15 @@ def test_layouts(api, conv_model):
     assert helpers.get_layout(model.input(0)).to_string() == "[N,C,H,W]"
 
 
+@pytest.mark.parametrize("api", [ov, ovcl], ids=["openvino", "ovcl"])
+def test_batch_from_layouts(api):
+    model = api.Core().read_model(DIGITS)
+    api.layout_helpers.set_layout(model.input(0), api.Layout("NCHW"))
+    assert str(api.get_batch(model)) == "?"
+    api.set_batch(model, 4)
+    assert str(model.input(0).get_partial_shape()) == "[4,1,8,8]" and str(api.get_batch(model)) == "4"
+
+
 def test_preprocessing_errors(conv_model):
     pp = ovcl.preprocess
 

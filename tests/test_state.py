@@ -157,3 +157,19 @@ def test_state_errors(accumulator, tmp_path):
     (tmp_path / "bad.bin").write_bytes(open(accumulator[:-4] + ".bin", "rb").read())
     with pytest.raises(ovcl.IRError, match="no ReadValue"):
         ovcl.read_model(str(tmp_path / "bad.xml"))
+
+
+def test_opset3_read_value_and_assign(accumulator, tmp_path):
+    """ReadValue-3 / Assign-3 (a variable id only; type and shape from the initial value), read and written."""
+    text = open(accumulator).read().replace('type="ReadValue" version="opset6"', 'type="ReadValue" version="opset3"') \
+        .replace('<data variable_id="acc" variable_type="f32" variable_shape="1,3" />', '<data variable_id="acc" />') \
+        .replace('type="Assign" version="opset6"', 'type="Assign" version="opset3"')
+    assert 'version="opset3"' in text and "variable_shape" not in text
+    (tmp_path / "v3.xml").write_text(text)
+    (tmp_path / "v3.bin").write_bytes(open(accumulator[:-4] + ".bin", "rb").read())
+    theirs, ours = _requests(str(tmp_path / "v3.xml"))
+    for k in range(3):
+        x = np.full((1, 3), k + 1, np.float32)
+        np.testing.assert_array_equal(ours.infer({0: x})[0], theirs.infer({0: x})[0])
+    ovcl.save_model(ovcl.read_model(str(tmp_path / "v3.xml")), str(tmp_path / "again.xml"))
+    assert 'type="ReadValue" version="opset3"' in (tmp_path / "again.xml").read_text()
