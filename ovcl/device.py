@@ -2,6 +2,8 @@
 
 Names follow OpenVINO: ``GPU.N`` numbers the OpenCL GPUs in platform-then-device order, ``GPU`` is
 ``GPU.0``, ``CPU`` is the first OpenCL CPU device (PoCL, from pip), ``AUTO`` is ``GPU`` if any, else ``CPU``.
+Every device is listed once: one that is an accelerator, or reports several types at once (the Oclgrind
+simulator reports them all), is ``ACCELERATOR.N``, which ``AUTO`` never picks (it cannot rank them).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from .properties.device import Type as DeviceType
 @dataclass(frozen=True)
 class Capabilities:
     """What lowering may rely on. Kernels are chosen from these, never from device names."""
-    device_type: str                 # "GPU" or "CPU"
+    device_type: str                 # "CPU", or "GPU" (how kernels are shaped: an accelerator is GPU-like)
     compute_units: int
     max_work_group_size: int
     max_work_item_sizes: tuple[int, ...]
@@ -53,7 +55,7 @@ class Device:
         import pyopencl as cl
         ext = frozenset(d.extensions.split())
         self.caps = Capabilities(
-            device_type="GPU" if d.type & cl.device_type.GPU else "CPU",
+            device_type="CPU" if kind_of(d) == "CPU" else "GPU",
             compute_units=d.max_compute_units,
             max_work_group_size=d.max_work_group_size,
             max_work_item_sizes=tuple(d.max_work_item_sizes),
@@ -143,6 +145,13 @@ def _host_unified(d) -> bool:
         return False
 
 
+def kind_of(d) -> str:
+    """"GPU", "CPU" or "ACCELERATOR" (an accelerator, or a device reporting several types at once)."""
+    import pyopencl as cl
+    t = d.type & ~cl.device_type.DEFAULT
+    return "GPU" if t == cl.device_type.GPU else "CPU" if t == cl.device_type.CPU else "ACCELERATOR"
+
+
 @functools.lru_cache(maxsize=1)
 def _discover() -> dict[str, Device]:
     try:
@@ -153,32 +162,45 @@ def _discover() -> dict[str, Device]:
         platforms = cl.get_platforms()
     except cl.Error:
         platforms = []
-    gpus, cpus = [], []
+    found: dict[str, list] = {"GPU": [], "CPU": [], "ACCELERATOR": []}
     for p in platforms:
-        for kind, bucket in ((cl.device_type.GPU, gpus), (cl.device_type.CPU, cpus)):
-            try:
-                bucket.extend((d, p) for d in p.get_devices(device_type=kind))
-            except cl.Error:
-                pass
+        try:
+            devs = p.get_devices(device_type=cl.device_type.ALL)
+        except cl.Error:
+            continue
+        for d in devs:
+            found[kind_of(d)].append((d, p))
     devices: dict[str, Device] = {}
-    for i, (d, p) in enumerate(gpus):
-        devices[f"GPU.{i}"] = Device(f"GPU.{i}", d, p)
-    for i, (d, p) in enumerate(cpus):
-        devices["CPU" if i == 0 else f"CPU.{i}"] = Device("CPU" if i == 0 else f"CPU.{i}", d, p)
+    for kind, listed in found.items():
+        for i, (d, p) in enumerate(listed):
+            name = "CPU" if kind == "CPU" and i == 0 else f"{kind}.{i}"
+            devices[name] = Device(name, d, p)
     return devices
 
 
 def available_devices() -> list[str]:
-    """Names as OpenVINO lists them: ``GPU`` for a single GPU, ``GPU.0``, ``GPU.1`` for several, then CPU."""
+    """Names as OpenVINO lists them: ``GPU`` for a single GPU, ``GPU.0``, ``GPU.1`` for several, then CPU, then
+    the accelerators."""
     devs = _discover()
     gpus = [n for n in devs if n.startswith("GPU.")]
     names = ["GPU"] if len(gpus) == 1 else gpus
-    return names + [n for n in devs if n.startswith("CPU")]
+    return names + [n for n in devs if n.startswith("CPU")] + [n for n in devs if n.startswith("ACCELERATOR")]
+
+
+_ALIASES: dict[str, str] = {}
+
+
+def alias(name: str, target: str) -> None:
+    """Make device ``name`` (as given to compile_model: ``CPU``, ``AUTO``) resolve to ``target``: how the test
+    suite, written for ``CPU``, runs on another device (``OVCL_TEST_DEVICE``, tests/conftest.py)."""
+    get_device(target)                      # it must exist
+    _ALIASES[name.strip().upper()] = target
 
 
 def get_device(name: str) -> Device:
     devs = _discover()
     key = name.strip().upper()
+    key = _ALIASES.get(key, key).strip().upper()
     forced = os.environ.get("OVCL_AUTO_DEVICE")
     if key == "AUTO":
         key = forced.upper() if forced else ("GPU.0" if "GPU.0" in devs else "CPU")
@@ -193,6 +215,8 @@ def get_device(name: str) -> Device:
         key = "GPU.0"
     if key == "CPU.0":
         key = "CPU"
+    if key == "ACCELERATOR":
+        key = "ACCELERATOR.0"
     if key not in devs:
         have = ", ".join(available_devices()) or "none"
         hint = ("install an OpenCL driver for your GPU" if key.startswith("GPU")

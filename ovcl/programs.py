@@ -16,7 +16,9 @@ from pathlib import Path
 from .errors import KernelBuildError
 
 CACHE_VERSION = "1"
-BUILD_OPTIONS = ("-cl-std=CL1.2", "-cl-mad-enable")
+# OVCL_BUILD_OPTIONS adds options to every build (the Oclgrind job passes -cl-opt-disable: Oclgrind 21.10's
+# uninitialised-value checker stops at the `freeze` instructions LLVM's optimiser emits)
+BUILD_OPTIONS = ("-cl-std=CL1.2", "-cl-mad-enable", *os.environ.get("OVCL_BUILD_OPTIONS", "").split())
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,6 +13,15 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != ROOT]
 sys.path.insert(0, os.path.dirname(__file__))
 
 
+# OVCL_TEST_DEVICE=ACCELERATOR.0 (or GPU.0...) runs the suite on that OpenCL device: the tests name "CPU"
+# (and AUTO), which then resolve to it. OpenVINO's own "CPU" in the comparison tests is untouched.
+TEST_DEVICE = os.environ.get("OVCL_TEST_DEVICE")
+if TEST_DEVICE:
+    from ovcl.device import alias
+    for _name in ("CPU", "CPU.0", "AUTO"):
+        alias(_name, TEST_DEVICE)
+
+
 @pytest.fixture(scope="session")
 def core():
     import ovcl
