@@ -108,6 +108,12 @@ class Compiler:
         for k, o in enumerate(node.outputs()):
             outs.append(self.new_temp(o.get_shape(), o.get_element_type(),
                                       node.name if node.get_output_size() == 1 else f"{node.name}:{k}"))
+        limit = self.device.caps.max_alloc_size
+        for v in outs:
+            if v.nbytes > limit:
+                raise CompileError(f"{node.type_name} node '{node.name}': its output {list(v.shape)} of {v.type} "
+                                   f"takes {v.nbytes:,} bytes, more than one allocation on {self.device.name} may "
+                                   f"({limit:,} bytes): the model does not fit this device")
         for v in ins + outs:
             if v.type is Type.f64 and not self.device.caps.fp64:
                 raise CompileError(f"{node.type_name} node '{node.name}': f64 tensors need a device with "

@@ -52,7 +52,6 @@ class Device:
         self._queue = None
         self._lock = threading.Lock()
         d = cl_device
-        import pyopencl as cl
         ext = frozenset(d.extensions.split())
         self.caps = Capabilities(
             device_type="CPU" if kind_of(d) == "CPU" else "GPU",

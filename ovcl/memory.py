@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 
+from .errors import CompileError
 from .lowering import Storage, Value
 
 
@@ -44,7 +45,14 @@ def plan_memory(device, storages: list[Storage], launches, inputs: list[Value], 
     mf = cl.mem_flags
     stats = {"const_bytes": 0, "io_bytes": 0, "temp_bytes": 0, "temp_requested": 0}
 
+    total = [0]
+
     def alloc(nbytes, flags=mf.READ_WRITE):
+        total[0] += max(int(nbytes), 16)
+        if total[0] > device.caps.global_mem_size:
+            raise CompileError(f"the plan needs more than the {device.caps.global_mem_size:,} bytes of memory "
+                               f"{device.name} has (at {total[0]:,} bytes so far): the model does not fit this "
+                               f"device at these shapes")
         return cl.Buffer(ctx, flags, max(int(nbytes), 16))
 
     temps = []

@@ -70,9 +70,14 @@ def randomize_batchnorm(module, seed: int = 1):
 
 
 def assert_close(actual, expected, rtol=1e-4, atol=1e-5):
-    for a, e in zip(actual, expected):
-        e = np.asarray(e)
-        assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
+    """The same number of outputs, each of the reference's shape and dtype, values within the tolerances
+    (integers and booleans exactly)."""
+    actual, expected = list(actual), list(expected)
+    assert len(actual) == len(expected), f"{len(actual)} outputs, the reference has {len(expected)}"
+    for k, (a, e) in enumerate(zip(actual, expected)):
+        a, e = np.asarray(a), np.asarray(e)
+        assert a.shape == e.shape, f"output {k}: shape {a.shape} != {e.shape}"
+        assert a.dtype == e.dtype, f"output {k}: dtype {a.dtype} != {e.dtype}"
         if e.dtype.kind in "iub":
             np.testing.assert_array_equal(a, e)
         else:

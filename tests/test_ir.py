@@ -16,7 +16,11 @@ from ovcl.ir.passes.compress_fp16 import compress_value_to_fp16, precision_sensi
 
 from helpers import onnx_model, run_ovcl
 
-ov = pytest.importorskip("openvino")
+try:        # the reader-hardening tests run without OpenVINO; those that compare with it need it
+    import openvino as ov
+except ImportError:  # pragma: no cover - openvino is a test dependency
+    ov = None
+needs_openvino = pytest.mark.skipif(ov is None, reason="needs openvino (the comparison oracle)")
 
 RTOL, ATOL = 1e-3, 1e-4
 
@@ -268,6 +272,7 @@ def _const_types(xml: str):
     return sorted(re.findall(r'name="([^"]+)" type="Const" version="opset1">\s*<data element_type="(\w+)"', xml))
 
 
+@needs_openvino
 def test_shape_constants_stay_f32_as_in_openvino(tmp_path):
     from ovcl.ir import ops
     x = ops.parameter([2, 6], "f32", name="x")
@@ -285,6 +290,7 @@ def test_shape_constants_stay_f32_as_in_openvino(tmp_path):
 
 # -- ovcl -> OpenVINO ---------------------------------------------------------------------------------------
 
+@needs_openvino
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("which", WHICH)
 def test_ovcl_ir_runs_in_openvino(which, compress, request, tmp_path, rng):
@@ -299,6 +305,7 @@ def test_ovcl_ir_runs_in_openvino(which, compress, request, tmp_path, rng):
     _close(_run_ov(tmp_path / "m.xml", feeds), expected)
 
 
+@needs_openvino
 def test_attribute_spellings_match_openvino(eltwise, tmp_path):
     xml = serialize(eltwise)[0].decode()
     assert re.search(r'type="Const" version="opset1">\s*<data element_type="f16" shape="3, 4" offset="\d+" '
@@ -315,6 +322,7 @@ def test_attribute_spellings_match_openvino(eltwise, tmp_path):
     assert clamp.get_attributes() == {"min": -0.75, "max": 0.5}
 
 
+@needs_openvino
 def test_names_and_shapes_survive(tmp_path):
     x = ovcl.ir.ops.parameter(PartialShape("[1..10,?,3]"), "f32", name="in,put")
     x.output(0).set_names({"a,b", "c"})
@@ -332,6 +340,7 @@ def test_names_and_shapes_survive(tmp_path):
     assert str(om.inputs[0].get_partial_shape()) == "[1..10,?,3]"
 
 
+@needs_openvino
 def test_rt_info_survives(tmp_path):
     """Layer and port rt_info OpenVINO wrote (e.g. a layout) and model rt_info are written back."""
     import openvino.opset13 as ops
@@ -353,6 +362,7 @@ def test_rt_info_survives(tmp_path):
 
 # -- OpenVINO -> ovcl ---------------------------------------------------------------------------------------
 
+@needs_openvino
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("which", WHICH)
 def test_openvino_ir_runs_in_ovcl(which, compress, ov_ir, rng):
@@ -382,6 +392,7 @@ def _ir_layers(xml: str):
     return layers, edges
 
 
+@needs_openvino
 @pytest.mark.parametrize("compress", [True, False])
 @pytest.mark.parametrize("which", WHICH)
 def test_openvino_ir_is_written_back_as_openvino_wrote_it(which, compress, ov_ir, tmp_path):
@@ -488,6 +499,7 @@ def test_inconsistent_and_bad_attributes(small_ir):
 
 # -- convert_model(input=, output=) and ovcl convert ---------------------------------------------------------
 
+@needs_openvino
 def test_input_specs(eltwise):
     from ovcl.ir.input_spec import parse_input_spec
     cases = {"x[1,3,224,224]": ["x[1,3,224,224]"], "x[1,3,?,?]{f32}": ["x[1,3,?,?]{f32}"],

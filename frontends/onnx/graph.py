@@ -134,6 +134,9 @@ class Converter:
 
     def convert(self) -> Model:
         g = self.proto.graph
+        if not g.output:
+            raise FrontendError("the ONNX model has no graph outputs (an empty or truncated file?): it would "
+                                "compute nothing")
         for init in g.initializer:
             arr = self._initializer(init)
             c = ops.constant(arr, name=init.name)
@@ -243,6 +246,8 @@ def convert(model, base_dir: str | os.PathLike | None = None) -> Model:
     """Convert an ONNX ``ModelProto``, serialized bytes or a file path to an ``ovcl.ir.Model``."""
     import onnx
     if isinstance(model, (bytes, bytearray)):
+        if not model:
+            raise FrontendError("the ONNX model is empty (0 bytes)")
         try:
             model = onnx.load_model_from_string(bytes(model))
         except Exception as e:
@@ -251,6 +256,8 @@ def convert(model, base_dir: str | os.PathLike | None = None) -> Model:
         path = Path(model)
         if not path.is_file():
             raise FrontendError(f"ONNX file {path} does not exist")
+        if path.stat().st_size == 0:
+            raise FrontendError(f"ONNX file {path} is empty (0 bytes)")
         try:
             model = onnx.load(str(path), load_external_data=False)
         except Exception as e:

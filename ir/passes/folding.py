@@ -11,9 +11,18 @@ from ..shape import PartialShape
 from .compress_fp16 import DECOMPRESSION
 
 
+# folding makes host arrays: an output larger than this is left to the device (whose memory is checked when
+# the plan is made, a typed error rather than a MemoryError here)
+FOLD_LIMIT_BYTES = 1 << 30
+
+
 def _foldable(node: Node, keep_decompression: bool) -> bool:
     if node.type_name in ("Parameter", "Constant", "Result") or not node.op.can_evaluate():
         return False
+    for k in range(node.get_output_size()):
+        ps, t = node.get_output_partial_shape(k), node.get_output_element_type(k)
+        if ps.is_static and t.dtype is not None and np.prod(ps.to_shape(), dtype=np.float64) * t.size > FOLD_LIMIT_BYTES:
+            return False
     if keep_decompression and node.type_name == "Convert" and DECOMPRESSION in node.rt_info:
         return False
     if node.type_name == "ShapeOf":
