@@ -61,7 +61,16 @@ class Args:
         names = [a.name for a in self.items]
         if set(values) != set(names):
             raise ValueError(f"kernel arguments {sorted(values)} do not match the declaration {names}")
-        return [values[a.name] if a.buffer else _SCALAR[a.ctype](values[a.name]) for a in self.items]
+        out = []
+        for a in self.items:
+            if a.buffer:
+                out.append(values[a.name])
+                continue
+            t = _SCALAR[a.ctype]
+            if t is not np.float32 and not np.iinfo(t).min <= int(values[a.name]) <= np.iinfo(t).max:
+                raise ValueError(f"kernel argument {a.name} = {int(values[a.name])} does not fit its {a.ctype}")
+            out.append(t(values[a.name]))
+        return out
 
 
 class Variant:

@@ -346,7 +346,10 @@ class LoweringContext:
         optional buffer left out), at the variant's launch sizes unless ``sizes`` = (global, local)."""
         v, cfg = choice.variant, choice.params
         gsize, lsize = sizes or (v.global_size(cfg, choice.problem), v.local_size(cfg, choice.problem))
-        bound = args.bind({k: x for k, x in values.items() if x is not None})
+        try:
+            bound = args.bind({k: x for k, x in values.items() if x is not None})
+        except ValueError as e:
+            raise self.fail(f"{v.id}: {e} (a size this large is beyond the kernel)") from None
         return self.launch(template or v.template, gsize, lsize, bound, flops=flops, choice=choice,
                            signature=args.c_params(), **params)
 

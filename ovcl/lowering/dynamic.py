@@ -8,6 +8,11 @@ from .base import LocalMem, LoweringContext, linear_sizes, lowers
 @lowers("NonZero")
 def _nonzero(ctx: LoweringContext):
     x = ctx.inputs[0]
+    if len(ctx.outputs) == 1:           # a static shape: only an input without elements has one, [rank, 0]
+        if ctx.outputs[0].numel:
+            raise ctx.fail(f"a NonZero of static output shape {list(ctx.outputs[0].shape)} (expected its bounded "
+                           f"form)")
+        return
     out, count = ctx.outputs
     shape = list(x.shape) or [1]
     wg = min(256, ctx.caps.max_work_group_size)
