@@ -502,6 +502,10 @@ def _weights_loader(weights, default_path: Path | None):
         path = Path(os.fspath(weights)) if weights is not None else default_path
         if path is None:
             raise err("the model has constants but no weights were given: pass weights= (the .bin path or bytes)")
+        if weights is None and path.exists() and path.resolve().parent != path.parent.resolve():
+            # the .bin found beside the .xml is a link out of its folder: not read unless asked for by path
+            raise err(f"weights file {path} links outside the model's folder (to {path.resolve()}); pass "
+                      f"weights= with that path to read it")
         try:
             return memoryview(path.read_bytes())
         except FileNotFoundError:
