@@ -108,6 +108,30 @@ def test_preprocessing_matches_openvino(case, conv_model, tmp_path):
     np.testing.assert_allclose(back(feeds)[0].astype(np.float64), ref, rtol=0, atol=tol)
 
 
+def test_custom_step_and_dynamic_spatial_shape(conv_model):
+    """An image of any height and width (set_spatial_dynamic_shape), a custom step (built with the API's own op
+    builders: OpenVINO's opset, ``ovcl.ir.ops.make``), resized to the model's input."""
+    from ovcl.ir.ops import make
+
+    def build(api):
+        model = api.Core().read_model(conv_model)
+        ppp = api.preprocess.PrePostProcessor(model)
+        ppp.input().tensor().set_layout(api.Layout("NHWC")).set_spatial_dynamic_shape()
+        custom = (lambda out: opset.abs(out).output(0)) if api is ov else (lambda out: make("Abs", [out]))
+        ppp.input().preprocess().custom(custom).resize(api.preprocess.ResizeAlgorithm.RESIZE_LINEAR)
+        ppp.input().model().set_layout(api.Layout("NCHW"))
+        return ppp.build()
+
+    theirs, ours = build(ov), build(ovcl)
+    assert str(ours.input(0).get_partial_shape()) == str(theirs.input(0).get_partial_shape()) == "[1,?,?,3]"
+    compiled_theirs = ov.Core().compile_model(theirs, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    compiled_ours = ovcl.compile_model(ours, "CPU")
+    for h, w in ((13, 11), (8, 8), (20, 9)):
+        x = np.random.default_rng(h).standard_normal((1, h, w, 3)).astype(np.float32)
+        ref = compiled_theirs(x)[0]
+        np.testing.assert_allclose(compiled_ours(x)[0], ref, rtol=0, atol=1e-4 * float(np.abs(ref).max()))
+
+
 def test_u8_nhwc_image_is_one_kernel_ahead_of_the_network(conv_model):
     """Convert, mean, scale and the NHWC -> NCHW change run as one kernel that reads the u8 image once."""
     compiled = ovcl.compile_model(_built(ovcl, conv_model, _u8_nhwc), "CPU")
