@@ -64,11 +64,7 @@ def _layout(value) -> Layout:
     return value if isinstance(value, Layout) else Layout(value)
 
 
-class _Chain:
-    """Setters that return their object, as OpenVINO's builders do."""
-
-
-class InputTensorInfo(_Chain):
+class InputTensorInfo:
     def __init__(self):
         self.element_type: Type | None = None
         self.layout: Layout | None = None
@@ -112,20 +108,28 @@ class InputTensorInfo(_Chain):
         return self
 
 
-class PreProcessSteps(_Chain):
+class _Steps:
+    """The steps pre- and postprocessing share; each returns the object, as OpenVINO's builders do."""
+
     def __init__(self):
         self.steps: list[tuple[str, tuple]] = []
 
-    def _add(self, name: str, *args) -> "PreProcessSteps":
+    def _add(self, name: str, *args):
         self.steps.append((name, args))
         return self
 
-    def convert_element_type(self, t=None) -> "PreProcessSteps":
+    def convert_element_type(self, t=None):
         return self._add("convert_element_type", None if t is None else Type(t))
 
-    def convert_layout(self, layout) -> "PreProcessSteps":
+    def convert_layout(self, layout):
         return self._add("convert_layout", list(layout) if isinstance(layout, (list, tuple)) else _layout(layout))
 
+    def custom(self, fn: Callable):
+        """``fn(output) -> output``: any graph built with ``ovcl.ir.ops.make`` on the current tensor."""
+        return self._add("custom", fn)
+
+
+class PreProcessSteps(_Steps):
     def convert_color(self, fmt: ColorFormat) -> "PreProcessSteps":
         return self._add("convert_color", fmt)
 
@@ -148,29 +152,12 @@ class PreProcessSteps(_Chain):
     def pad(self, pads_begin, pads_end, value=0.0, mode: PaddingMode = PaddingMode.CONSTANT) -> "PreProcessSteps":
         return self._add("pad", [int(v) for v in pads_begin], [int(v) for v in pads_end], value, mode)
 
-    def custom(self, fn: Callable) -> "PreProcessSteps":
-        """``fn(output) -> output``: any graph built with ``ovcl.ir.ops.make`` on the current tensor."""
-        return self._add("custom", fn)
+
+class PostProcessSteps(_Steps):
+    pass
 
 
-class PostProcessSteps(_Chain):
-    def __init__(self):
-        self.steps: list[tuple[str, tuple]] = []
-
-    def convert_element_type(self, t=None) -> "PostProcessSteps":
-        self.steps.append(("convert_element_type", (None if t is None else Type(t),)))
-        return self
-
-    def convert_layout(self, layout) -> "PostProcessSteps":
-        self.steps.append(("convert_layout", (list(layout) if isinstance(layout, (list, tuple)) else _layout(layout),)))
-        return self
-
-    def custom(self, fn: Callable) -> "PostProcessSteps":
-        self.steps.append(("custom", (fn,)))
-        return self
-
-
-class _ModelInfo(_Chain):
+class _ModelInfo:
     def __init__(self):
         self.layout: Layout | None = None
 
@@ -187,7 +174,7 @@ class OutputModelInfo(_ModelInfo):
     pass
 
 
-class OutputTensorInfo(_Chain):
+class OutputTensorInfo:
     def __init__(self):
         self.element_type: Type | None = None
         self.layout: Layout | None = None
