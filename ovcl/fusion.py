@@ -157,11 +157,10 @@ def hoist_transposes(model: Model) -> int:
     from ovcl.ir.ops import make
     eltwise = set(ELTWISE_OPS) - {"PRelu"}
     count = 0
-    changed = True
-    while changed:
-        changed = False
+    while True:         # a sweep moves every Transpose up one op; the next sweep takes the ones it made
         users = _consumers(model)
         outputs = {r.input_value(0) for r in model.get_results()}
+        mapping: dict[Output, Output] = {}
         for t in model.get_ordered_ops():
             if t.type_name != "Transpose" or _const(t.input_value(1)) is None:
                 continue
@@ -186,12 +185,11 @@ def hoist_transposes(model: Model) -> int:
                     c = np.transpose(c.reshape((1,) * (rank - c.ndim) + c.shape), perm) if c.ndim else c
                     ins.append(constant(np.ascontiguousarray(c), name=f"{src.node.name}/transposed").output(0))
             else:
-                new = make(e.type_name, ins, name=e.name, version=e.version, **e.attrs)
-                model.replace_outputs({t.output(0): new.output(0)})
-                count += 1
-                changed = True
-                break
-    return count
+                mapping[t.output(0)] = make(e.type_name, ins, name=e.name, version=e.version, **e.attrs).output(0)
+        if not mapping:
+            return count
+        model.replace_outputs(mapping)
+        count += len(mapping)
 
 
 def fuse_eltwise_chains(model: Model) -> int:
