@@ -24,7 +24,7 @@ from .fusion import fuse
 from .lowering import LOWERINGS, Launch, LoweringContext, Storage, Value
 from .memory import plan_memory
 from . import parallel_compile
-from .programs import BUILD_OPTIONS, build_program, program_key
+from .programs import BUILD_OPTIONS, build_program, program_from_binary, program_key
 
 
 class Compiler:
@@ -172,7 +172,7 @@ def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) 
     warm_stats: dict = {}
     if lowered.launches:
         if binary is not None:
-            program = cl.Program(device.context, [device.cl_device], [binary]).build()
+            program = program_from_binary(device, binary)
         else:
             kernels = {l.kernel for l in lowered.launches}
             nodes = sorted({l.node for l in lowered.launches})

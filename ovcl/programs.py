@@ -55,6 +55,17 @@ def program_key(source: str, options: tuple[str, ...], device) -> str:
     return h.hexdigest()[:32]
 
 
+def program_from_binary(device, binary: bytes, options: tuple[str, ...] = BUILD_OPTIONS):
+    """A built program from a binary of this device (ovcl's kernel cache, a model cache entry)."""
+    import pyopencl as cl
+    prg = cl.Program(device.context, [device.cl_device], [binary])
+    prg.build(options=list(options))
+    # pyopencl's Kernel reads its program's `_source`, which a program made from a binary lacks: the lookup
+    # falls through to creating a kernel of that name (a CL_INVALID_KERNEL_NAME API error, seen on Oclgrind)
+    prg._source = None
+    return prg
+
+
 def build_program(device, source: str, what: str = "", options: tuple[str, ...] = BUILD_OPTIONS):
     """Build ``source`` for ``device``, from the binary cache when it holds this exact build.
 
@@ -69,9 +80,7 @@ def build_program(device, source: str, what: str = "", options: tuple[str, ...] 
     path = cdir / f"{key}.bin" if cdir else None
     if path is not None and path.is_file():
         try:
-            prg = cl.Program(ctx, [device.cl_device], [path.read_bytes()])
-            prg.build(options=list(options))
-            return prg
+            return program_from_binary(device, path.read_bytes(), options)
         except (cl.Error, OSError):
             pass  # a stale or corrupt entry: rebuild below and overwrite it
     prg = cl.Program(ctx, source)

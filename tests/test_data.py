@@ -439,6 +439,22 @@ def test_range(vals, dtype):
          {"x": x}, initializers=inits)
 
 
+@pytest.mark.parametrize("vals,dtype", [((2, 11, 3), np.int64), ((0.5, -3.0, -0.7), np.float32)])
+def test_range_of_runtime_values(vals, dtype):
+    """Start, limit and delta as inputs: the length is known at run time only (the plan is cut at the Range,
+    its tail specialised with the values)."""
+    run1([helper.make_node("Range", ["a", "b", "c"], ["y"])],
+         {n: np.array(v, dtype=dtype) for n, v in zip("abc", vals)})
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 1, 7)])
+def test_nonzero(shape, rng):
+    """NonZero's length depends on the values: its kernel writes the bounded form, the plan is cut after it."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[x < 0.3] = 0
+    run1([helper.make_node("NonZero", ["x"], ["y"])], {"x": x})
+
+
 def test_dropout(rng):
     x = rnd(rng, (3, 4))
     run1([helper.make_node("Dropout", ["x"], ["y", "m"])], {"x": x}, outputs=("y", "m"))

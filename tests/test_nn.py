@@ -149,15 +149,22 @@ ROW_MAXPOOL_CASES = [c for c in MAXPOOL_CASES if len(c[0]) == 4] + [
 ]
 
 
+@pytest.mark.parametrize("prefer_vectors", [None, 8], ids=["device", "vectors"])
 @pytest.mark.parametrize("xs,attrs", ROW_MAXPOOL_CASES)
-def test_maxpool_values_only(xs, attrs, rng):
+def test_maxpool_values_only(xs, attrs, prefer_vectors, rng, monkeypatch):
     """Without an Indices output, 2-D f32 max pooling runs as float8 row segments where the device prefers
-    float vectors (interior tiles, tiles across the padding, the last partial tile of a row)."""
+    float vectors (interior tiles, tiles across the padding, the last partial tile of a row); "vectors" makes
+    the device say it prefers them, so that every device runs that kernel too (Oclgrind's prefers width 1)."""
+    import dataclasses
     import ovcl
+    from ovcl.device import get_device
+    device = get_device("CPU")
+    if prefer_vectors:
+        monkeypatch.setattr(device, "caps", dataclasses.replace(device.caps, preferred_vector_width_float=8))
     m, feeds = _pool_model("MaxPool", xs, rng, **attrs)
     cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
     assert_close(list(cm(feeds).to_tuple()), run_ort(m, feeds), rtol=RTOL, atol=ATOL)
-    rows = ovcl.Core().get_property("CPU", "PREFERRED_VECTOR_WIDTH_FLOAT") >= 4
+    rows = device.caps.preferred_vector_width_float >= 4
     assert [l.template for l in cm.launches()] == ["pool_max_rows.cl.mako" if rows else "pool.cl.mako"]
 
 

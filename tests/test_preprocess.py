@@ -171,6 +171,7 @@ def _classify(api, images: list[np.ndarray]) -> list[tuple[list[int], np.ndarray
     return [results[k] for k in range(len(images))]
 
 
+@pytest.mark.threads
 def test_classification_program_gives_openvinos_top5():
     rng = np.random.default_rng(2)
     images = [rng.integers(0, 256, (1, 20, 16, 1)).astype(np.uint8) for _ in range(6)]
