@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import IRError
-from .shape import PartialShape, Shape
+from .shape import MAX_RANK, PartialShape, Shape
 from .types import Type
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -273,6 +273,12 @@ class Node:
             raise
         except Exception as e:  # noqa: BLE001 - re-raised with the node named
             raise IRError(f"{self.type_name} node '{self.name}': shape inference failed: {e}") from e
+        for _, ps in results:
+            if not isinstance(ps, PartialShape):
+                ps = PartialShape(ps)
+            if not ps.rank_is_dynamic and len(ps) > MAX_RANK:
+                raise IRError(f"{self.type_name} node '{self.name}': an output of rank {len(ps)}; ovcl supports "
+                              f"tensors of rank up to {MAX_RANK}")
         while len(self._outputs) < len(results):
             self._outputs.append(PortInfo())
         del self._outputs[len(results):]

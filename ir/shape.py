@@ -158,6 +158,10 @@ def as_dimension(value) -> Dimension:
     return Dimension(int(value))
 
 
+# The highest tensor rank ovcl accepts: NumPy's arrays (1.x) go no further, and no real model comes near it.
+MAX_RANK = 32
+
+
 class PartialShape:
     """A shape whose rank or dimensions may be dynamic."""
 

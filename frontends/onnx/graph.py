@@ -11,6 +11,7 @@ import numpy as np
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.frontends.node_builder import NodeBuilder, registrar
 from ovcl.ir import Model, Node, Output, PartialShape, Type
+from ovcl.ir.shape import MAX_RANK
 from ovcl.ir import ops
 
 # op type (default domain) -> translator(ctx) returning the node's outputs
@@ -29,6 +30,25 @@ def onnx_type(elem_type: int) -> Type:
         name = onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() else elem_type
         raise UnsupportedOpError(f"ONNX element type {name} is not supported by ovcl") from None
 
+
+
+def check_dims(t, what: str) -> None:
+    """A TensorProto's dims: non-negative, at most MAX_RANK of them (numpy would read a negative dim as "the
+    rest" and give a wrong shape)."""
+    if len(t.dims) > MAX_RANK:
+        raise FrontendError(f"{what} has rank {len(t.dims)}; ovcl supports tensors of rank up to {MAX_RANK}")
+    if any(d < 0 for d in t.dims):
+        raise FrontendError(f"{what} has a negative dimension in its shape {list(t.dims)}")
+
+
+def tensor_array(t, what: str) -> np.ndarray:
+    """A TensorProto's value (its data held in the model), or a FrontendError naming ``what``."""
+    from onnx import numpy_helper
+    check_dims(t, what)
+    try:
+        return numpy_helper.to_array(t)
+    except Exception as e:
+        raise FrontendError(f"{what} cannot be read: {e}") from e
 
 class NodeContext(NodeBuilder):
     """What a translator sees of one ONNX node."""
@@ -75,7 +95,7 @@ class NodeContext(NodeBuilder):
         if isinstance(v, bytes):
             return v.decode()
         if a.type == onnx.AttributeProto.TENSOR:
-            return onnx.numpy_helper.to_array(v)
+            return tensor_array(v, f"{self.op_type} node '{self.name}': attribute '{name}'")
         if a.type == onnx.AttributeProto.STRINGS:
             return [s.decode() for s in v]
         return v
@@ -194,13 +214,10 @@ class Converter:
 
     def _initializer(self, init) -> np.ndarray:
         import onnx
-        from onnx import numpy_helper
         if init.data_location == onnx.TensorProto.EXTERNAL:
+            check_dims(init, f"ONNX initializer '{init.name}'")
             return self._external(init)
-        try:
-            return numpy_helper.to_array(init)
-        except Exception as e:
-            raise FrontendError(f"ONNX initializer '{init.name}' cannot be read: {e}") from e
+        return tensor_array(init, f"ONNX initializer '{init.name}'")
 
     def _external(self, init) -> np.ndarray:
         from onnx import numpy_helper

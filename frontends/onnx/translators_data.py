@@ -8,8 +8,9 @@ import numpy as np
 from ovcl.frontends.errors import UnsupportedOpError
 from ovcl.ir import Output
 from ovcl.ir.ops import OPS
+from ovcl.ir.passes.folding import FOLD_LIMIT_BYTES
 
-from .graph import NodeContext, onnx_op, onnx_type
+from .graph import NodeContext, check_dims, onnx_op, onnx_type, tensor_array
 
 
 def _rank(o: Output) -> int | None:
@@ -228,7 +229,6 @@ def _size(ctx: NodeContext):
 
 @onnx_op("Constant")
 def _constant(ctx: NodeContext):
-    import onnx
     for key in ("value", "value_float", "value_floats", "value_int", "value_ints"):
         if ctx.has_attr(key):
             v = ctx.attr(key)
@@ -241,12 +241,21 @@ def _constant(ctx: NodeContext):
             return ctx.const(arr, suffix="value")
     if ctx.has_attr("sparse_value"):
         a = ctx._attrs["sparse_value"].sparse_tensor
-        values = onnx.numpy_helper.to_array(a.values)
-        idx = onnx.numpy_helper.to_array(a.indices)
-        dense = np.zeros(int(np.prod(a.dims, dtype=np.int64)), dtype=values.dtype)
-        if idx.ndim == 2:
-            idx = np.ravel_multi_index(idx.T, tuple(a.dims))
-        dense[idx.reshape(-1)] = values.reshape(-1)
+        what = f"ONNX Constant node '{ctx.name}': sparse_value"
+        check_dims(a, what)
+        values = tensor_array(a.values, f"{what} values")
+        idx = tensor_array(a.indices, f"{what} indices")
+        count = int(np.prod(a.dims, dtype=np.int64))
+        if count * values.itemsize > FOLD_LIMIT_BYTES:
+            raise ctx.fail(f"the sparse constant's dense shape {list(a.dims)} holds more than "
+                           f"{FOLD_LIMIT_BYTES >> 30} GiB")
+        dense = np.zeros(count, dtype=values.dtype)
+        try:
+            if idx.ndim == 2:
+                idx = np.ravel_multi_index(idx.T, tuple(a.dims))
+            dense[idx.reshape(-1)] = values.reshape(-1)
+        except (ValueError, IndexError) as e:
+            raise ctx.fail(f"the sparse constant's indices do not fit its shape {list(a.dims)}: {e}") from None
         return ctx.const(dense.reshape(tuple(a.dims)), suffix="value")
     raise UnsupportedOpError(f"ONNX Constant node '{ctx.name}': string constants are not supported")
 
