@@ -3,18 +3,47 @@
 
     python scripts/fuzz_readers.py [--runs 100000] [--seed 0] [--readers onnx,ir-xml,ir-weights] [--save DIR]
 
-Prints, per reader, how many inputs were read (and lowered), rejected with a typed error, and the findings (any
-other exception, or a hang); a finding's input is saved to --save (default out/fuzz) to replay."""
+Readers: onnx, ir-xml, ir-weights, and tflite, tf-graphdef, tf-saved-model, paddle-pir, paddle-legacy, whose
+models the test generators make first (tests/*_models.py: TensorFlow, Paddle installed). Prints, per reader,
+how many inputs were read (and lowered), rejected with a typed error, and the findings (any other exception,
+or a hang); a finding's input is saved to --save (default out/fuzz) to replay."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path.insert(0, str(TESTS))
+
+
+# reader -> (generator script in tests/, the model file in its output, read as its folder)
+FRAMEWORK_READERS = {
+    "tflite": ("tflite_models.py", "cnn_float.tflite", False),
+    "tf-graphdef": ("tf_models.py", "defun.pb", False),
+    "tf-saved-model": ("tf_models.py", "small/saved_model.pb", True),
+    "paddle-pir": ("paddle_models.py", "pir/semantics.json", False),
+    "paddle-legacy": ("paddle_models.py", "legacy/legacy_ops.pdmodel", False),
+}
+_made: dict[str, Path] = {}
+
+
+def _framework_reader(name: str):
+    """(read, seeds, mutator) for a framework's model, made by its test generator (once per generator)."""
+    import subprocess
+    import tempfile
+    import fuzzing
+    script, model, whole = FRAMEWORK_READERS[name]
+    if script not in _made:
+        out = Path(tempfile.mkdtemp(prefix="ovcl-fuzz-models-"))
+        print(f"making the {script} models in {out} ...", flush=True)
+        subprocess.run([sys.executable, str(TESTS / script), str(out)], check=True)
+        _made[script] = out
+    path = _made[script] / model
+    work = Path(tempfile.mkdtemp(prefix="ovcl-fuzz-"))
+    return fuzzing.file_reader(path, work, whole_folder=whole), [path.read_bytes()], fuzzing.mutate
 
 
 def main() -> int:
@@ -31,7 +60,9 @@ def main() -> int:
                "ir-xml": (read_xml, [xml], fuzzing.mutate), "ir-weights": (read_weights, [weights], fuzzing.mutate)}
     failed = False
     for name in args.readers.split(","):
-        read, seeds, mutator = readers[name]
+        if name not in readers and name not in FRAMEWORK_READERS:
+            ap.error(f"unknown reader {name!r}")
+        read, seeds, mutator = readers[name] if name in readers else _framework_reader(name)
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -1,8 +1,9 @@
 """Mutation fuzzing of ovcl's model readers and of the compiler's front half (specialise, fuse, lower: everything
 before kernels are built): seeded byte-level mutations of valid models (bit flips, overwritten bytes, truncation,
 deletions, duplicated and inserted chunks, boundary integers), each read under a watchdog. A rejection must be an
-``OVCLError``; anything else (another exception, a hang) is a finding. Used by ``tests/test_fuzz.py`` and, for
-long runs, ``scripts/fuzz_readers.py``."""
+``OVCLError``; anything else (another exception, a hang) is a finding. Used by ``tests/test_fuzz.py`` (ONNX,
+IR), the TFLite, TensorFlow and Paddle test modules (on the models they make) and, for long runs,
+``scripts/fuzz_readers.py``."""
 from __future__ import annotations
 
 import contextlib
@@ -118,6 +119,12 @@ def fuzz(read, seeds: list[bytes], runs: int, seed: int = 0, timeout: int = 20, 
     return report
 
 
+def check(report: Report, what: str) -> None:
+    """The fuzz run's verdict: every input answered, read or rejected with a typed error."""
+    assert report.runs and not report.findings, f"{what}: {len(report.findings)} findings, e.g. {report.findings[:5]}"
+    assert report.read + report.rejected == report.runs
+
+
 # -- the readers and their seeds ---------------------------------------------------------------------------------
 
 def onnx_seeds() -> list[bytes]:
@@ -194,6 +201,26 @@ def ir_seed() -> tuple[bytes, bytes]:
         model = ovcl.read_model(str(Path(__file__).parent.parent / "ovcl" / "models" / "digits.onnx"))
         ovcl.save_model(model, f"{d}/m.xml")
         return Path(f"{d}/m.xml").read_bytes(), Path(f"{d}/m.bin").read_bytes()
+
+
+def file_reader(path: Path, work: Path, whole_folder: bool = False):
+    """A reader of mutated bytes of the model file ``path`` (TFLite, a TensorFlow GraphDef or SavedModel, a Paddle
+    program), read by path from ``work``, where the files beside it (weights) lie intact: the files of the same
+    stem, or ``whole_folder`` (a SavedModel: read as its folder)."""
+    import shutil
+    import ovcl
+    if whole_folder:
+        folder = Path(shutil.copytree(path.parent, work / path.parent.name))
+        target, arg = folder / path.name, folder
+    else:
+        for f in path.parent.glob(f"{path.stem}.*"):
+            shutil.copy(f, work)
+        target = arg = work / path.name
+
+    def read(data: bytes):
+        target.write_bytes(data)
+        return ovcl.read_model(str(arg))
+    return read
 
 
 def ir_readers(xml: bytes, weights: bytes):

@@ -300,3 +300,19 @@ def test_fuzzed_programs_give_typed_errors(encoder_copy):
                 ovcl.read_model(target / f)
             except FrontendError:
                 pass
+
+
+# -- fuzzing (tests/fuzzing.py): mutated copies of models made here, every rejection a typed error --------------
+
+@pytest.mark.parametrize("runs", [pytest.param(1000, id="default"),
+                                  pytest.param(10_000, id="long", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("form", ["pir", "legacy"])
+def test_fuzzed_models_get_typed_errors(models, tmp_path, form, runs):
+    """The program (PIR JSON, legacy ProgramDesc) of a small model, its parameters intact."""
+    import warnings
+    import fuzzing
+    path = models / form / ("semantics.json" if form == "pir" else "legacy_ops.pdmodel")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = fuzzing.fuzz(fuzzing.file_reader(path, tmp_path), [path.read_bytes()], runs, seed=5)
+    fuzzing.check(report, f"paddle {form}")

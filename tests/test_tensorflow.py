@@ -223,3 +223,20 @@ def test_unsupported_op_names_op_and_node(tmp_path):
     path.write_bytes(g.SerializeToString())
     with pytest.raises(UnsupportedOpError, match="FancyNewOp.*my/strange"):
         ovcl.read_model(path)
+
+
+# -- fuzzing (tests/fuzzing.py): mutated copies of models made here, every rejection a typed error --------------
+
+@pytest.mark.parametrize("runs", [pytest.param(1000, id="default"),
+                                  pytest.param(10_000, id="long", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("form", ["graphdef", "saved_model"])
+def test_fuzzed_models_get_typed_errors(models, tmp_path, form, runs):
+    """A frozen GraphDef with a function library, and a SavedModel's saved_model.pb (its variables intact)."""
+    import warnings
+    import fuzzing
+    path = models / "defun.pb" if form == "graphdef" else models / "small" / "saved_model.pb"
+    read = fuzzing.file_reader(path, tmp_path, whole_folder=form == "saved_model")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = fuzzing.fuzz(read, [path.read_bytes()], runs, seed=5)
+    fuzzing.check(report, f"tensorflow {form}")

@@ -3,7 +3,8 @@
 
 Tolerances (the issue's): float models rtol 1e-3 / atol 1e-4; full-int8 models >= 99% of outputs within two
 quantization steps of the output and the same argmax (LiteRT's integer kernels round at every step, ovcl
-rounds the float result of each op onto the same grid); dynamic-range models max |diff| <= 2% of max |output|
+rounds the float result of each op onto the same grid), MobileNetV2 93%, or as close as LiteRT's own
+reference kernels come to its default ones (``_check_steps``); dynamic-range models max |diff| <= 2% of max |output|
 (LiteRT's hybrid kernels quantize activations on the fly, ovcl computes in float with the int8 weights)."""
 from __future__ import annotations
 
@@ -64,16 +65,32 @@ def _check_float(got, ref, rtol=1e-3, atol=1e-4):
             np.testing.assert_allclose(g, r, rtol=rtol, atol=atol, err_msg=f"output {k}")
 
 
-def _check_steps(got, ref, steps, share=0.99):
+def _check_steps(got, ref, steps, share=0.99, alt=None):
     """>= ``share`` of each output within two quantization steps (``steps[k]``: the step in the output's units),
-    and the same argmax along the last axis."""
+    and the same argmax along the last axis. ``alt``: LiteRT's reference kernels' outputs, where the model was
+    run on them too: then ovcl passes as well when it is at least as close to LiteRT's default kernels as
+    LiteRT's own reference kernels are (on a deep random network they drift apart several steps, the more so
+    on some CPUs: MobileNetV2's int8 outputs, 55% within two steps on an AMD EPYC)."""
     for k, (g, r) in enumerate(zip(got, ref)):
         assert g.shape == r.shape and g.dtype == r.dtype
         diff = np.abs(g.astype(np.float64) - r.astype(np.float64)) / steps[k]
         within = np.mean(diff <= 2 + 1e-6)
-        assert within >= share, f"output {k}: {within:.2%} within two steps (max {diff.max():.1f} steps)"
+        need = share
+        if alt is not None:
+            spread = np.abs(alt[k].astype(np.float64) - r.astype(np.float64)) / steps[k]
+            need = min(share, np.mean(spread <= 2 + 1e-6))
+            assert diff.max() <= max(2.0, spread.max()), \
+                f"output {k}: {diff.max():.1f} steps off, LiteRT's two kernel sets at most {spread.max():.1f}"
+        assert within >= need, f"output {k}: {within:.2%} within two steps (max {diff.max():.1f} steps)"
         agree = np.mean(np.argmax(g, axis=-1) == np.argmax(r, axis=-1))
         assert agree == 1.0, f"output {k}: argmax differs in {1 - agree:.0%} of rows"
+
+
+def _alt(folder: Path, name: str):
+    """LiteRT's reference kernels' outputs for model ``name``, when tests/tflite_models.py could make them."""
+    data = np.load(folder / f"{name}.npz")
+    alt = sorted(k for k in data.files if k.startswith("alt"))
+    return [data[k] for k in alt] or None
 
 
 def _check_relative(got, ref, bound=0.02):
@@ -188,7 +205,7 @@ def test_mobilenetv2_small(models):
     assert _transposes_inside(model) == []
     model, got, ref = _run(folder, "mobilenetv2_small_int8")
     _check_steps(got, ref, _output_steps(folder, "mobilenetv2_small_int8", index["mobilenetv2_small_int8"]),
-                 MOBILENET_INT8_SHARE)
+                 MOBILENET_INT8_SHARE, _alt(folder, "mobilenetv2_small_int8"))
     assert _transposes_inside(model) == []
 
 
@@ -218,7 +235,7 @@ def test_mobilenetv2(slow_models, quant):
     if quant == "float":
         _check_float(got, ref)
     elif quant == "int8":
-        _check_steps(got, ref, _output_steps(folder, name, index[name]), MOBILENET_INT8_SHARE)
+        _check_steps(got, ref, _output_steps(folder, name, index[name]), MOBILENET_INT8_SHARE, _alt(folder, name))
     else:
         _check_relative(got, ref, 0.06)
         _check_relative(got, _openvino(folder, name), 1e-4)
@@ -296,3 +313,18 @@ def test_unsupported_op_is_named(models, monkeypatch):
     monkeypatch.delitem(TRANSLATORS, "DEPTHWISE_CONV_2D")
     with pytest.raises(UnsupportedOpError, match=r"operator \d+ is DEPTHWISE_CONV_2D"):
         ovcl.read_model(folder / "cnn_float.tflite")
+
+
+# -- fuzzing (tests/fuzzing.py): mutated copies of a model made here, every rejection a typed error -------------
+
+@pytest.mark.parametrize("runs", [pytest.param(300, id="default"),
+                                  pytest.param(10_000, id="long", marks=pytest.mark.slow)])
+def test_fuzzed_models_get_typed_errors(models, tmp_path, runs):
+    import warnings
+    import fuzzing
+    folder, _ = models
+    path = folder / "cnn_float.tflite"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = fuzzing.fuzz(fuzzing.file_reader(path, tmp_path), [path.read_bytes()], runs, seed=5)
+    fuzzing.check(report, "tflite")

@@ -114,6 +114,8 @@ def run_and_save(outdir: Path, name: str, tflite_bytes: bytes, quant: str, float
         if y.size > 1 and np.ptp(y.astype(np.float64)) == 0:
             print(f"  WARNING: {name} out{k} is constant ({y.reshape(-1)[0]})")
 
+    if quant == "int8":
+        arrays.update(_reference_kernels(tflite_bytes, info, arrays))
     (outdir / f"{name}.tflite").write_bytes(tflite_bytes)
     np.savez(outdir / f"{name}.npz", **arrays)
     seconds = time.perf_counter() - t0
@@ -125,6 +127,24 @@ def run_and_save(outdir: Path, name: str, tflite_bytes: bytes, quant: str, float
     print(f"{name}: {seconds:.2f} s  ({len(tflite_bytes) // 1024} KiB, {info['int8_consts']} int8 consts, "
           f"outputs {shapes})")
     print(f"  ops: {' '.join(info['ops'])}")
+
+
+def _reference_kernels(tflite_bytes: bytes, info: dict, arrays: dict) -> dict:
+    """``alt{k}``: the outputs of LiteRT's reference kernels (BUILTIN_REF) on the same inputs, where they run
+    the model. LiteRT's default (XNNPACK) and reference int8 kernels round differently, and on a deep random
+    network their outputs drift apart by several steps: how far is the measure of what "agrees with LiteRT"
+    can mean (tests/test_tflite.py)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    try:
+        interp = Interpreter(model_content=tflite_bytes, num_threads=1,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        interp.allocate_tensors()
+    except (ValueError, RuntimeError):       # an op version the reference kernels lack
+        return {}
+    for k, idx in enumerate(info["inputs"]):
+        interp.set_tensor(idx, arrays[f"in{k}"])
+    interp.invoke()
+    return {f"alt{k}": np.array(interp.get_tensor(idx)) for k, idx in enumerate(info["outputs"])}
 
 
 # --------------------------------------------------------------------------------------------------------------------

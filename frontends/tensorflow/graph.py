@@ -351,6 +351,10 @@ class Converter:
             scope = _Scope(self, f.node_def, {a.name: v for a, v in zip(sig.input_arg, args)},
                            f"function '{fname}'")
             rets = attr_map(f.ret)
+            missing = [a.name for a in sig.output_arg if a.name not in rets]
+            if missing:
+                raise FrontendError(f"function '{fname}' does not say what its output(s) {', '.join(missing)} "
+                                    f"return (no 'ret' entry): the graph is damaged")
             return scope.translate([rets[a.name] for a in sig.output_arg])
         finally:
             self._depth -= 1
