@@ -232,12 +232,14 @@ class _Scope:
                 if parts[0] in self.args:
                     return parts[0], "", 0
                 return None, parts[0], 0
-            if len(parts) == 3:
+            if len(parts) == 3 and parts[2].isdigit():
                 return None, parts[0], self._output_base(parts[0], parts[1]) + int(parts[2])
             if len(parts) == 2 and parts[1].isdigit():
                 return None, parts[0], int(parts[1])
             raise FrontendError(f"{self.where}: cannot read the input reference '{ref}'")
         name, _, k = ref.partition(":")
+        if k and not k.isdigit():
+            raise FrontendError(f"{self.where}: cannot read the input reference '{ref}'")
         return None, name, int(k) if k else 0
 
     def _output_base(self, name: str, arg: str) -> int:
