@@ -133,12 +133,21 @@ def main(argv=None) -> int:
     sub.add_parser("benchmark", help="latency and throughput of one model, with benchmark_app's flags (see: ovcl "
                    "benchmark --help)", add_help=False)
     sub.add_parser("tune", help="tune a model's kernels for a device (see: ovcl tune --help)", add_help=False)
+    sub.add_parser("serve", help="serve a model repository over KServe v2 REST and gRPC (see: ovcl serve --help)",
+                   add_help=False)
     if argv and argv[0] == "convert":
         from .convert_cli import main as convert_main
         return convert_main(argv[1:])
     if argv and argv[0] == "tune":
         from .tuning.cli import main as tune_main
         return tune_main(argv[1:])
+    if argv and argv[0] == "serve":
+        try:
+            from .serving.server import main as serve_main
+        except ImportError as e:
+            _print_err(f"ovcl serve needs the serve extra: pip install 'ovcl[serve]' ({e})")
+            return 1
+        return serve_main(argv[1:])
     if argv and argv[0] == "benchmark":
         from .benchmark import main as bench_main
         return bench_main(argv[1:])
