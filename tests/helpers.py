@@ -145,3 +145,11 @@ def run_python(args, timeout: int = 900, **env) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc.stdout
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address now (for a server a test starts)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

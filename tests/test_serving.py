@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 
 import ovcl
+from helpers import free_port
 
 httpclient = pytest.importorskip("tritonclient.http", reason="needs the serve-test extra (tritonclient)")
 grpcclient = pytest.importorskip("tritonclient.grpc", reason="needs the serve-test extra (tritonclient)")
@@ -27,15 +27,9 @@ pytest.importorskip("uvicorn", reason="needs the serve extra")
 DIGITS = Path(ovcl.__file__).parent / "models" / "digits.onnx"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(repo: Path, *extra: str) -> dict:
     """``ovcl serve`` on ``repo`` (loopback ports of its own), once it answers ready."""
-    rest, grpc_port = _free_port(), _free_port()
+    rest, grpc_port = free_port(), free_port()
     log = open(repo / f"server-{rest}.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "ovcl.cli", "serve", "--model-repository", str(repo),
                              "--rest-port", str(rest), "--grpc-port", str(grpc_port), "--host", "127.0.0.1",

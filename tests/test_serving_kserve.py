@@ -5,7 +5,6 @@ in a venv of its own (.ci/run)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,12 @@ import numpy as np
 import pytest
 
 import ovcl
+from helpers import free_port
 
 pytest.importorskip("kserve", reason="needs kserve (a venv of its own in CI)")
 httpclient = pytest.importorskip("tritonclient.http")
 
 DIGITS = Path(ovcl.__file__).parent / "models" / "digits.onnx"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _post(port, shape, data):
@@ -42,7 +36,7 @@ def _post(port, shape, data):
 
 
 def test_kserve_model_server(tmp_path):
-    http, grpc = _free_port(), _free_port()
+    http, grpc = free_port(), free_port()
     log = open(tmp_path / "kserve.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "ovcl.serving.kserve_model", "--model_name", "digits",
                              "--model_path", str(DIGITS), "--device", "CPU", "--http_port", str(http),

@@ -5,7 +5,6 @@ pins clash with the test extras' (protobuf): CI runs this module in a venv of it
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 import ovcl
+from helpers import free_port
 
 ray = pytest.importorskip("ray", reason="needs ray[serve] (a venv of its own in CI)")
 serve = pytest.importorskip("ray.serve")
@@ -20,15 +20,9 @@ serve = pytest.importorskip("ray.serve")
 DIGITS = Path(ovcl.__file__).parent / "models" / "digits.onnx"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_ray_serve_deployment(tmp_path):
     from ovcl.serving.ray_serve import deployment
-    port = _free_port()
+    port = free_port()
     ray.init(num_cpus=4, resources={"opencl_device": 2}, include_dashboard=False, log_to_driver=False)
     try:
         serve.start(http_options={"host": "127.0.0.1", "port": port})
