@@ -273,9 +273,8 @@ class Node:
             raise
         except Exception as e:  # noqa: BLE001 - re-raised with the node named
             raise IRError(f"{self.type_name} node '{self.name}': shape inference failed: {e}") from e
+        results = [(t, ps if isinstance(ps, PartialShape) else PartialShape(ps)) for t, ps in results]
         for _, ps in results:
-            if not isinstance(ps, PartialShape):
-                ps = PartialShape(ps)
             if not ps.rank_is_dynamic and len(ps) > MAX_RANK:
                 raise IRError(f"{self.type_name} node '{self.name}': an output of rank {len(ps)}; ovcl supports "
                               f"tensors of rank up to {MAX_RANK}")
@@ -284,7 +283,7 @@ class Node:
         del self._outputs[len(results):]
         for info, (t, ps) in zip(self._outputs, results):
             info.element_type = t
-            info.partial_shape = ps if isinstance(ps, PartialShape) else PartialShape(ps)
+            info.partial_shape = ps
             info.value = None
         self._compute_known_values()
 

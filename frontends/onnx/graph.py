@@ -11,8 +11,8 @@ import numpy as np
 from ovcl.frontends.errors import FrontendError, UnsupportedOpError
 from ovcl.frontends.node_builder import NodeBuilder, registrar
 from ovcl.ir import Model, Node, Output, PartialShape, Type
-from ovcl.ir.shape import MAX_RANK
 from ovcl.ir import ops
+from ovcl.ir.shape import MAX_RANK
 
 # op type (default domain) -> translator(ctx) returning the node's outputs
 TRANSLATORS: dict[str, Callable[["NodeContext"], list[Output | None]]] = {}
@@ -29,7 +29,6 @@ def onnx_type(elem_type: int) -> Type:
     except (ValueError, KeyError, TypeError):
         name = onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() else elem_type
         raise UnsupportedOpError(f"ONNX element type {name} is not supported by ovcl") from None
-
 
 
 def check_dims(t, what: str) -> None:
@@ -49,6 +48,7 @@ def tensor_array(t, what: str) -> np.ndarray:
         return numpy_helper.to_array(t)
     except Exception as e:
         raise FrontendError(f"{what} cannot be read: {e}") from e
+
 
 class NodeContext(NodeBuilder):
     """What a translator sees of one ONNX node."""
