@@ -7,13 +7,14 @@ from pathlib import Path
 from ovcl.frontends.errors import FrontendError
 
 
-def load(obj, input=None, output=None, example_input=None, weights=None):  # noqa: A002
+def load(obj, input=None, output=None, example_input=None, weights=None, stateful=None):  # noqa: A002
     """Convert ``obj`` (a path, bytes, an ``onnx.ModelProto``, a ``torch.nn.Module``, a Keras model, a
     ``tf.function`` or a ``paddle.nn.Layer``) with its frontend, then set ``input`` shapes and types and cut at
     ``input`` / ``output`` tensor names (``convert_model``'s arguments). Live objects take ``input`` (and
     ``example_input``) while they are traced; the NHWC frontends cut before their layout pass, while every tensor
-    name still exists."""
-    model, done = _convert(obj, input, output, example_input, weights)
+    name still exists. ``stateful``: a language-model decoder's KV cache as model state (default) or as explicit
+    inputs and outputs (False); PyTorch decoders only."""
+    model, done = _convert(obj, input, output, example_input, weights, stateful)
     if input is not None and "input" not in done:
         from ovcl.ir.passes.cut import apply_input_spec
         apply_input_spec(model, input)
@@ -23,8 +24,11 @@ def load(obj, input=None, output=None, example_input=None, weights=None):  # noq
     return model
 
 
-def _convert(obj, input, output, example_input, weights):  # noqa: A002
+def _convert(obj, input, output, example_input, weights, stateful=None):  # noqa: A002
     """The frontend's model, and which of ``input`` / ``output`` it applied itself."""
+    if stateful and not (type(obj).__module__.startswith("torch") or _is_torch_module(obj)):
+        raise FrontendError("stateful=True applies to PyTorch language-model decoders (transformers models with "
+                            "their KV cache on)")
     cuts = {"input", "output"}
     if isinstance(obj, str) and obj.lstrip().startswith("<"):      # IR given as XML text, as openvino allows
         from ovcl.ir.ir_reader import read_ir_bytes
@@ -77,7 +81,7 @@ def _convert(obj, input, output, example_input, weights):  # noqa: A002
         return convert_paddle(obj, example_input, input), {"input"}
     if mod.startswith("torch") or _is_torch_module(obj):
         from .pytorch import convert
-        return convert(obj, example_input=example_input, input=input), {"input"}
+        return convert(obj, example_input=example_input, input=input, stateful=stateful), {"input"}
     raise FrontendError(f"ovcl cannot convert a {type(obj).__name__}: give a model path (IR .xml, .onnx, .tflite, a "
                         f"TensorFlow SavedModel directory or .pb), bytes, an onnx.ModelProto, a torch.nn.Module, a "
                         f"Keras model, a tf.function or a paddle.nn.Layer")

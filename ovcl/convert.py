@@ -14,21 +14,26 @@ def read_model(model, weights=None) -> Model:
 
 
 def convert_model(input_model, *, input=None, output=None, example_input=None,  # noqa: A002 - OpenVINO's names
-                  extension=None, verbose: bool = False, share_weights: bool = True, dynamo: bool = False) -> Model:
+                  extension=None, verbose: bool = False, share_weights: bool = True, dynamo: bool = False,
+                  stateful: bool | None = None) -> Model:
     """Convert a framework model (path, bytes, ModelProto, torch.nn.Module, Keras model, tf.function,
     paddle.nn.Layer) to an ``ovcl.Model``, with OpenVINO's arguments.
 
     ``input`` sets input shapes and types in the forms ``ovc`` accepts; ``output`` cuts the graph. ``verbose``
     and ``share_weights`` are accepted and change nothing (ovcl always copies weights into the model), and so is
     ``dynamo`` (OpenVINO's switch from torch.jit.trace to torch.export: ovcl always captures with
-    torch.export); OpenVINO extensions (custom ops as C++ libraries) are not supported."""
+    torch.export); OpenVINO extensions (custom ops as C++ libraries) are not supported.
+
+    A transformers decoder (``*Model``, ``*ForCausalLM``) converts with its KV cache, as OpenVINO's stateful LLM
+    export has it: the cache is model state (``ReadValue``/``Assign``, with a ``beam_idx`` input) unless
+    ``stateful=False`` asks for explicit ``past_key_values.N.key``/``present.N.key`` inputs and outputs."""
     from ovcl.frontends import load
     if extension is not None:
         from ovcl.frontends.errors import FrontendError
         raise FrontendError("convert_model(extension=...): OpenVINO extensions (custom ops, frontend extensions) "
                             "are not supported by ovcl; an op it cannot translate is named in its error instead")
     if not isinstance(input_model, Model):
-        return load(input_model, input=input, output=output, example_input=example_input)
+        return load(input_model, input=input, output=output, example_input=example_input, stateful=stateful)
     if input is not None:
         from ovcl.ir.passes.cut import apply_input_spec
         apply_input_spec(input_model, input)

@@ -34,6 +34,7 @@ class Plans:
         self._lock = threading.Lock()
         self._model_hash: str | None = None
         self.loaded_from_cache = False      # a plan came from the model cache
+        self.made = 0                       # plans made or loaded, each with its program build
 
     def __len__(self) -> int:
         return len(self._plans)
@@ -48,6 +49,7 @@ class Plans:
                 self._plans.move_to_end(key)
                 return plan
             plan = self._cached(key)
+            self.made += 1
             if plan is None:
                 plan = self._make(shapes, dict(states), key)
             else:

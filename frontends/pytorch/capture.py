@@ -11,6 +11,7 @@ from ovcl.frontends.errors import FrontendError
 from ovcl.ir import Model, PartialShape, Type
 
 from .arguments import bind_arguments, forward_params, parse_input_spec, torch_dtype, unbind_arguments
+from .decoders import convert as convert_decoder, is_cached_decoder
 from .graph import Converter, find_translator, require_torch, target_name, torch_type
 
 
@@ -147,12 +148,24 @@ def _dynamic_spec(v, declared: PartialShape | None):
     return pytree.tree_map(one, v, is_leaf=lambda x: isinstance(x, torch.Tensor))
 
 
-def convert(obj, example_input=None, input=None, decompose: bool | None = None, **kwargs) -> Model:  # noqa: A002
+def convert(obj, example_input=None, input=None, decompose: bool | None = None,  # noqa: A002
+            stateful: bool | None = None, **kwargs) -> Model:
     """Convert a ``torch.nn.Module`` (captured with ``torch.export``) or a ``torch.export.ExportedProgram``.
 
     ``decompose``: run torch's core-ATen decompositions (high-level ops in ``KEEP`` stay whole) always (True),
-    never (False), or only when the exported graph has ops without a direct translation (None)."""
+    never (False), or only when the exported graph has ops without a direct translation (None).
+    A transformers decoder with its KV cache on is captured with the cache (``decoders.py``): stateful unless
+    ``stateful=False``."""
     torch = require_torch()
+    if isinstance(obj, torch.nn.Module) and is_cached_decoder(obj, example_input):
+        if input is not None:
+            raise FrontendError(f"{type(obj).__name__}: a decoder's inputs are input_ids, attention_mask, "
+                                f"position_ids and its cache, all dynamic; reshape the converted model instead "
+                                f"of passing input=...")
+        return convert_decoder(obj, example_input, stateful=stateful is not False)
+    if stateful:
+        raise FrontendError("stateful=True applies to transformers decoders with their KV cache on (use_cache); "
+                            f"{type(obj).__name__} is not one")
     shapes: dict[str, PartialShape] = {}
     types: dict[str, Type] = {}
     if isinstance(obj, torch.export.ExportedProgram):
