@@ -423,3 +423,12 @@ def test_op_translations(case, decompose):
         model = pt_convert(m, example_input=tuple(ins), decompose=decompose)
     got = reference(model, [x.numpy() for x in ins])
     check(got, eager(m, tuple(ins)), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("pool", [nn.AvgPool2d(5, 5, ceil_mode=True), nn.MaxPool2d(5, 5, ceil_mode=True),
+                                  nn.AvgPool2d(4, 3, padding=1, ceil_mode=True)])
+def test_pool_window_larger_than_input_ceil_mode(pool):
+    """Rounding up, a window larger than the input still gives one output (EfficientNet's head pools so)."""
+    x = torch.randn(1, 3, 2, 3)
+    model = ovcl.convert_model(pool, example_input=x)
+    check(run(model, x.numpy()), eager(pool, (x,)))

@@ -55,14 +55,14 @@ def window_pads(node: Node, sizes, kernel, strides, dilations) -> tuple[list[int
 def window_out(size: int, k: int, s: int, d: int, pb: int, pe: int, ceil: bool = False, torch: bool = False) -> int:
     eff = (k - 1) * d + 1
     span = size + pb + pe - eff
-    if span < 0:
-        return 0
     if ceil:
-        out = -(-span // s) + 1
-        if torch and (out - 1) * s >= size + pb:   # ceil_torch: the last window starts inside input + pad
+        # a window larger than the input still gives one output when rounding up (torch, ONNX): its span is
+        # negative, and -(-span // s) rounds it up to 0 rather than down
+        out = max(-(-span // s) + 1, 0)
+        if torch and out > 0 and (out - 1) * s >= size + pb:   # ceil_torch: the last window starts inside input + pad
             out -= 1
         return out
-    return span // s + 1
+    return span // s + 1 if span >= 0 else 0
 
 
 def _spatial(node: Node, i: int = 0):
