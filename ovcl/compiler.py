@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ovcl.ir import Model, Node, Output, Type
+from ovcl.ir.ops.state import STATE_IN_PLACE
 from ovcl.ir.passes.half_precision import compute_in_f16
 
 from .config import precision
@@ -74,9 +75,14 @@ class Compiler:
             v.storage = self._storage(v.nbytes, "input")
             values[out] = v
             inputs.append(v)
-        assigns = []        # lowered last: every ReadValue reads the state from before this inference
+        # lowered last: every ReadValue reads the state from before this inference (an update written into the
+        # state in place, STATE_IN_PLACE, goes with them: after every reader of the state's old value)
+        assigns = []
         for node in model.get_ordered_ops():
             if node.type_name in ("Parameter", "Result"):
+                continue
+            if STATE_IN_PLACE in node.rt_info and node.type_name != "ReadValue":
+                assigns.append(node)
                 continue
             if node.type_name == "Constant":
                 values[node.output(0)] = self.new_constant(np.require(node.value, requirements="C"), node.name)

@@ -104,8 +104,8 @@ class LLMPipeline:
             raise InferenceError(f"model '{model.name}': a decoder for generation needs inputs input_ids, "
                                  f"attention_mask, position_ids and output logits (missing: "
                                  f"{', '.join(sorted(missing)) or 'logits'})")
-        self._beam = "beam_idx" in names
         self._model = fixed_capacity_cache(model)
+        self._beam = "beam_idx" in {n for p in self._model.inputs for n in p.get_names()}
         self._compiled = compile_model(self._model, device, config or {})
         self._request = self._compiled.create_infer_request()
         self._axes = {v.variable_id: _sequence_axis(v) for v in self._model.get_variables()}

@@ -230,7 +230,8 @@ def test_architectures_generate_as_torch(kind):
 def test_efficientnet_pools_a_smaller_input():
     """EfficientNet's head pools with a kernel larger than its 2x2 map (ceil mode): one output, as torch's."""
     torch.manual_seed(0)
-    config = transformers.EfficientNetConfig(image_size=64, width_coefficient=1.0, depth_coefficient=1.0)
+    config = transformers.EfficientNetConfig(image_size=64, width_coefficient=1.0, depth_coefficient=1.0,
+                                                hidden_dim=1280)
     module = transformers.EfficientNetModel(config).eval()
     with torch.no_grad():
         for p in module.parameters():                 # its own initialisation makes the output all zeros
@@ -240,3 +241,17 @@ def test_efficientnet_pools_a_smaller_input():
     with torch.no_grad():
         ref = module(x)
     assert_close(list(got.to_tuple()), [ref.last_hidden_state.numpy(), ref.pooler_output.numpy()], RTOL, ATOL)
+
+
+def test_fixed_slots_update_the_cache_in_place(stateful):
+    """The pipeline's copy of the decoder: every variable written by a ScatterUpdate at cache_position, read
+    and updated in place (no copy of the cache per step), no beam reordering."""
+    from ovcl.ir.ops.state import STATE_IN_PLACE
+    from ovcl.ir.passes.stateful import fixed_capacity_cache
+    fixed = fixed_capacity_cache(stateful)
+    assert [p.get_any_name() for p in fixed.inputs] == ["input_ids", "attention_mask", "position_ids",
+                                                       "cache_position"]
+    ops = fixed.get_ordered_ops()
+    assert all(STATE_IN_PLACE in n.rt_info for n in ops if n.type_name == "ReadValue")
+    assert all(a.input_value(0).node.type_name == "ScatterUpdate" for a in fixed.get_sinks())
+    assert stateful.is_stateful() and "beam_idx" in [p.get_any_name() for p in stateful.inputs]   # untouched

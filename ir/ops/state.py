@@ -17,6 +17,10 @@ from .registry import Op, REQUIRED, register
 
 # rt_info key of a specialised ReadValue: {"shape": the state's shape (a list), or None for the initial value}
 STATE_SHAPE = "ovcl_state_shape"
+# rt_info key (value: the variable id) of a ReadValue and the ScatterUpdate of its value that its Assign stores,
+# set where nothing else reads either (``ir.passes.stateful.fixed_capacity_cache``): the ReadValue is then a view
+# of the state buffer and the update is written into it in place, after every other node (a KV-cache append)
+STATE_IN_PLACE = "ovcl_state_in_place"
 
 
 @register

@@ -22,6 +22,7 @@ import numpy as np
 from ..model import Model
 from ..node import IRError, Node
 from ..ops import constant, make
+from ..ops.state import STATE_IN_PLACE
 from ..shape import PartialShape
 
 # optimum-intel's names of a decoder's cache inputs and outputs
@@ -137,13 +138,14 @@ def _variable(read: Node):
     return ReadValue.variable(read)
 
 
-def _drop_beam_gathers(model: Model, beam: Node) -> None:
-    """Gathers by ``beam_idx`` along the batch of a former variable read become their data; ``beam_idx`` goes
-    when nothing else reads it."""
+def _drop_beam_gathers(model: Model, beam: Node, any_data: bool = False) -> None:
+    """Gathers by ``beam_idx`` along the batch of a former variable read (``any_data``: of anything) become
+    their data; ``beam_idx`` goes when nothing else reads it."""
     users = [n for n in model.get_ordered_ops() if any(i.node is beam for i in n.input_values())]
     bypass = {}
     for n in users:
-        if n.type_name == "Gather" and n.input_value(1).node is beam and n.input_value(0).node.type_name == "Parameter":
+        if n.type_name == "Gather" and n.input_value(1).node is beam \
+                and (any_data or n.input_value(0).node.type_name == "Parameter"):
             bypass[n.output(0)] = n.input_value(0)
     model.replace_outputs(bypass)
     if len(bypass) == len(users):
@@ -157,22 +159,30 @@ def fixed_capacity_cache(model: Model, position_input: str = "cache_position") -
     i64 input ``position_input`` names (one per new position, ascending). The attention still sees every slot
     and the step's entries (the Concat stays); the caller sets the state to the slots it wants (zeros to start)
     and masks the slots not yet written in ``attention_mask``. Shapes then repeat from step to step, and so do
-    the compiled plans."""
+    the compiled plans. Reordering by ``beam_idx`` goes (the copy is for one sequence per batch row). Where the
+    read value feeds only the Concat and the update (and ShapeOf), both are marked ``STATE_IN_PLACE``: the compiler writes the
+    step's entries into the state buffer itself instead of copying the cache."""
     model = model.clone()
     position = make("Parameter", [], name=position_input, element_type="i64", shape=PartialShape([-1]))
     position.output(0).set_names({position_input})
+    beams = [p for p in model.get_parameters() if "beam_idx" in p.output(0).get_names()]
+    if beams:
+        _drop_beam_gathers(model, beams[0], any_data=True)
+    users = _users(model)
     rewritten = 0
     for assign in model.get_sinks():
-        value = assign.input_value(0)
-        concat = value.node
-        if concat.type_name != "Concat" or concat.get_input_size() != 2 or not _reads_state(concat.input_value(0)):
+        concat = assign.input_value(0).node
+        if concat.type_name != "Concat" or concat.get_input_size() != 2 \
+                or concat.input_value(0).node.type_name != "ReadValue":
             continue
-        axis = int(concat.attrs["axis"])
-        rank = len(concat.get_output_partial_shape(0))
-        scatter = make("ScatterUpdate", [concat.input_value(0), position, concat.input_value(1),
-                                         constant(np.array(axis % rank, np.int64))],
-                       name=f"{assign.name}/slot_write")
+        read = concat.input_value(0).node
+        axis = int(concat.attrs["axis"]) % len(concat.get_output_partial_shape(0))
+        scatter = make("ScatterUpdate", [read.output(0), position, concat.input_value(1),
+                                         constant(np.array(axis, np.int64))], name=f"{assign.name}/slot_write")
         assign.set_input(0, scatter.output(0))
+        if [n for n in users[read.output(0)] if n.type_name != "ShapeOf"] == [concat]:   # shapes are no reads
+            vid = read.attrs["variable_id"]
+            read.rt_info[STATE_IN_PLACE] = scatter.rt_info[STATE_IN_PLACE] = vid
         rewritten += 1
     if not rewritten:
         raise IRError(f"model '{model.name}': no variable is updated by appending to it (Concat of the variable "
@@ -182,12 +192,15 @@ def fixed_capacity_cache(model: Model, position_input: str = "cache_position") -
     return model
 
 
-def _reads_state(value) -> bool:
-    """Whether ``value`` is a variable's current value: a ReadValue, or a Gather of one (beam reordering)."""
-    node = value.node
-    if node.type_name == "Gather":
-        node = node.input_value(0).node
-    return node.type_name == "ReadValue"
+def _users(model: Model) -> dict:
+    """Each output -> the nodes that read it (a node once per input that reads it)."""
+    users: dict = {}
+    for node in model.get_ordered_ops():
+        for value in node.input_values():
+            users.setdefault(value, []).append(node)
+        for out in node.outputs():
+            users.setdefault(out, [])
+    return users
 
 
 __all__ = ["kv_cache_pairs", "make_stateful", "make_stateless", "fixed_capacity_cache"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from ovcl.ir import Type
 from ovcl.ir.ops import data as D
+from ovcl.ir.ops.state import STATE_IN_PLACE
 
 from .base import (LoweringContext, Value, broadcast_strides, c_literal, contiguous_strides, ctype, half_weights,
                    linear_sizes, lowers, round_up)
@@ -435,10 +436,18 @@ def _scatter_nd(ctx: LoweringContext):
 
 @lowers("ScatterUpdate")
 def _scatter_update(ctx: LoweringContext):
-    start = _scatter_start(ctx)
-    if start is None:
-        return
-    data, idx, upd, out = start
+    if STATE_IN_PLACE in ctx.node.rt_info and ctx.inputs[0].storage.kind == "state":
+        # a KV-cache append (lowering/state.py): the updates land in the state buffer the data is a view of
+        ctx.alias(0, ctx.inputs[0])
+        data, idx, upd = ctx.inputs[:3]
+        out = ctx.outputs[0]
+        if idx.numel == 0 or out.numel == 0:
+            return
+    else:
+        start = _scatter_start(ctx)
+        if start is None:
+            return
+        data, idx, upd, out = start
     axis = _const_ints(ctx, 3)[0] % data.rank
     P, K = _outer_inner(data.shape, axis)
     M = idx.numel
