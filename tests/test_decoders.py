@@ -255,3 +255,60 @@ def test_fixed_slots_update_the_cache_in_place(stateful):
     assert all(STATE_IN_PLACE in n.rt_info for n in ops if n.type_name == "ReadValue")
     assert all(a.input_value(0).node.type_name == "ScatterUpdate" for a in fixed.get_sinks())
     assert stateful.is_stateful() and "beam_idx" in [p.get_any_name() for p in stateful.inputs]   # untouched
+
+
+def _encoders():
+    """(name, module factory, example input factory) of the encoders and backbones users bring."""
+    t = transformers
+
+    def text():
+        return {"input_ids": torch.randint(3, 100, (1, 9), generator=torch.Generator().manual_seed(3)),
+                "attention_mask": torch.ones(1, 9, dtype=torch.int64)}
+
+    def image():
+        return torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+
+    bert = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    return [
+        ("distilbert", lambda: t.DistilBertModel(t.DistilBertConfig(vocab_size=100, dim=32, n_layers=2, n_heads=2,
+                                                                    hidden_dim=64)), text),
+        ("roberta", lambda: t.RobertaModel(t.RobertaConfig(**bert)), text),
+        ("deberta-v2", lambda: t.DebertaV2Model(t.DebertaV2Config(**bert)), text),
+        ("t5-encoder", lambda: t.T5EncoderModel(t.T5Config(vocab_size=100, d_model=32, d_kv=16, d_ff=64, num_layers=2,
+                                                           num_heads=2)), text),
+        ("swin", lambda: t.SwinModel(t.SwinConfig(image_size=32, patch_size=4, embed_dim=16, depths=[1, 1],
+                                                  num_heads=[1, 2], window_size=4)), image),
+        ("segformer", lambda: t.SegformerModel(t.SegformerConfig(num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1],
+                                                                 hidden_sizes=[16, 32], num_attention_heads=[1, 2],
+                                                                 patch_sizes=[7, 3], strides=[4, 2],
+                                                                 mlp_ratios=[2, 2])), image),
+        ("mobilevit", lambda: t.MobileViTModel(t.MobileViTConfig(image_size=32, hidden_sizes=[16, 24, 32],
+                                                                 neck_hidden_sizes=[8, 8, 16, 16, 24, 32, 64])), image),
+        ("regnet", lambda: t.RegNetModel(t.RegNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1],
+                                                        groups_width=8)), image),
+        ("resnet", lambda: t.ResNetModel(t.ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1])),
+         image),
+        ("clip-vision", lambda: t.CLIPVisionModel(t.CLIPVisionConfig(hidden_size=32, intermediate_size=64,
+                                                                     num_hidden_layers=2, num_attention_heads=2,
+                                                                     image_size=32, patch_size=8)), image),
+        ("wav2vec2", lambda: t.Wav2Vec2Model(t.Wav2Vec2Config(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, conv_dim=(16, 16),
+            conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)),
+         lambda: torch.randn(1, 400, generator=torch.Generator().manual_seed(3))),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,module,example", _encoders(), ids=[e[0] for e in _encoders()])
+def test_encoders_and_backbones_match_torch(name, module, example):
+    torch.manual_seed(0)
+    module, example = module().eval(), example()
+    with torch.no_grad():
+        for p in module.parameters():         # their own initialisations zero some layers (norms, biases)
+            p.add_(torch.randn(p.shape) * 0.05)
+        ref = module(**example) if isinstance(example, dict) else module(example)
+    expected = [v.numpy() for v in ref.values() if isinstance(v, torch.Tensor)]
+    model = convert(module, example)
+    feeds = {k: v.numpy() for k, v in example.items()} if isinstance(example, dict) else example.numpy()
+    got = ovcl.compile_model(model, "CPU")(feeds)
+    assert_close(list(got.to_tuple()), expected, RTOL, ATOL)

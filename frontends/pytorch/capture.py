@@ -162,7 +162,9 @@ def convert(obj, example_input=None, input=None, decompose: bool | None = None, 
             raise FrontendError(f"{type(obj).__name__}: a decoder's inputs are input_ids, attention_mask, "
                                 f"position_ids and its cache, all dynamic; reshape the converted model instead "
                                 f"of passing input=...")
-        return convert_decoder(obj, example_input, stateful=stateful is not False)
+        model = convert_decoder(obj, example_input, stateful=stateful is not False)
+        if model is not None:
+            return model
     if stateful:
         raise FrontendError("stateful=True applies to transformers decoders with their KV cache on (use_cache); "
                             f"{type(obj).__name__} is not one")

@@ -67,7 +67,8 @@ def _example_ids(example_input):
 
 
 def capture(module, example_input):
-    """torch.export of the decoder behind the flat-cache wrapper: (ExportedProgram, input names, output names)."""
+    """torch.export of the decoder behind the flat-cache wrapper: (ExportedProgram, input names, output names),
+    or None when the model gives no cache after all."""
     import torch
     from transformers.cache_utils import DynamicCache
 
@@ -78,9 +79,8 @@ def capture(module, example_input):
         probe = module(input_ids=ids[:1, :1], use_cache=True, return_dict=True)
     cache = probe.past_key_values if hasattr(probe, "past_key_values") else getattr(probe, "cache", None)
     layers = getattr(cache, "layers", None)
-    if not layers:
-        raise FrontendError(f"{type(module).__name__} returned no KV cache layers with use_cache=True; convert it "
-                            f"with example_input={{..., 'use_cache': False}}")
+    if not layers:          # an encoder that takes a cache argument (BERT's family): converted as it is
+        return None
     shapes = [(tuple(layer.keys.shape[1:]), tuple(layer.values.shape[1:]), layer.keys.dtype) for layer in layers]
     n_layers = len(shapes)
 
@@ -127,11 +127,15 @@ def capture(module, example_input):
 
 
 def convert(module, example_input, stateful: bool = True):
-    """The decoder as an ``ovcl.Model``: stateful (the cache as variables, with ``beam_idx``) by default."""
+    """The decoder as an ``ovcl.Model``: stateful (the cache as variables, with ``beam_idx``) by default; None
+    when it returns no cache (the caller converts it as any module)."""
     from ovcl.ir.passes.stateful import make_stateful
 
     from .capture import convert as convert_program
-    ep, inputs, outputs = capture(module, example_input)
+    captured = capture(module, example_input)
+    if captured is None:
+        return None
+    ep, inputs, outputs = captured
     model = convert_program(ep)
     for port, name in zip(model.inputs, inputs):
         port.set_names({name})

@@ -138,6 +138,10 @@ def _const_ints(ctx: LoweringContext, i: int) -> list[int]:
 def _transpose(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
     perm = D.transpose_order(_const_ints(ctx, 1), x.rank)
+    moved = [p for p in perm if x.shape[p] != 1]
+    if moved == sorted(moved):      # only axes of size 1 move (a decode step's [1, 1, heads, d]): the same bytes
+        ctx.alias(0, x)
+        return
     permute_copy(ctx, out, x, list(x.shape), perm)
 
 
