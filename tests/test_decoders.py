@@ -86,6 +86,23 @@ def step_inputs(ids, length):
             "position_ids": np.arange(length - n, length)[None], "beam_idx": np.zeros(1, np.int32)}
 
 
+def check_stateless_prompt(model, module, prompt, first_output: str):
+    """The stateless ``model`` on ``prompt`` with an empty cache: its first output and the cache it returns, as
+    torch's."""
+    past = {p.get_any_name(): np.zeros([1] + [d.get_length() if d.is_static else 0
+                                              for d in p.get_partial_shape()][1:], np.float32)
+            for p in model.inputs[3:]}
+    feeds = step_inputs(prompt.numpy(), prompt.shape[1])
+    del feeds["beam_idx"]
+    got = ovcl.compile_model(model, "CPU")({**feeds, **past})
+    with torch.no_grad():
+        ref = module(input_ids=prompt, use_cache=True)
+    expected = [getattr(ref, first_output).numpy()]
+    for layer in ref.past_key_values.layers:
+        expected += [layer.keys.numpy(), layer.values.numpy()]
+    assert_close(list(got.to_tuple()), expected, RTOL, ATOL)
+
+
 def test_stateful_form(stateful):
     names = [p.get_any_name() for p in stateful.inputs]
     assert names == ["input_ids", "attention_mask", "position_ids", "beam_idx"]
@@ -119,18 +136,7 @@ def test_stateless_form_matches_torch_cache(llama, prompt):
     inputs = [p.get_any_name() for p in model.inputs]
     assert inputs[:3] == ["input_ids", "attention_mask", "position_ids"]
     assert inputs[3:] == [f"past_key_values.{i}.{kv}" for i in range(LAYERS) for kv in ("key", "value")]
-    compiled = ovcl.compile_model(model, "CPU")
-    past = {n: np.zeros((1, 2, 0, 16), np.float32) for n in inputs[3:]}
-    ids = prompt.numpy()
-    feeds = step_inputs(ids, ids.shape[1])
-    del feeds["beam_idx"]
-    got = compiled({**feeds, **past})
-    with torch.no_grad():
-        ref = llama(input_ids=prompt, use_cache=True)
-    expected = [ref.logits.numpy()]
-    for layer in ref.past_key_values.layers:
-        expected += [layer.keys.numpy(), layer.values.numpy()]
-    assert_close(list(got.to_tuple()), expected, RTOL, ATOL)
+    check_stateless_prompt(model, llama, prompt, "logits")
 
 
 def test_make_stateless_inverts_make_stateful(llama, stateful, prompt):
@@ -213,17 +219,7 @@ def test_architectures_generate_as_torch(kind):
     assert tokens == torch_generate(module, prompt, 16)
     bare = make(kind, causal=False)
     model = convert(bare, prompt, stateful=False)
-    past = {p.get_any_name(): np.zeros([1] + [d.get_length() if d.is_static else 0 for d in p.get_partial_shape()][1:],
-                                       np.float32) for p in model.inputs[3:]}
-    feeds = step_inputs(prompt.numpy(), 6)
-    del feeds["beam_idx"]
-    got = ovcl.compile_model(model, "CPU")({**feeds, **past})
-    with torch.no_grad():
-        ref = bare(input_ids=prompt, use_cache=True)
-    expected = [ref.last_hidden_state.numpy()]
-    for layer in ref.past_key_values.layers:
-        expected += [layer.keys.numpy(), layer.values.numpy()]
-    assert_close(list(got.to_tuple()), expected, RTOL, ATOL)
+    check_stateless_prompt(model, bare, prompt, "last_hidden_state")
 
 
 @pytest.mark.slow
