@@ -108,8 +108,8 @@ class LLMPipeline:
         self._beam = "beam_idx" in {n for p in self._model.inputs for n in p.get_names()}
         self._compiled = compile_model(self._model, device, config or {})
         self._request = self._compiled.create_infer_request()
-        self._axes = {v.variable_id: _sequence_axis(v) for v in self._model.get_variables()}
-        self._variables = {v.variable_id: v for v in self._model.get_variables()}
+        # each variable with the axis its positions run along
+        self._variables = {v.variable_id: (v, _sequence_axis(v)) for v in self._model.get_variables()}
         self.generation_config = GenerationConfig()
 
     def get_generation_config(self) -> GenerationConfig:
@@ -151,18 +151,17 @@ class LLMPipeline:
         logits = self._step(step_ids, 0, prompt, slots)[:, prompt - 1]
         length = prompt
         first = None
-        for _ in range(config.max_new_tokens):
+        for step in range(config.max_new_tokens):
             nxt = _choose(logits, config, rng)
             if first is None:
                 first = time.perf_counter()
-            stopped = False
             for b in range(batch):
                 if not done[b]:
                     tokens[b].append(int(nxt[b]))
                     done[b] = int(nxt[b]) in stop
             if streamer is not None and batch == 1 and streamer(int(nxt[0])):
-                stopped = True
-            if stopped or done.all() or len(tokens[0]) == config.max_new_tokens:
+                break
+            if done.all() or step == config.max_new_tokens - 1:
                 break
             logits = self._step(nxt[:, None].astype(np.int64), length, 1, slots)[:, 0]
             length += 1
@@ -177,10 +176,10 @@ class LLMPipeline:
     def _start(self, batch: int, slots: int) -> None:
         """Every variable set to ``slots`` empty positions."""
         for state in self._request.query_state():
-            v = self._variables[state.name]
+            v, axis = self._variables[state.name]
             shape = []
             for i, d in enumerate(v.data_shape):
-                shape.append(batch if i == 0 else slots if i == self._axes[v.variable_id] else d.get_length())
+                shape.append(batch if i == 0 else slots if i == axis else d.get_length())
             state.state = np.zeros(shape, v.data_type.dtype)
 
     def _step(self, ids: np.ndarray, length: int, real: int, slots: int) -> np.ndarray:

@@ -46,15 +46,13 @@ def is_cached_decoder(module, example_input=None) -> bool:
 
 
 def _example_ids(example_input):
-    """(input_ids, attention_mask or None) from the user's example: a tensor of ids or a dict with them."""
+    """input_ids from the user's example: a tensor of ids, a tuple starting with one, or a dict with them."""
     import torch
     import numpy as np
-    ids = mask = None
     if isinstance(example_input, dict):
-        ids, mask = example_input.get("input_ids"), example_input.get("attention_mask")
+        ids = example_input.get("input_ids")
     elif isinstance(example_input, (list, tuple)) and example_input:
         ids = example_input[0]
-        mask = example_input[1] if len(example_input) > 1 else None
     else:
         ids = example_input
     if ids is None:
@@ -63,7 +61,7 @@ def _example_ids(example_input):
     ids = torch.from_numpy(ids) if isinstance(ids, np.ndarray) else ids
     if not isinstance(ids, torch.Tensor) or ids.dim() != 2:
         raise FrontendError("a decoder's example input_ids must be a 2-D tensor [batch, sequence]")
-    return ids.to(torch.int64), mask
+    return ids.to(torch.int64)
 
 
 def capture(module, example_input):
@@ -72,7 +70,7 @@ def capture(module, example_input):
     import torch
     from transformers.cache_utils import DynamicCache
 
-    ids, _ = _example_ids(example_input)
+    ids = _example_ids(example_input)
     cache_arg = _cache_argument(module)
     causal = hasattr(module, "lm_head") or type(module).__name__.endswith("ForCausalLM")
     with torch.no_grad():          # the cache's layout per layer, from one real step

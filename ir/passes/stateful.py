@@ -22,7 +22,7 @@ import numpy as np
 from ..model import Model
 from ..node import IRError, Node
 from ..ops import constant, make
-from ..ops.state import STATE_IN_PLACE
+from ..ops.state import STATE_IN_PLACE, ReadValue
 from ..shape import PartialShape
 
 # optimum-intel's names of a decoder's cache inputs and outputs
@@ -116,7 +116,7 @@ def make_stateless(model: Model) -> Model:
         assign = assigns.get(vid)
         if assign is None:
             raise IRError(f"variable '{vid}' has a ReadValue and no Assign")
-        _, t, ps = _variable(read)
+        _, t, ps = ReadValue.variable(read)
         param = make("Parameter", [], name=read.name, element_type=t.name, shape=ps)
         param.output(0).set_names({read.name})
         replaced[read.output(0)] = param.output(0)
@@ -133,15 +133,10 @@ def make_stateless(model: Model) -> Model:
     return model
 
 
-def _variable(read: Node):
-    from ..ops.state import ReadValue
-    return ReadValue.variable(read)
-
-
 def _drop_beam_gathers(model: Model, beam: Node, any_data: bool = False) -> None:
     """Gathers by ``beam_idx`` along the batch of a former variable read (``any_data``: of anything) become
     their data; ``beam_idx`` goes when nothing else reads it."""
-    users = [n for n in model.get_ordered_ops() if any(i.node is beam for i in n.input_values())]
+    users = _users(model)[beam.output(0)]
     bypass = {}
     for n in users:
         if n.type_name == "Gather" and n.input_value(1).node is beam \
@@ -160,8 +155,8 @@ def fixed_capacity_cache(model: Model, position_input: str = "cache_position") -
     and the step's entries (the Concat stays); the caller sets the state to the slots it wants (zeros to start)
     and masks the slots not yet written in ``attention_mask``. Shapes then repeat from step to step, and so do
     the compiled plans. Reordering by ``beam_idx`` goes (the copy is for one sequence per batch row). Where the
-    read value feeds only the Concat and the update (and ShapeOf), both are marked ``STATE_IN_PLACE``: the compiler writes the
-    step's entries into the state buffer itself instead of copying the cache."""
+    read value feeds only the Concat and the update (and ShapeOf), both are marked ``STATE_IN_PLACE``: the
+    compiler writes the step's entries into the state buffer itself instead of copying the cache."""
     model = model.clone()
     position = make("Parameter", [], name=position_input, element_type="i64", shape=PartialShape([-1]))
     position.output(0).set_names({position_input})

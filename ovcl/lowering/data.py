@@ -387,11 +387,15 @@ def _gather_nd(ctx: LoweringContext):
 # -- Scatter family -------------------------------------------------------------------------------------------
 
 def _scatter_start(ctx: LoweringContext):
-    """What the Scatter family shares: the output starts as a copy of the data, then the updates land on it.
+    """What the Scatter family shares: the output starts as a copy of the data, then the updates land on it; a
+    KV-cache append (``STATE_IN_PLACE``, lowering/state.py) lands them in the state buffer the data is a view of.
     (data, indices, updates, output), or None when there is nothing to update."""
     data, idx, upd = ctx.inputs[:3]
     out = ctx.outputs[0]
-    emit_copy(ctx, out, data, [dim(out.numel, 1, 1)])
+    if STATE_IN_PLACE in ctx.node.rt_info and data.storage.kind == "state":
+        ctx.alias(0, data)
+    else:
+        emit_copy(ctx, out, data, [dim(out.numel, 1, 1)])
     return None if idx.numel == 0 or out.numel == 0 else (data, idx, upd, out)
 
 
@@ -440,18 +444,10 @@ def _scatter_nd(ctx: LoweringContext):
 
 @lowers("ScatterUpdate")
 def _scatter_update(ctx: LoweringContext):
-    if STATE_IN_PLACE in ctx.node.rt_info and ctx.inputs[0].storage.kind == "state":
-        # a KV-cache append (lowering/state.py): the updates land in the state buffer the data is a view of
-        ctx.alias(0, ctx.inputs[0])
-        data, idx, upd = ctx.inputs[:3]
-        out = ctx.outputs[0]
-        if idx.numel == 0 or out.numel == 0:
-            return
-    else:
-        start = _scatter_start(ctx)
-        if start is None:
-            return
-        data, idx, upd, out = start
+    start = _scatter_start(ctx)
+    if start is None:
+        return
+    data, idx, upd, out = start
     axis = _const_ints(ctx, 3)[0] % data.rank
     P, K = _outer_inner(data.shape, axis)
     M = idx.numel
