@@ -211,12 +211,12 @@ def test_stateful_needs_a_decoder():
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["llama", "qwen2", "qwen3", "mistral", "gemma", "phi"])
 def test_architectures_generate_as_torch(kind):
-    """Each causal LM: 16 greedy tokens as transformers' generate; its bare ``*Model`` (hidden states and cache
+    """Each causal LM: 32 greedy tokens as transformers' generate; its bare ``*Model`` (hidden states and cache
     out) as torch's."""
     module = make(kind)
     prompt = torch.randint(0, VOCAB, (1, 6), generator=torch.Generator().manual_seed(2))
-    tokens = LLMPipeline(convert(module, prompt), "CPU").generate(prompt.numpy(), max_new_tokens=16).tokens[0]
-    assert tokens == torch_generate(module, prompt, 16)
+    tokens = LLMPipeline(convert(module, prompt), "CPU").generate(prompt.numpy(), max_new_tokens=32).tokens[0]
+    assert tokens == torch_generate(module, prompt, 32)
     bare = make(kind, causal=False)
     model = convert(bare, prompt, stateful=False)
     check_stateless_prompt(model, bare, prompt, "last_hidden_state")
@@ -264,6 +264,8 @@ def _encoders():
     def image():
         return torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
 
+    from transformers.models.whisper.modeling_whisper import WhisperEncoder as whisper_encoder
+
     bert = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
     return [
         ("distilbert", lambda: t.DistilBertModel(t.DistilBertConfig(vocab_size=100, dim=32, n_layers=2, n_heads=2,
@@ -272,6 +274,8 @@ def _encoders():
         ("deberta-v2", lambda: t.DebertaV2Model(t.DebertaV2Config(**bert)), text),
         ("t5-encoder", lambda: t.T5EncoderModel(t.T5Config(vocab_size=100, d_model=32, d_kv=16, d_ff=64, num_layers=2,
                                                            num_heads=2)), text),
+        ("convnext", lambda: t.ConvNextModel(t.ConvNextConfig(num_stages=2, hidden_sizes=[16, 32], depths=[1, 1],
+                                                              image_size=32)), image),
         ("swin", lambda: t.SwinModel(t.SwinConfig(image_size=32, patch_size=4, embed_dim=16, depths=[1, 1],
                                                   num_heads=[1, 2], window_size=4)), image),
         ("segformer", lambda: t.SegformerModel(t.SegformerConfig(num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1],
@@ -291,6 +295,11 @@ def _encoders():
             hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, conv_dim=(16, 16),
             conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)),
          lambda: torch.randn(1, 400, generator=torch.Generator().manual_seed(3))),
+        ("whisper-encoder", lambda: whisper_encoder(t.WhisperConfig(
+            d_model=32, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64, decoder_layers=1,
+            decoder_attention_heads=2, decoder_ffn_dim=64, num_mel_bins=16, max_source_positions=32, vocab_size=100,
+            pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1)),
+         lambda: torch.randn(1, 16, 64, generator=torch.Generator().manual_seed(3))),     # 2 x 32 frames of 16 mels
     ]
 
 
