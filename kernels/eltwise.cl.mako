@@ -1,7 +1,9 @@
 ## Element-wise kernel over NumPy-broadcast inputs: one work-item per ``vec`` consecutive output elements.
 ## params: out_t (Type), ins (list of (Type, strides or None, C literal or None)), dims (collapsed output
 ## shape), n, expr (C expression over a0, a1, ... in their compute types), body (list of (C type, name, C
-## expression): fused steps computed before expr), idx (C index type: int or long), vec (1, 4 or 8)
+## expression): fused steps computed before expr), idx (C index type: int or long), vec (1, 4 or 8),
+## rot ({input: (D, h)}: an input of the output's shape read rotate-half along its last axis of D = 2h:
+## -x[j + h] for j < h, x[j - h] after; a vector never straddles the halves)
 ##
 ## vec > 1 (f32 throughout, the innermost collapsed dimension a multiple of vec, expressions valid on
 ## vectors): an input that walks the innermost dimension is a float<vec> load, one broadcast along it a single
@@ -14,6 +16,10 @@ def inner_walks(strides):
     return vec > 1 and (strides is None or strides[-1] == 1)
 def read(k, t, strides):
     at = first if strides is None else "off%d" % k
+    if k in rot:
+        D, h = rot[k]
+        one = ((lambda o: "vload%d(0, in%d + %s)" % (vec, k, o)) if vec > 1 else (lambda o: load(t, "in%d" % k, o)))
+        return "((%s %% %d) < %d ? -%s : %s)" % (at, D, h, one("%s + %d" % (at, h)), one("%s - %d" % (at, h)))
     if inner_walks(strides):
         return "vload%d(0, in%d + %s)" % (vec, k, at)
     return load(t, "in%d" % k, at)

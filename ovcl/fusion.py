@@ -5,12 +5,16 @@
    then a gamma after it); consecutive constant Adds merge; Maximum / Minimum by a constant become Clamps
    (OpenVINO's ReLU6). So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
    Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention.
+   RMS normalisation written out (x * 1/sqrt(mean(x*x) + eps) [* gamma], transformers' RMSNorm, ONNX's
+   RMSNormalization) becomes one ``RMSNorm``: one pass over each row instead of four launches.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
    axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation
    becomes one node whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps
    its type; the extra inputs are appended and ``rt_info["fused"]`` says which is which.
 2. Element-wise chains: connected element-wise ops of one output shape, whose intermediate results have no
-   other consumer, become one ``FusedEltwise`` node: one kernel, one pass over memory.
+   other consumer, become one ``FusedEltwise`` node: one kernel, one pass over memory. Inputs that are a
+   Transpose, or the rotate-half of rotary embeddings (Concat(-x[..., h:], x[..., :h])), read by the chain
+   alone are read through: the kernel reads their source in that order.
 
 Fused nodes exist only here and in lowering; they are never written to IR (decision 1 of the design).
 """
@@ -32,16 +36,31 @@ EPILOGUE_HOSTS = {"Convolution": 1, "GroupConvolution": 1, "MatMul": -1}   # op 
 
 class FusedEltwise(Op):
     """Internal: ``attrs["steps"]`` lists ``{op, attrs, operands, type}``; operand k < number of inputs is
-    input k, else the result of step k - number of inputs. Not in the IR's op table: only this pass makes
+    input k, else the result of step k - number of inputs. ``input_perms`` {k: order}: input k is read
+    transposed; ``input_rotations`` {k: h}: input k is read rotated by half its last axis (h = half of it),
+    negated in the first half. Not in the IR's op table: only this pass makes
     one (its nodes are built with the class) and nothing reads or writes one by name."""
     type_name = "FusedEltwise"
     internal = True
-    attrs = {"steps": [], "out_type": "f32", "out_shape": [], "input_perms": {}}
+    attrs = {"steps": [], "out_type": "f32", "out_shape": [], "input_perms": {}, "input_rotations": {}}
 
     @classmethod
     def infer(cls, node):
         from ovcl.ir import PartialShape, Type
         return [(Type.from_name(node.attrs["out_type"]), PartialShape(node.attrs["out_shape"]))]
+
+
+class RMSNorm(Op):
+    """Internal: ``x / sqrt(mean(x * x) + eps) [* gamma]`` over the last axis (inputs ``x`` and, optionally,
+    ``gamma`` of that axis's length). Made by ``fuse_rms_norm`` only; never in IR."""
+    type_name = "RMSNorm"
+    internal = True
+    attrs = {"eps": 1e-6}
+
+    @classmethod
+    def infer(cls, node):
+        x = node.input_value(0)
+        return [(x.get_element_type(), x.get_partial_shape())]
 
 
 def _consumers(model: Model) -> dict[Output, list[Node]]:
@@ -216,16 +235,16 @@ def fuse_eltwise_chains(model: Model) -> int:
     mapping: dict[Output, Output] = {}
     count = 0
     for tail_id, members in group.items():
-        perms = _transposed_inputs(members, users, outputs)
-        if len(members) < 2 and not perms:
+        reads = {**_transposed_inputs(members, users, outputs), **_rotated_inputs(members, users, outputs)}
+        if len(members) < 2 and not reads:
             continue
-        mapping.update(_fuse_group(members, perms))
+        mapping.update(_fuse_group(members, reads))
         count += 1
     model.replace_outputs(mapping)
     return count
 
 
-def _transposed_inputs(members: list[Node], users, outputs) -> dict[Output, tuple[Output, list[int]]]:
+def _transposed_inputs(members: list[Node], users, outputs) -> dict[Output, tuple[Output, str, list[int]]]:
     """The group's inputs that are Transposes (by a constant order) read by the group alone: the kernel reads
     their input in that order instead (a layout change fused, as preprocessing's NHWC -> NCHW)."""
     inside = {m.id for m in members}
@@ -240,13 +259,55 @@ def _transposed_inputs(members: list[Node], users, outputs) -> dict[Output, tupl
                 continue
             if len(src.get_shape()) != len(m.get_output_shape(0)):
                 continue
-            out[src] = (node.input_value(0), [int(p) for p in perm.reshape(-1)])
+            out[src] = (node.input_value(0), "perm", [int(p) for p in perm.reshape(-1)])
     return out
 
 
-def _fuse_group(members: list[Node], transposed: dict | None = None) -> dict[Output, Output]:
+def _rotated_inputs(members: list[Node], users, outputs) -> dict[Output, tuple[Output, str, int]]:
+    """The group's inputs that are the rotate-half of rotary position embeddings, Concat(-x[..., h:],
+    x[..., :h]) along the last axis of an x of the group's shape, read by the group alone: the kernel reads x
+    at the rotated position, negated in the first half (four launches fewer per rotated tensor)."""
+    inside = {m.id for m in members}
+    shape = list(members[-1].get_output_shape(0))
+    out = {}
+    for m in members:
+        for src in m.input_values():
+            node = src.node
+            if node.id in inside or node.type_name != "Concat" or src in outputs or node.get_input_size() != 2 \
+                    or list(src.get_shape()) != shape or not all(u.id in inside for u in users.get(src, [])):
+                continue
+            rank = len(shape)
+            neg, low = node.input_value(0), node.input_value(1)
+            if int(node.attrs["axis"]) % rank != rank - 1 or neg.node.type_name != "Negative":
+                continue
+            high = neg.node.input_value(0)
+            h = shape[-1] // 2
+            x = _last_axis_slice(high, h, 2 * h)
+            if shape[-1] % 2 or x is None or x != _last_axis_slice(low, 0, h) or list(x.get_shape()) != shape:
+                continue
+            out[src] = (x, "rotate_half", h)
+    return out
+
+
+def _last_axis_slice(out: Output, start: int, stop: int) -> Output | None:
+    """The sliced tensor if ``out`` is a Slice of elements ``start:stop`` (step 1) of its last axis."""
+    node = out.node
+    if node.type_name != "Slice" or node.get_input_size() != 5:
+        return None
+    x = node.input_value(0)
+    rank, vals = len(x.get_shape()), [_const(node.input_value(k)) for k in range(1, 5)]
+    if any(v is None or v.size != 1 for v in vals):
+        return None
+    b, e, step, axis = (int(v.reshape(-1)[0]) for v in vals)
+    n = x.get_shape()[-1] if rank else 0
+    b, e = (b + n if b < 0 else b), min(e + n if e < 0 else e, n)
+    return x if (axis % max(rank, 1), b, e, step) == (rank - 1, start, stop, 1) else None
+
+
+def _fuse_group(members: list[Node], reads: dict | None = None) -> dict[Output, Output]:
+    """``reads``: input -> (tensor the kernel reads instead, "perm" or "rotate_half", order or half length)."""
     inside = {m.id: j for j, m in enumerate(members)}
-    keys: list[tuple] = []                  # (tensor read, order it is read in or None), one per kernel input
+    keys: list[tuple] = []                  # (tensor read, how or None, its parameter), one per kernel input
     steps = []
     for m in members:
         operands = []
@@ -254,14 +315,15 @@ def _fuse_group(members: list[Node], transposed: dict | None = None) -> dict[Out
             if src.node.id in inside:
                 operands.append(("step", inside[src.node.id]))
             else:
-                read, perm = (transposed or {}).get(src, (src, None))
-                key = (read, None if perm is None else tuple(perm))
+                read, how, param = (reads or {}).get(src, (src, None, None))
+                key = (read, how, tuple(param) if how == "perm" else param)
                 if key not in keys:
                     keys.append(key)
                 operands.append(("in", keys.index(key)))
         steps.append((m, operands))
-    inputs = [read for read, _ in keys]
-    perms = {str(k): list(perm) for k, (_, perm) in enumerate(keys) if perm is not None}
+    inputs = [read for read, _, _ in keys]
+    perms = {str(k): list(param) for k, (_, how, param) in enumerate(keys) if how == "perm"}
+    rotations = {str(k): param for k, (_, how, param) in enumerate(keys) if how == "rotate_half"}
     n = len(inputs)
     tail = members[-1]
     out = tail.output(0)
@@ -271,9 +333,10 @@ def _fuse_group(members: list[Node], transposed: dict | None = None) -> dict[Out
         "out_type": out.get_element_type().name,
         "out_shape": list(out.get_shape()),
         "input_perms": perms,
+        "input_rotations": rotations,
     }
     node = Node(FusedEltwise, inputs, attrs, name=tail.name)
-    read_through = [src.node.name for src, (_, perm) in (transposed or {}).items()]
+    read_through = [src.node.name for src in (reads or {})]
     node.rt_info["fused_nodes"] = read_through + [m.name for m in members]
     node.validate()
     return {out: node.output(0)}
@@ -432,6 +495,84 @@ def merge_constant_adds(model: Model) -> int:
     return len(mapping)
 
 
+def _scalar(out: Output) -> float | None:
+    c = _const(out)
+    return float(c.reshape(-1)[0]) if c is not None and c.size == 1 else None
+
+
+def _mean_square_plus_eps(r: Output, single) -> tuple[Output, float] | None:
+    """(x, eps) where ``r`` is 1 / sqrt(ReduceMean(x * x, last axis, kept) + eps) (or the Power -0.5 of the
+    sum) and every intermediate result is read once (``single(out)``); else None."""
+    node = r.node
+    if node.type_name == "Divide" and _scalar(node.input_value(0)) == 1.0 and node.input_value(1).node.type_name == "Sqrt":
+        root = node.input_value(1)
+        if not single(root):
+            return None
+        total = root.node.input_value(0)
+    elif node.type_name == "Power" and _scalar(node.input_value(1)) == -0.5:
+        total = node.input_value(0)
+    else:
+        return None
+    add = total.node
+    if add.type_name != "Add" or not single(total):
+        return None
+    for k in (0, 1):
+        eps, mean = _scalar(add.input_value(1 - k)), add.input_value(k)
+        if eps is not None and mean.node.type_name == "ReduceMean":
+            break
+    else:
+        return None
+    reduce, square = mean.node, mean.node.input_value(0)
+    axes, rank = _const(reduce.input_value(1)), len(square.get_shape())
+    if not single(mean) or not single(square) or not reduce.attrs.get("keep_dims") or axes is None \
+            or sorted({int(a) % rank for a in axes.reshape(-1)}) != [rank - 1]:
+        return None
+    sq = square.node
+    if sq.type_name == "Multiply" and sq.input_value(0) == sq.input_value(1):
+        return sq.input_value(0), eps
+    if sq.type_name == "Power" and _scalar(sq.input_value(1)) == 2.0:
+        return sq.input_value(0), eps
+    return None
+
+
+def fuse_rms_norm(model: Model) -> int:
+    """Multiply(x, 1 / sqrt(mean(x * x over the last axis) + eps)), and a constant Multiply along that axis
+    after it (gamma), become one ``RMSNorm``."""
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+
+    def single(out: Output) -> bool:
+        return out not in outputs and len(users.get(out, [])) == 1
+
+    mapping = {}
+    for mul in model.get_ordered_ops():
+        if mul.type_name != "Multiply" or mul.get_output_element_type(0).name not in COMPUTED_IN_FLOAT:
+            continue
+        for k in (0, 1):
+            x, r = mul.input_value(k), mul.input_value(1 - k)
+            found = _mean_square_plus_eps(r, single) if single(r) else None
+            if found is None or found[0] != x or mul.get_output_shape(0) != x.get_shape():
+                continue
+            shape, out, fused = x.get_shape(), mul.output(0), [mul.name]
+            inputs = [x]
+            scale = _only_user(users, out) if out not in outputs else None
+            if scale is not None and scale.type_name == "Multiply":
+                g = _const(scale.input_value(1 if scale.input_value(0) == out else 0))
+                if g is not None and scale.get_output_shape(0) == shape and g.ndim <= len(shape) \
+                        and all(d == 1 for d in g.shape[:-1]) and g.size in (1, shape[-1]):
+                    gamma = np.broadcast_to(g.reshape(-1), (shape[-1],)).astype(x.get_element_type().dtype)
+                    inputs.append(constant(gamma, name=f"{scale.name}/gamma").output(0))
+                    out = scale.output(0)
+                    fused.append(scale.name)
+            node = Node(RMSNorm, inputs, {"eps": found[1]}, name=out.node.name)
+            node.rt_info["fused_nodes"] = fused
+            node.validate()
+            mapping[out] = node.output(0)
+            break
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
 def _last_two_swapped(out: Output):
     """If ``out`` is a Transpose that swaps the last two axes of its input (perhaps after other moves),
     the Transpose that makes the unswapped form: (input, perm), else None."""
@@ -542,7 +683,7 @@ def fuse(model: Model) -> dict[str, int]:
             break
         counts["scales"] += folded
     counts.update(clamps=clamps_from_min_max(model), adds=merge_constant_adds(model),
-                  attention=fuse_attention(model))
+                  attention=fuse_attention(model), rms_norms=fuse_rms_norm(model))
     counts["epilogues"] = fuse_epilogues(model)
     counts["transposes_hoisted"] = hoist_transposes(model)
     counts["eltwise_chains"] = fuse_eltwise_chains(model)

@@ -176,3 +176,74 @@ def test_dense_layer_folds_every_scale_after_a_convolution(n, c, hw, oc, relu, g
     np.testing.assert_allclose(cm(feeds)[0], ref, rtol=1e-4, atol=1e-4)
     plain = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU", {"OVCL_FUSION": "NO"})
     np.testing.assert_allclose(plain(feeds)[0], ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape,square,root,gamma", [
+    ((2, 5, 64), "Mul", "Sqrt", (64,)),                 # transformers' RMSNorm: float8 body
+    ((3, 37), "Pow", "Sqrt", (1, 37)),                  # a row that is no whole number of vectors
+    ((2, 4, 3, 16), "Mul", "Pow", None),                # per head (Qwen3's q/k norms), no gamma
+])
+def test_rms_norm_decomposition_is_one_launch(shape, square, root, gamma, rng):
+    """x * 1/sqrt(mean(x * x over the last axis) + eps) [* gamma]: one RMSNorm launch, as NumPy."""
+    eps = 1e-5
+    nodes = [helper.make_node("Mul", ["x", "x"], ["sq"]) if square == "Mul" else
+             helper.make_node("Pow", ["x", "two"], ["sq"]),
+             helper.make_node("ReduceMean", ["sq", "axes"], ["ms"], keepdims=1),
+             helper.make_node("Add", ["ms", "eps"], ["t"])]
+    if root == "Sqrt":
+        nodes += [helper.make_node("Sqrt", ["t"], ["rt"]), helper.make_node("Div", ["one", "rt"], ["inv"])]
+    else:
+        nodes += [helper.make_node("Pow", ["t", "minus_half"], ["inv"])]
+    nodes.append(helper.make_node("Mul", ["x", "inv"], ["n" if gamma else "y"]))
+    inits = [("two", np.float32(2)), ("axes", np.array([-1], np.int64)), ("eps", np.float32(eps)),
+             ("one", np.float32(1)), ("minus_half", np.float32(-0.5))]
+    g = rng.uniform(0.5, 1.5, gamma).astype(np.float32) if gamma else np.float32(1)
+    if gamma:
+        nodes.append(helper.make_node("Mul", ["g", "n"], ["y"]))
+        inits.append(("g", g))
+    m = onnx_model(nodes, [("x", np.float32, list(shape))], [("y", np.float32, None)], opset=18, initializers=inits)
+    x = rng.standard_normal(shape).astype(np.float32)
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert [l.op for l in compiled.launches()] == ["RMSNorm"]
+    expected = x / np.sqrt((x.astype(np.float64) ** 2).mean(-1, keepdims=True) + eps) * g
+    np.testing.assert_allclose(compiled([x])[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_mean_square_over_another_axis_stays_unfused(rng):
+    nodes = [helper.make_node("Mul", ["x", "x"], ["sq"]),
+             helper.make_node("ReduceMean", ["sq", "axes"], ["ms"], keepdims=1),
+             helper.make_node("Add", ["ms", "eps"], ["t"]), helper.make_node("Sqrt", ["t"], ["rt"]),
+             helper.make_node("Div", ["x", "rt"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [3, 8, 5])], [("y", np.float32, None)], opset=18,
+                   initializers=[("axes", np.array([1], np.int64)), ("eps", np.float32(1e-5))])
+    x = rng.standard_normal((3, 8, 5)).astype(np.float32)
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert "RMSNorm" not in {l.op for l in compiled.launches()}
+    np.testing.assert_allclose(compiled([x])[0], run_ort(m, {"x": x})[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("head,stop", [(16, 2 ** 63 - 1), (12, 12), (64, None)])
+def test_rotary_rotate_half_is_read_through(head, stop, rng):
+    """q * cos + Concat(-q[..., h:], q[..., :h]) * sin (transformers' apply_rotary_pos_emb): one element-wise
+    launch reading q at rotated positions, as NumPy. Heads of 12 take the scalar path (6 is no vector)."""
+    h = head // 2
+    stop = stop or head
+    nodes = [helper.make_node("Slice", ["q", "h", "stop", "last"], ["hi"]),
+             helper.make_node("Neg", ["hi"], ["neg"]),
+             helper.make_node("Slice", ["q", "zero", "h", "last"], ["lo"]),
+             helper.make_node("Concat", ["neg", "lo"], ["rot"], axis=-1),
+             helper.make_node("Mul", ["q", "cos"], ["qc"]), helper.make_node("Mul", ["rot", "sin"], ["rs"]),
+             helper.make_node("Add", ["qc", "rs"], ["y"])]
+    shape = [2, 3, 5, head]
+    m = onnx_model(nodes, [("q", np.float32, shape), ("cos", np.float32, [1, 1, 5, head]),
+                           ("sin", np.float32, [1, 1, 5, head])], [("y", np.float32, None)],
+                   initializers=[("h", np.array([h], np.int64)), ("stop", np.array([stop], np.int64)),
+                                 ("zero", np.array([0], np.int64)), ("last", np.array([-1], np.int64))])
+    angles = rng.uniform(0, 6, (1, 1, 5, h)).astype(np.float32)
+    feeds = {"q": rng.standard_normal(shape).astype(np.float32),
+             "cos": np.cos(np.concatenate([angles, angles], -1)), "sin": np.sin(np.concatenate([angles, angles], -1))}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert [l.op for l in compiled.launches()] == ["FusedEltwise"]
+    q = feeds["q"]
+    expected = q * feeds["cos"] + np.concatenate([-q[..., h:], q[..., :h]], -1) * feeds["sin"]
+    np.testing.assert_allclose(compiled(feeds)[0], expected, rtol=1e-5, atol=1e-6)

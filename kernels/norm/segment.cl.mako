@@ -1,9 +1,10 @@
 ## MVN and NormalizeL2 over a set of axes: one work-group per normalised segment. MVN: mean, then the
 ## variance from centred values (two passes over the segment, exact in float), then the output pass.
-## NormalizeL2: sum of squares, then the output pass.
-## params (WG and VEC: the spec, segment.py): t (Type), mode ("mvn" | "l2"), R (segment size), WG, base_code (sets long base from o),
-##   red_code (sets long roff from r), normalize_variance, eps (C literal), eps_mode,
-##   VEC (f32, WG == 1, contiguous segment: float8 body)
+## NormalizeL2 and RMSNorm: sum of squares, then the output pass (RMSNorm: the mean square, and times gamma,
+## indexed by the position in the segment, where given).
+## params (WG and VEC: the spec, segment.py): t (Type), mode ("mvn" | "l2" | "rms"), gamma_t (None or Type),
+##   R (segment size), WG, base_code (sets long base from o), red_code (sets long roff from r),
+##   normalize_variance, eps (C literal), eps_mode, VEC (f32, WG == 1, contiguous segment: float8 body)
 <% ct = cctype(t) %>
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
 void ${name}(${signature}) {
@@ -63,14 +64,22 @@ void ${name}(${signature}) {
     for (int v = 0; v < nv; ++v) { const float8 x = v_in[v]; s8 += x * x; }
     for (int i = tail; i < ${R}; ++i) { const float x = in[base + i]; s += x * x; }
     ${hsum("s8", "s")}
-        % if eps_mode == "add":
+        % if mode == "rms":
+    const float inv = 1.0f / sqrt(s / (float)${R} + ${eps});
+        % elif eps_mode == "add":
     const float inv = 1.0f / sqrt(s + ${eps});
         % else:
     const float inv = 1.0f / sqrt(fmax(s, ${eps}));
         % endif
+        % if gamma_t is not None:
+    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv * gamma[i];
+    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv * vload8(v, gamma + head);
+    for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] * inv * gamma[i];
+        % else:
     for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv;
     for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv;
     for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] * inv;
+        % endif
     % endif
 }
 <% return %>
@@ -126,14 +135,17 @@ void ${name}(${signature}) {
         s += x * x;
     }
     ${allreduce("s")}
-    % if eps_mode == "add":
+    % if mode == "rms":
+    const ${ct} inv = (${ct})1 / sqrt(s / (${ct})${R} + ${eps});
+    % elif eps_mode == "add":
     const ${ct} inv = (${ct})1 / sqrt(s + ${eps});
     % else:
     const ${ct} inv = (${ct})1 / sqrt(fmax(s, ${eps}));
     % endif
+<% scaled = " * inv" + ("" if gamma_t is None else " * " + load(gamma_t, "gamma", "r")) %>
     for (long r = lid; r < ${R}; r += ${WG}) {
         ${red_code}
-        ${store(t, "out", "base + roff", load(t, "in", "base + roff") + " * inv")}
+        ${store(t, "out", "base + roff", load(t, "in", "base + roff") + scaled)}
     }
 % endif
 }

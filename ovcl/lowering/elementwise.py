@@ -40,10 +40,13 @@ def permuted_strides(shape, perm, out_shape) -> list[int]:
     return [0] * (len(out_shape) - len(perm)) + strides
 
 
-def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, body=(), perms=None):
+def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Value, body=(), perms=None,
+                 rotations=None):
     """Launch ``out = expr(inputs)`` with NumPy broadcasting of the inputs to ``out.shape``; ``body`` holds
     (type, name, C expression) steps computed before ``expr`` (the steps of a fused chain); ``perms`` maps an
-    input's index to the order it is read in (it is a Transpose's input: the kernel reads it transposed)."""
+    input's index to the order it is read in (it is a Transpose's input: the kernel reads it transposed);
+    ``rotations`` maps an input of the output's shape to h, half its last axis: element j of a row is read
+    as -x[j + h] for j < h, else x[j - h] (rotary embeddings' rotate-half)."""
     n = out.numel
     if n == 0:
         return
@@ -60,11 +63,19 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
     ins = [(v.type, None if s == own else s, _literal(v)) for v, s in zip(inputs, cstrides[1:])]
     idx = "int" if n < 2 ** 31 - 1 else "long"
     expr = expr.replace("(T)", f"({cctype(out.type)})")
+    rot = {}
+    for k, h in (rotations or {}).items():
+        if tuple(inputs[k].shape) != tuple(shape) or shape[-1] != 2 * h or ins[k][1] is not None:
+            raise ctx.fail(f"input {k} read rotated must have the output's shape {shape}, not {inputs[k].shape}")
+        rot[k] = (shape[-1], h)
     vec = _vector_width(ctx, expr, ins, out, dims, body)
+    while rot and vec > 1 and any(h % vec for _, h in rot.values()):      # a vector stays within a half
+        vec //= 2
+    vec = vec if vec >= 4 else 1
     gsize, lsize = linear_sizes(n // vec, 256)
     args = [out] + [v for v, (_, _, lit) in zip(inputs, ins) if lit is None]
     ctx.launch("eltwise.cl.mako", gsize, lsize, args, out_t=out.type, ins=ins, dims=dims, n=n,
-               expr=expr, idx=idx, body=list(body), vec=vec)
+               expr=expr, idx=idx, body=list(body), vec=vec, rot=rot)
 
 
 def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body) -> int:
@@ -364,4 +375,5 @@ def _fused(ctx: LoweringContext):
         types.append(out_t)
         names.append(f"t{j}")
     perms = {int(k): [int(p) for p in v] for k, v in ctx.attrs.get("input_perms", {}).items()}
-    emit_eltwise(ctx, names[-1], ctx.inputs, ctx.outputs[0], body=body, perms=perms)
+    rotations = {int(k): int(h) for k, h in ctx.attrs.get("input_rotations", {}).items()}
+    emit_eltwise(ctx, names[-1], ctx.inputs, ctx.outputs[0], body=body, perms=perms, rotations=rotations)
