@@ -76,12 +76,15 @@ class Compiler:
             values[out] = v
             inputs.append(v)
         # lowered last: every ReadValue reads the state from before this inference (an update written into the
-        # state in place, STATE_IN_PLACE, goes with them: after every reader of the state's old value)
+        # state in place, STATE_IN_PLACE, that only Assigns read goes with them: after every reader of the
+        # state's old value; one that others read too, as attention over the updated cache, stays in order)
+        ops = model.get_ordered_ops()
+        read = {v for n in ops if n.type_name != "Assign" for v in n.input_values()}
         assigns = []
-        for node in model.get_ordered_ops():
+        for node in ops:
             if node.type_name in ("Parameter", "Result"):
                 continue
-            if STATE_IN_PLACE in node.rt_info and node.type_name != "ReadValue":
+            if STATE_IN_PLACE in node.rt_info and node.type_name != "ReadValue" and node.output(0) not in read:
                 assigns.append(node)
                 continue
             if node.type_name == "Constant":

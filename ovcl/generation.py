@@ -4,8 +4,8 @@ ids (tokenising stays the caller's: a transformers tokenizer, say).
 Kernels are specialised per shape, and a decoder's cache grows by one position per token: run as it is, every
 token would be a new plan and a kernel build (seconds each). So the pipeline runs the decoder with a cache of
 fixed slots (``ir.passes.stateful.fixed_capacity_cache``): the state holds ``slots`` positions from the start,
-each step writes its keys and values into the next free slots (``cache_position``), and ``attention_mask``
-hides the slots not yet written. Every decode step then has the same shapes and runs the same plan. Slots come
+each step writes its keys and values into the next free slots (``cache_position``), attention reads the
+updated state in place, and ``attention_mask`` hides the slots not yet written. Every decode step then has the same shapes and runs the same plan. Slots come
 in powers of two (at least ``MIN_SLOTS``), enough for the prompt and ``max_new_tokens``; the prompt is padded on
 the right to a power of two (at least ``MIN_PROMPT``), which no real token attends to (the mask is causal), so
 prompts of similar lengths share a plan too. Attention then reads every slot, written or not: up to twice the
@@ -89,7 +89,7 @@ class LLMPipeline:
     def __init__(self, model, device: str = "CPU", config: dict | None = None):
         from ovcl.convert import read_model
         from ovcl.ir import Model
-        from ovcl.ir.passes.stateful import fixed_capacity_cache, kv_cache_pairs, make_stateful
+        from ovcl.ir.passes.stateful import KV_MASK_WIDTH, fixed_capacity_cache, kv_cache_pairs, make_stateful
         from ovcl.runtime import compile_model
         if not isinstance(model, Model):
             model = read_model(model)
@@ -105,6 +105,7 @@ class LLMPipeline:
                                  f"attention_mask, position_ids and output logits (missing: "
                                  f"{', '.join(sorted(missing)) or 'logits'})")
         self._model = fixed_capacity_cache(model)
+        self._mask_new = self._model.rt_info[KV_MASK_WIDTH] == "slots+new"   # a mask of the slots and the step
         self._beam = "beam_idx" in {n for p in self._model.inputs for n in p.get_names()}
         self._compiled = compile_model(self._model, device, config or {})
         self._request = self._compiled.create_infer_request()
@@ -186,9 +187,12 @@ class LLMPipeline:
         """One inference: ``ids`` ([batch, n], the first ``real`` of them tokens, the rest padding) at positions
         ``length``.. of sequences whose first ``length`` positions are in the cache. Returns the logits."""
         batch, n = ids.shape
-        mask = np.zeros((batch, slots + n), np.int64)
-        mask[:, :length] = 1
-        mask[:, slots:slots + real] = 1
+        mask = np.zeros((batch, slots + n if self._mask_new else slots), np.int64)
+        if self._mask_new:                     # the cache's slots, then the step's positions
+            mask[:, :length] = 1
+            mask[:, slots:slots + real] = 1
+        else:                                  # the slots, the step's among them
+            mask[:, :length + real] = 1
         positions = np.arange(length, length + n, dtype=np.int64)
         inputs = {"input_ids": ids, "attention_mask": mask, "position_ids": np.broadcast_to(positions, (batch, n)),
                   "cache_position": positions}

@@ -241,16 +241,33 @@ def test_efficientnet_pools_a_smaller_input():
 
 def test_fixed_slots_update_the_cache_in_place(stateful):
     """The pipeline's copy of the decoder: every variable written by a ScatterUpdate at cache_position, read
-    and updated in place (no copy of the cache per step), no beam reordering."""
+    and updated in place, no beam reordering; the attention reads the updated state (grouped-query heads
+    included) with a mask of the slots' width: no copy of the cache per step."""
     from ovcl.ir.ops.state import STATE_IN_PLACE
-    from ovcl.ir.passes.stateful import fixed_capacity_cache
+    from ovcl.ir.passes.stateful import KV_MASK_WIDTH, fixed_capacity_cache
     fixed = fixed_capacity_cache(stateful)
     assert [p.get_any_name() for p in fixed.inputs] == ["input_ids", "attention_mask", "position_ids",
                                                        "cache_position"]
     ops = fixed.get_ordered_ops()
     assert all(STATE_IN_PLACE in n.rt_info for n in ops if n.type_name == "ReadValue")
     assert all(a.input_value(0).node.type_name == "ScatterUpdate" for a in fixed.get_sinks())
+    assert fixed.rt_info[KV_MASK_WIDTH] == "slots"
+    attention = [n for n in ops if n.type_name == "ScaledDotProductAttention"]
+    assert len(attention) == LAYERS and all(n.input_value(k).node.type_name == "ScatterUpdate"
+                                            for n in attention for k in (1, 2))
+    assert not [n for n in ops if n.type_name == "Concat" and n.input_value(0).node.type_name == "ReadValue"]
     assert stateful.is_stateful() and "beam_idx" in [p.get_any_name() for p in stateful.inputs]   # untouched
+
+
+def test_attention_written_out_keeps_the_grown_cache(prompt):
+    """Eager attention (MatMul, Softmax, MatMul rather than torch's SDPA): the copy keeps Concat(cache, new)
+    for it and a mask of the slots and the step's positions; generation still equals torch's."""
+    from ovcl.ir.passes.stateful import KV_MASK_WIDTH
+    module = make("llama")
+    module.config._attn_implementation = "eager"
+    pipe = LLMPipeline(convert(module, prompt), "CPU")
+    assert pipe._model.rt_info[KV_MASK_WIDTH] == "slots+new"
+    assert pipe.generate(prompt.numpy(), max_new_tokens=12).tokens[0] == torch_generate(module, prompt, 12)
 
 
 def _encoders():

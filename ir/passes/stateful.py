@@ -10,8 +10,9 @@ OpenVINO's ``apply_make_stateful_transformation`` names them, so OpenVINO runs t
 
 ``fixed_capacity_cache`` prepares a stateful decoder for generation without a kernel build per token: each
 variable keeps a fixed number of cache slots, and the step's new keys and values are written into their slots
-(``ScatterUpdate`` at the ``cache_position`` input) instead of being appended. Every shape then stays the same
-from one decode step to the next; the caller masks the slots not yet written through ``attention_mask``.
+(``ScatterUpdate`` at the ``cache_position`` input) instead of being appended, and the attention reads the
+updated state. Every shape then stays the same from one decode step to the next; the caller masks the slots
+not yet written through ``attention_mask``.
 """
 from __future__ import annotations
 
@@ -147,24 +148,30 @@ def _drop_beam_gathers(model: Model, beam: Node, any_data: bool = False) -> None
         model.remove_parameter(beam)
 
 
+KV_MASK_WIDTH = "ovcl_kv_mask_width"    # fixed_capacity_cache's model rt_info: "slots" or "slots+new"
+
+
 def fixed_capacity_cache(model: Model, position_input: str = "cache_position") -> Model:
     """A copy of stateful decoder ``model`` whose variables have a fixed number of slots along their sequence
     axis: where a variable's new value is ``Concat(read, new)`` (the cache grown by the step's keys or values),
     it becomes ``ScatterUpdate(read, cache_position, new)``, the step's entries written into the slots that a new
-    i64 input ``position_input`` names (one per new position, ascending). The attention still sees every slot
-    and the step's entries (the Concat stays); the caller sets the state to the slots it wants (zeros to start)
-    and masks the slots not yet written in ``attention_mask``. Shapes then repeat from step to step, and so do
-    the compiled plans. Reordering by ``beam_idx`` goes (the copy is for one sequence per batch row). Where the
-    read value feeds only the Concat and the update (and ShapeOf), both are marked ``STATE_IN_PLACE``: the
-    compiler writes the step's entries into the state buffer itself instead of copying the cache."""
+    i64 input ``position_input`` names (one per new position, ascending). Shapes then repeat from step to step,
+    and so do the compiled plans. Reordering by ``beam_idx`` goes (the copy is for one sequence per batch row).
+
+    Where every attention over the caches is a ScaledDotProductAttention with a mask, reading the grown cache
+    (perhaps repeated per query-head group), it reads the updated state instead: keys and values at their
+    slots, no copy of the cache per step, a mask of the slots' width made from ``attention_mask`` (which slots
+    hold entries) and ``cache_position`` (a query sees the slots up to its own position). Otherwise the
+    Concat stays for the attention and ``attention_mask`` covers the slots and then the new positions.
+    ``rt_info[KV_MASK_WIDTH]`` says which ("slots" or "slots+new"). Either way the read value and the update
+    are marked ``STATE_IN_PLACE``: the update is written into the state buffer itself."""
     model = model.clone()
     position = make("Parameter", [], name=position_input, element_type="i64", shape=PartialShape([-1]))
     position.output(0).set_names({position_input})
     beams = [p for p in model.get_parameters() if "beam_idx" in p.output(0).get_names()]
     if beams:
         _drop_beam_gathers(model, beams[0], any_data=True)
-    users = _users(model)
-    rewritten = 0
+    grown = {}                                  # Concat(read, new) output -> (its ScatterUpdate, the read)
     for assign in model.get_sinks():
         concat = assign.input_value(0).node
         if concat.type_name != "Concat" or concat.get_input_size() != 2 \
@@ -172,19 +179,97 @@ def fixed_capacity_cache(model: Model, position_input: str = "cache_position") -
             continue
         read = concat.input_value(0).node
         axis = int(concat.attrs["axis"]) % len(concat.get_output_partial_shape(0))
-        scatter = make("ScatterUpdate", [read.output(0), position, concat.input_value(1),
+        scatter = make("ScatterUpdate", [read.output(0), position.output(0), concat.input_value(1),
                                          constant(np.array(axis, np.int64))], name=f"{assign.name}/slot_write")
         assign.set_input(0, scatter.output(0))
-        if [n for n in users[read.output(0)] if n.type_name != "ShapeOf"] == [concat]:   # shapes are no reads
-            vid = read.attrs["variable_id"]
-            read.rt_info[STATE_IN_PLACE] = scatter.rt_info[STATE_IN_PLACE] = vid
-        rewritten += 1
-    if not rewritten:
+        grown[concat.output(0)] = (scatter, read, axis)
+    if not grown:
         raise IRError(f"model '{model.name}': no variable is updated by appending to it (Concat of the variable "
                       f"and new entries), so its cache cannot have fixed slots")
     model.add_parameters([position])
+    width = "slots" if _attend_to_state(model, grown, position) else "slots+new"
+    model.rt_info[KV_MASK_WIDTH] = width
+    users = _users(model)
+    for concat, (scatter, read, _) in grown.items():
+        readers = {n for n in users[read.output(0)] if n.type_name != "ShapeOf"}   # shapes are no reads
+        if readers == ({scatter} if width == "slots" else {scatter, concat.node}):
+            vid = read.attrs["variable_id"]
+            read.rt_info[STATE_IN_PLACE] = scatter.rt_info[STATE_IN_PLACE] = vid
     model.validate_nodes_and_infer_types()
     return model
+
+
+def _attend_to_state(model: Model, grown: dict, position: Node) -> bool:
+    """Point every attention that reads a grown cache at the updated state (``fixed_capacity_cache``), with
+    a mask of the slots' width; False, changing nothing, where one cannot be: something other than a
+    ScaledDotProductAttention with a mask reads a grown cache (shapes aside), or reads it as its query."""
+    masks = [p for p in model.get_parameters() if "attention_mask" in p.output(0).get_names()]
+    users = _users(model)
+    readers = set()
+    for cache in grown:
+        for user in users[cache]:
+            if user.type_name == "ShapeOf":
+                continue
+            grouped = _head_groups_from(user, users)
+            if grouped is None and user.type_name != "ScaledDotProductAttention":
+                return False
+            readers.update(users[grouped] if grouped is not None else [user])
+    rewrites = []
+    for sdpa in readers:
+        if sdpa.type_name != "ScaledDotProductAttention" or sdpa.get_input_size() < 4 or not masks:
+            return False
+        sources = [_through_head_groups(sdpa.input_value(k)) for k in range(3)]
+        if sources[0] in grown or sources[1] not in grown or sources[2] not in grown:
+            return False
+        rewrites.append((sdpa, grown[sources[1]], grown[sources[2]]))
+    if not rewrites:
+        return False
+    scatter, read, axis = rewrites[0][1]
+    slots = make("Gather", [make("ShapeOf", [read.output(0)], output_type="i64").output(0),
+                            constant(np.array(axis, np.int64)), constant(np.array(0, np.int64))])
+    columns = make("Range", [constant(np.array(0, np.int64)), slots.output(0), constant(np.array(1, np.int64))],
+                   output_type="i64")
+    seen = make("LessEqual", [_unsqueeze(columns.output(0), [0]), _unsqueeze(position.output(0), [1])])
+    held = make("Convert", [masks[0].output(0)], destination_type="boolean")
+    mask = make("LogicalAnd", [seen.output(0), _unsqueeze(held.output(0), [1, 2])], name="slots_mask")
+    for sdpa, (key, _, _), (value, _, _) in rewrites:
+        sdpa.set_input(1, key.output(0))
+        sdpa.set_input(2, value.output(0))
+        sdpa.set_input(3, mask.output(0))
+        sdpa.attrs["causal"] = False
+    return True
+
+
+def _unsqueeze(value, axes: list[int]):
+    return make("Unsqueeze", [value, constant(np.array(axes, np.int64))]).output(0)
+
+
+def _head_groups_from(unsqueeze: Node, users: dict):
+    """The output of the head-group repetition (``_through_head_groups``) that starts at ``unsqueeze``, else
+    None."""
+    if unsqueeze.type_name != "Unsqueeze" or len(users[unsqueeze.output(0)]) != 1:
+        return None
+    expand = users[unsqueeze.output(0)][0]
+    if expand.type_name != "Broadcast" or len(users[expand.output(0)]) != 1:
+        return None
+    out = users[expand.output(0)][0].output(0)
+    return out if _through_head_groups(out) == unsqueeze.input_value(0) else None
+
+
+def _through_head_groups(value):
+    """The tensor ``value`` repeats per query-head group (transformers' repeat_kv: Unsqueeze at axis 2,
+    Broadcast, Reshape to [batch, heads, length, size]), else ``value`` itself."""
+    node = value.node
+    if node.type_name != "Reshape":
+        return value
+    expand = node.input_value(0).node
+    if expand.type_name != "Broadcast" or expand.input_value(0).node.type_name != "Unsqueeze":
+        return value
+    unsq = expand.input_value(0).node
+    axes = unsq.input_value(1).node
+    if axes.type_name != "Constant" or [int(a) for a in np.asarray(axes.value).reshape(-1)] != [2]:
+        return value
+    return unsq.input_value(0)
 
 
 def _users(model: Model) -> dict:
@@ -198,4 +283,4 @@ def _users(model: Model) -> dict:
     return users
 
 
-__all__ = ["kv_cache_pairs", "make_stateful", "make_stateless", "fixed_capacity_cache"]
+__all__ = ["kv_cache_pairs", "make_stateful", "make_stateless", "fixed_capacity_cache", "KV_MASK_WIDTH"]
