@@ -6,7 +6,8 @@
 ## params: qt, vt, ot (Types), mt (mask Type or None), st (sink Type or None), scale (C literal or None: read
 ## from the scale buffer of type qt), causal, L, S, SP, E, Ev, W (1, 4, 8), NV (vectors per chunk), RQ, NRB,
 ## WG, SCR, bd (output batch dims), offs (list of (var, [(div, stride) per batch dim])), mL, mS (mask row and
-## key strides), sL (sink row stride), ft (compute type: float or double)
+## key strides), sL (sink row stride), ft (compute type: float or double), qrs, vrs (query and value row
+## strides: E and Ev, or more where they are read through a Transpose)
 <%
 def vty(w):
     return ft if w == 1 else f"{ft}{w}"
@@ -28,7 +29,7 @@ CH = W * NV
 SPACE = "__global" if SCR else "__private"
 comps = ["s" + "01234567"[c] for c in range(8)]
 def qidx(r):
-    return "qo + (long)i" + str(r) + " * " + str(E) + " + e"
+    return "qo + (long)i" + str(r) + " * " + str(qrs) + " + e"
 def midx(r):
     return "mo + (long)i" + str(r) + " * " + str(mL) + " + (long)j * " + str(mS)
 def sidx(r):
@@ -166,7 +167,7 @@ void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *rest
     % endfor
 % endfor
         for (int j = 0; j < jv; ++j) {
-            const long vj = vo + (long)j * ${Ev} + c0;
+            const long vj = vo + (long)j * ${vrs} + c0;
 % for n in range(NV):
             const ${vty(W)} v${n} = ${vload(vt, "v", "vj + " + str(n * W), W)};
 % endfor

@@ -4,7 +4,8 @@
    after a Convolution (through its bias Add, if any) goes into the weights, repeatedly (a BatchNorm's scale,
    then a gamma after it); consecutive constant Adds merge; Maximum / Minimum by a constant become Clamps
    (OpenVINO's ReLU6). So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
-   Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention.
+   Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention, which
+   reads its query, key and value through the Transposes that split their heads out (``FusedSDPA``).
    RMS normalisation written out (x * 1/sqrt(mean(x*x) + eps) [* gamma], transformers' RMSNorm, ONNX's
    RMSNormalization) becomes one ``RMSNorm``: one pass over each row instead of four launches.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
@@ -61,6 +62,19 @@ class RMSNorm(Op):
     def infer(cls, node):
         x = node.input_value(0)
         return [(x.get_element_type(), x.get_partial_shape())]
+
+
+class FusedSDPA(Op):
+    """Internal: ScaledDotProductAttention whose query, key or value k is read through the Transpose that made
+    it (``attrs["input_perms"]`` {k: order}, the last axis kept). Made by ``attention_reads_through`` only."""
+    type_name = "FusedSDPA"
+    internal = True
+    attrs = {"causal": False, "input_perms": {}, "out_type": "f32", "out_shape": []}
+
+    @classmethod
+    def infer(cls, node):
+        from ovcl.ir import PartialShape, Type
+        return [(Type.from_name(node.attrs["out_type"]), PartialShape(node.attrs["out_shape"]))]
 
 
 def _consumers(model: Model) -> dict[Output, list[Node]]:
@@ -674,6 +688,40 @@ def fuse_attention(model: Model) -> int:
     return len(mapping)
 
 
+def attention_reads_through(model: Model) -> int:
+    """A ScaledDotProductAttention whose query, key or value is a Transpose (a constant order that keeps the
+    last axis: heads split out of [batch, length, heads, size]) read by it alone becomes a ``FusedSDPA`` that
+    reads the Transpose's input in place: no copy per input."""
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+    mapping = {}
+    for sdpa in model.get_ordered_ops():
+        if sdpa.type_name != "ScaledDotProductAttention":
+            continue
+        inputs, perms = list(sdpa.input_values()), {}
+        for k in range(3):
+            src = inputs[k]
+            node = src.node
+            perm = _const(node.input_value(1)) if node.type_name == "Transpose" else None
+            if perm is None or src in outputs or any(u is not sdpa for u in users.get(src, [])):
+                continue
+            order = [int(p) for p in perm.reshape(-1)]
+            if order[-1] == len(order) - 1 and inputs.count(src) == 1:
+                inputs[k], perms[str(k)] = node.input_value(0), order
+        if not perms:
+            continue
+        out = sdpa.output(0)
+        fused = Node(FusedSDPA, inputs, {"causal": bool(sdpa.attrs["causal"]), "input_perms": perms,
+                                         "out_type": out.get_element_type().name, "out_shape": list(out.get_shape())},
+                     name=sdpa.name)
+        fused.rt_info["fused_nodes"] = [inputs_node.name for inputs_node in
+                                        (sdpa.input_value(int(k)).node for k in perms)] + [sdpa.name]
+        fused.validate()
+        mapping[out] = fused.output(0)
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
 def fuse(model: Model) -> dict[str, int]:
     """Run every fusion on ``model`` in place; returns counts per kind."""
     counts = {"batchnorms": decompose_batchnorm(model), "scales": 0}
@@ -684,6 +732,7 @@ def fuse(model: Model) -> dict[str, int]:
         counts["scales"] += folded
     counts.update(clamps=clamps_from_min_max(model), adds=merge_constant_adds(model),
                   attention=fuse_attention(model), rms_norms=fuse_rms_norm(model))
+    counts["attention_read_through"] = attention_reads_through(model)
     counts["epilogues"] = fuse_epilogues(model)
     counts["transposes_hoisted"] = hoist_transposes(model)
     counts["eltwise_chains"] = fuse_eltwise_chains(model)

@@ -115,8 +115,8 @@ def test_attention_pattern_becomes_sdpa(with_select, rng):
     feeds = {n: rng.standard_normal((b, h, s, d)).astype(np.float32) for n in "qkv"}
     feeds["mask"] = np.where(rng.random((b, 1, 1, s)) < 0.3, -1e4, 0).astype(np.float32)
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
-    assert "ScaledDotProductAttention" in {l.op for l in compiled.launches()}
-    assert not {"Softmax", "MatMul"} & {l.op for l in compiled.launches()}
+    assert "FusedSDPA" in {l.op for l in compiled.launches()}          # reading K through its Transpose
+    assert not {"Softmax", "MatMul", "Transpose"} & {l.op for l in compiled.launches()}
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
 
 
@@ -247,3 +247,37 @@ def test_rotary_rotate_half_is_read_through(head, stop, rng):
     q = feeds["q"]
     expected = q * feeds["cos"] + np.concatenate([-q[..., h:], q[..., :h]], -1) * feeds["sin"]
     np.testing.assert_allclose(compiled(feeds)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("L,S", [(5, 7), (1, 12)])
+def test_attention_reads_heads_through_their_transposes(L, S, rng):
+    """BERT's and GPT-2's layout: query, key and value [batch, length, heads * size] split into heads by
+    Reshape and Transpose (the key straight to [b, h, size, length]); the attention reads all three where they
+    lie (no Transpose launch before it), cross-attention lengths and a mask, as ORT."""
+    b, heads, d = 2, 4, 8
+    nodes = [helper.make_node("Reshape", ["q", "q_split"], ["q4"]),
+             helper.make_node("Transpose", ["q4"], ["qh"], perm=[0, 2, 1, 3]),
+             helper.make_node("Reshape", ["k", "kv_split"], ["k4"]),
+             helper.make_node("Transpose", ["k4"], ["kt"], perm=[0, 2, 3, 1]),
+             helper.make_node("Reshape", ["v", "kv_split"], ["v4"]),
+             helper.make_node("Transpose", ["v4"], ["vh"], perm=[0, 2, 1, 3]),
+             helper.make_node("MatMul", ["qh", "kt"], ["qk"]),
+             helper.make_node("Mul", ["qk", "scale"], ["scaled"]),
+             helper.make_node("Add", ["scaled", "mask"], ["masked"]),
+             helper.make_node("Softmax", ["masked"], ["p"], axis=-1),
+             helper.make_node("MatMul", ["p", "vh"], ["o"]),
+             helper.make_node("Transpose", ["o"], ["ot"], perm=[0, 2, 1, 3]),
+             helper.make_node("Reshape", ["ot", "merge"], ["y"])]
+    inits = [("q_split", np.array([b, L, heads, d], np.int64)), ("kv_split", np.array([b, S, heads, d], np.int64)),
+             ("scale", np.float32(1 / np.sqrt(d))), ("merge", np.array([b, L, heads * d], np.int64))]
+    m = onnx_model(nodes, [("q", np.float32, [b, L, heads * d]), ("k", np.float32, [b, S, heads * d]),
+                           ("v", np.float32, [b, S, heads * d]), ("mask", np.float32, [b, 1, 1, S])],
+                   [("y", np.float32, None)], initializers=inits)
+    feeds = {"q": rng.standard_normal((b, L, heads * d)).astype(np.float32),
+             "k": rng.standard_normal((b, S, heads * d)).astype(np.float32),
+             "v": rng.standard_normal((b, S, heads * d)).astype(np.float32),
+             "mask": np.where(rng.random((b, 1, 1, S)) < 0.3, -1e4, 0).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    ops = [l.op for l in compiled.launches()]
+    assert ops[0] == "FusedSDPA" and ops.count("Transpose") <= 1, ops           # the output's may remain
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)

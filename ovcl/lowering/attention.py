@@ -2,7 +2,8 @@
 multiple of 8 keys, ``attention_kt.cl.mako``), then the fused kernel (``attention_sdpa.cl.mako``): each
 work-item computes RQ query rows of one (batch, head) — scores 8 keys per vector step, mask / causal,
 stable softmax, times V in float4/float8 columns. Grouped-query attention reads key/value head
-``h // (Hq / Hkv)`` without copying. f32 and f16 (stored half, computed in float).
+``h // (Hq / Hkv)`` without copying; the fusion's FusedSDPA reads query, key and value through the Transposes
+that made them (heads split out of [batch, length, heads, size]). f32 and f16 (stored half, computed in float).
 
 LinearAttention: one launch of ``attention_linear.cl.mako``, a work-item per (value column, kv head, batch)
 carrying its state column through the time steps.
@@ -16,12 +17,12 @@ from ovcl.ir import Type
 from .base import LoweringContext, broadcast_strides, c_literal, contiguous_strides, lowers, round_up
 
 
-def _batch_spec(shape, bd, matrix: int):
+def _batch_spec(shape, bd, strides):
     """Per output batch dim: (divisor, stride) reading an input of ``shape`` (its batch dims padded with 1s)
-    whose matrices hold ``matrix`` elements."""
+    whose batch dims have element ``strides``."""
     nb = len(bd)
     dims = [1] * (nb - (len(shape) - 2)) + list(shape[:-2])
-    strides = [s * matrix for s in contiguous_strides(dims)]
+    strides = [0] * (nb - (len(shape) - 2)) + list(strides)
     spec = []
     for d, n in enumerate(bd):
         if dims[d] == 1 and n != 1:
@@ -33,8 +34,20 @@ def _batch_spec(shape, bd, matrix: int):
     return spec
 
 
-@lowers("ScaledDotProductAttention")
+def _read(x, perm):
+    """(shape, element strides) of ``x`` read as its Transpose by ``perm`` (None: as it is)."""
+    strides = contiguous_strides(x.shape)
+    if perm is None:
+        return list(x.shape), strides
+    return [x.shape[p] for p in perm], [strides[p] for p in perm]
+
+
+@lowers("ScaledDotProductAttention", "FusedSDPA")
 def _sdpa(ctx: LoweringContext):
+    """FusedSDPA (fusion's): the same, with ``input_perms`` {k: order}: query, key or value k is read through
+    the Transpose that made it (its rows and heads strided in the source; the last axis stays contiguous)."""
+    perms = {int(i): [int(p) for p in v] for i, v in ctx.attrs.get("input_perms", {}).items()}
+    (qs, qst), (ks, kst), (vs, vst) = (_read(x, perms.get(i)) for i, x in enumerate(ctx.inputs[:3]))
     q, k, v = ctx.inputs[:3]
     out = ctx.outputs[0]
     if out.numel == 0:
@@ -46,21 +59,23 @@ def _sdpa(ctx: LoweringContext):
     ftype = Type.f64 if ft == "double" else Type.f32
     bd = list(out.shape[:-2])
     G = int(np.prod(bd, dtype=np.int64))
-    L, E = q.shape[-2], q.shape[-1]
-    S, Ev = k.shape[-2], v.shape[-1]
+    L, E = qs[-2], qs[-1]
+    S, Ev = ks[-2], vs[-1]
     SP = max(8, round_up(S, 8))
     causal = bool(ctx.attrs["causal"])
 
     # 1. key -> kt [Gk, E, SP]
-    Gk = int(np.prod(k.shape[:-2], dtype=np.int64))
+    Gk = int(np.prod(ks[:-2], dtype=np.int64))
     kt = ctx.temp((Gk, E, SP), ftype)
     wx = 8
-    ctx.launch("attention_kt.cl.mako", (SP // 8, round_up(E, wx), Gk), (1, wx, 1), [k, kt], t=k.type, G=Gk, S=S, SP=SP, E=E, ft=ft)
+    ctx.launch("attention_kt.cl.mako", (SP // 8, round_up(E, wx), Gk), (1, wx, 1), [k, kt], t=k.type, G=Gk, S=S,
+               SP=SP, E=E, ft=ft, kb=list(zip(ks[:-2], kst[:-2])), krs=kst[-2])
 
     # 2. the fused kernel
     args = [q, kt, v]
-    offs = [("qo", _batch_spec(q.shape, bd, L * E)), ("ko", _batch_spec(k.shape, bd, E * SP)),
-            ("vo", _batch_spec(v.shape, bd, S * Ev))]
+    offs = [("qo", _batch_spec(qs, bd, qst[:-2])),
+            ("ko", _batch_spec(ks, bd, [s * E * SP for s in contiguous_strides(ks[:-2])])),
+            ("vo", _batch_spec(vs, bd, vst[:-2]))]
     mt, mL, mS = None, 0, 0
     if len(ctx.inputs) > 3 and not causal:
         m = ctx.inputs[3]
@@ -106,7 +121,7 @@ def _sdpa(ctx: LoweringContext):
     ctx.launch("attention_sdpa.cl.mako", (round_up(NRB, WG), G), (WG, 1), args, flops=flops,
                qt=q.type, vt=v.type, ot=out.type, mt=mt, st=st, scale=scale, causal=causal, L=L, S=S, SP=SP,
                E=E, Ev=Ev, W=W, NV=NV, RQ=RQ, NRB=NRB, WG=WG, SCR=SCR, bd=bd, offs=offs, mL=mL, mS=mS, sL=sL,
-               ft=ft)
+               ft=ft, qrs=qst[-2], vrs=vst[-2])
 
 
 @lowers("LinearAttention")
