@@ -1,15 +1,15 @@
 ## Key transposition for ScaledDotProductAttention: kt[g][e][j] = key[g][j][e] in the compute type ft, rows
 ## padded with zeros from S to SP (a multiple of 8) so the attention kernel reads 8 keys per vector load.
-## One work-item writes 8 consecutive keys of one e as a vector. The key is read where it lies: batch dims
-## kb ((size, element stride) each), key rows krs elements apart, e contiguous.
-## params: t (key Type), G (key batch count), S, SP, E, ft (float or double), kb, krs
+## One work-item writes 8 consecutive keys of one e as a vector. The key is read where it lies: from element
+## koff on, batch dims kb ((size, element stride) each), key rows krs elements apart, e contiguous.
+## params: t (key Type), G (key batch count), S, SP, E, ft (float or double), kb, krs, koff
 __kernel void ${name}(__global const ${ctype(t)} *restrict k, __global ${ft} *restrict kt) {
     const int j8 = get_global_id(0);
     const int e = get_global_id(1);
     const int g = get_global_id(2);
     if (j8 >= ${SP // 8} || e >= ${E}) return;
     const int j0 = j8 * 8;
-    long src = (long)j0 * ${krs} + e;
+    long src = ${koff} + (long)j0 * ${krs} + e;
     {
         int rem = g;
 % for n, stride in reversed(kb):

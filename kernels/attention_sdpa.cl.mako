@@ -6,8 +6,8 @@
 ## params: qt, vt, ot (Types), mt (mask Type or None), st (sink Type or None), scale (C literal or None: read
 ## from the scale buffer of type qt), causal, L, S, SP, E, Ev, W (1, 4, 8), NV (vectors per chunk), RQ, NRB,
 ## WG, SCR, bd (output batch dims), offs (list of (var, [(div, stride) per batch dim])), mL, mS (mask row and
-## key strides), sL (sink row stride), ft (compute type: float or double), qrs, vrs (query and value row
-## strides: E and Ev, or more where they are read through a Transpose)
+## key strides), sL (sink row stride), ft (compute type: float or double), qrs, vrs, qoff, voff (query and
+## value row strides and first elements: E, Ev and 0, or others where they are read where they lie)
 <%
 def vty(w):
     return ft if w == 1 else f"{ft}{w}"
@@ -57,7 +57,7 @@ void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *rest
     const int g = get_global_id(1);
     if (rb >= ${NRB}) return;
     const int ib = rb * ${RQ};
-    long qo = 0, ko = 0, vo = 0, mo = 0, so = 0;
+    long qo = ${qoff}, ko = 0, vo = ${voff}, mo = 0, so = 0;
 % if bd:
     {
         int rem = g;

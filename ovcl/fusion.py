@@ -5,7 +5,8 @@
    then a gamma after it); consecutive constant Adds merge; Maximum / Minimum by a constant become Clamps
    (OpenVINO's ReLU6). So Conv -> BatchNorm -> Relu ends as one convolution with a bias-and-ReLU epilogue.
    Attention written out (MatMul, scale, masks, Softmax, MatMul) becomes ScaledDotProductAttention, which
-   reads its query, key and value through the Transposes that split their heads out (``FusedSDPA``).
+   reads its query, key and value through the Transposes (and Split parts) that split their heads out
+   (``FusedSDPA``).
    RMS normalisation written out (x * 1/sqrt(mean(x*x) + eps) [* gamma], transformers' RMSNorm, ONNX's
    RMSNormalization) becomes one ``RMSNorm``: one pass over each row instead of four launches.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
@@ -65,11 +66,13 @@ class RMSNorm(Op):
 
 
 class FusedSDPA(Op):
-    """Internal: ScaledDotProductAttention whose query, key or value k is read through the Transpose that made
-    it (``attrs["input_perms"]`` {k: order}, the last axis kept). Made by ``attention_reads_through`` only."""
+    """Internal: ScaledDotProductAttention whose query, key or value k is read where it lies in another tensor
+    (``attrs["input_views"]`` {k: [element offset, shape, element strides]}, the last axis contiguous): through
+    the Transpose that split its heads out, and the Split part that Reshape made heads of. Made by
+    ``attention_reads_through`` only."""
     type_name = "FusedSDPA"
     internal = True
-    attrs = {"causal": False, "input_perms": {}, "out_type": "f32", "out_shape": []}
+    attrs = {"causal": False, "input_views": {}, "out_type": "f32", "out_shape": []}
 
     @classmethod
     def infer(cls, node):
@@ -689,37 +692,73 @@ def fuse_attention(model: Model) -> int:
 
 
 def attention_reads_through(model: Model) -> int:
-    """A ScaledDotProductAttention whose query, key or value is a Transpose (a constant order that keeps the
-    last axis: heads split out of [batch, length, heads, size]) read by it alone becomes a ``FusedSDPA`` that
-    reads the Transpose's input in place: no copy per input."""
+    """A ScaledDotProductAttention whose query, key or value is a Transpose that keeps the last axis (heads
+    split out of [batch, length, heads, size]), read by it alone, and perhaps before it a Reshape of the last
+    axis of a Split part (GPT-2's fused QKV projection), becomes a ``FusedSDPA`` that reads the source in
+    place: no copy per input."""
     users = _consumers(model)
     outputs = {r.input_value(0) for r in model.get_results()}
     mapping = {}
     for sdpa in model.get_ordered_ops():
         if sdpa.type_name != "ScaledDotProductAttention":
             continue
-        inputs, perms = list(sdpa.input_values()), {}
+        inputs, views = list(sdpa.input_values()), {}
         for k in range(3):
-            src = inputs[k]
+            src, order = inputs[k], None
             node = src.node
             perm = _const(node.input_value(1)) if node.type_name == "Transpose" else None
-            if perm is None or src in outputs or any(u is not sdpa for u in users.get(src, [])):
+            if perm is not None and src not in outputs and all(u is sdpa for u in users.get(src, [])) \
+                    and inputs.count(src) == 1 and int(perm.reshape(-1)[-1]) == perm.size - 1:
+                order, src = [int(p) for p in perm.reshape(-1)], node.input_value(0)
+            source, offset, shape, strides = _split_heads(src)
+            if order is None and source is src:
                 continue
-            order = [int(p) for p in perm.reshape(-1)]
-            if order[-1] == len(order) - 1 and inputs.count(src) == 1:
-                inputs[k], perms[str(k)] = node.input_value(0), order
-        if not perms:
+            order = order or list(range(len(shape)))
+            inputs[k] = source
+            views[str(k)] = [offset, [shape[p] for p in order], [strides[p] for p in order]]
+        if not views:
             continue
         out = sdpa.output(0)
-        fused = Node(FusedSDPA, inputs, {"causal": bool(sdpa.attrs["causal"]), "input_perms": perms,
+        fused = Node(FusedSDPA, inputs, {"causal": bool(sdpa.attrs["causal"]), "input_views": views,
                                          "out_type": out.get_element_type().name, "out_shape": list(out.get_shape())},
                      name=sdpa.name)
-        fused.rt_info["fused_nodes"] = [inputs_node.name for inputs_node in
-                                        (sdpa.input_value(int(k)).node for k in perms)] + [sdpa.name]
+        fused.rt_info["fused_nodes"] = [sdpa.input_value(int(k)).node.name for k in views] + [sdpa.name]
         fused.validate()
         mapping[out] = fused.output(0)
     model.replace_outputs(mapping)
     return len(mapping)
+
+
+def _split_heads(value: Output) -> tuple[Output, int, list[int], list[int]]:
+    """(source, element offset, shape, element strides) reading ``value``: where it is a Reshape that splits the
+    last axis of a Split / VariadicSplit part along the last axis, the split's input at the part's offset;
+    else ``value`` itself, contiguous."""
+    shape = [int(d) for d in value.get_shape()]
+    plain = (value, 0, shape, _contiguous(shape))
+    reshape = value.node
+    if reshape.type_name != "Reshape" or len(shape) < 2:
+        return plain
+    part = reshape.input_value(0)
+    split = part.node
+    if split.type_name not in ("Split", "VariadicSplit"):
+        return plain
+    whole = split.input_value(0)
+    ws, ps = [int(d) for d in whole.get_shape()], [int(d) for d in part.get_shape()]
+    axis = _const(split.input_value(1))
+    if axis is None or int(axis.reshape(-1)[0]) % len(ws) != len(ws) - 1 or ps[:-1] != shape[:-2] \
+            or shape[-2] * shape[-1] != ps[-1]:
+        return plain
+    offset = sum(int(split.output(i).get_shape()[-1]) for i in range(part.index))
+    lead = _contiguous(ws)[:-1]
+    return whole, offset, shape, lead + [shape[-1], 1]
+
+
+def _contiguous(shape) -> list[int]:
+    strides, acc = [], 1
+    for d in reversed(shape):
+        strides.append(acc)
+        acc *= int(d)
+    return strides[::-1]
 
 
 def fuse(model: Model) -> dict[str, int]:

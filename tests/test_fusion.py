@@ -281,3 +281,29 @@ def test_attention_reads_heads_through_their_transposes(L, S, rng):
     ops = [l.op for l in compiled.launches()]
     assert ops[0] == "FusedSDPA" and ops.count("Transpose") <= 1, ops           # the output's may remain
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("width", [24, 20])
+def test_attention_reads_fused_qkv_parts_where_they_lie(width, rng):
+    """GPT-2's c_attn: one projection split in three along the last axis, each part Reshaped into heads and
+    Transposed; the attention reads q, k and v inside the projection's output (no Split or Transpose launch),
+    causal mask, as ORT. A head size of 5 (width 20) takes V a column at a time (rows not vector-aligned)."""
+    b, L, heads = 2, 6, 4
+    d = width // heads
+    nodes = [helper.make_node("Split", ["qkv", "parts"], ["q", "k", "v"], axis=-1)]
+    for name, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])):
+        nodes += [helper.make_node("Reshape", [name, "heads"], [name + "4"]),
+                  helper.make_node("Transpose", [name + "4"], [name + "h"], perm=perm)]
+    nodes += [helper.make_node("MatMul", ["qh", "kh"], ["qk"]), helper.make_node("Mul", ["qk", "scale"], ["s"]),
+              helper.make_node("Where", ["causal", "s", "neg"], ["masked"]),
+              helper.make_node("Softmax", ["masked"], ["p"], axis=-1), helper.make_node("MatMul", ["p", "vh"], ["y"])]
+    inits = [("parts", np.array([width] * 3, np.int64)), ("heads", np.array([b, L, heads, d], np.int64)),
+             ("scale", np.float32(1 / np.sqrt(d))), ("causal", np.tril(np.ones((L, L), bool))[None, None]),
+             ("neg", np.float32(-1e9))]
+    m = onnx_model(nodes, [("qkv", np.float32, [b, L, 3 * width])], [("y", np.float32, None)], opset=13,
+                   initializers=inits)
+    feeds = {"qkv": rng.standard_normal((b, L, 3 * width)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    ops = [l.op for l in compiled.launches()]
+    assert "FusedSDPA" in ops and not {"Split", "VariadicSplit", "Transpose", "Reshape"} & set(ops), ops
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)

@@ -2,8 +2,8 @@
 multiple of 8 keys, ``attention_kt.cl.mako``), then the fused kernel (``attention_sdpa.cl.mako``): each
 work-item computes RQ query rows of one (batch, head) — scores 8 keys per vector step, mask / causal,
 stable softmax, times V in float4/float8 columns. Grouped-query attention reads key/value head
-``h // (Hq / Hkv)`` without copying; the fusion's FusedSDPA reads query, key and value through the Transposes
-that made them (heads split out of [batch, length, heads, size]). f32 and f16 (stored half, computed in float).
+``h // (Hq / Hkv)`` without copying; the fusion's FusedSDPA reads query, key and value where they lie (heads
+split out of [batch, length, heads, size] by a Transpose, perhaps of a fused QKV projection's Split part). f32 and f16 (stored half, computed in float).
 
 LinearAttention: one launch of ``attention_linear.cl.mako``, a work-item per (value column, kv head, batch)
 carrying its state column through the time steps.
@@ -34,20 +34,13 @@ def _batch_spec(shape, bd, strides):
     return spec
 
 
-def _read(x, perm):
-    """(shape, element strides) of ``x`` read as its Transpose by ``perm`` (None: as it is)."""
-    strides = contiguous_strides(x.shape)
-    if perm is None:
-        return list(x.shape), strides
-    return [x.shape[p] for p in perm], [strides[p] for p in perm]
-
-
 @lowers("ScaledDotProductAttention", "FusedSDPA")
 def _sdpa(ctx: LoweringContext):
-    """FusedSDPA (fusion's): the same, with ``input_perms`` {k: order}: query, key or value k is read through
-    the Transpose that made it (its rows and heads strided in the source; the last axis stays contiguous)."""
-    perms = {int(i): [int(p) for p in v] for i, v in ctx.attrs.get("input_perms", {}).items()}
-    (qs, qst), (ks, kst), (vs, vst) = (_read(x, perms.get(i)) for i, x in enumerate(ctx.inputs[:3]))
+    """FusedSDPA (fusion's): the same, with ``input_views`` {k: [offset, shape, strides]}: query, key or value
+    k is read where it lies in input k (its rows and heads strided; the last axis stays contiguous)."""
+    views = {int(i): v for i, v in ctx.attrs.get("input_views", {}).items()}
+    (qoff, qs, qst), (koff, ks, kst), (voff, vs, vst) = (
+        views.get(i, (0, list(x.shape), contiguous_strides(x.shape))) for i, x in enumerate(ctx.inputs[:3]))
     q, k, v = ctx.inputs[:3]
     out = ctx.outputs[0]
     if out.numel == 0:
@@ -69,7 +62,7 @@ def _sdpa(ctx: LoweringContext):
     kt = ctx.temp((Gk, E, SP), ftype)
     wx = 8
     ctx.launch("attention_kt.cl.mako", (SP // 8, round_up(E, wx), Gk), (1, wx, 1), [k, kt], t=k.type, G=Gk, S=S,
-               SP=SP, E=E, ft=ft, kb=list(zip(ks[:-2], kst[:-2])), krs=kst[-2])
+               SP=SP, E=E, ft=ft, kb=list(zip(ks[:-2], kst[:-2])), krs=kst[-2], koff=koff)
 
     # 2. the fused kernel
     args = [q, kt, v]
@@ -113,7 +106,8 @@ def _sdpa(ctx: LoweringContext):
     SCR = RQ * SP > 4096
     if SCR:
         args.append(ctx.temp((G * NRB, RQ * SP), ftype))
-    W = 8 if Ev % 8 == 0 else (4 if Ev % 4 == 0 else 1)
+    # V's rows are read W columns per vector load: every row start a multiple of W (aligned)
+    W = next(w for w in (8, 4, 1) if all(n % w == 0 for n in [Ev, voff, vst[-2]] + list(vst[:-2])))
     NV = 2 if W > 1 and Ev % (2 * W) == 0 else 1
     WG = min(8, NRB)
     args.append(out)
@@ -121,7 +115,7 @@ def _sdpa(ctx: LoweringContext):
     ctx.launch("attention_sdpa.cl.mako", (round_up(NRB, WG), G), (WG, 1), args, flops=flops,
                qt=q.type, vt=v.type, ot=out.type, mt=mt, st=st, scale=scale, causal=causal, L=L, S=S, SP=SP,
                E=E, Ev=Ev, W=W, NV=NV, RQ=RQ, NRB=NRB, WG=WG, SCR=SCR, bd=bd, offs=offs, mL=mL, mS=mS, sL=sL,
-               ft=ft, qrs=qst[-2], vrs=vst[-2])
+               ft=ft, qrs=qst[-2], vrs=vst[-2], qoff=qoff, voff=voff)
 
 
 @lowers("LinearAttention")
