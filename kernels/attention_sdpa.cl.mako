@@ -1,5 +1,6 @@
 ## Fused ScaledDotProductAttention: one work-item computes RQ query rows of one (batch, head): scores against
-## every key (8 keys per step from the transposed, zero-padded key kt [Gk, E, SP]), scale, mask / causal, a
+## every key (8 keys per step from the transposed, zero-padded key kt [Gk, E, SP]; with KD, for a query row or
+## two as a decode step has, one key at a time read where it lies, 8 of E per vector), scale, mask / causal, a
 ## numerically stable softmax (row maximum subtracted; a row with every key masked yields zeros), then the
 ## probabilities times V, W columns of V per vector load. Rows are kept in private memory (or in the global
 ## scratch ``scr`` when SCR), so nothing is shared and there are no barriers.
@@ -7,7 +8,8 @@
 ## from the scale buffer of type qt), causal, L, S, SP, E, Ev, W (1, 4, 8), NV (vectors per chunk), RQ, NRB,
 ## WG, SCR, bd (output batch dims), offs (list of (var, [(div, stride) per batch dim])), mL, mS (mask row and
 ## key strides), sL (sink row stride), ft (compute type: float or double), qrs, vrs, qoff, voff (query and
-## value row strides and first elements: E, Ev and 0, or others where they are read where they lie)
+## value row strides and first elements: E, Ev and 0, or others where they are read where they lie), KD (key
+## read directly, E a multiple of 8: kt is then the key itself, of Type kdt, rows krs apart, first at koff)
 <%
 def vty(w):
     return ft if w == 1 else f"{ft}{w}"
@@ -38,7 +40,7 @@ def oidx(r, n):
     return "oo + (long)(ib + " + str(r) + ") * " + str(Ev) + " + c0 + " + str(n * W)
 %>
 __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
-void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *restrict kt,
+void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ctype(kdt) if KD else ft} *restrict kt,
         __global const ${ctype(vt)} *restrict v
 % if mt is not None:
         , __global const ${ctype(mt)} *restrict mk
@@ -57,7 +59,7 @@ void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *rest
     const int g = get_global_id(1);
     if (rb >= ${NRB}) return;
     const int ib = rb * ${RQ};
-    long qo = ${qoff}, ko = 0, vo = ${voff}, mo = 0, so = 0;
+    long qo = ${qoff}, ko = ${koff if KD else 0}, vo = ${voff}, mo = 0, so = 0;
 % if bd:
     {
         int rem = g;
@@ -97,6 +99,29 @@ void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *rest
     const int jend = ${SP};
     const int jv = ${S};
 % endif
+% if KD:
+    for (int j = 0; j < jend; ++j) {
+        if (j >= ${S}) {                      /* padding keys: masked below */
+    % for r in range(RQ):
+            sf[${r * SP} + j] = 0;
+    % endfor
+            continue;
+        }
+        __global const ${ctype(kdt)} *kp = kt + ko + (long)j * ${krs};
+    % for r in range(RQ):
+        ${ft}8 a${r} = (${ft}8)(0);
+    % endfor
+        for (int e = 0; e < ${E}; e += 8) {
+            const ${ft}8 kv = ${"vload_half8(0, kp + e)" if kdt.name == "f16" else "convert_%s8(vload8(0, kp + e))" % ft};
+    % for r in range(RQ):
+            a${r} = a${r} + vload8(0, qp + ${r * E} + e) * kv;
+    % endfor
+        }
+    % for r in range(RQ):
+        sf[${r * SP} + j] = ${" + ".join("a%d.%s" % (r, c) for c in comps)};
+    % endfor
+    }
+% else:
     for (int j0 = 0; j0 < jend; j0 += 8) {
 % for r in range(RQ):
         ${ft}8 a${r} = (${ft}8)(0);
@@ -112,6 +137,7 @@ void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ft} *rest
         s8[${r * SP8} + j0 / 8] = a${r};
 % endfor
     }
+% endif
 % for r in range(RQ):
     ${ft} inv${r};
     {

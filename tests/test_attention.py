@@ -53,6 +53,9 @@ SDPA_CASES = [
     (((2, 1, 2, 8), (2, 1, 1200, 8), (2, 1, 1200, 8)), None, False),     # long keys: global scratch rows
     (((1, 2, 12, 8), (1, 2, 5, 8), (1, 2, 5, 8)), None, True),           # causal with L > S
     (((1, 2, 3, 5), (1, 2, 9, 5), (1, 2, 9, 3)), ("f", (2, 1, 9)), False),  # odd head sizes
+    # a query row or two (a decode step's): keys read in place, no transposed copy
+    (((1, 8, 1, 16), (1, 2, 37, 16), (1, 2, 37, 16)), ("b", (1, 1, 1, 37)), False),   # grouped-query cache
+    (((2, 4, 2, 8), (2, 4, 9, 8), (2, 4, 9, 8)), None, True),
 ]
 
 

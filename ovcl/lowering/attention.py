@@ -1,5 +1,6 @@
 """ScaledDotProductAttention in two launches: the key transposed to ``[Gk, E, S8]`` floats (zero-padded to a
-multiple of 8 keys, ``attention_kt.cl.mako``), then the fused kernel (``attention_sdpa.cl.mako``): each
+multiple of 8 keys, ``attention_kt.cl.mako``; skipped for one or two query rows, a decode step's, whose scores
+read each key row in place), then the fused kernel (``attention_sdpa.cl.mako``): each
 work-item computes RQ query rows of one (batch, head) — scores 8 keys per vector step, mask / causal,
 stable softmax, times V in float4/float8 columns. Grouped-query attention reads key/value head
 ``h // (Hq / Hkv)`` without copying; the fusion's FusedSDPA reads query, key and value where they lie (heads
@@ -57,17 +58,22 @@ def _sdpa(ctx: LoweringContext):
     SP = max(8, round_up(S, 8))
     causal = bool(ctx.attrs["causal"])
 
-    # 1. key -> kt [Gk, E, SP]
-    Gk = int(np.prod(ks[:-2], dtype=np.int64))
-    kt = ctx.temp((Gk, E, SP), ftype)
-    wx = 8
-    ctx.launch("attention_kt.cl.mako", (SP // 8, round_up(E, wx), Gk), (1, wx, 1), [k, kt], t=k.type, G=Gk, S=S,
-               SP=SP, E=E, ft=ft, kb=list(zip(ks[:-2], kst[:-2])), krs=kst[-2], koff=koff)
+    # 1. key -> kt [Gk, E, SP], unless a decode step's query row or two read the key where it lies (KD): the
+    # transpose would be a pass over the whole cache for one row of scores
+    KD = L <= 2 and E % 8 == 0 and k.type.name in ("f32", "f16")
+    if KD:
+        kt, kspec = k, kst[:-2]
+    else:
+        Gk = int(np.prod(ks[:-2], dtype=np.int64))
+        kt = ctx.temp((Gk, E, SP), ftype)
+        wx = 8
+        ctx.launch("attention_kt.cl.mako", (SP // 8, round_up(E, wx), Gk), (1, wx, 1), [k, kt], t=k.type, G=Gk,
+                   S=S, SP=SP, E=E, ft=ft, kb=list(zip(ks[:-2], kst[:-2])), krs=kst[-2], koff=koff)
+        kspec = [s * E * SP for s in contiguous_strides(ks[:-2])]
 
     # 2. the fused kernel
     args = [q, kt, v]
-    offs = [("qo", _batch_spec(qs, bd, qst[:-2])),
-            ("ko", _batch_spec(ks, bd, [s * E * SP for s in contiguous_strides(ks[:-2])])),
+    offs = [("qo", _batch_spec(qs, bd, qst[:-2])), ("ko", _batch_spec(ks, bd, kspec)),
             ("vo", _batch_spec(vs, bd, vst[:-2]))]
     mt, mL, mS = None, 0, 0
     if len(ctx.inputs) > 3 and not causal:
@@ -115,7 +121,7 @@ def _sdpa(ctx: LoweringContext):
     ctx.launch("attention_sdpa.cl.mako", (round_up(NRB, WG), G), (WG, 1), args, flops=flops,
                qt=q.type, vt=v.type, ot=out.type, mt=mt, st=st, scale=scale, causal=causal, L=L, S=S, SP=SP,
                E=E, Ev=Ev, W=W, NV=NV, RQ=RQ, NRB=NRB, WG=WG, SCR=SCR, bd=bd, offs=offs, mL=mL, mS=mS, sL=sL,
-               ft=ft, qrs=qst[-2], vrs=vst[-2], qoff=qoff, voff=voff)
+               ft=ft, qrs=qst[-2], vrs=vst[-2], qoff=qoff, voff=voff, KD=KD, kdt=k.type, krs=kst[-2], koff=koff)
 
 
 @lowers("LinearAttention")
