@@ -2,10 +2,12 @@
 
 An entry holds everything ``ovcl.compiler.finish`` needs to make a plan without folding, fusing, lowering,
 rendering or compiling again: the launches (kernel names, sizes, arguments), the storages, the constants
-(packed weights included) and the program binary (not on PoCL, whose own cache holds the build). It is keyed by ovcl's version, the device and driver, the
-compile options, the input shapes and a hash of the model's content, so a stale entry is never found. A
+(packed weights included) and the program binary (not on PoCL, whose own cache holds the build). It is keyed
+by ovcl's version, the device and driver, the compile options, the input shapes and a hash of the model's
+content, so a stale entry is never found. A
 corrupt entry is rebuilt, never trusted: anything unexpected while loading means a miss. Entries are JSON,
-a NumPy ``.npz`` read with ``allow_pickle=False`` and the binary: loading one never runs code from it.
+the constants' raw bytes (each at a page boundary, read in one go into page-aligned memory that the device
+uses in place) and the binary: loading one never runs code from it.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from ovcl.ir import Model, Type
 from .compiler import Lowered, finish
 from .lowering import Launch, LocalMem, Storage, Value
 
-FORMAT = 3
+FORMAT = 4
 _COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16", "KERNEL_PARAMS", "KERNEL_VARIANT")
 
 
@@ -94,9 +96,9 @@ def save(cache_dir, key: str, plan) -> None:
         # only constants the plan reads: not those lowerings consumed at compile time (weights packed anew)
         used = {a.storage.id for l in lowered.launches for a in l.args if isinstance(a, Value)}
         used |= {v.storage.id for v in lowered.inputs + lowered.outputs}
-        consts = {f"c{s.id}": s.const for s in lowered.storages
+        consts = {s.id: s.const for s in lowered.storages
                   if s.kind == "const" and s.const is not None and s.id in used}
-        np.savez(tmp / "constants.npz", **consts)
+        index = _write_constants(tmp / "constants.bin", consts)
         # PoCL compiles every kernel again (for no work-group size in particular, one after another) to hand
         # out a program binary: ResNet-50's cold compile with CACHE_DIR took 33 s instead of 16. Its own cache
         # (POCL_CACHE_DIR) holds the build and the kernels compiled for their sizes, so on PoCL the entry keeps
@@ -106,6 +108,7 @@ def save(cache_dir, key: str, plan) -> None:
             (tmp / "program.bin").write_bytes(plan.program.get_info(cl.program_info.BINARIES)[0])
         doc = {
             "format": FORMAT,
+            "constants": index,
             "storages": [{"id": s.id, "nbytes": s.nbytes, "kind": s.kind,
                           "parent": None if s.parent is None else s.parent.id, "offset": s.offset,
                           "variable": s.variable}
@@ -125,6 +128,45 @@ def save(cache_dir, key: str, plan) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_constants(path: Path, consts: dict) -> dict:
+    """The constants' bytes, each from a page boundary on; returns {id: [offset, dtype, shape]}."""
+    from .memory import PAGE
+    index, offset = {}, 0
+    with open(path, "wb") as f:
+        for sid, a in consts.items():
+            a = np.ascontiguousarray(a)
+            offset = -(-offset // PAGE) * PAGE
+            f.seek(offset)
+            f.write(a.tobytes())
+            index[str(sid)] = [offset, a.dtype.str, list(a.shape)]
+            offset += a.nbytes
+    return index
+
+
+def _read_constants(path: Path, index: dict) -> dict:
+    """{id: array}, read in one go into page-aligned memory: the device uses them in place where it shares
+    host memory (no copy after the read). Anything out of bounds or not a plain number type is an error (the
+    entry is then rebuilt). Read, not mapped: a file changed under a mapping would crash the process."""
+    from .memory import PAGE
+    size = path.stat().st_size
+    raw = np.empty(size + PAGE, np.uint8)
+    start = -raw.ctypes.data % PAGE
+    raw = raw[start:start + size]
+    with open(path, "rb") as f:
+        if f.readinto(memoryview(raw)) != size:
+            raise ValueError("constants truncated")
+    out = {}
+    for sid, (offset, dtype, shape) in index.items():
+        dt = np.dtype(dtype)
+        if dt.hasobject or dt.kind not in "biuf" or any(int(d) < 0 for d in shape):
+            raise ValueError("constant type")
+        n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        if offset < 0 or offset + n > size:
+            raise ValueError("constant bounds")
+        out[sid] = raw[offset:offset + n].view(dt).reshape(shape) if n else np.empty(shape, dt)
+    return out
+
+
 # -- load ------------------------------------------------------------------------------------------------
 
 def load(cache_dir, key: str, device, config: dict):
@@ -136,11 +178,10 @@ def load(cache_dir, key: str, device, config: dict):
         doc = json.loads((entry / "plan.json").read_text())
         if doc.get("format") != FORMAT:
             raise ValueError("format")
-        with np.load(entry / "constants.npz", allow_pickle=False) as z:
-            consts = {k: z[k] for k in z.files}
+        consts = _read_constants(entry / "constants.bin", doc["constants"])
         storages = []
         for s in doc["storages"]:
-            const = consts[f"c{s['id']}"] if s["kind"] == "const" and f"c{s['id']}" in consts else None
+            const = consts.get(str(s["id"])) if s["kind"] == "const" else None
             storages.append(Storage(int(s["id"]), int(s["nbytes"]), s["kind"], const))
             if s["kind"] == "state":
                 vid, role = s["variable"]

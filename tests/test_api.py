@@ -234,7 +234,7 @@ def test_model_cache(tmp_path, rng):
     assert second._current_plan().stats.get("from_cache")
     np.testing.assert_array_equal(second([x])[0], first([x])[0])
     np.testing.assert_allclose(second([x])[0], np.tanh(x * w), rtol=1e-5, atol=1e-6)
-    (entries[0] / "constants.npz").write_bytes(b"garbage")
+    (entries[0] / "constants.bin").write_bytes(b"garbage")
     third = core.compile_model(model, "CPU")
     assert not third._current_plan().stats.get("from_cache")
     np.testing.assert_allclose(third([x])[0], np.tanh(x * w), rtol=1e-5, atol=1e-6)
