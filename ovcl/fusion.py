@@ -29,6 +29,7 @@ from ovcl.ir.node import PortInfo
 from ovcl.ir.ops import constant
 from ovcl.ir.ops.registry import Op
 
+from .lowering.base import contiguous_strides
 from .lowering.elementwise import ELTWISE_OPS, EPILOGUE_ACTIVATIONS
 
 # the element types whose fused kernels compute in float (f16 is stored half: INFERENCE_PRECISION_HINT f16)
@@ -286,21 +287,21 @@ def _rotated_inputs(members: list[Node], users, outputs) -> dict[Output, tuple[O
     at the rotated position, negated in the first half (four launches fewer per rotated tensor)."""
     inside = {m.id for m in members}
     shape = list(members[-1].get_output_shape(0))
+    rank, h = len(shape), (shape[-1] // 2 if shape else 0)
     out = {}
+    if not shape or shape[-1] % 2:
+        return out
     for m in members:
         for src in m.input_values():
             node = src.node
             if node.id in inside or node.type_name != "Concat" or src in outputs or node.get_input_size() != 2 \
                     or list(src.get_shape()) != shape or not all(u.id in inside for u in users.get(src, [])):
                 continue
-            rank = len(shape)
             neg, low = node.input_value(0), node.input_value(1)
             if int(node.attrs["axis"]) % rank != rank - 1 or neg.node.type_name != "Negative":
                 continue
-            high = neg.node.input_value(0)
-            h = shape[-1] // 2
-            x = _last_axis_slice(high, h, 2 * h)
-            if shape[-1] % 2 or x is None or x != _last_axis_slice(low, 0, h) or list(x.get_shape()) != shape:
+            x = _last_axis_slice(neg.node.input_value(0), h, 2 * h)
+            if x is None or x != _last_axis_slice(low, 0, h) or list(x.get_shape()) != shape:
                 continue
             out[src] = (x, "rotate_half", h)
     return out
@@ -521,7 +522,8 @@ def _mean_square_plus_eps(r: Output, single) -> tuple[Output, float] | None:
     """(x, eps) where ``r`` is 1 / sqrt(ReduceMean(x * x, last axis, kept) + eps) (or the Power -0.5 of the
     sum) and every intermediate result is read once (``single(out)``); else None."""
     node = r.node
-    if node.type_name == "Divide" and _scalar(node.input_value(0)) == 1.0 and node.input_value(1).node.type_name == "Sqrt":
+    if node.type_name == "Divide" and _scalar(node.input_value(0)) == 1.0 \
+            and node.input_value(1).node.type_name == "Sqrt":
         root = node.input_value(1)
         if not single(root):
             return None
@@ -734,7 +736,7 @@ def _split_heads(value: Output) -> tuple[Output, int, list[int], list[int]]:
     last axis of a Split / VariadicSplit part along the last axis, the split's input at the part's offset;
     else ``value`` itself, contiguous."""
     shape = [int(d) for d in value.get_shape()]
-    plain = (value, 0, shape, _contiguous(shape))
+    plain = (value, 0, shape, contiguous_strides(shape))
     reshape = value.node
     if reshape.type_name != "Reshape" or len(shape) < 2:
         return plain
@@ -749,16 +751,8 @@ def _split_heads(value: Output) -> tuple[Output, int, list[int], list[int]]:
             or shape[-2] * shape[-1] != ps[-1]:
         return plain
     offset = sum(int(split.output(i).get_shape()[-1]) for i in range(part.index))
-    lead = _contiguous(ws)[:-1]
+    lead = contiguous_strides(ws)[:-1]
     return whole, offset, shape, lead + [shape[-1], 1]
-
-
-def _contiguous(shape) -> list[int]:
-    strides, acc = [], 1
-    for d in reversed(shape):
-        strides.append(acc)
-        acc *= int(d)
-    return strides[::-1]
 
 
 def fuse(model: Model) -> dict[str, int]:

@@ -5,7 +5,8 @@ Kernels are specialised per shape, and a decoder's cache grows by one position p
 token would be a new plan and a kernel build (seconds each). So the pipeline runs the decoder with a cache of
 fixed slots (``ir.passes.stateful.fixed_capacity_cache``): the state holds ``slots`` positions from the start,
 each step writes its keys and values into the next free slots (``cache_position``), attention reads the
-updated state in place, and ``attention_mask`` hides the slots not yet written. Every decode step then has the same shapes and runs the same plan. Slots come
+updated state in place, and ``attention_mask`` hides the slots not yet written. Every decode step then has the
+same shapes and runs the same plan. Slots come
 in powers of two (at least ``MIN_SLOTS``), enough for the prompt and ``max_new_tokens``; the prompt is padded on
 the right to a power of two (at least ``MIN_PROMPT``), which no real token attends to (the mask is causal), so
 prompts of similar lengths share a plan too. Attention then reads every slot, written or not: up to twice the

@@ -171,7 +171,7 @@ def fixed_capacity_cache(model: Model, position_input: str = "cache_position") -
     beams = [p for p in model.get_parameters() if "beam_idx" in p.output(0).get_names()]
     if beams:
         _drop_beam_gathers(model, beams[0], any_data=True)
-    grown = {}                                  # Concat(read, new) output -> (its ScatterUpdate, the read)
+    grown = {}                          # Concat(read, new) output -> (its ScatterUpdate, the read, the axis)
     for assign in model.get_sinks():
         concat = assign.input_value(0).node
         if concat.type_name != "Concat" or concat.get_input_size() != 2 \
@@ -219,12 +219,13 @@ def _attend_to_state(model: Model, grown: dict, position: Node) -> bool:
         if sdpa.type_name != "ScaledDotProductAttention" or sdpa.get_input_size() < 4 or not masks:
             return False
         sources = [_through_head_groups(sdpa.input_value(k)) for k in range(3)]
-        if sources[0] in grown or sources[1] not in grown or sources[2] not in grown:
+        if sources[0] in grown or sources[1] not in grown or sources[2] not in grown \
+                or any(grown[s][2] != len(s.get_partial_shape()) - 2 for s in sources[1:]):   # along the keys
             return False
         rewrites.append((sdpa, grown[sources[1]], grown[sources[2]]))
     if not rewrites:
         return False
-    scatter, read, axis = rewrites[0][1]
+    _, read, axis = rewrites[0][1]
     slots = make("Gather", [make("ShapeOf", [read.output(0)], output_type="i64").output(0),
                             constant(np.array(axis, np.int64)), constant(np.array(0, np.int64))])
     columns = make("Range", [constant(np.array(0, np.int64)), slots.output(0), constant(np.array(1, np.int64))],

@@ -4,7 +4,8 @@ read each key row in place), then the fused kernel (``attention_sdpa.cl.mako``):
 work-item computes RQ query rows of one (batch, head) — scores 8 keys per vector step, mask / causal,
 stable softmax, times V in float4/float8 columns. Grouped-query attention reads key/value head
 ``h // (Hq / Hkv)`` without copying; the fusion's FusedSDPA reads query, key and value where they lie (heads
-split out of [batch, length, heads, size] by a Transpose, perhaps of a fused QKV projection's Split part). f32 and f16 (stored half, computed in float).
+split out of [batch, length, heads, size] by a Transpose, perhaps of a fused QKV projection's Split part).
+f32 and f16 (stored half, computed in float).
 
 LinearAttention: one launch of ``attention_linear.cl.mako``, a work-item per (value column, kv head, batch)
 carrying its state column through the time steps.

@@ -68,20 +68,18 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
         if tuple(inputs[k].shape) != tuple(shape) or shape[-1] != 2 * h or ins[k][1] is not None:
             raise ctx.fail(f"input {k} read rotated must have the output's shape {shape}, not {inputs[k].shape}")
         rot[k] = (shape[-1], h)
-    vec = _vector_width(ctx, expr, ins, out, dims, body)
-    while rot and vec > 1 and any(h % vec for _, h in rot.values()):      # a vector stays within a half
-        vec //= 2
-    vec = vec if vec >= 4 else 1
+    vec = _vector_width(ctx, expr, ins, out, dims, body, [h for _, h in rot.values()])
     gsize, lsize = linear_sizes(n // vec, 256)
     args = [out] + [v for v, (_, _, lit) in zip(inputs, ins) if lit is None]
     ctx.launch("eltwise.cl.mako", gsize, lsize, args, out_t=out.type, ins=ins, dims=dims, n=n,
                expr=expr, idx=idx, body=list(body), vec=vec, rot=rot)
 
 
-def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body) -> int:
+def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body, halves=()) -> int:
     """Elements a work-item computes as one vector: the device's preferred float vector width (1 on most
     GPUs, whose work-items are lanes already) where everything is f32, the expressions are valid on vectors,
-    the innermost dimension divides into vectors, and every input either walks it or is broadcast along it."""
+    the innermost dimension divides into vectors, and every input either walks it or is broadcast along it;
+    an input read rotate-half needs its ``halves`` to divide into vectors too (a vector within one half)."""
     want = ctx.caps.preferred_vector_width_float
     if want not in (4, 8, 16) or out.type is not Type.f32 or not vector_expr(expr):
         return 1
@@ -91,7 +89,7 @@ def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body) 
         if lit is None and (t is not Type.f32 or (strides is not None and strides[-1] not in (0, 1))):
             return 1
     vec = min(want, 8)
-    while vec > 1 and dims[-1] % vec:
+    while vec > 1 and (dims[-1] % vec or any(h % vec for h in halves)):
         vec //= 2
     return vec if vec >= 4 else 1
 

@@ -47,7 +47,8 @@ def _launch(ctx: LoweringContext, mode: str, axes: list[int], gamma=None, **para
     if gamma is not None:
         args.buffer("gamma", ctype(gamma.type), const=True)
     ctx.launch_variant(choice, args, {"in": x, "out": out, "gamma": gamma}, flops=4 * x.numel, t=x.type,
-                       gamma_t=None if gamma is None else gamma.type, mode=mode, R=R, base_code=offset_code("base", "o", kept),
+                       gamma_t=None if gamma is None else gamma.type, mode=mode, R=R,
+                       base_code=offset_code("base", "o", kept),
                        red_code=offset_code("roff", "r", red), **choice.params, **params)
 
 
@@ -61,7 +62,8 @@ def _mvn(ctx: LoweringContext):
 @lowers("NormalizeL2")
 def _normalize_l2(ctx: LoweringContext):
     t = ctx.inputs[0].type
-    _launch(ctx, "l2", axes_of(ctx, 1, ctx.inputs[0].rank), normalize_variance=False, eps=c_literal(float(ctx.attrs["eps"]), t),
+    _launch(ctx, "l2", axes_of(ctx, 1, ctx.inputs[0].rank), normalize_variance=False,
+            eps=c_literal(float(ctx.attrs["eps"]), t),
             eps_mode=str(ctx.attrs["eps_mode"]).lower())
 
 
