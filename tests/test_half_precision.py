@@ -57,7 +57,7 @@ def _conv(x, w, stride, pad, groups, bias, residual=None):
 
 # (input channels, output channels, kernel, stride, pad, groups, size, the path it takes)
 CONVS = {
-    "winograd": (16, 24, 3, 1, 1, 1, 10, "conv.winograd"),
+    "winograd": (32, 24, 3, 1, 1, 1, 10, "conv.winograd"),
     "depthwise": (8, 8, 3, 2, 1, 8, 13, "conv.depthwise"),
     "gemm_1x1": (16, 20, 1, 1, 0, 1, 9, "conv.gemm"),
     "gemm_strided_1x1": (16, 12, 1, 2, 0, 1, 9, "conv.gemm"),

@@ -24,8 +24,8 @@ def _conv_model(x, w, stride, pad, groups):
 
 # (input channels, output channels, kernel, stride, pad, groups, size, the default path, others that apply)
 CONVS = {
-    "winograd": (16, 24, 3, 1, 1, 1, 10, ["direct"]),
-    "winograd_odd": (17, 20, 3, 1, 1, 1, 13, ["direct"]),    # 2 x 17 planes, 7 x 7 tiles: partial groups
+    "winograd": (32, 24, 3, 1, 1, 1, 10, ["direct"]),
+    "winograd_odd": (33, 20, 3, 1, 1, 1, 13, ["direct"]),    # 2 x 33 planes, 7 x 7 tiles: partial groups
     "depthwise": (8, 8, 3, 2, 1, 8, 13, ["direct"]),
     "gemm_1x1": (16, 20, 1, 1, 0, 1, 9, ["direct"]),
     "gemm_strided_1x1": (16, 12, 1, 2, 0, 1, 9, ["direct"]),

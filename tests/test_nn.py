@@ -65,14 +65,15 @@ def test_conv(xs, ws, attrs, rng):
     _check(*_conv_model("Conv", xs, ws, rng, **attrs))
 
 
-# 3x3 stride-1 convolutions with >= 16 channels take Winograd F(2x2, 3x3) (ovcl/lowering/winograd.py): odd and
-# even output sizes (partial tiles), asymmetric and no padding, batch 2, a 1-pixel-wide output
+# 3x3 stride-1 convolutions with >= 32 input and >= 16 output channels take Winograd F(2x2, 3x3)
+# (ovcl/lowering/winograd.py): odd and even output sizes (partial tiles), asymmetric and no padding, batch 2, a
+# 1-pixel-wide output
 WINOGRAD_CASES = [
-    ((1, 16, 9, 10), (24, 16, 3, 3), dict(pads=[1, 1, 1, 1])),
+    ((1, 32, 9, 10), (24, 32, 3, 3), dict(pads=[1, 1, 1, 1])),
     ((2, 32, 7, 7), (16, 32, 3, 3), dict(pads=[1, 1, 1, 1])),
-    ((1, 16, 12, 5), (17, 16, 3, 3), dict(pads=[0, 2, 1, 0])),
-    ((1, 20, 6, 3), (16, 20, 3, 3), {}),
-    ((1, 16, 30, 31), (16, 16, 3, 3), dict(auto_pad="SAME_UPPER")),
+    ((1, 32, 12, 5), (17, 32, 3, 3), dict(pads=[0, 2, 1, 0])),
+    ((1, 36, 6, 3), (16, 36, 3, 3), {}),
+    ((1, 32, 30, 31), (16, 32, 3, 3), dict(auto_pad="SAME_UPPER")),
 ]
 
 

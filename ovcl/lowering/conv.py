@@ -5,7 +5,8 @@ Paths, tried in the order of ``PATHS`` for a convolution with constant weights o
 half and computed in float: INFERENCE_PRECISION_HINT f16). The first that applies runs; config
 ``KERNEL_VARIANT={"conv": NAME}`` forces one, a CompileError where it does not apply; every launch records its
 path as ``Launch.path`` (``conv.winograd``...):
-* ``winograd``: F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 16 channels (``winograd.py``).
+* ``winograd``: F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 32 input and >= 16 output channels
+  (``winograd.py``).
 * ``depthwise``: ``conv/depthwise.cl.mako`` (spec beside it), 2-D/1-D: several output rows per work-item,
   each input row loaded once per kernel column, from the unpadded input (border tiles via a zero-filled
   segment).
