@@ -129,7 +129,8 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 def _confirm(inst: Instance, bench: _NodeBench, rounds: int = 5, margin: float = 1.03) -> None:
     """The search's winner against the current configuration, interleaved round by round (these machines
     drift: a winner measured in a quiet moment is not a winner); kept only if the median of the per-round
-    ratios says it is at least ``margin`` faster. Sets the confirmed times."""
+    ratios and the ratio of the medians both say it is at least ``margin`` faster (rounds that swing both ways
+    can put the one above the margin and the other below 1). Sets the confirmed times."""
     plans = {}
     for name, cfg in (("current", inst.current), ("best", inst.best)):
         plans[name] = bench.plan(cfg)
@@ -142,7 +143,7 @@ def _confirm(inst: Instance, bench: _NodeBench, rounds: int = 5, margin: float =
         best.append(b)
         ratios.append(c / b)
     inst.default_s = statistics.median(cur)
-    if statistics.median(ratios) >= margin:
+    if statistics.median(ratios) >= margin and inst.default_s >= margin * statistics.median(best):
         inst.best_s = statistics.median(best)
     else:
         inst.best, inst.best_s = dict(inst.current), inst.default_s
