@@ -112,10 +112,10 @@ void ${name}(__global const ${ctype(qt)} *restrict q, __global const ${ctype(kdt
         ${ft}8 a${r} = (${ft}8)(0);
     % endfor
         for (int e = 0; e < ${E}; e += 8) {
-<% kload = "vload_half8(0, kp + e)" if kdt.name == "f16" else "convert_%s8(vload8(0, kp + e))" % ft %>
+<% kload = "vload_half8(0, kp + e)" if kdt.name == "f16" else "convert_%s8(%s)" % (ft, vload_u(ctype(kdt), 8, "(kp + e)")) %>
             const ${ft}8 kv = ${kload};
     % for r in range(RQ):
-            a${r} = a${r} + vload8(0, qp + ${r * E} + e) * kv;
+            a${r} = a${r} + ${vload_u(ft, 8, "(qp + %d + e)" % (r * E), space="__private")} * kv;
     % endfor
         }
     % for r in range(RQ):

@@ -73,9 +73,9 @@ __kernel void ${name}(__global ${T} *restrict out, __global const ${T} *restrict
     }
 % if V > 1 and use_ok:
     ## an outer dimension padded: the whole vector is inside or is padding
-    vstore${V}(ok ? vload${V}(0, in + io) : (${T}${V})(padv[0]), 0, out + oo);
+    ${vstore_u(T, V, "(out + oo)", "ok ? %s : (%s%d)(padv[0])" % (vload_u(T, V, "(in + io)"), T, V))}
 % elif V > 1:
-    vstore${V}(vload${V}(0, in + io), 0, out + oo);
+    ${vstore_u(T, V, "(out + oo)", vload_u(T, V, "(in + io)"))}
 % elif use_ok:
     out[oo] = ok ? in[io] : padv[0];
 % else:

@@ -21,10 +21,10 @@ __kernel void ${name}(__global ${OT} *restrict out, __global const ${T} *restric
     const ${idx} oo = r * ${K} + i0 * ${V};
 % if V > 1:
     if (j >= 0 && j < ${A})
-        vstore${V}(${f"ovcl_h2f{V}" if half else ""}(
-            vload${V}(0, data + (bp * ${A} + (${idx})j) * ${K} + i0 * ${V})), 0, out + oo);
+<% row = vload_u(T, V, "(data + (bp * %d + (%s)j) * %d + i0 * %d)" % (A, idx, K, V)) %>\
+        ${vstore_u(OT, V, "(out + oo)", ("ovcl_h2f%d(%s)" % (V, row)) if half else row)}
     else
-        vstore${V}((${OT}${V})(0), 0, out + oo);
+        ${vstore_u(OT, V, "(out + oo)", "(%s%d)(0)" % (OT, V))}
 % else:
     out[oo] = (j >= 0 && j < ${A}) ? ${"ovcl_h2f" if half else ""}(data[(bp * ${A} + (${idx})j) * ${K} + i0])
                                    : (${OT})0;

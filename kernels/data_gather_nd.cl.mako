@@ -19,8 +19,8 @@ __kernel void ${name}(__global ${T} *restrict out, __global const ${T} *restrict
 % endfor
     const ${idx} oo = r * ${S} + i0 * ${V};
 % if V > 1:
-    if (ok) vstore${V}(vload${V}(0, data + io + i0 * ${V}), 0, out + oo);
-    else vstore${V}((${T}${V})(0), 0, out + oo);
+    if (ok) ${vstore_u(T, V, "(out + oo)", vload_u(T, V, "(data + io + i0 * %d)" % V))}
+    else ${vstore_u(T, V, "(out + oo)", "(%s%d)(0)" % (T, V))}
 % else:
     out[oo] = ok ? data[io + i0] : (${T})0;
 % endif

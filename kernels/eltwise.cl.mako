@@ -18,10 +18,10 @@ def read(k, t, strides):
     at = first if strides is None else "off%d" % k
     if k in rot:
         D, h = rot[k]
-        one = ((lambda o: "vload%d(0, in%d + %s)" % (vec, k, o)) if vec > 1 else (lambda o: load(t, "in%d" % k, o)))
+        one = ((lambda o: vector_at("(in%d + %s)" % (k, o), vec)) if vec > 1 else (lambda o: load(t, "in%d" % k, o)))
         return "((%s %% %d) < %d ? -%s : %s)" % (at, D, h, one("%s + %d" % (at, h)), one("%s - %d" % (at, h)))
     if inner_walks(strides):
-        return "vload%d(0, in%d + %s)" % (vec, k, at)
+        return vector_at("(in%d + %s)" % (k, at), vec)
     return load(t, "in%d" % k, at)
 %>
 __kernel void ${name}(__global ${ctype(out_t)} *restrict out
@@ -71,6 +71,6 @@ __kernel void ${name}(__global ${ctype(out_t)} *restrict out
 % if vec == 1:
     ${store(out_t, "out", "gid", expr)}
 % else:
-    vstore${vec}((float${vec})(${expr}), 0, out + e);
+    ${vstore_u("float", vec, "(out + e)", "(float%d)(%s)" % (vec, expr))}
 % endif
 }

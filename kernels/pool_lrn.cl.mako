@@ -34,11 +34,13 @@ fv = "float" if vec == 1 else "float%d" % vec
 def vload(off):
     if vec == 1:
         return load(t, "x", off)
-    return ("vload_half%d(0, x + %s)" if t.name == "f16" else "vload%d(0, x + %s)") % (vec, off)
+    return ("vload_half%d(0, x + %s)" % (vec, off)) if t.name == "f16" else vload_u("float", vec, "(x + %s)" % off)
 def vstore(off, val):
     if vec == 1:
         return store(t, "out", off, val)
-    return ("vstore_half%d_rte(%s, 0, out + %s);" if t.name == "f16" else "vstore%d(%s, 0, out + %s);") % (vec, val, off)
+    if t.name == "f16":
+        return "vstore_half%d_rte(%s, 0, out + %s);" % (vec, val, off)
+    return vstore_u("float", vec, "(out + %s)" % off, val)
 %>
 __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {
     const int gid = get_global_id(0);

@@ -1,7 +1,7 @@
 ## 2-D max pooling (f32, no indices): a work-item computes 8 consecutive outputs of one output row as a
-## float8. Each window column is one float8 of input taps at constant offsets from one row pointer, which
-## LLVM turns into vector loads and shuffles (PoCL does not vectorise the one-output-per-item kernel across
-## work-items: its taps are strided). Rows outside the input are skipped (the same for all 8 lanes); a tile
+## float8. Each window column is one float8 of input taps from one row pointer: an unaligned vector load at
+## stride 1, the even lanes of a float16 at stride 2, scalar loads otherwise (PoCL does not vectorise the
+## one-output-per-item kernel across work-items: its taps are strided). Rows outside the input are skipped (the same for all 8 lanes); a tile
 ## whose columns reach outside the input loads lane by lane, the index clamped and the tap -inf.
 ## Semantics as pool.cl.mako's max: a tap replaces the best only where it is greater (NaN taps are passed
 ## over), -inf where no tap is inside the input.
@@ -10,6 +10,14 @@
 <%
 lanes = ["s%x" % j for j in range(8)]
 span = 7 * SW + (KW - 1) * DW + 1     # input columns a tile reads
+## stride 1: each tap one unaligned vector load; stride 2: the even lanes of 16 (one column past the span)
+reach = span + (1 if SW == 2 else 0)
+def tap(kw):
+    if SW == 1:
+        return vector_at("(xr + %d)" % (kw * DW), 8)
+    if SW == 2:
+        return stride2_vector("xr", kw * DW, 8)
+    return "(float8)(%s)" % ", ".join("xr[%d]" % (kw * DW + j * SW) for j in range(8))
 %>
 __kernel void ${name}(__global float *restrict out, __global const float *restrict x) {
     const int tile = get_global_id(0);
@@ -21,12 +29,12 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     const int ih0 = oh * ${SH} - ${PT};
     __global const float *xc = x + (long)nc * ${H * W};
     float8 best = (float8)(-INFINITY);
-    if (iw0 >= 0 && iw0 + ${span} <= ${W}) {
+    if (iw0 >= 0 && iw0 + ${reach} <= ${W}) {
 % for kh in range(KH):
         if (ih0 + ${kh * DH} >= 0 && ih0 + ${kh * DH} < ${H}) {
             __global const float *xr = xc + (ih0 + ${kh * DH}) * ${W} + iw0;
     % for kw in range(KW):
-            { const float8 v = (float8)(${", ".join("xr[%d]" % (kw * DW + j * SW) for j in range(8))});
+            { const float8 v = ${tap(kw)};
               best = v > best ? v : best; }
     % endfor
         }
@@ -50,7 +58,7 @@ __kernel void ${name}(__global float *restrict out, __global const float *restri
     }
     __global float *o = out + ((long)nc * ${OH} + oh) * ${OW} + ow0;
     if (ow0 + 8 <= ${OW}) {
-        vstore8(best, 0, o);
+        ${vstore_u("float", 8, "o", "best")}
     } else {
 % for j in range(8):
         if (ow0 + ${j} < ${OW}) o[${j}] = best.${lanes[j]};

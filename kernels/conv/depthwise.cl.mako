@@ -18,7 +18,7 @@ lanes = ["s%x" % j for j in range(8)]
 % for t in range(NIN):
     if (ih0 + ${t} >= 0 && ih0 + ${t} < H) {
         __global const ${ctype(xt)} *xr = xc + (ih0 + ${t}) * W;
-        ## constant offsets from one pointer: LLVM merges the 8 loads of a vector (with iw0 + k indices it does not)
+        ## constant offsets from one pointer: one unaligned vector load a tap at stride 1, the even lanes of one at 2
         __global const ${ctype(xt)} *xw = xr + iw0;
     % if checked:
 <% L = (TP - 1) * SW + (KW - 1) * DW + 1 %>\
@@ -36,6 +36,8 @@ lanes = ["s%x" % j for j in range(8)]
             const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % elif SW == 2:
             const float8 x${v} = ${stride2_vector("xw", kw * DW + v * 16, 8, xt)};
+            % elif SW == 1:
+            const float8 x${v} = ${vector_at("(xw + %d)" % (kw * DW + v * 8), 8, xt)};
             % else:
             const float8 x${v} = ${gather_vector(xt, "xw", [kw * DW + (v * 8 + j) * SW for j in range(8)])};
             % endif

@@ -19,8 +19,8 @@
 ##   vec_epi, vec_act, plain_rows (N * OD == 1: the row index is oh), one_group (groups == 1), act (str|None),
 ## the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them). Whether a row ends in a partial tile and whether the last channel block
 ## is partial are run-time tests (one branch per work-item), not specialisations.
-## Vector loads are built from scalars (LLVM merges them; a float8 pointer load would assume an alignment
-## that shifted taps do not have).
+## A tap's pixels are one unaligned vector load (vector_at; built from scalars, LLVM turned the overlapping
+## loads of a row's taps into shuffles of scalar loads, and the 3x3 kernels ran 1.5x slower).
 <%
 TP = VW * NV
 VT = 'float%d' % VW
@@ -39,6 +39,8 @@ def wchunks():
 <%def name="load8(p)">\
 % if s2v:
 ${stride2_vector(p, 0, VW, xt)}\
+% elif SW == 1:
+${vector_at(p, VW, xt)}\
 % else:
 ${gather_vector(xt, p, [j * SW for j in range(VW)])}\
 % endif

@@ -73,7 +73,7 @@ void ${name}(${signature}) {
         % endif
         % if gamma_t is not None:
     for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv * gamma[i];
-    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv * vload8(v, gamma + head);
+    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv * ${vload_u("float", 8, "(gamma + head + 8 * v)")};
     for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] * inv * gamma[i];
         % else:
     for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv;

@@ -101,12 +101,30 @@ def c_literal(value, t: Type) -> str:
 
 
 def stride2_vector(ptr: str, off: int, n: int, t: Type = Type.f32) -> str:
-    """A float<n> of ``ptr[off]``, ``ptr[off + 2]``, ... as OpenCL C: the even lanes of 2n consecutive values.
-    LLVM merges consecutive loads at constant offsets into vector loads and the ``.even`` into a shuffle; n loads
-    two apart stay n single loads and inserts. f16 data (``t``) is loaded lane by lane."""
-    if t is not Type.f32:
+    """A float<n> of ``ptr[off]``, ``ptr[off + 2]``, ... as OpenCL C: the even lanes of one unaligned load of
+    2n values (n <= 8). f16 data (``t``) is loaded lane by lane."""
+    if t is not Type.f32 or n > 8:
         return gather_vector(t, ptr, [off + 2 * j for j in range(n)])
-    return "((float%d)(%s)).even" % (2 * n, ", ".join("%s[%d]" % (ptr, off + j) for j in range(2 * n)))
+    return "(%s).even" % vload_u("float", 2 * n, "(%s + %d)" % (ptr, off))
+
+
+def vload_u(ct: str, n: int, ptr: str, space: str = "__global") -> str:
+    """An n-vector of C type ``ct`` at ``ptr`` (a pointer into ``space``, aligned to its element only), as
+    OpenCL C: one unaligned vector load through the prelude's ``ovcl_<ct><n>_u``."""
+    return f"(*({space} const ovcl_{ct}{n}_u *)({ptr}))"
+
+
+def vstore_u(ct: str, n: int, ptr: str, val: str) -> str:
+    """The C statement storing n-vector ``val`` of C type ``ct`` at ``ptr`` (aligned to its element only)."""
+    return f"*(__global ovcl_{ct}{n}_u *)({ptr}) = {val};"
+
+
+def vector_at(ptr: str, n: int, t: Type = Type.f32) -> str:
+    """A float<n> of ``ptr[0]`` ... ``ptr[n - 1]`` (elements of ``t``, computed in float): one unaligned load
+    for f32, element loads otherwise."""
+    if t is Type.f32:
+        return vload_u("float", n, ptr)
+    return gather_vector(t, ptr, list(range(n)))
 
 
 def gather_vector(t: Type, ptr: str, offsets) -> str:
@@ -116,7 +134,8 @@ def gather_vector(t: Type, ptr: str, offsets) -> str:
 
 
 TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": store, "lit": c_literal,
-                    "stride2_vector": stride2_vector, "gather_vector": gather_vector}
+                    "stride2_vector": stride2_vector, "gather_vector": gather_vector,
+                    "vector_at": vector_at, "vload_u": vload_u, "vstore_u": vstore_u}
 
 
 # -- values and launches ------------------------------------------------------------------------------------
