@@ -207,6 +207,31 @@ def test_tiny_model_tuned_and_used_by_the_next_compile(dbs):
     assert "| matmul.tiled |" in tuner.table(insts)
 
 
+def test_stale_parameters_are_measured_first(dbs, monkeypatch):
+    """After a template change, an entry measured on the old source is ignored at compile time, but the tuner
+    tries its parameters before any other candidate."""
+    from ovcl.device import get_device
+    dev = get_device("CPU")
+    ident = dev.tuning_identity
+    model, _ = _matmul_model()
+    shape = ovcl.compile_model(model, "CPU").launches()[0].shape
+    old = {"TM": 2, "VW": 4, "NV": 1, "U": 2, "L0": 2, "L1": 2, "AVEC": 0, "BLOCAL": 0, "BDIRECT": 0}
+    database.add_user_entries([_record("device", ident.device, shape=shape, params=old, driver=ident.driver,
+                                       source="0" * 16)])
+    measured = []
+    real = tuner._NodeBench.measure
+
+    def measure(self, cfg, *args):
+        measured.append(cfg)
+        return real(self, cfg, *args)
+
+    monkeypatch.setattr(tuner._NodeBench, "measure", measure)
+    with pytest.warns(TuningWarning, match="other kernel source"):
+        (inst,) = tuner.tune(model, dev, budget_s=1, runs=1, progress=lambda m: None)
+    assert measured[0] == inst.current != old                # the capability defaults: the stale entry is ignored
+    assert measured[1] == TILED.fit(old, inst.problem, dev.caps)
+
+
 def test_a_candidate_with_wrong_results_is_rejected(dbs, monkeypatch):
     """Inject a candidate whose kernel 'runs in no time' but whose output is off by 0.1%."""
     from ovcl.device import get_device

@@ -179,31 +179,49 @@ def add_user_entries(records: list[dict], path: Path | None = None) -> Path:
 
 # -- lookup ----------------------------------------------------------------------------------------------
 
-def lookup(identity: Identity, variant, shape: str, source: str) -> Entry | None:
-    """The entry that applies to ``variant`` at ``shape`` on this device, or None."""
+def _candidates(identity: Identity, variant, shape: str):
+    """This device's entries for ``variant`` at ``shape``, then at "*": the most specific level first, the
+    user's before the shipped ones at each."""
     m = mode()
     if m == "off":
-        return None
+        return
     from ovcl import __version__
     user = [e for e in read(user_path()) if e.record.get("ovcl") == __version__
             and (e.level != "device" or e.record.get("driver") == identity.driver)]
     shipped = read(SHIPPED) if m == "all" else []
-    stale = False
     for want in (shape, "*"):
         for level in LEVELS:
             key = identity.key(level)
             for entries in (user, shipped):
                 for e in entries:
                     if e.variant == variant and e.shape == want and e.level == level and e.key == key:
-                        if e.source == source:
-                            return e
-                        stale = True
+                        yield e
+
+
+def lookup(identity: Identity, variant, shape: str, source: str) -> Entry | None:
+    """The entry that applies to ``variant`` at ``shape`` on this device, or None."""
+    stale = False
+    for e in _candidates(identity, variant, shape):
+        if e.source == source:
+            return e
+        stale = True
     if stale and (variant, source) not in _warned:
         _warned.add((variant, source))
         warnings.warn(f"tuning entries for {variant} on this device were measured on other kernel source and "
                       f"are ignored (capability defaults apply); run 'ovcl tune' to measure again",
                       TuningWarning, stacklevel=3)
     return None
+
+
+def stale_params(identity: Identity, variant, shape: str, source: str) -> list[dict]:
+    """The parameters of this device's entries for ``variant`` at ``shape`` measured on other kernel source:
+    after a template change, the tuner measures them first (they often still win, and a short budget's
+    random sample may not find them again)."""
+    out = []
+    for e in _candidates(identity, variant, shape):
+        if e.source != source and e.shape == shape and e.params not in out:
+            out.append(dict(e.params))
+    return out
 
 
 _warned: set = set()

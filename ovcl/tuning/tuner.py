@@ -3,8 +3,9 @@
 1. The model is specialised and lowered as a compile would; its launches of tunable variants, grouped by
    (variant, shape key), are the *instances*.
 2. Each instance is run alone: its node (fused as in the model) is lowered into a one-node plan over random
-   inputs, for the configuration it has now and then for candidates from the variant's space (a seeded
-   random sample for 40% of its time, then the neighbours of the best: one parameter one step away, until
+   inputs, for the configuration it has now and then for candidates: the parameters of its entries measured
+   on older kernel source (stale after a template change), then the variant's space (a seeded random sample
+   for 40% of its time, then the neighbours of the best: one parameter one step away, until
    none is new or the time is up), each timed with OpenCL profiling events (median of several runs; a candidate already 3x slower
    than the best after one run is dropped). The budget is shared out by each instance's share of the model's
    time.
@@ -207,6 +208,12 @@ def tune(model, device, budget_s: float = 120.0, shapes: dict | None = None, con
         if candidates is not None:
             pool = candidates(inst)
         else:
+            for cfg in database.stale_params(device.tuning_identity, inst.variant.id, inst.shape,
+                                             inst.variant.source_hash()):
+                if inst.variant.name_error(cfg) is None:
+                    cfg = inst.variant.fit(cfg, inst.problem, device.caps)
+                    if inst.variant.check(cfg, inst.problem, device.caps) is None:
+                        trial(cfg)
             pool = inst.variant.space(inst.problem, device.caps, limit=400, seed=n)
         # a random sample for part of the share (all of it for injected candidates), then around the best
         explore = stop if candidates is not None else time.perf_counter() + 0.4 * share
