@@ -49,6 +49,8 @@ CONV_CASES = [
     ((1, 12, 7, 7), (6, 4, 3, 3), dict(group=3, pads=[1, 1, 1, 1])),              # OC/G = 2
     ((1, 8, 13, 11), (8, 1, 3, 3), dict(group=8, dilations=[2, 2], pads=[2, 2, 2, 2])),   # depthwise
     ((2, 32, 17, 19), (32, 1, 3, 3), dict(group=32, strides=[2, 2], pads=[1, 1, 1, 1])),  # depthwise s2
+    ((1, 24, 14, 14), (24, 1, 3, 3), dict(group=24, pads=[1, 1, 1, 1])),   # depthwise: border tiles masked
+    ((1, 16, 7, 7), (16, 1, 3, 3), dict(group=16, strides=[2, 2], pads=[1, 1, 1, 1])),
     ((1, 4, 17), (5, 4, 3), dict(strides=[2])),                                   # 1-D
     ((1, 4, 5, 6, 7), (3, 4, 3, 2, 3), dict(pads=[1, 0, 1, 1, 1, 0])),            # 3-D
     ((1, 3, 7, 9), (5, 3, 3, 3), dict(auto_pad="SAME_UPPER", strides=[2, 2])),

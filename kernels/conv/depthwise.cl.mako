@@ -2,8 +2,11 @@
 ## the unpadded input.
 ## A work-item computes R output rows x TP = 8*NV output pixels of one channel. Each input row it needs is
 ## loaded once per kernel column and feeds every output row it contributes to. Rows outside the input are
-## skipped; columns are loaded as whole vectors when the tile's span lies inside the row, else lane by lane
-## with a bounds check. Epilogue: + bias[c], + residual, activation expression over a0.
+## skipped; columns are loaded as whole vectors when the tile's span lies inside the row; at a padded row's
+## ends as whole vectors too, the lanes outside the row zeroed by masks, where the columns read lie inside the
+## tensor (all but the first tile of the first plane and the last of the last: on MobileNetV2's 14x14 and
+## 7x7 planes every tile is a border tile, and lane by lane they ran 2x slower); else lane by lane with a bounds
+## check. Epilogue: + bias[c], + residual, activation expression over a0.
 ## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, act (str|None), vec_act (act is valid
 ## on float8), the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them).
 ## Sizes that vary per layer are int kernel arguments: NC (N*C), C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
@@ -13,8 +16,12 @@ TP = 8 * NV
 KK = KH * KW
 NIN = (R - 1) * SH + (KH - 1) * DH + 1
 lanes = ["s%x" % j for j in range(8)]
+SPAN = (TP - 1) * SW + (KW - 1) * DW + 1 + (1 if SW == 2 else 0)    # columns read from iw0 on (stride 2: one more)
 %>
-<%def name="rows(checked)">
+## mode: "interior" (the tile's columns inside the row), "masked" (vector loads as in the interior, lanes outside
+## the row zeroed by masks: every column read lies inside the tensor), "checked" (lane by lane, bounds checked)
+<%def name="rows(mode)">
+<% checked = mode == "checked" %>\
 % for t in range(NIN):
     if (ih0 + ${t} >= 0 && ih0 + ${t} < H) {
         __global const ${ctype(xt)} *xr = xc + (ih0 + ${t}) * W;
@@ -35,13 +42,18 @@ lanes = ["s%x" % j for j in range(8)]
             % if checked:
             const float8 x${v} = (float8)(${", ".join("seg[%d]" % (kw * DW + (v * 8 + j) * SW) for j in range(8))});
             % elif SW == 2:
-            const float8 x${v} = ${stride2_vector("xw", kw * DW + v * 16, 8, xt)};
+            ${"" if mode == "masked" else "const "}float8 x${v} = ${stride2_vector("xw", kw * DW + v * 16, 8, xt)};
             % elif SW == 1:
-            const float8 x${v} = ${vector_at("(xw + %d)" % (kw * DW + v * 8), 8, xt)};
+            ${"" if mode == "masked" else "const "}float8 x${v} = ${vector_at("(xw + %d)" % (kw * DW + v * 8), 8, xt)};
             % else:
-            const float8 x${v} = ${gather_vector(xt, "xw", [kw * DW + (v * 8 + j) * SW for j in range(8)])};
+            ${"" if mode == "masked" else "const "}float8 x${v} = ${gather_vector(xt, "xw", [kw * DW + (v * 8 + j) * SW for j in range(8)])};
             % endif
         % endfor
+        % if mode == "masked":
+            % for v in range(NV):
+            x${v} = as_float8(as_int8(x${v}) & m${kw}_${v});
+            % endfor
+        % endif
         % for r in range(R):
 <% d = t - r * SH %>\
             % if d >= 0 and d % DH == 0 and d // DH < KH:
@@ -74,11 +86,23 @@ __kernel void ${name}(${signature}) {
     float8 acc${r}_${v} = (float8)(0.0f);
     % endfor
 % endfor
-    ## (stride 2 reads one more column: the odd lane after the last tap)
-    if (iw0 >= 0 && iw0 + ${(TP - 1) * SW + (KW - 1) * DW + (1 if SW == 2 else 0)} < W) {
-${rows(False)}
+    ## the first and the last element the tile's loaded rows read, counted from x
+    const long lo = ((long)nc * H + (ih0 > 0 ? ih0 : 0)) * W + iw0;
+    const long hi = ((long)nc * H + (ih0 + ${NIN - 1} < H ? ih0 + ${NIN - 1} : H - 1)) * W + iw0 + ${SPAN - 1};
+    if (iw0 >= 0 && iw0 + ${SPAN} <= W) {
+${rows("interior")}
+    } else if (lo >= 0 && hi < (long)NC * H * W) {
+        ## border tiles (a padded row's first or last): the columns outside the row belong to its neighbours
+        const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+    % for kw in range(KW):
+        % for v in range(NV):
+        const int8 col${kw}_${v} = (int8)(iw0 + ${kw * DW + v * 8 * SW}) + lane * ${SW};
+        const int8 m${kw}_${v} = (col${kw}_${v} >= 0) & (col${kw}_${v} < W);
+        % endfor
+    % endfor
+${rows("masked")}
     } else {
-${rows(True)}
+${rows("checked")}
     }
 % if bt:
     const float b = ${load(bt, "bias", "c")};
