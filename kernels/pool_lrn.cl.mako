@@ -5,7 +5,8 @@
 ## beta
 ##
 ## Walking along one normalised axis (ONNX's LRN, across channels): a work-item takes ``vec`` neighbouring positions off
-## that axis (explicit vectors: PoCL does not vectorise this loop across work-items) and walks along the
+## that axis (explicit vectors: PoCL does not vectorise this loop across work-items; a plane whose size is no
+## multiple of vec ends in work-items of one position each) and walks along the
 ## axis with the window's values in registers, one load and one store a step; the squares are summed afresh
 ## each step (a running add/subtract would lose small sums to cancellation once a large value leaves the
 ## window). Otherwise: one work-item per element, looping over its window.
@@ -30,34 +31,50 @@ def inv_pow(acc):
 <%
 n_axis, inner = shape[axes[0]], strides[axes[0]]
 size = before + after + 1
-fv = "float" if vec == 1 else "float%d" % vec
-def vload(off):
-    if vec == 1:
+nvec = inner // vec if vec > 1 else 0          # vector positions of a plane, then its tail one by one
+per = nvec + (inner - nvec * vec)
+def vload(off, w):
+    if w == 1:
         return load(t, "x", off)
-    return ("vload_half%d(0, x + %s)" % (vec, off)) if t.name == "f16" else vload_u("float", vec, "(x + %s)" % off)
-def vstore(off, val):
-    if vec == 1:
+    return ("vload_half%d(0, x + %s)" % (w, off)) if t.name == "f16" else vload_u("float", w, "(x + %s)" % off)
+def vstore(off, val, w):
+    if w == 1:
         return store(t, "out", off, val)
     if t.name == "f16":
-        return "vstore_half%d_rte(%s, 0, out + %s);" % (vec, val, off)
-    return vstore_u("float", vec, "(out + %s)" % off, val)
+        return "vstore_half%d_rte(%s, 0, out + %s);" % (w, val, off)
+    return vstore_u("float", w, "(out + %s)" % off, val)
 %>
-__kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {
-    const int gid = get_global_id(0);
-    if (gid >= ${n_items}) return;
-    const long base = (long)(gid / ${inner // vec}) * ${n_axis * inner} + (gid % ${inner // vec}) * ${vec};
+<%def name="walk_from(w)">
+<% fv = "float" if w == 1 else "float%d" % w %>\
     ## w<k> holds the value at c - before + k (zero outside the axis)
 % for k in range(size - 1):
-    ${fv} w${k} = ${"0.0f" if k < before or k - before >= n_axis else vload("base + %d" % ((k - before) * inner))};
+    ${fv} w${k} = ${"0.0f" if k < before or k - before >= n_axis else vload("base + %d" % ((k - before) * inner), w)};
 % endfor
     for (int c = 0; c < ${n_axis}; ++c) {
-        const ${fv} w${size - 1} = c + ${after} < ${n_axis} ? ${vload("base + (long)(c + %d) * %d" % (after, inner))} : 0.0f;
+        const ${fv} w${size - 1} = c + ${after} < ${n_axis} ? ${vload("base + (long)(c + %d) * %d" % (after, inner), w)} : 0.0f;
         const ${fv} acc = ${" + ".join("w%d * w%d" % (k, k) for k in range(size))};
-        ${vstore("base + (long)c * %d" % inner, "w%d * %s" % (before, inv_pow("acc")))}
+        ${vstore("base + (long)c * %d" % inner, "w%d * %s" % (before, inv_pow("acc")), w)}
 % for k in range(size - 1):
         w${k} = w${k + 1};
 % endfor
     }
+</%def>
+__kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {
+    const int gid = get_global_id(0);
+    if (gid >= ${n_items}) return;
+    const int q = gid % ${per};
+    const long plane = (long)(gid / ${per}) * ${n_axis * inner};
+% if nvec:
+    if (q < ${nvec}) {
+        const long base = plane + q * ${vec};
+${walk_from(vec)}
+        return;
+    }
+    const long base = plane + ${nvec * vec} + (q - ${nvec});
+% else:
+    const long base = plane + q;
+% endif
+${walk_from(1)}
 }
 % else:
 __kernel void ${name}(__global ${ctype(t)} *restrict out, __global const ${ctype(t)} *restrict x) {

@@ -240,13 +240,15 @@ def test_lrn(size, rng):
 
 
 @pytest.mark.parametrize("xs,size,axes,beta,dtype", [
-    ((1, 6, 5, 4), 4, [1], 0.6, "f32"),        # walks along the channels, float4
-    ((2, 5, 4, 6), 5, [1], 0.5, "f32"),        # float8
+    ((1, 6, 5, 4), 4, [1], 0.6, "f32"),        # walks along the channels: two float8, then 4 one by one
+    ((2, 5, 4, 6), 5, [1], 0.5, "f32"),        # float8 only
+    ((1, 5, 1, 6), 3, [1], 0.75, "f32"),       # float4, then 2 one by one
     ((1, 6, 5, 3), 3, [2], 1.0, "f32"),        # one float
     ((1, 20, 2, 4), 17, [1], 0.75, "f32"),     # a window too long to walk in registers
     ((1, 6, 5, 4), 3, [2, 3], 0.6, "f32"),     # spatial axes
     ((1, 3, 5, 4), 2, [2, 3], 0.75, "f32"),
-    pytest.param((1, 6, 2, 8), 5, [1], 0.75, "f16", id="f16")])     # f16 storage, float8 (vload_half8)
+    pytest.param((1, 6, 2, 8), 5, [1], 0.75, "f16", id="f16"),      # f16 storage, float8 (vload_half8)
+    pytest.param((1, 6, 3, 5), 5, [1], 0.75, "f16", id="f16_tail")])
 def test_lrn_ir(xs, size, axes, beta, dtype, rng):
     """Even sizes (ONNX Runtime rejects them), spatial axes, the betas the kernel has closed forms for and each
     of its code paths, against a direct NumPy loop (on the f16-rounded input for f16, whose output's rounding

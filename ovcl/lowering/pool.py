@@ -143,8 +143,11 @@ def _lrn(ctx: LoweringContext):
     vec = 1
     if walk and x.type.name in ("f32", "f16"):
         inner = int(np.prod(x.shape[axes[0] + 1:]))
-        vec = next((v for v in (8, 4) if inner % v == 0), 1)
-    items = out.numel // x.shape[axes[0]] // vec if walk else out.numel
+        vec = next((v for v in (8, 4) if inner >= v), 1)
+        outer = out.numel // x.shape[axes[0]] // inner
+        items = outer * (inner // vec + inner % vec) if vec > 1 else outer * inner
+    else:
+        items = out.numel // x.shape[axes[0]] if walk else out.numel
     g, l = linear_sizes(items, 64)
     ctx.launch("pool_lrn.cl.mako", g, l, [out, x], t=x.type, n_items=items, walk=walk, vec=vec,
                shape=list(x.shape), axes=axes,
