@@ -11,7 +11,7 @@
 typedef ${t}${n} ovcl_${t}${n}_u __attribute__((aligned(${size})));
     % endfor
 % endfor
-#ifdef cl_khr_fp64
+#if defined(cl_khr_fp64) || defined(__opencl_c_fp64)
 % for n in (2, 4, 8, 16):
 typedef double${n} ovcl_double${n}_u __attribute__((aligned(8)));
 % endfor
