@@ -310,7 +310,9 @@ def test_avgpool_ir_ceil_count_pad(rounding, rng):
 
 
 @pytest.mark.parametrize("xs,osz", [((1, 3, 7, 9), [3, 4]), ((2, 2, 5), [3]), ((1, 2, 4, 6, 5), [2, 3, 5]),
-                                    ((1, 4, 8, 8), [8, 8]), ((1, 1, 3, 3), [5, 4])])
+                                    ((1, 4, 8, 8), [8, 8]), ((1, 1, 3, 3), [5, 4]),
+                                    # global and 2x2: many planes a work-group, the last group part empty
+                                    ((2, 37, 5, 5), [1, 1]), ((1, 100, 6, 6), [2, 2])])
 def test_adaptive_pool(xs, osz, rng):
     from ovcl.ir import Model, ops
     x = ops.parameter(xs, "f32", "x")
