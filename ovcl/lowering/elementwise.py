@@ -81,9 +81,9 @@ def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body, 
     the innermost dimension divides into vectors, and every input either walks it or is broadcast along it;
     an input read rotate-half needs its ``halves`` to divide into vectors too (a vector within one half)."""
     want = ctx.caps.preferred_vector_width_float
-    if want not in (4, 8, 16) or out.type is not Type.f32 or not vector_expr(vector_math(expr, 8)):
+    if want not in (4, 8, 16) or out.type is not Type.f32 or not vector_expr(expr):
         return 1
-    if any(t is not Type.f32 or not vector_expr(vector_math(e, 8)) for t, _, e in body):
+    if any(t is not Type.f32 or not vector_expr(e) for t, _, e in body):
         return 1
     for t, strides, lit in ins:
         if lit is None and (t is not Type.f32 or (strides is not None and strides[-1] not in (0, 1))):
@@ -121,11 +121,11 @@ def _math(t: Type):
 
 
 def vector_expr(act: str | None) -> bool:
-    """Whether the activation expression is also valid OpenCL C on float vectors as written: only builtins with
-    vector forms and the prelude's ``ovcl_*<n>`` vector helpers (not its scalar ``ovcl_*`` functions: see
-    ``base.vector_math``), no scalar casts, no classification builtins (their vector forms return int
-    vectors)."""
-    if act is None or re.search(r"\bovcl_\w*[A-Za-z_]\(", act):
+    """Whether the activation expression is also valid OpenCL C on float vectors once the prelude's math helpers
+    take their vector names (``base.vector_math``, which a kernel's vector code applies): only builtins with
+    vector forms, no scalar-only ``ovcl_*`` helpers, no scalar casts, no classification builtins (their vector
+    forms return int vectors)."""
+    if act is None or re.search(r"\bovcl_\w*[A-Za-z_]\(", vector_math(act, 8)):
         return False
     return not any(tok in act for tok in ("(float)", "(double)", "(int)", "isnan", "isinf", "isfinite", "&&",
                                           "||"))
