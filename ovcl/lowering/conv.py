@@ -12,8 +12,8 @@ path as ``Launch.path`` (``conv.winograd``...):
   segment).
 * ``gemm``: 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels on the MatMul
   kernel (``matmul.emit_pointwise_conv``), strided ones after ``conv/subsample.cl.mako`` makes their pixels
-  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv/im2col.cl.mako`` lays out
-  their columns.
+  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) after ``conv/im2col.cl.mako`` lays out their
+  columns, a row per output pixel, on the same kernel with a row-major A (``matmul.emit_columns_conv``).
 * ``direct``: ``conv/direct.cl.mako`` (spec beside it) over weights packed once at compile time. A work-item
   computes TO output channels x VW*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row; padded ones read a zero-padded copy of the input made by
@@ -44,7 +44,7 @@ from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 from .base import LoweringContext, Value, ctype, half_weights, linear_sizes, lowers
 from . import winograd
 from .elementwise import fused_epilogue, vector_expr
-from .matmul import emit_pointwise_conv
+from .matmul import emit_columns_conv, emit_pointwise_conv
 
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
 POINTWISE_MIN_K = 16
@@ -137,8 +137,8 @@ def _bits(t: Type) -> str:
 
 def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
     """The convolution through the MatMul kernel (``matmul.emit_pointwise_conv``), after a copy that makes the
-    pixels it reads contiguous (a quarter of the input for a stride-2 1x1) or lays out its columns (im2col,
-    K-major)."""
+    pixels it reads contiguous (a quarter of the input for a stride-2 1x1) or lays out its columns (im2col, a row
+    per output pixel: the GEMM's A row-major)."""
     x, out = g.x, g.out
     n, c = x.shape[0], x.shape[1]
     _, oh, ow = _pad3(out.shape[2:], 1)
@@ -153,15 +153,17 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
                            SH=g.strides3[1], SW=g.strides3[2], ct=_bits(x.type))
         x = sub
     elif kind == "im2col":
-        col = ctx.temp((n, c * kh * kw, oh, ow), x.type)
-        rows = n * c * kh * kw * oh
+        col = ctx.temp((n, oh * ow, c * kh * kw), x.type)
+        pix = ctx.caps.device_type != "CPU"         # a work-item a pixel (GPUs), else a row of pixels
+        rows = n * c * oh * (ow if pix else 1)
         choice = ctx.configure(IM2COL, {"total": rows})
         ctx.launch_variant(choice, IM2COL.args(_bits(x.type)), {"out": col, "x": x, "NR": rows, "C": c,
                                                                 "H": g.sizes3[1], "W": g.sizes3[2], "OH": oh,
                                                                 "OW": ow, "PT": g.pb3[1], "PL": g.pb3[2]},
                            KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2],
-                           ct=_bits(x.type))
-        x = col
+                           PIX=pix, ct=_bits(x.type))
+        emit_columns_conv(ctx, col, g.w, out, g.bias, g.res, g.act)
+        return
     emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
 
 
