@@ -61,6 +61,8 @@ IM2COL_MAX_BYTES = 64 << 20
 # with 64-384 channels, measured 3-5% slower transposed (2-core Zen 3, PoCL).
 ROWS_MAX_PIXELS = 256
 ROWS_MIN_CHANNELS = 512
+ROWS_MIN_K = 256        # input channels: below, the product is too small for the copy's launch (MobileNetV2's 96-
+                        # and 160-channel expansions to 576 and 960: no faster, 7 more launches)
 
 
 def _pad3(v, fill):
@@ -174,7 +176,8 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
         emit_columns_conv(ctx, col, g.w, out, g.bias, g.res, g.act)
         return
     m = x.numel // (n * c)
-    if kind in ("1x1", "subsampled") and m <= ROWS_MAX_PIXELS and out.shape[1] >= ROWS_MIN_CHANNELS:
+    if (kind in ("1x1", "subsampled") and m <= ROWS_MAX_PIXELS and out.shape[1] >= ROWS_MIN_CHANNELS
+            and c >= ROWS_MIN_K):
         # small planes, many output channels: the channel planes transposed into a row per pixel once, then
         # the GEMM over a row-major A, as for im2col (see ROWS_MAX_PIXELS)
         cols = ctx.temp((n, m, c), x.type)
