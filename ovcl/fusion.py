@@ -12,8 +12,9 @@
    out (erf or tanh form) becomes one ``Gelu``, which can then end a MatMul's epilogue.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
    axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation (a
-   Reshape may stand before the residual or the activation: it moves after the fused node) becomes one node whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps
-   its type; the extra inputs are appended and ``rt_info["fused"]`` says which is which.
+   Reshape may stand before the residual or the activation: it moves after the fused node) becomes one node
+   whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps its type; the extra
+   inputs are appended and ``rt_info["fused"]`` says which is which.
 2. Element-wise chains: connected element-wise ops of one output shape, whose intermediate results have no
    other consumer, become one ``FusedEltwise`` node: one kernel, one pass over memory. Inputs that are a
    Transpose, or the rotate-half of rotary embeddings (Concat(-x[..., h:], x[..., :h])), read by the chain

@@ -129,7 +129,7 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
 def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Value, bias: Value | None = None,
                       res: Value | None = None, act: str | None = None) -> None:
     """A convolution of one group over its columns (``cols`` [N, OH*OW, K]: a row per output pixel, from
-    ``conv/im2col``) as this GEMM: A row-major (read as vectors where its rows allow), B = the weights
+    ``conv/im2col``, or a 1x1 convolution's input transposed) as this GEMM: A row-major (read as vectors where its rows allow), B = the weights
     transposed [K, OC], packed, and C stored transposed (NCHW). Row-major A streams each row, where the K-major
     columns of a 1x1 convolution cost a cache line per k: ResNet-50's 3x3 stride-2 layer at 7x7 (M=49,
     K=4608) ran 2.5-3.1 ms that way, 1.4-1.5 ms this way. Sizes in the source (one kernel a layer)."""
