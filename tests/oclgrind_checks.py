@@ -2,7 +2,8 @@
 
 The Oclgrind job (.ci/run) runs the kernel test modules on Oclgrind's device with its checks on (invalid
 accesses, uninitialised values, data races, API errors). The run fails on:
-- any diagnostic in OCLGRIND_LOG (one log per xdist worker), counted by kind and kernel family at the end;
+- any diagnostic in OCLGRIND_LOG (one log per xdist worker): the test during which it was logged fails, and
+  the diagnostics are counted by kind and kernel family at the end;
 - any API error, which Oclgrind writes to stderr instead: the test during which it came fails;
 - with OCLGRIND_COVERAGE=1, a kernel template or variant that no test launched (each needs a case).
 Tests marked ``threads`` are skipped there (``skip_threaded``).
@@ -26,18 +27,27 @@ def start() -> None:
     import pyopencl.characterize as characterize
 
     # Oclgrind 21.10 reuses a freed buffer's id for the next allocation, and its uninitialised-value checker
-    # then keeps the old buffer's size: bytes of a larger new buffer past it read as never written, however
+    # then keeps the old allocation's size: bytes of a larger new buffer past it read as never written, however
     # they were written (a false report, reproduced with plain pyopencl: free 64 B, allocate 256 B, fill it
-    # in one kernel, read it in another: 48 reports). The tests hold every buffer until the process ends, so
-    # no id is reused (their buffers are small: a few hundred MB over a worker's run).
-    class HeldBuffer(cl.Buffer):
-        held: list = []
+    # in one kernel, read it in another: 48 reports). Ids come from buffers and from a program's constant
+    # tables (a kernel's `const long dims[] = {...}`, reduce/scan's with a run-time axis), freed with the
+    # program: three released CumSum models then a ReduceMean gave 1000 reports in reduce_segment. So the
+    # tests hold every buffer and program until the process ends, and no id is reused (a worker of the full
+    # Oclgrind job peaks near 5 GB RSS; the programs are about a twentieth of it).
+    held = []
 
+    class HeldBuffer(cl.Buffer):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.held.append(self)
+            held.append(self)
+
+    class HeldProgram(cl.Program):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            held.append(self)
 
     cl.Buffer = HeldBuffer
+    cl.Program = HeldProgram
 
     # pyopencl asks every device for NVIDIA's compute capability (an NVIDIA-only query) when it builds a
     # program or binds kernel arguments, and Oclgrind reports each ask as an API error: asked of NVIDIA only
@@ -68,9 +78,33 @@ def skip_threaded(items) -> None:
             item.add_marker(skip)
 
 
+_log_seen = 0                         # how much of this process's OCLGRIND_LOG earlier test phases accounted for
+
+
+def _new_diagnostics() -> str:
+    """What Oclgrind logged since the last call (it writes each diagnostic as its kernel runs)."""
+    global _log_seen
+    try:
+        with open(os.environ["OCLGRIND_LOG"], "rb") as f:
+            f.seek(_log_seen)
+            data = f.read()
+    except FileNotFoundError:
+        return ""
+    _log_seen += len(data)
+    return data.decode(errors="replace")
+
+
 def check_report(report) -> None:
-    """Fail a test phase whose captured stderr holds an Oclgrind API error."""
+    """Fail a test phase during which Oclgrind logged a diagnostic or wrote an API error to stderr, so the
+    failure names the test that launched the kernel."""
+    logged = _new_diagnostics()
     if not report.passed:
+        return
+    if logged.strip():
+        report.outcome = "failed"
+        blocks = [b for b in re.split(r"\n\s*\n", logged) if b.strip()]
+        report.longrepr = (f"Oclgrind logged {len(blocks)} diagnostics during this test's {report.when}; the "
+                           f"first:\n{blocks[0].strip()}")
         return
     stderr = "".join(text for name, text in report.sections if name == f"Captured stderr {report.when}")
     if "OpenCL runtime error detected" in stderr:
