@@ -6,7 +6,7 @@
 ## -x[j + h] for j < h, x[j - h] after; a vector never straddles the halves)
 ##
 ## vec > 1 (f32 throughout, the innermost collapsed dimension a multiple of vec, expressions valid on
-## vectors): an input that walks the innermost dimension is a float<vec> load, one broadcast along it a single
+## vectors once the prelude's math helpers take their float<vec> names: vector_math): an input that walks the innermost dimension is a float<vec> load, one broadcast along it a single
 ## float that the vector arithmetic widens. PoCL does not vectorise the one-element form across work-items
 ## (3.4x slower per byte on a per-channel multiply-add), so the vectors are written out.
 <%
@@ -66,11 +66,11 @@ __kernel void ${name}(__global ${ctype(out_t)} *restrict out
     % endif
 % endfor
 % for t, var, e in body:
-    const ${vt(t)} ${var} = (${vt(t)})(${e});
+    const ${vt(t)} ${var} = (${vt(t)})(${vector_math(e, vec)});
 % endfor
 % if vec == 1:
     ${store(out_t, "out", "gid", expr)}
 % else:
-    ${vstore_u("float", vec, "(out + e)", "(float%d)(%s)" % (vec, expr))}
+    ${vstore_u("float", vec, "(out + e)", "(float%d)(%s)" % (vec, vector_math(expr, vec)))}
 % endif
 }

@@ -3,8 +3,8 @@
 ## "amax" / "aavg" (adaptive bins: [o*in/out, ceil((o+1)*in/out)) ). Max writes indices too when idx_t is
 ## given: the flat position in the input, counted from axis ``axis`` (0: whole tensor, 1: per image, 2+:
 ## per plane). Avg divides by the taps inside the input (exclude_pad) or inside input + explicit pads.
-## Grid: (OW, OH, N*C*OD), no 64-bit index division.
-## params: mode, t (Type), idx_t (Type|None), C, D, H, W, OD, OH, OW, K, S, Dl, P, PE (3 each),
+## Grid: (OW, OH, NR = N*C*OD), each rounded up to the work-group; no 64-bit index division.
+## params: mode, t (Type), idx_t (Type|None), NR, C, D, H, W, OD, OH, OW, K, S, Dl, P, PE (3 each),
 ## exclude_pad (bool), clip_count (bool: with padding counted, clip windows to input + pads as ceil_torch
 ## does, else divide by the whole kernel), axis
 <%
@@ -53,7 +53,7 @@ __kernel void ${name}(__global ${ctype(t)} *restrict out
     const int ow = get_global_id(0);
     const int oh = get_global_id(1);
     const int r = get_global_id(2);
-    if (ow >= ${OW} || oh >= ${OH}) return;
+    if (ow >= ${OW} || oh >= ${OH} || r >= ${NR}) return;
     const int od = r % ${OD};
     const long nc = r / ${OD};
     const long gid = ((long)r * ${OH} + oh) * ${OW} + ow;

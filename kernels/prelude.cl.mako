@@ -90,14 +90,18 @@ static inline int ovcl_u2_load(uchar c) { return (int)(c & 0x3u); }
 static inline uchar ovcl_u2_store(int v) { return (uchar)(v & 0x3); }
 
 // Float math written out: PoCL 3.0 calls exp, tanh and erf out of line at 25-190 ns an element; these
-// inline and vectorise (a few ns) and stay within 2e-7 relative (erf: 1.5e-7 absolute above 1).
-static inline float ovcl_exp(float x) {
-    // branch-free (selects only), since branches stop PoCL from vectorising across work-items
-    const float xc = x > 88.7228f ? 88.7228f : (x < -87.3365f ? -87.3365f : x);
-    const float n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;   // nearest integer to x / ln 2
-    float r = xc - n * 0.693145752f;                                   // Cody-Waite: ln 2 in two parts
+// inline and stay within 2e-7 relative (erf: 1.5e-7 absolute above 1). Each comes as float (ovcl_exp) and
+// as float2..float16 (ovcl_exp8), one source: PoCL does not vectorise a scalar call across work-items, so
+// vector kernels name the vector form (lowering.base.vector_math). Branch-free (selects only, which on
+// vectors are the ternary's lane-wise form).
+% for s in ("", "2", "4", "8", "16"):
+<% F, I, U = "float" + s, "int" + s, "uint" + s %>\
+static inline ${F} ovcl_exp${s}(${F} x) {
+    const ${F} xc = x > 88.7228f ? 88.7228f : (x < -87.3365f ? -87.3365f : x);
+    const ${F} n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;   // nearest integer to x / ln 2
+    ${F} r = xc - n * 0.693145752f;                                   // Cody-Waite: ln 2 in two parts
     r = r - n * 1.42860677e-06f;
-    float p = 1.98412698e-04f;                                         // Taylor series of e^r, |r| <= ln2/2
+    ${F} p = 1.98412698e-04f;                                         // Taylor series of e^r, |r| <= ln2/2
     p = p * r + 1.38888889e-03f;
     p = p * r + 8.33333333e-03f;
     p = p * r + 4.16666667e-02f;
@@ -105,30 +109,30 @@ static inline float ovcl_exp(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    const int e = (int)n, e1 = e >> 1;                                 // 2^n as two factors: n may be 128
-    const float v = p * as_float((e1 + 127) << 23) * as_float((e - e1 + 127) << 23);
+    const ${I} e = convert_${I}(n), e1 = e >> 1;                       // 2^n as two factors: n may be 128
+    const ${F} v = p * as_${F}((e1 + 127) << 23) * as_${F}((e - e1 + 127) << 23);
     return x != x ? x : (x > 88.72283f ? INFINITY : (x < -87.33654f ? 0.0f : v));
 }
 
-static inline float ovcl_tanh(float x) {
-    const float a = as_float(as_uint(x) & 0x7FFFFFFFu), z = a * a;     // fabs() is a call on PoCL
-    float p = 3.592128037e-03f;                                        // Taylor series to x^13 near 0
+static inline ${F} ovcl_tanh${s}(${F} x) {
+    const ${F} a = as_${F}(as_${U}(x) & 0x7FFFFFFFu), z = a * a;     // fabs() is a call on PoCL
+    ${F} p = 3.592128037e-03f;                                        // Taylor series to x^13 near 0
     p = p * z - 8.863235530e-03f;
     p = p * z + 2.186948854e-02f;
     p = p * z - 5.396825397e-02f;
     p = p * z + 1.333333333e-01f;
     p = p * z - 3.333333333e-01f;
-    const float near = a + a * z * p;
-    const float far = 1.0f - 2.0f / (ovcl_exp(2.0f * a) + 1.0f);
-    const float y = a < 0.55f ? near : far;
+    const ${F} near = a + a * z * p;
+    const ${F} far = 1.0f - 2.0f / (ovcl_exp${s}(2.0f * a) + 1.0f);
+    const ${F} y = a < 0.55f ? near : far;
     return x != x ? x : (x < 0.0f ? -y : y);
 }
 
-static inline float ovcl_sigmoid(float x) { return 1.0f / (1.0f + ovcl_exp(-x)); }
+static inline ${F} ovcl_sigmoid${s}(${F} x) { return 1.0f / (1.0f + ovcl_exp${s}(-x)); }
 
-static inline float ovcl_erf(float x) {
-    const float a = as_float(as_uint(x) & 0x7FFFFFFFu), z = a * a;     // fabs() is a call on PoCL
-    float p = -1.229055530e-09f;                                       // Maclaurin series, 12 terms, |x| <= 1
+static inline ${F} ovcl_erf${s}(${F} x) {
+    const ${F} a = as_${F}(as_${U}(x) & 0x7FFFFFFFu), z = a * a;     // fabs() is a call on PoCL
+    ${F} p = -1.229055530e-09f;                                       // Maclaurin series, 12 terms, |x| <= 1
     p = p * z + 1.480719282e-08f;
     p = p * z - 1.636584469e-07f;
     p = p * z + 1.646211437e-06f;
@@ -140,22 +144,23 @@ static inline float ovcl_erf(float x) {
     p = p * z + 1.128379167e-01f;
     p = p * z - 3.761263890e-01f;
     p = p * z + 1.128379167e+00f;
-    const float t = 1.0f / (1.0f + 0.3275911f * a);                   // Abramowitz-Stegun 7.1.26 above 1
-    float q = 1.061405429f;
+    const ${F} t = 1.0f / (1.0f + 0.3275911f * a);                   // Abramowitz-Stegun 7.1.26 above 1
+    ${F} q = 1.061405429f;
     q = q * t - 1.453152027f;
     q = q * t + 1.421413741f;
     q = q * t - 0.284496736f;
     q = q * t + 0.254829592f;
-    const float far = 1.0f - q * t * ovcl_exp(-z);
-    const float y = a <= 1.0f ? a * p : (a < 3.92f ? far : 1.0f);
+    const ${F} far = 1.0f - q * t * ovcl_exp${s}(-z);
+    const ${F} y = a <= 1.0f ? a * p : (a < 3.92f ? far : 1.0f);
     return x != x ? x : (x < 0.0f ? -y : y);
 }
 
-static inline float ovcl_fabs(float x) { return as_float(as_uint(x) & 0x7FFFFFFFu); }
+static inline ${F} ovcl_fabs${s}(${F} x) { return as_${F}(as_${U}(x) & 0x7FFFFFFFu); }
 // fmin/fmax semantics (a NaN operand yields the other), as selects
-static inline float ovcl_fmin(float a, float b) { return (b < a || a != a) ? b : a; }
-static inline float ovcl_fmax(float a, float b) { return (b > a || a != a) ? b : a; }
+static inline ${F} ovcl_fmin${s}(${F} a, ${F} b) { return (b < a || a != a) ? b : a; }
+static inline ${F} ovcl_fmax${s}(${F} a, ${F} b) { return (b > a || a != a) ? b : a; }
 
+% endfor
 // f16 bits of a FINITE value (weights packed as f16, see lowering.base.half_weights) to float, inline: the
 // sign-extended bits shifted into f32 position keep the sign in bit 31 and exponent/mantissa in bits 27..13;
 // the mask drops the sign's copies, and x 2^112 rebiases the exponent (f16 subnormals become f32 normals).

@@ -8,11 +8,13 @@
    reads its query, key and value through the Transposes (and Split parts) that split their heads out
    (``FusedSDPA``).
    RMS normalisation written out (x * 1/sqrt(mean(x*x) + eps) [* gamma], transformers' RMSNorm, ONNX's
-   RMSNormalization) becomes one ``RMSNorm``: one pass over each row instead of four launches.
+   RMSNormalization) becomes one ``RMSNorm``: one pass over each row instead of four launches. GELU written
+   out (erf or tanh form) becomes one ``Gelu``, which can then end a MatMul's epilogue.
 1. Epilogues: a Convolution, GroupConvolution or MatMul followed by a bias Add (a constant along the channel
-   axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation
-   becomes one node whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps
-   its type; the extra inputs are appended and ``rt_info["fused"]`` says which is which.
+   axis, or the last axis for MatMul), a residual Add (a tensor of the output's shape) and an activation (a
+   Reshape may stand before the residual or the activation: it moves after the fused node) becomes one node
+   whose kernel applies them before storing: ``act(op + bias + residual)``. The node keeps its type; the extra
+   inputs are appended and ``rt_info["fused"]`` says which is which.
 2. Element-wise chains: connected element-wise ops of one output shape, whose intermediate results have no
    other consumer, become one ``FusedEltwise`` node: one kernel, one pass over memory. Inputs that are a
    Transpose, or the rotate-half of rotary embeddings (Concat(-x[..., h:], x[..., :h])), read by the chain
@@ -137,8 +139,10 @@ def fuse_epilogues(model: Model) -> int:
         if nxt is not None and nxt.type_name in VIEWS and tail not in outputs:
             # a reshape between the bias and the residual (GEMMs on flattened tokens): the residual is
             # seen in the host's shape instead, and the view moves after the fused node
+            # (or before the activation: GPT-2's feed-forward GELU; element-wise, so the view moves after it too)
             after = _only_user(users, nxt.output(0)) if nxt.output(0) not in outputs else None
-            if after is not None and after.type_name == "Add":
+            if after is not None and (after.type_name == "Add" or (after.type_name in EPILOGUE_ACTIVATIONS
+                                                                   and after.get_input_size() == 1)):
                 view, nxt, tail = nxt, after, nxt.output(0)
         if nxt is not None and nxt.type_name == "Add" and id(nxt) not in claimed:
             other = nxt.input_value(1) if nxt.input_value(0) == tail else nxt.input_value(0)
@@ -157,11 +161,13 @@ def fuse_epilogues(model: Model) -> int:
                 view = None
                 tail = view_in = tail.node.input_value(0)
                 nxt = _only_user(users, view_in) if view_in not in outputs else None
-        elif view is not None:
+        elif view is not None and nxt.type_name == "Add":
             tail, view = view.input_value(0), None
             nxt = _only_user(users, tail)
         if nxt is not None and nxt.type_name in EPILOGUE_ACTIVATIONS and nxt.get_input_size() == 1:
             fused["activation"] = (nxt.type_name, dict(nxt.attrs))
+            if view is not None and "residual" not in fused:
+                absorbed.append(view.name)
             absorbed.append(nxt.name)
             tail = nxt.output(0)
         if not fused:
@@ -513,6 +519,103 @@ def merge_constant_adds(model: Model) -> int:
     return len(mapping)
 
 
+def _near(v: float | None, want: float) -> bool:
+    """``v`` is ``want`` as a float32 constant (or written with six digits): a pattern's constant, not another."""
+    return v is not None and abs(v - want) <= 1e-5 * abs(want)
+
+
+def _mul_by(node: Node, want: float) -> Output | None:
+    """For a Multiply by a single constant close to ``want`` (either operand), the other operand."""
+    if node.type_name == "Multiply":
+        for k in (0, 1):
+            if _near(_scalar(node.input_value(k)), want):
+                return node.input_value(1 - k)
+    return None
+
+
+def _erf_gelu_input(erf: Node, only) -> Output | None:
+    """x of erf(x / sqrt(2)) or erf(x * (1 / sqrt(2)))."""
+    inner = erf.input_value(0).node
+    if only(inner.output(0)) is not erf:
+        return None
+    if inner.type_name == "Divide" and _near(_scalar(inner.input_value(1)), 1.4142135623730951):
+        return inner.input_value(0)
+    return _mul_by(inner, 0.7071067811865476)
+
+
+def _tanh_gelu_input(tanh: Node, only) -> Output | None:
+    """x of tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)), x^3 as Power(x, 3), x * (x * x) or (x * x) * x."""
+    scaled = tanh.input_value(0).node
+    u = _mul_by(scaled, 0.7978845608028654) if only(scaled.output(0)) is tanh else None
+    if u is None or u.node.type_name != "Add" or only(u) is not scaled:
+        return None
+    for k in (0, 1):
+        x, term = u.node.input_value(k), u.node.input_value(1 - k)
+        cube = _mul_by(term.node, 0.044715) if only(term) is u.node else None
+        if cube is None or only(cube) is not term.node:
+            continue
+        c = cube.node
+        if c.type_name == "Power" and c.input_value(0) == x and _near(_scalar(c.input_value(1)), 3.0):
+            return x
+        if c.type_name == "Multiply":
+            for j in (0, 1):
+                sq = c.input_value(1 - j).node
+                if (c.input_value(j) == x and sq.type_name == "Multiply" and only(sq.output(0)) is c
+                        and sq.input_value(0) == x and sq.input_value(1) == x):
+                    return x
+    return None
+
+
+def _half_x_times(one_plus: Output, x: Output, only) -> Output | None:
+    """The output of 0.5 * x * ``one_plus``, the products in any order, or None."""
+    m1 = only(one_plus)
+    if m1 is None or m1.type_name != "Multiply":
+        return None
+    other = m1.input_value(1) if m1.input_value(0) == one_plus else m1.input_value(0)
+    if other == x or _near(_scalar(other), 0.5):
+        m2 = only(m1.output(0))
+        if m2 is not None and m2.type_name == "Multiply":
+            rest = m2.input_value(1) if m2.input_value(0) == m1.output(0) else m2.input_value(0)
+            if (other == x and _near(_scalar(rest), 0.5)) or (other != x and rest == x):
+                return m2.output(0)
+        return None
+    if only(other) is m1 and _mul_by(other.node, 0.5) == x:       # (0.5 * x) * (1 + f)
+        return m1.output(0)
+    return None
+
+
+def fuse_gelu(model: Model) -> int:
+    """GELU written out becomes one Gelu: x * 0.5 * (1 + erf(x / sqrt(2))) (ERF) and 0.5 * x * (1 + tanh(sqrt(2 /
+    pi) * (x + 0.044715 * x^3))) (TANH), the products in any order, as PyTorch exports write them (BERT's and
+    GPT-2's feed-forward layers). One node instead of five to eight, and an activation that can end the
+    MatMul's epilogue. Only where every intermediate result has no other reader."""
+    from ovcl.ir.ops import make
+    users = _consumers(model)
+    outputs = {r.input_value(0) for r in model.get_results()}
+
+    def only(out: Output) -> Node | None:
+        return None if out in outputs else _only_user(users, out)
+
+    mapping: dict[Output, Output] = {}
+    for node in model.get_ordered_ops():
+        if node.type_name not in ("Erf", "Tanh") or not node.get_output_element_type(0).is_real():
+            continue
+        erf = node.type_name == "Erf"
+        x = _erf_gelu_input(node, only) if erf else _tanh_gelu_input(node, only)
+        add = only(node.output(0))
+        if x is None or add is None or add.type_name != "Add" or x.get_shape() != node.get_output_shape(0):
+            continue
+        if not any(_near(_scalar(add.input_value(k)), 1.0) and add.input_value(1 - k) == node.output(0)
+                   for k in (0, 1)):
+            continue
+        end = _half_x_times(add.output(0), x, only)
+        if end is not None:
+            mapping[end] = make("Gelu", [x], name=end.node.name,
+                                approximation_mode="ERF" if erf else "TANH").output(0)
+    model.replace_outputs(mapping)
+    return len(mapping)
+
+
 def _scalar(out: Output) -> float | None:
     c = _const(out)
     return float(c.reshape(-1)[0]) if c is not None and c.size == 1 else None
@@ -764,7 +867,7 @@ def fuse(model: Model) -> dict[str, int]:
             break
         counts["scales"] += folded
     counts.update(clamps=clamps_from_min_max(model), adds=merge_constant_adds(model),
-                  attention=fuse_attention(model), rms_norms=fuse_rms_norm(model))
+                  attention=fuse_attention(model), rms_norms=fuse_rms_norm(model), gelus=fuse_gelu(model))
     counts["attention_read_through"] = attention_reads_through(model)
     counts["epilogues"] = fuse_epilogues(model)
     counts["transposes_hoisted"] = hoist_transposes(model)

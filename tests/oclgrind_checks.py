@@ -6,7 +6,8 @@ accesses, uninitialised values, data races, API errors). The run fails on:
   the diagnostics are counted by kind and kernel family at the end;
 - any API error, which Oclgrind writes to stderr instead: the test during which it came fails;
 - with OCLGRIND_COVERAGE=1, a kernel template or variant that no test launched (each needs a case).
-Tests marked ``threads`` are skipped there (``skip_threaded``).
+Tests marked ``threads`` are skipped there (``skip_threaded``). With OCLGRIND_AS_CPU=1 the kernels are shaped
+as for a CPU that prefers float8 (``_shape_kernels_as_cpu``): .ci/run checks both shapes.
 """
 import glob
 import json
@@ -56,6 +57,9 @@ def start() -> None:
     characterize.nv_compute_capability = (
         lambda dev: nv_compute_capability(dev) if "NVIDIA" in dev.platform.vendor.upper() else None)
 
+    if os.environ.get("OCLGRIND_AS_CPU"):
+        _shape_kernels_as_cpu()
+
     from ovcl.compiler import Compiler
     emit = Compiler.emit
 
@@ -64,6 +68,23 @@ def start() -> None:
         return emit(self, launch)
 
     Compiler.emit = recording_emit
+
+
+def _shape_kernels_as_cpu() -> None:
+    """Oclgrind reports itself an accelerator preferring scalars, so lowering shapes its kernels as for a GPU.
+    With OCLGRIND_AS_CPU=1 it is taken for a CPU preferring float8 (what PoCL reports on AVX2): the CPU-shaped
+    variants, float vectors and unaligned vector loads, which PoCL runs and forgives, get the strict checks."""
+    import dataclasses
+
+    from ovcl import device
+
+    init = device.Device.__init__
+
+    def as_cpu(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.caps = dataclasses.replace(self.caps, device_type="CPU", preferred_vector_width_float=8)
+
+    device.Device.__init__ = as_cpu
 
 
 def skip_threaded(items) -> None:

@@ -200,12 +200,13 @@ def test_import_is_lazy():
 
 
 def test_eltwise_chain_fusion_matches_unfused(rng):
-    """GELU as PyTorch exports it (x * 0.5 * (1 + erf(x / sqrt 2))) runs as one kernel, same numbers."""
+    """An erf chain shaped like GELU as PyTorch exports it, x * 0.25 * (1 + erf(x / sqrt 2)), runs as one kernel,
+    same numbers (with 0.5 it is a GELU, which fusion makes one Gelu op: tests/test_fusion.py)."""
     nodes = [helper.make_node("Div", ["x", "s2"], ["d"]), helper.make_node("Erf", ["d"], ["e"]),
              helper.make_node("Add", ["e", "one"], ["p"]), helper.make_node("Mul", ["x", "p"], ["m"]),
-             helper.make_node("Mul", ["m", "half"], ["y"]), helper.make_node("Greater", ["y", "x"], ["g"])]
+             helper.make_node("Mul", ["m", "quarter"], ["y"]), helper.make_node("Greater", ["y", "x"], ["g"])]
     m = onnx_model(nodes, [("x", np.float32, [3, 50])], [("y", np.float32, None), ("g", np.bool_, None)],
-                   initializers=[("s2", np.float32(np.sqrt(2))), ("one", np.float32(1)), ("half", np.float32(0.5))])
+                   initializers=[("s2", np.float32(np.sqrt(2))), ("one", np.float32(1)), ("quarter", np.float32(0.25))])
     model = ovcl.read_model(m.SerializeToString())
     x = rng.standard_normal((3, 50)).astype(np.float32)
     fused = ovcl.compile_model(model, "CPU")
@@ -214,7 +215,7 @@ def test_eltwise_chain_fusion_matches_unfused(rng):
     for a, b in zip(fused([x]).to_tuple(), plain([x]).to_tuple()):
         np.testing.assert_array_equal(a, b)
     from math import erf
-    ref = x * 0.5 * (1 + np.vectorize(erf)(x / np.sqrt(2)))
+    ref = x * 0.25 * (1 + np.vectorize(erf)(x / np.sqrt(2)))
     np.testing.assert_allclose(fused([x])[0], ref, rtol=1e-5, atol=1e-6)
 
 

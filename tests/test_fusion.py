@@ -1,4 +1,6 @@
 """Compile-time fusion keeps results (against ONNX Runtime) while cutting launches."""
+import re
+
 import numpy as np
 import pytest
 from onnx import helper
@@ -120,12 +122,13 @@ def test_attention_pattern_becomes_sdpa(with_select, rng):
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("n", [12, 32])     # 32: interior tiles apply it to whole vectors
 @pytest.mark.parametrize("act", sorted(EPILOGUE_ACTIVATIONS))
-def test_every_epilogue_activation_fuses_and_computes(act, rng):
+def test_every_epilogue_activation_fuses_and_computes(act, n, rng):
     """Each activation fusion may put in an epilogue has a kernel expression, and the fused MatMul computes it
-    (against the ops' own NumPy evaluation, unfused)."""
-    a = rng.standard_normal((9, 16)).astype(np.float32)
-    b = rng.standard_normal((16, 12)).astype(np.float32)
+    (against the ops' own NumPy evaluation, unfused), on vectors and per element."""
+    a = (rng.standard_normal((9, 16)) * 0.5).astype(np.float32)
+    b = rng.standard_normal((16, n)).astype(np.float32)
     p = ops.parameter(a.shape, name="a")
     mm = ops.make("MatMul", [p, ops.constant(b)])
     attrs = {"min": -0.5, "max": 0.7} if act == "Clamp" else {}
@@ -307,3 +310,80 @@ def test_attention_reads_fused_qkv_parts_where_they_lie(width, rng):
     ops = [l.op for l in compiled.launches()]
     assert "FusedSDPA" in ops and not {"Split", "VariadicSplit", "Transpose", "Reshape"} & set(ops), ops
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("act", ["Sigmoid", "Tanh", "HardSwish", "Mish", "Softplus", "Gelu"])
+@pytest.mark.parametrize("kind", ["direct", "depthwise"])
+def test_conv_epilogue_math_on_vectors(kind, act, rng):
+    """Activations written with the prelude's math helpers (exp, tanh, erf...) end a direct or depthwise
+    convolution's epilogue on whole float vectors (their vector forms) and compute right (ONNX Runtime)."""
+    c = 8 if kind == "direct" else 16
+    ws = (16, 8, 5, 5) if kind == "direct" else (16, 1, 3, 3)
+    attrs = {"kernel_shape": list(ws[2:]), "pads": [ws[2] // 2] * 4, "group": 1 if kind == "direct" else 16}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], **attrs), helper.make_node(act, ["c"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [1, c, 16, 16])], [("y", np.float32, None)], opset=20,
+                   initializers=[("w", (rng.standard_normal(ws) * 0.2).astype(np.float32)),
+                                 ("b", rng.standard_normal(16).astype(np.float32))])
+    feeds = {"x": rng.standard_normal((1, c, 16, 16)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    (launch,) = [l for l in compiled.launches() if l.variant == f"conv.{kind}"]     # (after a padding copy)
+    assert act in "".join(launch.nodes) and len(compiled.launches()) <= 2, launch.nodes
+    if ovcl.Core().get_property("CPU", "PREFERRED_VECTOR_WIDTH_FLOAT") >= 8:
+        assert re.search(r"ovcl_(exp|tanh|erf|fmin|fmax)(8|16)\(", launch.source), launch.source
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
+def _gelu_nodes(form: str) -> tuple[list, list]:
+    """GELU of "h" written out as exporters write it, into "y"; with the constants it needs."""
+    c = lambda name, v: (name, np.array(v, np.float32))    # noqa: E731
+    if form.startswith("erf"):
+        inner = ([helper.make_node("Div", ["h", "sqrt2"], ["d"])] if form != "erf_mul"
+                 else [helper.make_node("Mul", ["h", "rsqrt2"], ["d"])])
+        head = inner + [helper.make_node("Erf", ["d"], ["e"]), helper.make_node("Add", ["one", "e"], ["p"])]
+        inits = [c("sqrt2", 1.4142135), c("rsqrt2", 0.70710677), c("one", 1.0), c("half", 0.5)]
+    else:
+        cube = ([helper.make_node("Pow", ["h", "three"], ["h3"])] if form == "tanh_pow" else
+                [helper.make_node("Mul", ["h", "h"], ["h2"]), helper.make_node("Mul", ["h2", "h"], ["h3"])])
+        head = cube + [helper.make_node("Mul", ["coef", "h3"], ["k"]), helper.make_node("Add", ["h", "k"], ["u"]),
+                       helper.make_node("Mul", ["u", "s2pi"], ["v"]), helper.make_node("Tanh", ["v"], ["e"]),
+                       helper.make_node("Add", ["e", "one"], ["p"])]
+        inits = [c("three", 3.0), c("coef", 0.044715), c("s2pi", 0.7978846), c("one", 1.0), c("half", 0.5)]
+    if form in ("erf", "tanh_pow", "erf_mul"):      # (x * (1 + f)) * 0.5
+        tail = [helper.make_node("Mul", ["h", "p"], ["q"]), helper.make_node("Mul", ["q", "half"], ["y"])]
+    elif form == "erf_half_first":                  # (0.5 * x) * (1 + f)
+        tail = [helper.make_node("Mul", ["half", "h"], ["q"]), helper.make_node("Mul", ["q", "p"], ["y"])]
+    else:                                           # x * ((1 + f) * 0.5)
+        tail = [helper.make_node("Mul", ["p", "half"], ["q"]), helper.make_node("Mul", ["h", "q"], ["y"])]
+    return head + tail, inits
+
+
+@pytest.mark.parametrize("form", ["erf", "erf_mul", "erf_half_first", "tanh_pow", "tanh_cubed"])
+def test_gelu_written_out_ends_the_matmul(form, rng):
+    """GELU as PyTorch exports write it (BERT's erf form, GPT-2's tanh form: the products in several orders)
+    after a Gemm on flattened tokens and a Reshape back: one MatMul launch, whose epilogue computes the
+    GELU on vectors; against ONNX Runtime."""
+    w = (rng.standard_normal((16, 32)) * 0.3).astype(np.float32)
+    b = rng.standard_normal(32).astype(np.float32)
+    gelu, inits = _gelu_nodes(form)
+    nodes = [helper.make_node("Reshape", ["x", "flat"], ["xf"]), helper.make_node("Gemm", ["xf", "w", "b"], ["g"]),
+             helper.make_node("Reshape", ["g", "back"], ["h"])] + gelu
+    m = onnx_model(nodes, [("x", np.float32, [2, 5, 16])], [("y", np.float32, None)], opset=13,
+                   initializers=[("w", w), ("b", b), ("flat", np.array([10, 16], np.int64)),
+                                 ("back", np.array([2, 5, 32], np.int64))] + inits)
+    feeds = {"x": rng.standard_normal((2, 5, 16)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert [l.op for l in compiled.launches()] == ["MatMul"], [l.op for l in compiled.launches()]
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_parts_read_elsewhere_stay_unfused(rng):
+    """Where an intermediate of the written-out GELU has another reader, nothing is replaced: same result."""
+    gelu, inits = _gelu_nodes("erf")
+    nodes = gelu + [helper.make_node("Add", ["e", "h"], ["z"])]        # erf's output read again
+    m = onnx_model(nodes, [("h", np.float32, [4, 16])], [("y", np.float32, None), ("z", np.float32, None)],
+                   opset=13, initializers=inits)
+    feeds = {"h": rng.standard_normal((4, 16)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert not any("Gelu" in l.op for l in compiled.launches())
+    for got, ref in zip(compiled(feeds).to_tuple(), run_ort(m, feeds)):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)

@@ -310,7 +310,9 @@ def test_avgpool_ir_ceil_count_pad(rounding, rng):
 
 
 @pytest.mark.parametrize("xs,osz", [((1, 3, 7, 9), [3, 4]), ((2, 2, 5), [3]), ((1, 2, 4, 6, 5), [2, 3, 5]),
-                                    ((1, 4, 8, 8), [8, 8]), ((1, 1, 3, 3), [5, 4])])
+                                    ((1, 4, 8, 8), [8, 8]), ((1, 1, 3, 3), [5, 4]),
+                                    # global and 2x2: many planes a work-group, the last group part empty
+                                    ((2, 37, 5, 5), [1, 1]), ((1, 100, 6, 6), [2, 2])])
 def test_adaptive_pool(xs, osz, rng):
     from ovcl.ir import Model, ops
     x = ops.parameter(xs, "f32", "x")
@@ -446,3 +448,24 @@ def test_resnet_like_block(rng):
     nodes.append(helper.make_node("GlobalAveragePool", ["act"], ["y"]))
     m = onnx_model(nodes, [("x", np.float32, (1, 3, 37, 41))], [("y", np.float32, None)], initializers=inits)
     _check(m, {"x": rng.standard_normal((1, 3, 37, 41)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_pointwise_conv_over_rows(stride, rng):
+    """A 1x1 convolution over a small plane with many output channels (ResNet-50's 7x7 layers) runs on the GEMM
+    over its input transposed into a row per pixel (after the subsampled copy when strided), batch of two, with
+    bias, residual and ReLU: against ONNX Runtime."""
+    import ovcl
+    n, c, oc, hw = 2, 256, 512, 7 * stride
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1, 1], strides=[stride] * 2),
+             helper.make_node("Add", ["c", "r"], ["s"]), helper.make_node("Relu", ["s"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [n, c, hw, hw]), ("r", np.float32, [n, oc, 7, 7])],
+                   [("y", np.float32, None)],
+                   initializers=[("w", (rng.standard_normal((oc, c, 1, 1)) * 0.05).astype(np.float32)),
+                                 ("b", rng.standard_normal(oc).astype(np.float32))])
+    feeds = {"x": rng.standard_normal((n, c, hw, hw)).astype(np.float32),
+             "r": rng.standard_normal((n, oc, 7, 7)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert any(l.shape == f"kind=const,M=49,N={oc},K={c},nb={n}" for l in compiled.launches()), \
+        [l.shape for l in compiled.launches()]
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-4)

@@ -81,6 +81,20 @@ def test_reduce_large(rng):
     assert_close(run_ovcl(m, {"x": x}), run_ort(m, {"x": x}), rtol=1e-4, atol=1e-5)
 
 
+
+@pytest.mark.parametrize("op", ["ReduceMean", "GlobalAveragePool"])
+def test_equal_segments_reduce_equal(op, rng):
+    """Segments holding the same values reduce to the same bits wherever they start in memory (13x13 planes:
+    each channel's plane at another alignment), as a softmax over them needs; and match NumPy's mean."""
+    plane = (rng.standard_normal((13, 13)) * 10.0 ** rng.integers(-3, 4, (13, 13))).astype(np.float32)
+    x = np.broadcast_to(plane, (1, 40, 13, 13)).copy()
+    attrs = {"axes": [2, 3], "keepdims": 1} if op == "ReduceMean" else {}
+    m = onnx_model([helper.make_node(op, ["x"], ["y"], **attrs)], [("x", np.float32, x.shape)],
+                   [("y", np.float32, None)], opset=13)
+    (y,) = run_ovcl(m, {"x": x})
+    assert np.unique(y).size == 1, np.unique(y)
+    np.testing.assert_allclose(y.ravel()[0], plane.astype(np.float64).mean(), rtol=1e-5, atol=1e-5)
+
 @pytest.mark.parametrize("op", ["ReduceLogicalAnd", "ReduceLogicalOr"])
 def test_reduce_logical(op, rng):
     x = rng.random((4, 6, 5)) > 0.2

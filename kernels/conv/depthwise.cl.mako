@@ -8,7 +8,7 @@
 ## 7x7 planes every tile is a border tile, and lane by lane they ran 2x slower); else lane by lane with a bounds
 ## check. Epilogue: + bias[c], + residual, activation expression over a0.
 ## Template params (what shapes the code): KH, KW, SH, SW, DH, DW, R, NV, act (str|None), vec_act (act is valid
-## on float8), the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them).
+## on float8 through vector_math), the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them).
 ## Sizes that vary per layer are int kernel arguments: NC (N*C), C, H, W, OH, OW, PT, PL (pads top / left), NT, NR
 ## (row blocks), so that layers of one shape class share a kernel (fewer PoCL compiles).
 <%
@@ -128,7 +128,7 @@ ${rows("checked")}
                 a0 += ${gather_vector(rt, "res", ["ob + %d" % (v * 8 + j) for j in range(8)])};
         % endif
         % if act and vec_act:
-                a0 = ${act};
+                a0 = ${vector_math(act, 8)};
         % endif
         % for j in range(8):
             % if act and not vec_act:

@@ -14,7 +14,7 @@
 ## (built from scalars, merged by LLVM: TO*2 bytes is not a vector alignment) and decoded inline.
 ## s2v: SW == 2 and the source has one more column after every tile's last tap (reads 2*VW values a vector).
 ## vec_epi: full tiles apply the epilogue to whole vectors (vec_act: the activation expression is valid on
-## vectors; otherwise it is applied lane by lane).
+## vectors, its math helpers renamed by vector_math; otherwise it is applied lane by lane).
 ## params: KD, KH, KW, SW, DW, TO, NV, VW (vector width 8 or 16), safe (bool: tails need clamping), w_half, s2v,
 ##   vec_epi, vec_act, plain_rows (N * OD == 1: the row index is oh), one_group (groups == 1), act (str|None),
 ## the Types of the data: xt, ot (input, output), bt, rt (bias, residual; None without them). Whether a row ends in a partial tile and whether the last channel block
@@ -166,7 +166,7 @@ ${conv_body(False)}
             a0 += ${gather_vector(rt, "rp0", [v * VW + j for j in range(VW)])};
             % endif
             % if act and vec_act:
-            a0 = ${act};
+            a0 = ${vector_math(act, VW)};
             % endif
             % for j in range(VW):
             % if act and not vec_act:

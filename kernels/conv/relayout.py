@@ -1,7 +1,7 @@
 """The copies that put a convolution's input where a faster path wants it, one work-item per destination
 row; their sizes are kernel arguments, so one kernel serves every layer (one PoCL compile):
 
-- ``im2col.cl.mako``: a strided KxK convolution's columns as a K-major matrix (then the GEMM path);
+- ``im2col.cl.mako``: a strided KxK convolution's columns, a row per output pixel (then the GEMM path);
 - ``subsample.cl.mako``: a strided 1x1 convolution's pixels made contiguous (then the GEMM path);
 - ``pad.cl.mako``: a zero-padded (and for transposed convolutions, zero-spread) copy (then the direct path).
 

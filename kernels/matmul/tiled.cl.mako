@@ -10,7 +10,7 @@
 ##   the work-group first decodes its L0 panels into local memory, once, instead of every work-item decoding every
 ##   B vector it reads), b_direct, b_rs (B row stride: TN packed, N direct), batch_code (C statements setting long aoff, boff, coff from bz),
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
-##   epilogue), vec_act (the activation expression is valid on vectors; else applied per component),
+##   epilogue), vec_act (the activation is valid on vectors, its math helpers renamed by vector_math; else per component),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors), c_trans (C stored transposed, N x M
 ##   per batch), dyn (M, N, K, P and Kp*TN are kernel arguments; A K-major: a_ks the string "M"; no b_local)
 <%
@@ -174,7 +174,7 @@ def comp(r, v, j):
             a0 += *(const __global ${fv} *)(res + coff + o);
             % endif
             % if act is not None and vec_act:
-            a0 = ${act};
+            a0 = ${vector_math(act, VW)};
             % elif act is not None:
             const ${fv} acc = a0;
                 % for j in range(VW):

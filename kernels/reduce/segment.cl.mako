@@ -11,17 +11,15 @@ __kernel __attribute__((reqd_work_group_size(${WG}, 1, 1)))
 void ${name}(${signature}) {
     const long o = get_group_id(0);
 % if VEC:
-    ## contiguous f32 segment, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
+    ## contiguous f32 segment, one work-item: a float8 body of unaligned loads from the segment's start, then a
+    ## scalar tail. Every segment folds in the same order whatever its alignment, so equal segments give equal
+    ## results (a global average pool's channels feeding a softmax: one rounding apart is a different class).
     ${base_code}
-    const int head = (int)min((long)${R}, (8 - (base & 7)) & 7);
-    const int nv = (${R} - head) >> 3;
-    const int tail = head + (nv << 3);
-    const __global float8 *v_in = (const __global float8 *)(in + base + head);
+    const __global float *p = in + base;
     float a = ${init};
     float8 a8 = (float8)(${init});
-    for (int i = 0; i < head; ++i) { const float x = in[base + i]; a = ${name}_comb(a, ${mapx}); }
-    for (int v = 0; v < nv; ++v) { const float8 x = v_in[v]; a8 = ${name}_comb8(a8, ${mapx}); }
-    for (int i = tail; i < ${R}; ++i) { const float x = in[base + i]; a = ${name}_comb(a, ${mapx}); }
+    for (int v = 0; v < ${R // 8}; ++v) { const float8 x = ${vload_u("float", 8, "p + v * 8")}; a8 = ${name}_comb8(a8, ${mapx}); }
+    for (int i = ${R // 8 * 8}; i < ${R}; ++i) { const float x = p[i]; a = ${name}_comb(a, ${mapx}); }
 % for c in "01234567":
     a = ${name}_comb(a, a8.s${c});
 % endfor

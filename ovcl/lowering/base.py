@@ -7,6 +7,7 @@ of kernels rendered from templates (``ctx.launch``), or declares an output a vie
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -127,6 +128,16 @@ def vector_at(ptr: str, n: int, t: Type = Type.f32) -> str:
     return gather_vector(t, ptr, list(range(n)))
 
 
+# The prelude's float math helpers that also come as float2..float16 versions (ovcl_exp -> ovcl_exp8)
+VECTOR_MATH = ("exp", "tanh", "sigmoid", "erf", "fabs", "fmin", "fmax")
+_SCALAR_MATH = re.compile(r"\bovcl_(%s)\(" % "|".join(VECTOR_MATH))
+
+
+def vector_math(expr: str, n: int) -> str:
+    """``expr`` (C over floats) for float<n> operands: the prelude's math helpers by their float<n> names."""
+    return _SCALAR_MATH.sub(lambda m: f"ovcl_{m.group(1)}{n}(", expr) if n > 1 else expr
+
+
 def gather_vector(t: Type, ptr: str, offsets) -> str:
     """A float<len(offsets)> of the elements of ``ptr`` (of type ``t``, computed in float) at ``offsets`` (C
     expressions): scalar loads, which LLVM merges into a vector load where the offsets are consecutive."""
@@ -135,7 +146,8 @@ def gather_vector(t: Type, ptr: str, offsets) -> str:
 
 TEMPLATE_HELPERS = {"ctype": ctype, "cctype": cctype, "load": load, "store": store, "lit": c_literal,
                     "stride2_vector": stride2_vector, "gather_vector": gather_vector,
-                    "vector_at": vector_at, "vload_u": vload_u, "vstore_u": vstore_u}
+                    "vector_at": vector_at, "vload_u": vload_u, "vstore_u": vstore_u,
+                    "vector_math": vector_math}
 
 
 # -- values and launches ------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ path as ``Launch.path`` (``conv.winograd``...):
   segment).
 * ``gemm``: 1x1 unpadded convolutions of one group with >= POINTWISE_MIN_K input channels on the MatMul
   kernel (``matmul.emit_pointwise_conv``), strided ones after ``conv/subsample.cl.mako`` makes their pixels
-  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) the same after ``conv/im2col.cl.mako`` lays out
-  their columns.
+  contiguous; strided KxK ones (K = C*KH*KW >= IM2COL_MIN_K) after ``conv/im2col.cl.mako`` lays out their
+  columns, a row per output pixel, on the same kernel with a row-major A (``matmul.emit_columns_conv``).
 * ``direct``: ``conv/direct.cl.mako`` (spec beside it) over weights packed once at compile time. A work-item
   computes TO output channels x VW*NV output pixels of one row. 1x1 stride-1 unpadded convolutions see the
   whole spatial plane as one row; padded ones read a zero-padded copy of the input made by
@@ -44,7 +44,8 @@ from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 from .base import LoweringContext, Value, ctype, half_weights, linear_sizes, lowers
 from . import winograd
 from .elementwise import fused_epilogue, vector_expr
-from .matmul import emit_pointwise_conv
+from .data import permute_copy
+from .matmul import emit_columns_conv, emit_pointwise_conv
 
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
 POINTWISE_MIN_K = 16
@@ -52,6 +53,16 @@ POINTWISE_MIN_K = 16
 # (from K = C*KH*KW = 64: MobileNetV2's 3-channel stem, K = 27, measured faster direct)
 IM2COL_MIN_K = 64
 IM2COL_MAX_BYTES = 64 << 20
+# 1x1 convolutions (strided ones after their subsampled copy) over planes of at most this many pixels, with at
+# least this many output channels, transpose their input into a row per pixel first (one more copy): the GEMM
+# reads K-major planes at a cache line per k for a work-item's 4 pixels, once per panel of 24 output channels,
+# so the copy pays where the panels are many.
+# ResNet-50's 7x7 and 14x14 layers with 512-2048 channels: 55.1 -> 53.5 ms; DenseNet-121's and Inception-v1's,
+# with 64-384 channels, measured 3-5% slower transposed (2-core Zen 3, PoCL).
+ROWS_MAX_PIXELS = 256
+ROWS_MIN_CHANNELS = 512
+ROWS_MIN_K = 256        # input channels: below, the product is too small for the copy's launch (MobileNetV2's 96-
+                        # and 160-channel expansions to 576 and 960: no faster, 7 more launches)
 
 
 def _pad3(v, fill):
@@ -137,8 +148,8 @@ def _bits(t: Type) -> str:
 
 def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
     """The convolution through the MatMul kernel (``matmul.emit_pointwise_conv``), after a copy that makes the
-    pixels it reads contiguous (a quarter of the input for a stride-2 1x1) or lays out its columns (im2col,
-    K-major)."""
+    pixels it reads contiguous (a quarter of the input for a stride-2 1x1) or lays out its columns (im2col, a row
+    per output pixel: the GEMM's A row-major)."""
     x, out = g.x, g.out
     n, c = x.shape[0], x.shape[1]
     _, oh, ow = _pad3(out.shape[2:], 1)
@@ -153,15 +164,26 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
                            SH=g.strides3[1], SW=g.strides3[2], ct=_bits(x.type))
         x = sub
     elif kind == "im2col":
-        col = ctx.temp((n, c * kh * kw, oh, ow), x.type)
-        rows = n * c * kh * kw * oh
+        col = ctx.temp((n, oh * ow, c * kh * kw), x.type)
+        pix = ctx.caps.device_type != "CPU"         # a work-item a pixel (GPUs), else a row of pixels
+        rows = n * c * oh * (ow if pix else 1)
         choice = ctx.configure(IM2COL, {"total": rows})
         ctx.launch_variant(choice, IM2COL.args(_bits(x.type)), {"out": col, "x": x, "NR": rows, "C": c,
                                                                 "H": g.sizes3[1], "W": g.sizes3[2], "OH": oh,
                                                                 "OW": ow, "PT": g.pb3[1], "PL": g.pb3[2]},
                            KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2],
-                           ct=_bits(x.type))
-        x = col
+                           PIX=pix, ct=_bits(x.type))
+        emit_columns_conv(ctx, col, g.w, out, g.bias, g.res, g.act)
+        return
+    m = x.numel // (n * c)
+    if (kind in ("1x1", "subsampled") and m <= ROWS_MAX_PIXELS and out.shape[1] >= ROWS_MIN_CHANNELS
+            and c >= ROWS_MIN_K):
+        # small planes, many output channels: the channel planes transposed into a row per pixel once, then
+        # the GEMM over a row-major A, as for im2col (see ROWS_MAX_PIXELS)
+        cols = ctx.temp((n, m, c), x.type)
+        permute_copy(ctx, cols, x, [n, c, m], [0, 2, 1])
+        emit_columns_conv(ctx, cols, g.w, out, g.bias, g.res, g.act)
+        return
     emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
 
 

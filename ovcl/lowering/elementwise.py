@@ -13,7 +13,7 @@ import numpy as np
 from ovcl.ir import Type
 
 from .base import (LoweringContext, Value, broadcast_strides, c_literal, cctype, contiguous_strides, ctype,
-                   linear_sizes, lowers)
+                   linear_sizes, lowers, vector_math)
 
 
 def collapse(out_shape, strides_list):
@@ -121,11 +121,14 @@ def _math(t: Type):
 
 
 def vector_expr(act: str | None) -> bool:
-    """Whether the activation expression is also valid OpenCL C on float vectors: only builtins with vector
-    forms (not the prelude's scalar ``ovcl_*`` functions), no scalar casts, no classification builtins (their
-    vector forms return int vectors)."""
-    return act is not None and not any(tok in act for tok in ("ovcl_", "(float)", "(double)", "(int)", "isnan",
-                                                              "isinf", "isfinite", "&&", "||"))
+    """Whether the activation expression is also valid OpenCL C on float vectors once the prelude's math helpers
+    take their vector names (``base.vector_math``, which a kernel's vector code applies): only builtins with
+    vector forms, no scalar-only ``ovcl_*`` helpers, no scalar casts, no classification builtins (their vector
+    forms return int vectors)."""
+    if act is None or re.search(r"\bovcl_\w*[A-Za-z_]\(", vector_math(act, 8)):
+        return False
+    return not any(tok in act for tok in ("(float)", "(double)", "(int)", "isnan", "isinf", "isfinite", "&&",
+                                          "||"))
 
 
 def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
@@ -159,7 +162,8 @@ def unary_expr(op: str, t: Type, attrs: dict) -> str | None:
         "SoftPlus": f"(a0 > {L(20)} ? a0 : log1p({fn('exp')}(a0)))",
         "SoftSign": f"a0 / ({one} + {fn('fabs')}(a0))",
         "HSwish": f"a0 * {fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
-        "HSigmoid": f"{fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)}",
+        # NaN stays NaN, as in ONNX Runtime and OpenVINO (fmin/fmax alone would replace it)
+        "HSigmoid": f"(a0 != a0 ? a0 : {fn('fmin')}({fn('fmax')}(a0 + {L(3)}, {L(0)}), {L(6)}) / {L(6)})",
         "Mish": f"a0 * {fn('tanh')}(a0 > {L(20)} ? a0 : log1p({fn('exp')}(a0)))",
         "Swish": f"a0 / ({one} + {fn('exp')}(-a0))",         # single-input form (beta 1), as activations
         "Elu": f"(a0 > {L(0)} ? a0 : {L(attrs.get('alpha', 1.0))} * ({fn('exp')}(a0) - {one}))",
@@ -331,7 +335,7 @@ def node_expr(op: str, attrs: dict, in_types: list[Type], out_type: Type, consts
     if op == "Selu":
         return f"a2 * (a0 > {zero} ? a0 : a1 * ({fn('exp')}(a0) - {one}))"
     if op == "HardSigmoid":
-        return f"{fn('fmin')}({fn('fmax')}(a1 * a0 + a2, {zero}), {one})"
+        return f"(a0 != a0 ? a0 : {fn('fmin')}({fn('fmax')}(a1 * a0 + a2, {zero}), {one}))"     # NaN stays NaN
     return None
 
 

@@ -17,7 +17,7 @@ from ovcl.ir import Type
 
 from ovcl.kernels.reduce.segment import VARIANT as SEGMENT
 
-from .base import LoweringContext, c_literal, cctype, contiguous_strides, ctype, linear_sizes, lowers
+from .base import LoweringContext, Value, c_literal, cctype, contiguous_strides, ctype, linear_sizes, lowers
 
 
 def _merge(pairs):
@@ -104,12 +104,15 @@ def _reduce(ctx: LoweringContext):
     x, out = ctx.inputs[0], ctx.outputs[0]
     if out.numel == 0:
         return
-    axes = axes_of(ctx, 1, x.rank)
+    emit_reduce(ctx, ctx.node.type_name, x, out, axes_of(ctx, 1, x.rank))
+
+
+def emit_reduce(ctx: LoweringContext, op: str, x: Value, out: Value, axes: list[int]) -> None:
+    """``out`` = reduction ``op`` (a REDUCE_OPS name) of ``x`` over ``axes`` (``reduce/segment``)."""
     kept, red = segments(x.shape, axes)
     R = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
     if x.numel == 0:
         R = 0
-    op = ctx.node.type_name
     if x.type is Type.boolean:
         acc = "int"
     elif op not in ("ReduceLogicalAnd", "ReduceLogicalOr") and not x.type.is_real() and x.type.size < 4:
