@@ -95,6 +95,25 @@ def test_equal_segments_reduce_equal(op, rng):
     assert np.unique(y).size == 1, np.unique(y)
     np.testing.assert_allclose(y.ravel()[0], plane.astype(np.float64).mean(), rtol=1e-5, atol=1e-5)
 
+
+@pytest.mark.parametrize("op", ["MeanVarianceNormalization", "LpNormalization"])
+def test_equal_rows_normalise_equal(op, rng):
+    """Equal rows of 13x13 values, each starting at another alignment, normalise to the same bits (the
+    normalisation kernel's vector body starts at each row's first element); against NumPy."""
+    row = (rng.standard_normal(169) * 10.0 ** rng.integers(-2, 3, 169)).astype(np.float32)
+    x = np.broadcast_to(row.reshape(13, 13), (1, 40, 13, 13)).copy()
+    attrs = {"axes": [2, 3]} if op == "MeanVarianceNormalization" else {"axis": -1, "p": 2}
+    xin = x if op == "MeanVarianceNormalization" else x.reshape(40, 169)
+    m = onnx_model([helper.make_node(op, ["x"], ["y"], **attrs)], [("x", np.float32, xin.shape)],
+                   [("y", np.float32, None)], opset=13)
+    (y,) = run_ovcl(m, {"x": xin})
+    y = y.reshape(40, 169)
+    assert all(np.array_equal(y[0], y[k]) for k in range(40))
+    r64 = row.astype(np.float64)
+    ref = ((r64 - r64.mean()) / np.sqrt(r64.var() + 1e-9) if op == "MeanVarianceNormalization"
+           else r64 / np.sqrt((r64 * r64).sum()))
+    np.testing.assert_allclose(y[0], ref, rtol=1e-4, atol=1e-5)
+
 @pytest.mark.parametrize("op", ["ReduceLogicalAnd", "ReduceLogicalOr"])
 def test_reduce_logical(op, rng):
     x = rng.random((4, 6, 5)) > 0.2

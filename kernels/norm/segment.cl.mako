@@ -17,12 +17,13 @@ void ${name}(${signature}) {
 % endif
     ${base_code}
 % if VEC:
-    ## contiguous f32 segment, one work-item: scalar head up to 32-byte alignment, float8 body, scalar tail
-    const int head = (int)min((long)${R}, (8 - (base & 7)) & 7);
-    const int nv = (${R} - head) >> 3;
-    const int tail = head + (nv << 3);
-    const __global float8 *v_in = (const __global float8 *)(in + base + head);
-    __global float8 *v_out = (__global float8 *)(out + base + head);
+    ## contiguous f32 segment, one work-item: a float8 body of unaligned loads and stores from the segment's
+    ## start, then a scalar tail; every segment sums in the same order whatever its alignment (equal rows give
+    ## equal results, as in reduce/segment)
+    const int nv = ${R} >> 3;
+    const int tail = nv << 3;
+    const __global ovcl_float8_u *v_in = (const __global ovcl_float8_u *)(in + base);
+    __global ovcl_float8_u *v_out = (__global ovcl_float8_u *)(out + base);
 <%def name="hsum(v8, s)">
     ${v8}.lo += ${v8}.hi;
     ${v8}.s01 += ${v8}.s23;
@@ -31,7 +32,6 @@ void ${name}(${signature}) {
     % if mode == "mvn":
     float s = 0.0f;
     float8 s8 = (float8)(0.0f);
-    for (int i = 0; i < head; ++i) s += in[base + i];
     for (int v = 0; v < nv; ++v) s8 += v_in[v];
     for (int i = tail; i < ${R}; ++i) s += in[base + i];
     ${hsum("s8", "s")}
@@ -39,7 +39,6 @@ void ${name}(${signature}) {
         % if normalize_variance:
     float q = 0.0f;
     float8 q8 = (float8)(0.0f);
-    for (int i = 0; i < head; ++i) { const float d = in[base + i] - mean; q += d * d; }
     for (int v = 0; v < nv; ++v) { const float8 d = v_in[v] - mean; q8 += d * d; }
     for (int i = tail; i < ${R}; ++i) { const float d = in[base + i] - mean; q += d * d; }
     ${hsum("q8", "q")}
@@ -49,18 +48,15 @@ void ${name}(${signature}) {
             % else:
     const float inv = 1.0f / (sqrt(q) + ${eps});
             % endif
-    for (int i = 0; i < head; ++i) out[base + i] = (in[base + i] - mean) * inv;
     for (int v = 0; v < nv; ++v) v_out[v] = (v_in[v] - mean) * inv;
     for (int i = tail; i < ${R}; ++i) out[base + i] = (in[base + i] - mean) * inv;
         % else:
-    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] - mean;
     for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] - mean;
     for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] - mean;
         % endif
     % else:
     float s = 0.0f;
     float8 s8 = (float8)(0.0f);
-    for (int i = 0; i < head; ++i) { const float x = in[base + i]; s += x * x; }
     for (int v = 0; v < nv; ++v) { const float8 x = v_in[v]; s8 += x * x; }
     for (int i = tail; i < ${R}; ++i) { const float x = in[base + i]; s += x * x; }
     ${hsum("s8", "s")}
@@ -72,11 +68,9 @@ void ${name}(${signature}) {
     const float inv = 1.0f / sqrt(fmax(s, ${eps}));
         % endif
         % if gamma_t is not None:
-    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv * gamma[i];
-    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv * ${vload_u("float", 8, "(gamma + head + 8 * v)")};
+    for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv * ${vload_u("float", 8, "(gamma + 8 * v)")};
     for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] * inv * gamma[i];
         % else:
-    for (int i = 0; i < head; ++i) out[base + i] = in[base + i] * inv;
     for (int v = 0; v < nv; ++v) v_out[v] = v_in[v] * inv;
     for (int i = tail; i < ${R}; ++i) out[base + i] = in[base + i] * inv;
         % endif
