@@ -98,7 +98,11 @@ static inline uchar ovcl_u2_store(int v) { return (uchar)(v & 0x3); }
 <% F, I, U = "float" + s, "int" + s, "uint" + s %>\
 static inline ${F} ovcl_exp${s}(${F} x) {
     const ${F} xc = x > 88.7228f ? 88.7228f : (x < -87.3365f ? -87.3365f : x);
-    const ${F} n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;   // nearest integer to x / ln 2
+    // nearest integer to x / ln 2: adding 1.5 * 2^23 rounds it into t's low mantissa bits, which also give it
+    // as an int without a float-to-int conversion (PoCL 3.0's LLVM fails to select float16's: "Cannot select
+    // X86ISD::CVTTP2SI" on AVX-512 hosts, which prefer float16)
+    const ${F} t = xc * 1.44269504f + 12582912.0f;
+    const ${F} n = t - 12582912.0f;
     ${F} r = xc - n * 0.693145752f;                                   // Cody-Waite: ln 2 in two parts
     r = r - n * 1.42860677e-06f;
     ${F} p = 1.98412698e-04f;                                         // Taylor series of e^r, |r| <= ln2/2
@@ -109,7 +113,7 @@ static inline ${F} ovcl_exp${s}(${F} x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    const ${I} e = convert_${I}(n), e1 = e >> 1;                       // 2^n as two factors: n may be 128
+    const ${I} e = as_${I}(t) - 0x4B400000, e1 = e >> 1;              // 2^n as two factors: n may be 128
     const ${F} v = p * as_${F}((e1 + 127) << 23) * as_${F}((e - e1 + 127) << 23);
     return x != x ? x : (x > 88.72283f ? INFINITY : (x < -87.33654f ? 0.0f : v));
 }

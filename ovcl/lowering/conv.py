@@ -259,7 +259,7 @@ def _emit_direct(ctx: LoweringContext, g: _Conv) -> None:
     ctx.launch_variant(choice, sig, values, flops=2 * out.numel * g.icg * kd * kh * kw, KD=kd, KH=kh, KW=kw,
                        SW=strides3[2], DW=dil3[2], TO=to, NV=nv, VW=vw, safe=safe, xt=src.type, ot=out.type,
                        bt=bt, rt=rt, act=g.act, w_half=w_half, s2v=s2v, vec_epi=True,
-                       vec_act=vector_expr(g.act), plain_rows=(n * od == 1), one_group=(groups == 1))
+                       vec_act=vector_expr(g.act, vw), plain_rows=(n * od == 1), one_group=(groups == 1))
 
 
 def _emit_dw(ctx: LoweringContext, g: _Conv) -> None:

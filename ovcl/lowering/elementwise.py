@@ -120,12 +120,16 @@ def _math(t: Type):
     return lambda name: name
 
 
-def vector_expr(act: str | None) -> bool:
-    """Whether the activation expression is also valid OpenCL C on float vectors once the prelude's math helpers
-    take their vector names (``base.vector_math``, which a kernel's vector code applies): only builtins with
-    vector forms, no scalar-only ``ovcl_*`` helpers, no scalar casts, no classification builtins (their vector
-    forms return int vectors)."""
+def vector_expr(act: str | None, lanes: int = 8) -> bool:
+    """Whether the activation expression is also valid OpenCL C on float<lanes> vectors once the prelude's math
+    helpers take their vector names (``base.vector_math``, which a kernel's vector code applies): only builtins
+    with vector forms, no scalar-only ``ovcl_*`` helpers, no scalar casts, no classification builtins (their
+    vector forms return int vectors). On 16 lanes, no builtin calls but the prelude's (inline) helpers: PoCL 3.0
+    on a Zen 4 prefers float16 but compiles kernels for Zen 3 (no AVX-512), so a float16 argument to its
+    out-of-line builtin library passes by another ABI than the library's, and the process crashes (log1p)."""
     if act is None or re.search(r"\bovcl_\w*[A-Za-z_]\(", vector_math(act, 8)):
+        return False
+    if lanes > 8 and any(not f.startswith("ovcl_") for f in re.findall(r"\b([A-Za-z_]\w*)\s*\(", act)):
         return False
     return not any(tok in act for tok in ("(float)", "(double)", "(int)", "isnan", "isinf", "isfinite", "&&",
                                           "||"))

@@ -221,5 +221,5 @@ def _matmul(ctx: LoweringContext):
     bc = _batch_code(out_batch, {"aoff": a_bs, "boff": [s * panel for s in b_bstr], "coff": c_bs})
     _launch_tiled(ctx, choice, problem, a, bp, out, bias, res, flops=flops, a_rs=a_rs, a_ks=a_ks,
                   batch_code=bc, b_direct=direct, b_rs=b_rs, act=act,
-                  vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act),
+                  vec_epi=_vector_epilogue(out, bias, res), vec_act=vector_expr(act, cfg["VW"]),
                   vec_store=(N % cfg["VW"] == 0), c_trans=False)
