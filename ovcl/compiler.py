@@ -19,7 +19,7 @@ from ovcl.ir.ops.state import STATE_IN_PLACE
 from ovcl.ir.passes.half_precision import compute_in_f16
 
 from .config import precision
-from .errors import CompileError
+from .errors import CompileError, KernelBuildError
 from .executor import Plan, bind_args
 from .fusion import fuse
 from .lowering import LOWERINGS, Launch, LoweringContext, Storage, Value
@@ -198,7 +198,14 @@ def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) 
     t1 = time.perf_counter()
     kernels = []
     for l in lowered.launches:
-        k = cl.Kernel(program, l.kernel)
+        try:
+            k = cl.Kernel(program, l.kernel)
+        except cl.Error as e:
+            hint = (" PoCL hands out such a program from its kernel cache when a process died while compiling "
+                    "it: delete the cache (POCL_CACHE_DIR, by default ~/.cache/pocl) and compile again."
+                    if device.is_pocl else "")
+            raise KernelBuildError(f"{l.op} node '{l.node}': the program built for {device.name} lacks its kernel "
+                                   f"{l.kernel} ({e}).{hint}") from e
         try:
             bind_args(k, l, lambda v: v.storage.buffer)
         except cl.Error as e:

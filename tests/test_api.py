@@ -136,6 +136,20 @@ def test_kernel_build_error_shows_log_and_node():
     assert "node 'broken'" in str(e.value) and "undefined_thing" in str(e.value)
 
 
+def test_program_without_its_kernel_is_a_build_error(monkeypatch):
+    """A driver handing back a program without the plan's kernels (PoCL does, from a cache entry a crashed
+    process left) is a KernelBuildError naming the node and what to do, not a bare clCreateKernel error."""
+    import ovcl.compiler
+    from ovcl.ir import Model, ops
+    from ovcl.programs import build_program
+    monkeypatch.setattr(ovcl.compiler, "build_program", lambda device, source, what: build_program(
+        device, "__kernel void other(__global float *a) { a[0] = 1.0f; }", what))
+    p = ops.parameter([4], "f32", name="x")
+    with pytest.raises(ovcl.KernelBuildError, match=r"Relu node '.*': .*lacks its kernel") as e:
+        ovcl.compile_model(Model([ops.make("Relu", [p])], [p]), "CPU")
+    assert "POCL_CACHE_DIR" in str(e.value)
+
+
 def test_dynamic_shapes_plan_per_shape(rng):
     m = onnx_model([helper.make_node("Mul", ["x", "x"], ["y"])], [("x", np.float32, ["n", 4])],
                    [("y", np.float32, ["n", 4])])
