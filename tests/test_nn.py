@@ -450,21 +450,23 @@ def test_resnet_like_block(rng):
     _check(m, {"x": rng.standard_normal((1, 3, 37, 41)).astype(np.float32)})
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_pointwise_conv_over_rows(stride, rng):
+@pytest.mark.parametrize("spatial,stride", [(2, 1), (2, 2), (1, 1)])
+def test_pointwise_conv_over_rows(spatial, stride, rng):
     """A 1x1 convolution over a small plane with many output channels (ResNet-50's 7x7 layers) runs on the GEMM
-    over its input transposed into a row per pixel (after the subsampled copy when strided), batch of two, with
-    bias, residual and ReLU: against ONNX Runtime."""
+    over its input copied into a row per pixel (im2col with a 1x1 window, strided as the layer; a 1-D layer as
+    one row of pixels), batch of two, with bias, residual and ReLU: against ONNX Runtime."""
     import ovcl
     n, c, oc, hw = 2, 256, 512, 7 * stride
-    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1, 1], strides=[stride] * 2),
+    xs, rs = [n, c] + [hw] * spatial, [n, oc] + [7] * spatial
+    if spatial == 1:
+        xs, rs = [n, c, 49], [n, oc, 49]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[1] * spatial,
+                              strides=[stride] * spatial),
              helper.make_node("Add", ["c", "r"], ["s"]), helper.make_node("Relu", ["s"], ["y"])]
-    m = onnx_model(nodes, [("x", np.float32, [n, c, hw, hw]), ("r", np.float32, [n, oc, 7, 7])],
-                   [("y", np.float32, None)],
-                   initializers=[("w", (rng.standard_normal((oc, c, 1, 1)) * 0.05).astype(np.float32)),
+    m = onnx_model(nodes, [("x", np.float32, xs), ("r", np.float32, rs)], [("y", np.float32, None)],
+                   initializers=[("w", (rng.standard_normal([oc, c] + [1] * spatial) * 0.05).astype(np.float32)),
                                  ("b", rng.standard_normal(oc).astype(np.float32))])
-    feeds = {"x": rng.standard_normal((n, c, hw, hw)).astype(np.float32),
-             "r": rng.standard_normal((n, oc, 7, 7)).astype(np.float32)}
+    feeds = {"x": rng.standard_normal(xs).astype(np.float32), "r": rng.standard_normal(rs).astype(np.float32)}
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
     assert any(l.shape == f"kind=const,M=49,N={oc},K={c},nb={n}" for l in compiled.launches()), \
         [l.shape for l in compiled.launches()]

@@ -44,7 +44,6 @@ from ovcl.kernels.conv.relayout import IM2COL, PAD, SUBSAMPLE
 from .base import LoweringContext, Value, ctype, half_weights, linear_sizes, lowers
 from . import winograd
 from .elementwise import fused_epilogue, vector_expr
-from .data import permute_copy
 from .matmul import emit_columns_conv, emit_pointwise_conv
 
 # 1x1 convolutions through the GEMM kernel (matmul.emit_pointwise_conv) from this many input channels
@@ -155,6 +154,19 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
     _, oh, ow = _pad3(out.shape[2:], 1)
     _, kh, kw = g.kernel3
     kind = _gemm_kind(g)
+    m = out.numel // (n * out.shape[1])
+    if kind == "im2col" or (kind in ("1x1", "subsampled") and m <= ROWS_MAX_PIXELS
+                            and out.shape[1] >= ROWS_MIN_CHANNELS and c >= ROWS_MIN_K):
+        # a row per output pixel, then the GEMM over a row-major A. A 1x1 layer takes this way only over small
+        # planes with many output channels (see ROWS_MAX_PIXELS); its copy is im2col's with a 1x1 window (a
+        # 1x1 layer of any rank as one row of m pixels), so that every such layer shares one kernel
+        col = ctx.temp((n, m, c * kh * kw), x.type)
+        if kind == "1x1":
+            _emit_im2col(ctx, x, col, (1, m), (1, m), (1, 1), (1, 1), (1, 1), (0, 0))
+        else:
+            _emit_im2col(ctx, x, col, g.sizes3[1:], (oh, ow), (kh, kw), g.strides3[1:], g.dil3[1:], g.pb3[1:])
+        emit_columns_conv(ctx, col, g.w, out, g.bias, g.res, g.act)
+        return
     if kind == "subsampled":
         sub = ctx.temp((n, c, oh, ow), x.type)
         choice = ctx.configure(SUBSAMPLE, {"total": n * c * oh})
@@ -163,28 +175,21 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
                                                                    "OW": ow},
                            SH=g.strides3[1], SW=g.strides3[2], ct=_bits(x.type))
         x = sub
-    elif kind == "im2col":
-        col = ctx.temp((n, oh * ow, c * kh * kw), x.type)
-        pix = ctx.caps.device_type != "CPU"         # a work-item a pixel (GPUs), else a row of pixels
-        rows = n * c * oh * (ow if pix else 1)
-        choice = ctx.configure(IM2COL, {"total": rows})
-        ctx.launch_variant(choice, IM2COL.args(_bits(x.type)), {"out": col, "x": x, "NR": rows, "C": c,
-                                                                "H": g.sizes3[1], "W": g.sizes3[2], "OH": oh,
-                                                                "OW": ow, "PT": g.pb3[1], "PL": g.pb3[2]},
-                           KH=kh, KW=kw, SH=g.strides3[1], SW=g.strides3[2], DH=g.dil3[1], DW=g.dil3[2],
-                           PIX=pix, ct=_bits(x.type))
-        emit_columns_conv(ctx, col, g.w, out, g.bias, g.res, g.act)
-        return
-    m = x.numel // (n * c)
-    if (kind in ("1x1", "subsampled") and m <= ROWS_MAX_PIXELS and out.shape[1] >= ROWS_MIN_CHANNELS
-            and c >= ROWS_MIN_K):
-        # small planes, many output channels: the channel planes transposed into a row per pixel once, then
-        # the GEMM over a row-major A, as for im2col (see ROWS_MAX_PIXELS)
-        cols = ctx.temp((n, m, c), x.type)
-        permute_copy(ctx, cols, x, [n, c, m], [0, 2, 1])
-        emit_columns_conv(ctx, cols, g.w, out, g.bias, g.res, g.act)
-        return
     emit_pointwise_conv(ctx, x, g.w, out, g.bias, g.res, g.act)
+
+
+def _emit_im2col(ctx: LoweringContext, x: Value, col: Value, hw, ohw, khw, strides, dil, pads) -> None:
+    """``col`` [N, OH*OW, C*KH*KW] = the columns of 2-D ``x`` (conv/im2col)."""
+    n, c = x.shape[0], x.shape[1]
+    (h, w), (oh, ow), (kh, kw) = hw, ohw, khw
+    pix = ctx.caps.device_type != "CPU"         # a work-item a pixel (GPUs), else a row of pixels
+    rows = n * c * oh * (ow if pix else 1)
+    choice = ctx.configure(IM2COL, {"total": rows})
+    ctx.launch_variant(choice, IM2COL.args(_bits(x.type)), {"out": col, "x": x, "NR": rows, "C": c, "H": h,
+                                                            "W": w, "OH": oh, "OW": ow, "PT": pads[0],
+                                                            "PL": pads[1]},
+                       KH=kh, KW=kw, SH=strides[0], SW=strides[1], DH=dil[0], DW=dil[1], PIX=pix,
+                       ct=_bits(x.type))
 
 
 def _emit_winograd(ctx: LoweringContext, g: _Conv) -> None:
