@@ -59,12 +59,24 @@ class Tiled(Variant):
             cfg["NV"] -= 1
         if cfg["U"] not in problem.get("avec_u", ()):
             cfg["AVEC"] = 0
-        if problem["kind"] != "conv":            # with sizes as arguments the work-group is in the source as is
-            cfg["L0"] = min(cfg["L0"], self.panels(cfg, problem))
-            cfg["L1"] = min(cfg["L1"], -(-M // cfg["TM"]))
+        whole = dict(cfg)
+        cfg["L0"] = min(cfg["L0"], self.panels(cfg, problem))
+        cfg["L1"] = min(cfg["L1"], -(-M // cfg["TM"]))
         if not self.b_local_fits(cfg, problem, caps):
             cfg["BLOCAL"] = 0
+        if self.dyn(cfg, problem):
+            # with sizes as arguments the work-group is in the source as is, not clipped to this shape's panels
+            # and row blocks (the work-items past them return at once), so that shapes share the kernel
+            cfg["L0"], cfg["L1"] = whole["L0"], whole["L1"]
         return cfg
+
+    def dyn(self, cfg: dict, problem: dict) -> bool:
+        """Whether M, N, K and the panels are kernel arguments, not in the source: for a 1x1 convolution's GEMM
+        (``conv``) and products that ask for it (``dyn``: a convolution's columns, Winograd's 16 GEMMs), so
+        that a network's layers share a few kernels (PoCL compiles each kernel at its first launch, 0.1-0.2 s
+        apiece), except where the work-group decodes f16 panels into local memory (BLOCAL: its size in the
+        source)."""
+        return problem["kind"] == "conv" or (problem.get("dyn", False) and not cfg["BLOCAL"])
 
     def b_local_fits(self, cfg: dict, problem: dict, caps) -> bool:
         """Decoding f16 panels into local memory pays where a group's rows reuse each panel (measured ~1.7x

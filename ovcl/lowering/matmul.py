@@ -71,7 +71,8 @@ def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> V
 def _launch_tiled(ctx: LoweringContext, choice: Choice, problem: dict, a: Value, bp: Value, out: Value,
                   bias: Value | None = None, res: Value | None = None, flops: int = 0, **tpl) -> None:
     """Launch ``tiled.cl.mako`` with the chosen parameters: sizes and arguments as the spec declares them."""
-    cfg, dyn = choice.params, problem["kind"] == "conv"
+    cfg = choice.params
+    dyn = TILED.dyn(cfg, problem)
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     sig = TILED.args(ctype(a.type), "ushort" if bp.type is Type.f16 else "float", ctype(out.type),
                      ctype(bias.type) if bias is not None else None,
@@ -93,15 +94,20 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
     nb, K, N = b.shape
     M = a.numel // (nb * K)
     b = np.asarray(b, np.float32)
-    problem = {"kind": "const", "M": M, "N": N, "K": K, "nb": nb, "b_half": half_weights(ctx, b)}
+    problem = {"kind": "const", "M": M, "N": N, "K": K, "nb": nb, "b_half": half_weights(ctx, b), "dyn": True}
     choice = ctx.configure(TILED, problem)
     cfg = choice.params
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     bp = pack_b(ctx, b, Kp, P, TN)
-    bc = _batch_code([nb], {"aoff": [M * K], "boff": [P * Kp * TN], "coff": [M * N]})
+    if TILED.dyn(cfg, problem):
+        bc = "aoff = bz * (long)M * K; boff = bz * (long)P * KpTN; coff = bz * (long)M * N;"
+    else:
+        bc = _batch_code([nb], {"aoff": [M * K], "boff": [P * Kp * TN], "coff": [M * N]})
+    a_rs, a_ks = ("1", "M") if a_kmajor else ("K", "1")
+    if not TILED.dyn(cfg, problem):
+        a_rs, a_ks = (1, M) if a_kmajor else (K, 1)
     _launch_tiled(ctx, choice, problem, a, bp, out, flops=2 * M * N * K * nb,
-                  a_rs=1 if a_kmajor else K, a_ks=M if a_kmajor else 1, batch_code=bc, b_direct=False, b_rs=TN,
-                  act=None, vec_epi=True, vec_act=False, vec_store=(N % cfg["VW"] == 0), c_trans=False)
+                  a_rs=a_rs, a_ks=a_ks, batch_code=bc, b_direct=False, b_rs=TN, act=None, vec_epi=True, vec_act=False, vec_store=(N % cfg["VW"] == 0), c_trans=False)
 
 
 def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Value, bias: Value | None = None,
@@ -132,19 +138,23 @@ def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Val
     ``conv/im2col``, or a 1x1 convolution's input transposed) as this GEMM: A row-major (read as vectors where its rows allow), B = the weights
     transposed [K, OC], packed, and C stored transposed (NCHW). Row-major A streams each row, where the K-major
     columns of a 1x1 convolution cost a cache line per k: ResNet-50's 3x3 stride-2 layer at 7x7 (M=49,
-    K=4608) ran 2.5-3.1 ms that way, 1.4-1.5 ms this way. Sizes in the source (one kernel a layer)."""
+    K=4608) ran 2.5-3.1 ms that way, 1.4-1.5 ms this way. Sizes as kernel arguments (``dyn``), as the 1x1's."""
     n, M, K = cols.shape
     oc = out.shape[1]
     wt = np.ascontiguousarray(np.asarray(w, np.float32).reshape(oc, K).T)[None]
     avec_u = tuple(u for u in (2, 4, 8) if cols.type is Type.f32 and K % u == 0)
-    problem = {"kind": "const", "M": M, "N": oc, "K": K, "nb": n, "b_half": half_weights(ctx, wt), "avec_u": avec_u}
+    problem = {"kind": "const", "M": M, "N": oc, "K": K, "nb": n, "b_half": half_weights(ctx, wt), "avec_u": avec_u,
+               "dyn": True}
     choice = ctx.configure(TILED, problem)
     cfg = choice.params
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     bp = pack_b(ctx, wt, Kp, P, TN)
-    bc = _batch_code([n], {"aoff": [M * K], "coff": [oc * M]})
+    if TILED.dyn(cfg, problem):
+        bc, a_rs = ("aoff = bz * (long)M * K; coff = bz * (long)N * M;" if n > 1 else ""), "K"
+    else:
+        bc, a_rs = _batch_code([n], {"aoff": [M * K], "coff": [oc * M]}), K
     _launch_tiled(ctx, choice, problem, cols, bp, out, bias, res, flops=2 * M * oc * K * n,
-                  a_rs=K, a_ks=1, batch_code=bc, b_direct=False, b_rs=TN, act=act,
+                  a_rs=a_rs, a_ks=1, batch_code=bc, b_direct=False, b_rs=TN, act=act,
                   vec_epi=False, vec_act=False, vec_store=False, c_trans=True)
 
 
