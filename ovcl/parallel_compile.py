@@ -75,14 +75,21 @@ def worker_count(device, launches, config: dict, key: str) -> int:
 
 
 def first_launches(launches) -> list:
-    """One launch per (kernel, global size, local size): what PoCL compiles (and caches) separately."""
-    seen, out = set(), []
+    """One launch per compile PoCL makes and caches: per (kernel, work-group size), the launch with the least
+    argument memory (PoCL compiles a kernel again for another work-group size, not for another global size:
+    ResNet-50's shared GEMMs at other sizes launched in 1-3 ms). A launch that leaves its work-group size to
+    the driver counts with its global size, from which the driver picks one."""
+    best: dict = {}
     for l in launches:
-        k = (l.kernel, tuple(l.gsize), tuple(l.lsize))
-        if k not in seen:
-            seen.add(k)
-            out.append(l)
-    return out
+        k = (l.kernel, tuple(l.lsize)) if l.lsize else (l.kernel, (), tuple(l.gsize))
+        if k not in best or _arg_bytes(l) < _arg_bytes(best[k]):
+            best[k] = l
+    return list(best.values())
+
+
+def _arg_bytes(launch) -> int:
+    from .lowering import Value
+    return sum(int(a.storage.nbytes) for a in launch.args if isinstance(a, Value))
 
 
 def _arg_spec(a):
