@@ -107,15 +107,6 @@ ${rows("checked")}
 % if bt:
     const float b = ${load(bt, "bias", "c")};
 % endif
-<%def name="store_lane(r, v, j)">            float a0 = acc${r}_${v}.${lanes[j]}${" + b" if bt else ""};
-    % if rt:
-            a0 += ${load(rt, "res", "ob + %d" % (v * 8 + j))};
-    % endif
-    % if act:
-            a0 = ${act};
-    % endif
-            ${store(ot, "out", "ob + %d" % (v * 8 + j), "a0")}
-</%def>
     const int full = ow0 + ${TP} <= OW;       // whole tile inside the row: plain stores that merge into vectors
 % for r in range(R):
     if (oh0 + ${r} < OH) {
@@ -140,13 +131,40 @@ ${rows("checked")}
             }
     % endfor
         } else {
-    % for v in range(NV):
-        % for j in range(8):
-            if (ow0 + ${v * 8 + j} < OW) {
-${store_lane(r, v, j)}
+            ## a tile past the row's end: a loop over the pixels left (written out per lane, this epilogue was half
+            ## of the kernel's compile time on PoCL)
+            union { float8 v[${NV}]; float s[${TP}]; } tile;
+    % if rt or (act and not vec_act):
+        % for v in range(NV):
+            tile.v[${v}] = acc${r}_${v};
+        % endfor
+            for (int j = 0; j < ${TP}; ++j) {
+                if (ow0 + j >= OW) break;
+                float a0 = tile.s[j]${" + b" if bt else ""};
+        % if rt:
+                a0 += ${load(rt, "res", "ob + j")};
+        % endif
+        % if act:
+                a0 = ${act};
+        % endif
+                ${store(ot, "out", "ob + j", "a0")}
+            }
+    % else:
+            ## no residual to read past the row: the epilogue on whole vectors, then the stores in a loop
+        % for v in range(NV):
+            {
+                float8 a0 = acc${r}_${v}${" + b" if bt else ""};
+            % if act:
+                a0 = ${vector_math(act, 8)};
+            % endif
+                tile.v[${v}] = a0;
             }
         % endfor
-    % endfor
+            for (int j = 0; j < ${TP}; ++j) {
+                if (ow0 + j >= OW) break;
+                ${store(ot, "out", "ob + j", "tile.s[j]")}
+            }
+    % endif
         }
     }
 % endfor
