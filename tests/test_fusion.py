@@ -333,6 +333,27 @@ def test_conv_epilogue_math_on_vectors(kind, act, rng):
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("act", ["Sigmoid", "Tanh", "Elu", "HardSwish", "Mish", "Softplus", "Gelu"])
+@pytest.mark.parametrize("vw", [4, 16])
+def test_matmul_epilogue_at_every_vector_width(vw, act, rng):
+    """The tiled GEMM's epilogue (bias and an activation, on vectors where the activation has vector forms) at
+    vector widths the host's defaults may not pick: 16 lanes are an AVX-512 target's width, whose float16
+    math LLVM once failed to select and whose builtin calls crashed PoCL on a Zen 4. Against ONNX Runtime, 5
+    rows (a border row block) by 40 columns (a border panel)."""
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Add", ["h", "b"], ["c"]),
+             helper.make_node(act, ["c"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [5, 24])], [("y", np.float32, None)], opset=20,
+                   initializers=[("w", (rng.standard_normal((24, 40)) * 0.3).astype(np.float32)),
+                                 ("b", rng.standard_normal(40).astype(np.float32))])
+    feeds = {"x": rng.standard_normal((5, 24)).astype(np.float32)}
+    params = {"TM": 4, "VW": vw, "NV": 2 if vw == 16 else 3}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU",
+                                  {"KERNEL_PARAMS": {"matmul.tiled": params}})
+    (launch,) = compiled.launches()
+    assert launch.params["VW"] == vw and act in "".join(launch.nodes), (launch.params, launch.nodes)
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
 def _gelu_nodes(form: str) -> tuple[list, list]:
     """GELU of "h" written out as exporters write it, into "y"; with the constants it needs."""
     c = lambda name, v: (name, np.array(v, np.float32))    # noqa: E731
