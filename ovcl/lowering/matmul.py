@@ -99,15 +99,15 @@ def emit_const_gemm(ctx: LoweringContext, a: Value, b: np.ndarray, out: Value, a
     cfg = choice.params
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     bp = pack_b(ctx, b, Kp, P, TN)
-    if TILED.dyn(cfg, problem):
+    if TILED.dyn(cfg, problem):         # the sizes are the kernel's arguments M, N, K, P, KpTN
         bc = "aoff = bz * (long)M * K; boff = bz * (long)P * KpTN; coff = bz * (long)M * N;"
+        a_rs, a_ks = ("1", "M") if a_kmajor else ("K", "1")
     else:
         bc = _batch_code([nb], {"aoff": [M * K], "boff": [P * Kp * TN], "coff": [M * N]})
-    a_rs, a_ks = ("1", "M") if a_kmajor else ("K", "1")
-    if not TILED.dyn(cfg, problem):
         a_rs, a_ks = (1, M) if a_kmajor else (K, 1)
-    _launch_tiled(ctx, choice, problem, a, bp, out, flops=2 * M * N * K * nb,
-                  a_rs=a_rs, a_ks=a_ks, batch_code=bc, b_direct=False, b_rs=TN, act=None, vec_epi=True, vec_act=False, vec_store=(N % cfg["VW"] == 0), c_trans=False)
+    _launch_tiled(ctx, choice, problem, a, bp, out, flops=2 * M * N * K * nb, a_rs=a_rs, a_ks=a_ks, batch_code=bc,
+                  b_direct=False, b_rs=TN, act=None, vec_epi=True, vec_act=False,
+                  vec_store=(N % cfg["VW"] == 0), c_trans=False)
 
 
 def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Value, bias: Value | None = None,
@@ -135,7 +135,7 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
 def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Value, bias: Value | None = None,
                       res: Value | None = None, act: str | None = None) -> None:
     """A convolution of one group over its columns (``cols`` [N, OH*OW, K]: a row per output pixel, from
-    ``conv/im2col``, or a 1x1 convolution's input transposed) as this GEMM: A row-major (read as vectors where its rows allow), B = the weights
+    ``conv/im2col``, for a 1x1 convolution with a 1x1 window) as this GEMM: A row-major (read as vectors where its rows allow), B = the weights
     transposed [K, OC], packed, and C stored transposed (NCHW). Row-major A streams each row, where the K-major
     columns of a 1x1 convolution cost a cache line per k: ResNet-50's 3x3 stride-2 layer at 7x7 (M=49,
     K=4608) ran 2.5-3.1 ms that way, 1.4-1.5 ms this way. Sizes as kernel arguments (``dyn``), as the 1x1's."""
