@@ -45,6 +45,8 @@ CONV_CASES = [
     ((1, 16, 9, 11), (24, 16, 1, 1), dict(strides=[2, 2])),                       # strided 1x1: subsample + GEMM
     ((2, 16, 7, 10), (8, 16, 1, 1), dict(strides=[2, 3])),
     ((2, 8, 15, 13), (8, 8, 3, 3), dict(strides=[2, 2], dilations=[2, 1], pads=[1, 2, 0, 1])),  # im2col + GEMM
+    ((1, 20, 11, 9), (8, 20, 3, 3), dict(strides=[2, 2], pads=[1, 0, 2, 1])),    # im2col: blocks of 15 + 5 channels
+    ((1, 3, 15, 17), (4, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3])),     # im2col: small stem, both borders
     ((1, 6, 13, 11), (8, 3, 3, 3), dict(group=2, strides=[2, 2], pads=[0, 1, 1, 2])),
     ((1, 12, 7, 7), (6, 4, 3, 3), dict(group=3, pads=[1, 1, 1, 1])),              # OC/G = 2
     ((1, 8, 13, 11), (8, 1, 3, 3), dict(group=8, dilations=[2, 2], pads=[2, 2, 2, 2])),   # depthwise
@@ -456,7 +458,7 @@ def test_pointwise_conv_over_rows(spatial, stride, rng):
     over its input copied into a row per pixel (im2col with a 1x1 window, strided as the layer; a 1-D layer as
     one row of pixels), batch of two, with bias, residual and ReLU: against ONNX Runtime."""
     import ovcl
-    n, c, oc, hw = 2, 256, 512, 7 * stride
+    n, c, oc, hw = 2, 300, 512, 7 * stride        # 300 channels: im2col's blocks of 128 and a partial one
     xs, rs = [n, c] + [hw] * spatial, [n, oc] + [7] * spatial
     if spatial == 1:
         xs, rs = [n, c, 49], [n, oc, 49]

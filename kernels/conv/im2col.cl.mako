@@ -2,44 +2,67 @@
 ## values, k = (c, kh, kw) -> x[c][oh*SH + kh*DH - PT][ow*SW + kw*DW - PL] (zero outside the input), so that a
 ## strided convolution runs as the GEMM kernel over row-major A (see conv.py): each work-item of the GEMM then
 ## streams whole rows, where a K-major matrix gave it one cache line per k for a few floats.
-## A work-item writes, for one (n, c, oh) and each of the row's OW pixels (PIX: for one pixel, as a GPU wants many
-## work-items), the KH*KW consecutive values of channel c.
-## params: KH, KW, SH, SW, DH, DW, PIX, ct (the C type elements are copied as: float, or ushort for f16 data,
-## whose zero is 0 too). Sizes are int arguments: NR (work-items: N*C*OH, times OW with PIX), C, H, W, OH, OW,
-## PT, PL.
+## A work-item writes, for one (n, oh, block of CB channels) and each of the row's OW pixels (PIX: for one pixel,
+## as a GPU wants many work-items), the CB*KH*KW consecutive values of its channels: a run of several cache lines
+## (conv.py's IM2COL_RUN), where one channel's KH*KW values left each line to several work-items (1x1 layers,
+## KH*KW = 1: 2-4x slower). Pixels whose window lies inside the input columns copy without checks.
+## params: KH, KW, SH, SW, DH, DW, CB, PIX, ct (the C type elements are copied as: float, or ushort for f16
+## data, whose zero is 0 too). Sizes are int arguments: NR (work-items: N*ceil(C/CB)*OH, times OW with PIX), C,
+## H, W, OH, OW, PT, PL.
+<%def name="pixel(checked)">\
+        for (int c = c0; c < c1; ++c, d += ${KH * KW}) {
+            __global const ${ct} *plane = image + (long)c * H * W;
+% for kh in range(KH):
+            {
+                const int ih = oh * ${SH} + ${kh * DH} - PT;
+                const bool row_in = ih >= 0 && ih < H;
+                __global const ${ct} *src = plane + (long)(row_in ? ih : 0) * W;
+    % for kw in range(KW):
+                {
+                    const int iw = j * ${SW} + ${kw * DW} - PL;
+        % if checked:
+                    d[${kh * KW + kw}] = (row_in && iw >= 0 && iw < W) ? src[iw >= 0 && iw < W ? iw : 0] : 0;
+        % else:
+                    d[${kh * KW + kw}] = row_in ? src[iw] : 0;
+        % endif
+                }
+    % endfor
+            }
+% endfor
+        }
+</%def>\
 __kernel void ${name}(${signature}) {
     const int r = get_global_id(0);
     if (r >= NR) return;
     const int KK = C * ${KH * KW};
+    const int NCB = (C + ${CB - 1}) / ${CB};
 % if PIX:
     const int j0 = r % OW, row = r / OW;
 % else:
     const int row = r;
 % endif
     const int oh = row % OH;
-    const int c = (row / OH) % C;
-    const int n = row / (OH * C);
-    __global const ${ct} *plane = x + ((long)n * C + c) * H * W;
+    const int c0 = ((row / OH) % NCB) * ${CB};
+    const int c1 = min(c0 + ${CB}, C);
+    const int n = row / (NCB * OH);
+    __global const ${ct} *image = x + (long)n * C * H * W;
+    // the pixels [jlo, jhi) read columns 0 <= iw < W only
+    const int last = W - 1 - ${(KW - 1) * DW} + PL;      // the largest window start inside: j * SW - PL <= it
+    const int jlo = min(OW, (PL + ${SW - 1}) / ${SW});
+    const int jhi = last < 0 ? jlo : max(jlo, min(OW, last / ${SW} + 1));
 % if PIX:
     {
         const int j = j0;
-        __global ${ct} *dst = out + ((long)n * OH * OW + (long)oh * OW + j) * KK + c * ${KH * KW};
+        __global ${ct} *dst = out + ((long)n * OH * OW + (long)oh * OW + j) * KK + c0 * ${KH * KW};
 % else:
-    __global ${ct} *dst = out + ((long)n * OH * OW + (long)oh * OW) * KK + c * ${KH * KW};
+    __global ${ct} *dst = out + ((long)n * OH * OW + (long)oh * OW) * KK + c0 * ${KH * KW};
     for (int j = 0; j < OW; ++j, dst += KK) {
 % endif
-% for kh in range(KH):
-        {
-            const int ih = oh * ${SH} + ${kh * DH} - PT;
-            const bool row_in = ih >= 0 && ih < H;
-            __global const ${ct} *src = plane + (long)(row_in ? ih : 0) * W;
-    % for kw in range(KW):
-            {
-                const int iw = j * ${SW} + ${kw * DW} - PL;
-                dst[${kh * KW + kw}] = (row_in && iw >= 0 && iw < W) ? src[iw >= 0 && iw < W ? iw : 0] : 0;
-            }
-    % endfor
+        __global ${ct} *d = dst;
+        if (j >= jlo && j < jhi) {
+${pixel(False)}\
+        } else {
+${pixel(True)}\
         }
-% endfor
     }
 }

@@ -52,6 +52,9 @@ POINTWISE_MIN_K = 16
 # (from K = C*KH*KW = 64: MobileNetV2's 3-channel stem, K = 27, measured faster direct)
 IM2COL_MIN_K = 64
 IM2COL_MAX_BYTES = 64 << 20
+# floats of a column row one CPU work-item of im2col writes at a time, at least: measured on ResNet-50's 18 copies
+# (2-core Zen 4, PoCL) 16 floats 2.3-2.5 ms, 64: 1.8, 128-147: 1.5-1.6, 256: 1.6; one channel at a time 3.2-3.7
+IM2COL_RUN = 128
 # 1x1 convolutions (strided ones after their subsampled copy) over planes of at most this many pixels, with at
 # least this many output channels, transpose their input into a row per pixel first (one more copy): the GEMM
 # reads K-major planes at a cache line per k for a work-item's 4 pixels, once per panel of 24 output channels,
@@ -162,7 +165,8 @@ def _emit_gemm(ctx: LoweringContext, g: _Conv) -> None:
         # 1x1 layer of any rank as one row of m pixels), so that every such layer shares one kernel
         col = ctx.temp((n, m, c * kh * kw), x.type)
         if kind == "1x1":
-            _emit_im2col(ctx, x, col, (1, m), (1, m), (1, 1), (1, 1), (1, 1), (0, 0))
+            hw = tuple(x.shape[2:]) if x.rank == 4 else (1, m)      # other ranks: one row of m pixels
+            _emit_im2col(ctx, x, col, hw, hw, (1, 1), (1, 1), (1, 1), (0, 0))
         else:
             _emit_im2col(ctx, x, col, g.sizes3[1:], (oh, ow), (kh, kw), g.strides3[1:], g.dil3[1:], g.pb3[1:])
         emit_columns_conv(ctx, col, g.w, out, g.bias, g.res, g.act)
@@ -183,12 +187,14 @@ def _emit_im2col(ctx: LoweringContext, x: Value, col: Value, hw, ohw, khw, strid
     n, c = x.shape[0], x.shape[1]
     (h, w), (oh, ow), (kh, kw) = hw, ohw, khw
     pix = ctx.caps.device_type != "CPU"         # a work-item a pixel (GPUs), else a row of pixels
-    rows = n * c * oh * (ow if pix else 1)
+    # a CPU work-item copies a block of channels: at least IM2COL_RUN floats of each destination row
+    cb = 1 if pix else min(c, -(-IM2COL_RUN // (kh * kw)))
+    rows = n * -(-c // cb) * oh * (ow if pix else 1)
     choice = ctx.configure(IM2COL, {"total": rows})
     ctx.launch_variant(choice, IM2COL.args(_bits(x.type)), {"out": col, "x": x, "NR": rows, "C": c, "H": h,
                                                             "W": w, "OH": oh, "OW": ow, "PT": pads[0],
                                                             "PL": pads[1]},
-                       KH=kh, KW=kw, SH=strides[0], SW=strides[1], DH=dil[0], DW=dil[1], PIX=pix,
+                       KH=kh, KW=kw, SH=strides[0], SW=strides[1], DH=dil[0], DW=dil[1], CB=cb, PIX=pix,
                        ct=_bits(x.type))
 
 
