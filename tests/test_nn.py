@@ -173,6 +173,25 @@ def test_maxpool_values_only(xs, attrs, prefer_vectors, rng, monkeypatch):
     assert [l.template for l in cm.launches()] == ["pool_max_rows.cl.mako" if rows else "pool.cl.mako"]
 
 
+def test_maxpool_rows_share_a_kernel(rng, monkeypatch):
+    """Two max pools of one window over planes of other sizes and pads run one float8-row kernel (sizes are its
+    arguments: one PoCL compile), each right against ONNX Runtime (on any device: it is made to prefer
+    vectors, as above)."""
+    import dataclasses
+    import ovcl
+    from ovcl.device import get_device
+    device = get_device("CPU")
+    monkeypatch.setattr(device, "caps", dataclasses.replace(device.caps, preferred_vector_width_float=8))
+    nodes = [helper.make_node("MaxPool", ["x"], ["p"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("MaxPool", ["p"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)]
+    m = onnx_model(nodes, [("x", np.float32, (1, 5, 45, 50))], [("y", np.float32, None)])
+    feeds = {"x": rng.standard_normal((1, 5, 45, 50)).astype(np.float32)}
+    cm = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    assert_close(list(cm(feeds).to_tuple()), run_ort(m, feeds), rtol=RTOL, atol=ATOL)
+    kernels = {l.kernel for l in cm.launches()}
+    assert len(kernels) == 1, kernels
+
+
 AVGPOOL_CASES = [
     ((1, 3, 8, 8), dict(kernel_shape=[2, 2], strides=[2, 2])),
     ((2, 5, 13, 11), dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)),

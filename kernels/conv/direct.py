@@ -57,10 +57,13 @@ class Direct(Variant):
     def local_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
         # WGT tiles (also when a row has fewer: the extra work-items return; one local size, one PoCL compile)
         # x the channel blocks, split only to leave >= 16 groups for the cores, as a power of two (PoCL
-        # compiles a kernel again for each local size it is launched with)
+        # compiles a kernel again for each local size it is launched with). Where the tiles alone make 8
+        # groups, at least 8 blocks (the extra work-items return): Inception-v1's 5x5 layers of 32 to 128
+        # channels compiled two kernels five times (0.3-0.4 s each), for 2, 4 and 8 blocks
         gx = -(-self.tiles(cfg, problem) // cfg["WGT"]) * problem["rows"]
         want = max(1, -(-self.blocks(cfg, problem) // max(1, -(-16 // gx))))
-        return cfg["WGT"], 1 << (want.bit_length() - 1), 1
+        ly = 1 << (want.bit_length() - 1)
+        return cfg["WGT"], max(ly, 8) if gx >= 8 else ly, 1
 
     def global_size(self, cfg: dict, problem: dict) -> tuple[int, ...]:
         lx, ly, _ = self.local_size(cfg, problem)
