@@ -1,9 +1,11 @@
 ## Element-wise kernel over NumPy-broadcast inputs: one work-item per ``vec`` consecutive output elements.
 ## params: out_t (Type), ins (list of (Type, strides or None, C literal or None)), dims (collapsed output
-## shape), n, expr (C expression over a0, a1, ... in their compute types), body (list of (C type, name, C
+## shape: its outermost size is not in the source), expr (C expression over a0, a1, ... in their compute types), body (list of (C type, name, C
 ## expression): fused steps computed before expr), idx (C index type: int or long), vec (1, 4 or 8),
 ## rot ({input: (D, h)}: an input of the output's shape read rotate-half along its last axis of D = 2h:
-## -x[j + h] for j < h, x[j - h] after; a vector never straddles the halves)
+## -x[j + h] for j < h, x[j - h] after; a vector never straddles the halves). The work-items, NW, are an
+## argument: layers that differ only in their outermost size (DenseNet-121's 62 BatchNorm + ReLU over 64 to
+## 1024 channels) share a kernel, one PoCL compile.
 ##
 ## vec > 1 (f32 throughout, the innermost collapsed dimension a multiple of vec, expressions valid on
 ## vectors once the prelude's math helpers take their float<vec> names: vector_math): an input that walks the innermost dimension is a float<vec> load, one broadcast along it a single
@@ -30,9 +32,10 @@ __kernel void ${name}(__global ${ctype(out_t)} *restrict out
     , __global const ${ctype(t)} *restrict in${k}
     % endif
 % endfor
+    , const ${idx} NW
 ) {
     const ${idx} gid = get_global_id(0);
-    if (gid >= ${n // vec}) return;
+    if (gid >= NW) return;
 % if vec > 1:
     const ${idx} e = gid * ${vec};
 % endif

@@ -71,8 +71,9 @@ def emit_eltwise(ctx: LoweringContext, expr: str, inputs: list[Value], out: Valu
     vec = _vector_width(ctx, expr, ins, out, dims, body, [h for _, h in rot.values()])
     gsize, lsize = linear_sizes(n // vec, 256)
     args = [out] + [v for v, (_, _, lit) in zip(inputs, ins) if lit is None]
-    ctx.launch("eltwise.cl.mako", gsize, lsize, args, out_t=out.type, ins=ins, dims=dims, n=n,
-               expr=expr, idx=idx, body=list(body), vec=vec, rot=rot)
+    args.append((np.int32 if idx == "int" else np.int64)(n // vec))
+    ctx.launch("eltwise.cl.mako", gsize, lsize, args, out_t=out.type, ins=ins, dims=dims, expr=expr, idx=idx,
+               body=list(body), vec=vec, rot=rot)
 
 
 def _vector_width(ctx: LoweringContext, expr: str, ins, out: Value, dims, body, halves=()) -> int:
