@@ -354,6 +354,27 @@ def test_matmul_epilogue_at_every_vector_width(vw, act, rng):
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("act", ["Sigmoid", "Mish"])
+@pytest.mark.parametrize("tm", [1, 2, 3, 4, 8])
+def test_pointwise_conv_epilogue_at_every_tile_height(tm, act, rng):
+    """A 1x1 convolution on the GEMM stores its tile transposed (NCHW): interior tiles as float<TM> columns of
+    pixels with the bias, residual and activation on them, TM 1 and 3 element by element. 35 pixels (a border
+    row block) by 40 output channels (a border panel), against ONNX Runtime."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"]), helper.make_node("Add", ["c", "r"], ["s"]),
+             helper.make_node(act, ["s"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [1, 24, 5, 7]), ("r", np.float32, [1, 40, 5, 7])],
+                   [("y", np.float32, None)], opset=20,
+                   initializers=[("w", (rng.standard_normal((40, 24, 1, 1)) * 0.3).astype(np.float32)),
+                                 ("b", rng.standard_normal(40).astype(np.float32))])
+    feeds = {"x": rng.standard_normal((1, 24, 5, 7)).astype(np.float32),
+             "r": rng.standard_normal((1, 40, 5, 7)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU",
+                                  {"KERNEL_PARAMS": {"matmul.tiled": {"TM": tm, "VW": 8, "NV": 3}}})
+    (launch,) = compiled.launches()
+    assert launch.params["TM"] == tm and act in "".join(launch.nodes), (launch.params, launch.nodes)
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
 def _gelu_nodes(form: str) -> tuple[list, list]:
     """GELU of "h" written out as exporters write it, into "y"; with the constants it needs."""
     c = lambda name, v: (name, np.array(v, np.float32))    # noqa: E731

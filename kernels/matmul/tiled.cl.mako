@@ -12,7 +12,8 @@
 ##   bias_t / res_t (None or Type), act (C expression over a0 or None), vec_epi (interior tiles: vector loads and stores in the
 ##   epilogue), vec_act (the activation is valid on vectors, its math helpers renamed by vector_math; else per component),
 ##   vec_store (C row stride N % VW == 0: interior tiles store whole vectors), c_trans (C stored transposed, N x M
-##   per batch), dyn (M, N, K, P and Kp*TN are kernel arguments; A K-major: a_ks the string "M"; no b_local)
+##   per batch), vec_trans (with c_trans: interior tiles store float<TM> columns; TM 2, 4 or 8, C and the
+##   residual f32, the activation valid on float<TM>), dyn (M, N, K, P and Kp*TN are kernel arguments; A K-major: a_ks the string "M"; no b_local)
 <%
 TN = NV * VW
 fv = "float%d" % VW if VW > 1 else "float"
@@ -174,6 +175,26 @@ def element():
     lines.append(store(out_t, "cp", "o", "a0"))
     return " ".join(lines)
 %>
+% if c_trans and vec_trans:
+    ## interior tiles stored transposed as columns of TM pixels: one float<TM> per output channel (bias, residual
+    ## and activation on it), where element by element cost a 1x1 layer of K = 64 a third of its time
+    if (m0 + ${TM} <= ${sM} && n0 + ${TN} <= ${sN}) {
+        for (int j = 0; j < ${TN}; ++j) {
+            const long o = (long)(n0 + j) * ${sM} + m0;
+            float${TM} a0 = (float${TM})(${", ".join("tile.s[%d + j]" % (r * TN) for r in rows())});
+    % if bias_t is not None:
+            a0 += ${load(bias_t, "bias", "n0 + j")};
+    % endif
+    % if res_t is not None:
+            a0 += ${vload_u("float", TM, "(res + coff + o)")};
+    % endif
+    % if act is not None:
+            a0 = ${vector_math(act, TM)};
+    % endif
+            ${vstore_u("float", TM, "(cp + o)", "a0")}
+        }
+    } else
+% endif
 % if c_trans:
     ## C stored transposed (element (m, n) at n * M + m: a 1x1 convolution's NCHW output with pixels as rows)
     for (int j = 0; j < ${TN}; ++j) {

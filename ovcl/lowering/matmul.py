@@ -68,11 +68,20 @@ def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> V
     return ctx.constant(np.ascontiguousarray(packed), f"{ctx.node.name}/b_packed")
 
 
+def _trans_epilogue(cfg: dict, out: Value, res: Value | None, act: str | None) -> dict:
+    """The template flags of a transposed store (c_trans): columns of TM pixels as float<TM> vectors where TM is
+    a vector width, C and the residual are f32 and the activation has a vector form."""
+    vec = (cfg["TM"] in (2, 4, 8) and _vector_epilogue(out, None, res)
+           and (act is None or vector_expr(act, cfg["TM"])))
+    return {"vec_trans": vec, "vec_act": False}
+
+
 def _launch_tiled(ctx: LoweringContext, choice: Choice, problem: dict, a: Value, bp: Value, out: Value,
                   bias: Value | None = None, res: Value | None = None, flops: int = 0, **tpl) -> None:
     """Launch ``tiled.cl.mako`` with the chosen parameters: sizes and arguments as the spec declares them."""
     cfg = choice.params
     dyn = TILED.dyn(cfg, problem)
+    tpl.setdefault("vec_trans", False)
     P, Kp, TN = TILED.panels(cfg, problem), TILED.kp(cfg, problem), TILED.tn(cfg)
     sig = TILED.args(ctype(a.type), "ushort" if bp.type is Type.f16 else "float", ctype(out.type),
                      ctype(bias.type) if bias is not None else None,
@@ -128,8 +137,8 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
     bp = pack_b(ctx, wt, Kp, P, TN)
     bc = "aoff = bz * (long)K * M; coff = bz * (long)N * M;" if n > 1 else ""
     _launch_tiled(ctx, choice, problem, x, bp, out, bias, res, flops=2 * M * N * K * n,
-                  a_rs=1, a_ks="M", batch_code=bc, b_direct=False, b_rs=TN, act=act,
-                  vec_epi=False, vec_act=False, vec_store=False, c_trans=True)
+                  a_rs=1, a_ks="M", batch_code=bc, b_direct=False, b_rs=TN, act=act, vec_epi=False,
+                  vec_store=False, c_trans=True, **_trans_epilogue(cfg, out, res, act))
 
 
 def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Value, bias: Value | None = None,
@@ -154,8 +163,8 @@ def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Val
     else:
         bc, a_rs = _batch_code([n], {"aoff": [M * K], "coff": [oc * M]}), K
     _launch_tiled(ctx, choice, problem, cols, bp, out, bias, res, flops=2 * M * oc * K * n,
-                  a_rs=a_rs, a_ks=1, batch_code=bc, b_direct=False, b_rs=TN, act=act,
-                  vec_epi=False, vec_act=False, vec_store=False, c_trans=True)
+                  a_rs=a_rs, a_ks=1, batch_code=bc, b_direct=False, b_rs=TN, act=act, vec_epi=False,
+                  vec_store=False, c_trans=True, **_trans_epilogue(cfg, out, res, act))
 
 
 @lowers("MatMul")
