@@ -68,10 +68,13 @@ SPAN = (TP - 1) * SW + (KW - 1) * DW + 1 + (1 if SW == 2 else 0)    # columns re
 % endfor
 </%def>
 __kernel void ${name}(${signature}) {
-    const int tile = get_global_id(0);
-    const int rb = get_global_id(1);
-    const int nc = get_global_id(2);
-    if (tile >= NT || rb >= NR || nc >= NC) return;
+    // one flat range over (plane, row block, tile), tiles fastest: a work-group packs the work-items of small
+    // planes (MobileNetV2's 7x7 ones have 2 a plane) where a (tiles, row blocks, planes) group left most idle
+    const int g = get_global_id(0);
+    const int nc = g / (NT * NR);
+    if (nc >= NC) return;
+    const int rb = (g - nc * NT * NR) / NT;
+    const int tile = g - (nc * NR + rb) * NT;
     const int c = nc % C;
     const int ow0 = tile * ${TP};
     const int oh0 = rb * ${R};
