@@ -1,7 +1,8 @@
 ## Element-wise kernel over NumPy-broadcast inputs: one work-item per ``vec`` consecutive output elements.
 ## params: out_t (Type), ins (list of (Type, strides or None, C literal or None)), dims (collapsed output
-## shape: its outermost size is not in the source), expr (C expression over a0, a1, ... in their compute types), body (list of (C type, name, C
-## expression): fused steps computed before expr), idx (C index type: int or long), vec (1, 4 or 8),
+## shape: its outermost size is not in the source), expr (C expression over a0, a1, ... in their compute
+## types), body (list of (C type, name, C expression): fused steps computed before expr), idx (C index type:
+## int or long), vec (1, 4 or 8),
 ## rot ({input: (D, h)}: an input of the output's shape read rotate-half along its last axis of D = 2h:
 ## -x[j + h] for j < h, x[j - h] after; a vector never straddles the halves). The work-items, NW, are an
 ## argument: layers that differ only in their outermost size (DenseNet-121's 62 BatchNorm + ReLU over 64 to

@@ -9,21 +9,6 @@
 ## params: KH, KW, SH, SW, DH, DW, CB, PIX, ct (the C type elements are copied as: float, or ushort for f16
 ## data, whose zero is 0 too). Sizes are int arguments: NR (work-items: N*ceil(C/CB)*OH, times OW with PIX), C,
 ## H, W, OH, OW, PT, PL.
-<%def name="pixel()">\
-        for (int c = c0; c < c1; ++c, d += ${KH * KW}) {
-            __global const ${ct} *plane = image + (long)c * H * W;
-% for kh in range(KH):
-            {
-                const int ih = oh * ${SH} + ${kh * DH} - PT;
-                const bool row_in = ih >= 0 && ih < H;
-                __global const ${ct} *src = plane + (long)(row_in ? ih : 0) * W;
-    % for kw in range(KW):
-                d[${kh * KW + kw}] = row_in ? src[j * ${SW} + ${kw * DW} - PL] : 0;
-    % endfor
-            }
-% endfor
-        }
-</%def>\
 __kernel void ${name}(${signature}) {
     const int r = get_global_id(0);
     if (r >= NR) return;
@@ -53,7 +38,19 @@ __kernel void ${name}(${signature}) {
 % endif
         __global ${ct} *d = dst;
         if (j >= jlo && j < jhi) {
-${pixel()}\
+            for (int c = c0; c < c1; ++c, d += ${KH * KW}) {
+                __global const ${ct} *plane = image + (long)c * H * W;
+% for kh in range(KH):
+                {
+                    const int ih = oh * ${SH} + ${kh * DH} - PT;
+                    const bool row_in = ih >= 0 && ih < H;
+                    __global const ${ct} *src = plane + (long)(row_in ? ih : 0) * W;
+    % for kw in range(KW):
+                    d[${kh * KW + kw}] = row_in ? src[j * ${SW} + ${kw * DW} - PL] : 0;
+    % endfor
+                }
+% endfor
+            }
         } else {        // a border pixel: loops, not unrolled (a 7x7 window twice took PoCL 0.5 s to compile)
             for (int c = c0; c < c1; ++c) {
                 __global const ${ct} *plane = image + (long)c * H * W;

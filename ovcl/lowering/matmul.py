@@ -68,12 +68,11 @@ def pack_b(ctx: LoweringContext, arr: np.ndarray, Kp: int, P: int, TN: int) -> V
     return ctx.constant(np.ascontiguousarray(packed), f"{ctx.node.name}/b_packed")
 
 
-def _trans_epilogue(cfg: dict, out: Value, res: Value | None, act: str | None) -> dict:
-    """The template flags of a transposed store (c_trans): columns of TM pixels as float<TM> vectors where TM is
-    a vector width, C and the residual are f32 and the activation has a vector form."""
-    vec = (cfg["TM"] in (2, 4, 8) and _vector_epilogue(out, None, res)
-           and (act is None or vector_expr(act, cfg["TM"])))
-    return {"vec_trans": vec, "vec_act": False}
+def _trans_vectors(cfg: dict, out: Value, res: Value | None, act: str | None) -> bool:
+    """Whether a transposed store (c_trans) stores interior tiles as float<TM> columns of pixels: TM a vector
+    width, C and the residual f32, the activation with a vector form."""
+    return (cfg["TM"] in (2, 4, 8) and _vector_epilogue(out, None, res)
+            and (act is None or vector_expr(act, cfg["TM"])))
 
 
 def _launch_tiled(ctx: LoweringContext, choice: Choice, problem: dict, a: Value, bp: Value, out: Value,
@@ -138,7 +137,8 @@ def emit_pointwise_conv(ctx: LoweringContext, x: Value, w: np.ndarray, out: Valu
     bc = "aoff = bz * (long)K * M; coff = bz * (long)N * M;" if n > 1 else ""
     _launch_tiled(ctx, choice, problem, x, bp, out, bias, res, flops=2 * M * N * K * n,
                   a_rs=1, a_ks="M", batch_code=bc, b_direct=False, b_rs=TN, act=act, vec_epi=False,
-                  vec_store=False, c_trans=True, **_trans_epilogue(cfg, out, res, act))
+                  vec_act=False, vec_store=False, c_trans=True,
+                  vec_trans=_trans_vectors(cfg, out, res, act))
 
 
 def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Value, bias: Value | None = None,
@@ -164,7 +164,8 @@ def emit_columns_conv(ctx: LoweringContext, cols: Value, w: np.ndarray, out: Val
         bc, a_rs = _batch_code([n], {"aoff": [M * K], "coff": [oc * M]}), K
     _launch_tiled(ctx, choice, problem, cols, bp, out, bias, res, flops=2 * M * oc * K * n,
                   a_rs=a_rs, a_ks=1, batch_code=bc, b_direct=False, b_rs=TN, act=act, vec_epi=False,
-                  vec_store=False, c_trans=True, **_trans_epilogue(cfg, out, res, act))
+                  vec_act=False, vec_store=False, c_trans=True,
+                  vec_trans=_trans_vectors(cfg, out, res, act))
 
 
 @lowers("MatMul")

@@ -75,8 +75,9 @@ def _max_rows(ctx: LoweringContext, x: Value, out: Value, kernel, strides, dil, 
     nt, nc = -(-ow // 8), x.shape[0] * x.shape[1]
     # two work-group sizes (PoCL compiles a kernel once per work-group size): 4 tiles by 16 rows of a plane
     # where a row has 4 tiles (the rows share input rows), else 2 rows of 32 planes (PoCL pays about a
-    # microsecond a work-group). Inception-v1's 13 max pools: 1.06 ms on sizes fitted to each, 1.18 ms this way,
-    # 1.46 ms all (1, 2, 32)
+    # microsecond a work-group). Inception-v1's 13 max pools: 1.02 ms with their sizes in the source and
+    # work-groups fitted to each, 1.25 ms this way (1.18 with fitted work-groups: a compile each), 1.46 ms all
+    # (1, 2, 32)
     lsize = (4, 16, 1) if nt >= 4 else (1, 2, 32)
     g = tuple(round_up(v, l) for v, l in zip((nt, oh, nc), lsize))
     sizes = [np.int32(v) for v in (h, w, oh, ow, pb[0], pb[1], nt, nc)]
