@@ -20,6 +20,19 @@ import sys
 import time
 
 
+def seeded_feeds(model) -> dict:
+    """An input for each of ``model``'s inputs: seeded uniform [-1, 1) for real types, ones for the others
+    (dynamic dimensions 1). Takes any tree's ``ovcl.Model``: compare_trees.py's workers call it too."""
+    import numpy as np
+    feeds = {}
+    for p in model.inputs:
+        shape = [d.get_length() if d.is_static else 1 for d in p.get_partial_shape()]
+        t = p.get_element_type()
+        feeds[p.get_any_name()] = (np.random.default_rng(0).uniform(-1, 1, shape).astype(t.dtype) if t.is_real()
+                                   else np.ones(shape, t.dtype))
+    return feeds
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model", help=".onnx or .xml model")
@@ -27,15 +40,9 @@ def main(argv=None) -> int:
     ap.add_argument("--device", "-d", default="CPU")
     ap.add_argument("--rounds", type=int, default=6)
     args = ap.parse_args(argv)
-    import numpy as np
     import ovcl
     model = ovcl.read_model(args.model)
-    feeds = {}
-    for p in model.inputs:
-        shape = [d.get_length() if d.is_static else 1 for d in p.get_partial_shape()]
-        t = p.get_element_type()
-        feeds[p.get_any_name()] = (np.random.default_rng(0).uniform(-1, 1, shape).astype(t.dtype) if t.is_real()
-                                   else np.ones(shape, t.dtype))
+    feeds = seeded_feeds(model)
     compiled = {"A": ovcl.compile_model(model, args.device), "B": ovcl.compile_model(model, args.device,
                                                                                      json.loads(args.config))}
     kernel_min: dict[str, list[float]] = {}

@@ -21,15 +21,11 @@ import tempfile
 
 WORKER = r'''
 import statistics, sys, time
-import numpy as np
 import ovcl
+sys.path.append(sys.argv[2])        # this scripts folder, after the tree's packages: ovcl stays the tree's
+from compare_configs import seeded_feeds
 m = ovcl.read_model(sys.argv[1])
-feeds = {}
-for p in m.inputs:
-    shape = [d.get_length() if d.is_static else 1 for d in p.get_partial_shape()]
-    t = p.get_element_type()
-    feeds[p.get_any_name()] = (np.random.default_rng(0).uniform(-1, 1, shape).astype(t.dtype) if t.is_real()
-                               else np.ones(shape, t.dtype))
+feeds = seeded_feeds(m)
 cm = ovcl.compile_model(m, "CPU")
 cm(feeds)
 print("ready", flush=True)
@@ -70,7 +66,8 @@ def main(argv=None) -> int:
             procs = {}
             for k, path in paths.items():
                 env = dict(os.environ, PYTHONPATH=path)
-                procs[k] = subprocess.Popen([sys.executable, script, os.path.abspath(model)], stdin=subprocess.PIPE,
+                procs[k] = subprocess.Popen([sys.executable, script, os.path.abspath(model),
+                                             os.path.dirname(os.path.abspath(__file__))], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, text=True, env=env, cwd=tmp)
                 if procs[k].stdout.readline().strip() != "ready":
                     print(f"{model}: the {k} tree failed to compile it", file=sys.stderr)
