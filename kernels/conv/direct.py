@@ -27,7 +27,14 @@ class Direct(Variant):
         # by more than 5%: then 8
         oc = problem["oc"]
         to = 12 if -(-oc // 12) * 12 <= 1.05 * oc else 8
-        return {"TO": to, "NV": 2 if problem["depthwise"] else 1, "VW": 8, "WGT": 4}
+        nv = 2 if problem["depthwise"] else 1
+        # on a CPU a work-group's tiles cover the row, up to 8 (a power of two: PoCL compiles once per local
+        # size): the 3x3 stride-2 stems over 111-112 columns ran 1.3-1.5x faster with 8 than with 4 (2-core Zen
+        # 4), while rows of 2 tiles (Inception-v1's 5x5 layers at 13x13) lost 25-30% at 8 to idle work-items
+        wgt = 1 if caps.device_type == "CPU" else 4
+        while caps.device_type == "CPU" and wgt < 8 and wgt * 8 * nv < problem["ow"]:
+            wgt *= 2
+        return {"TO": to, "NV": nv, "VW": 8, "WGT": wgt}
 
     def fit(self, cfg: dict, problem: dict, caps) -> dict:
         cfg = dict(cfg)
