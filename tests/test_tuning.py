@@ -114,8 +114,25 @@ def test_forced_parameters_are_used_and_checked():
     with pytest.raises(ovcl.CompileError, match="unknown parameters"):
         ovcl.compile_model(model, "CPU", {"KERNEL_PARAMS": {"matmul.tiled": {"TILE": 3}}})
     with pytest.raises(ovcl.CompileError, match="spill"):
-        ovcl.compile_model(model, "CPU", {"KERNEL_PARAMS": {"matmul.tiled": {"TM": 10, "NV": 4, "VW": 8}}})
+        ovcl.compile_model(model, "CPU", {"KERNEL_PARAMS": {"matmul.tiled": {"TM": 10, "NV": 4, "VW": 4}}})
 
+
+
+def test_panels_narrow_where_a_quarter_would_be_padding():
+    """fit() takes a narrower panel where the last ones would pad N by a quarter of the columns computed and the
+    narrower pads less (N = 32 on 24-column panels computes 48); the product stays right on it."""
+    model, b = _matmul_model(m=20, k=40, n=32)
+    forced = {"TM": 4, "VW": 8, "NV": 3}
+    cm = ovcl.compile_model(model, "CPU", {"KERNEL_PARAMS": {"matmul.tiled": forced}})
+    (l,) = cm.launches()
+    assert (l.params["VW"], l.params["NV"]) == (8, 2)
+    a = np.random.default_rng(1).standard_normal((20, 40)).astype(np.float32)
+    np.testing.assert_allclose(cm(a)[0], a @ b, rtol=1e-4, atol=1e-4)
+    from ovcl.device import get_device
+    caps = get_device("CPU").caps
+    nv = {n: TILED.fit(dict(TILED.defaults({"kind": "const", "M": 64, "N": n, "K": 32, "nb": 1}, caps), **forced),
+                       {"kind": "const", "M": 64, "N": n, "K": 32, "nb": 1}, caps)["NV"] for n in (32, 40, 48, 64, 96)}
+    assert nv == {32: 2, 40: 3, 48: 3, 64: 3, 96: 3}
 
 # -- the database ----------------------------------------------------------------------------------------
 
@@ -177,7 +194,7 @@ def test_an_entry_that_cannot_run_falls_back_with_a_warning(dbs):
     from ovcl.device import get_device
     ident = get_device("CPU").tuning_identity
     database.add_user_entries([_record("device", ident.device, driver=ident.driver,
-                                       params={"TM": 10, "NV": 4, "VW": 8})])
+                                       params={"TM": 10, "NV": 4, "VW": 4})])
     model, _ = _matmul_model()
     with pytest.warns(TuningWarning, match="cannot run"):
         cm = ovcl.compile_model(model, "CPU")
