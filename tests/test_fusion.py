@@ -333,6 +333,25 @@ def test_conv_epilogue_math_on_vectors(kind, act, rng):
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("act", ["Sigmoid", "Mish", "Softplus"])
+def test_winograd_output_transform_epilogue(act, rng):
+    """Winograd's output transform works on 8 output channels at a time: 20 channels (a partial block of 4),
+    two images of 9 x 13 outputs (a last tile row and column of one pixel), with the bias, a residual and an
+    activation fused, against ONNX Runtime."""
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["c", "r"], ["s"]), helper.make_node(act, ["s"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, [2, 32, 9, 13]), ("r", np.float32, [2, 20, 9, 13])],
+                   [("y", np.float32, None)], opset=20,
+                   initializers=[("w", (rng.standard_normal((20, 32, 3, 3)) * 0.1).astype(np.float32)),
+                                 ("b", rng.standard_normal(20).astype(np.float32))])
+    feeds = {"x": rng.standard_normal((2, 32, 9, 13)).astype(np.float32),
+             "r": rng.standard_normal((2, 20, 9, 13)).astype(np.float32)}
+    compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    (launch,) = [l for l in compiled.launches() if l.kernel.startswith("conv_winograd_out")]
+    assert act in "".join(launch.nodes) and "Add" in "".join(launch.nodes), launch.nodes
+    np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("act", ["Sigmoid", "Tanh", "Elu", "HardSwish", "Mish", "Softplus", "Gelu"])
 @pytest.mark.parametrize("vw", [4, 16])
 def test_matmul_epilogue_at_every_vector_width(vw, act, rng):

@@ -9,7 +9,8 @@ Parameters and launch sizes of the two transforms: ``kernels/conv/winograd.py``.
   [C][T] (T = tiles of all images);
 * ``matmul/tiled.cl.mako`` (through ``matmul.emit_const_gemm``): M[xi] = V[xi]^T . U[xi], U = G g G^T the weights
   transformed and packed once at compile time -> [16][T][OC];
-* ``conv/winograd_out.cl.mako``: Y = A^T m A per tile, plus the conv epilogue (bias, residual, activation).
+* ``conv/winograd_out.cl.mako``: Y = A^T m A per tile, 8 output channels at a time as vectors, plus the conv
+  epilogue (bias, residual, activation).
 F(2x2, 3x3) keeps f32 accuracy (its transforms only add and halve); larger tiles (F(4x4, 3x3)) would save more
 multiplies but lose digits and need bigger transforms.
 """
@@ -21,6 +22,7 @@ from ovcl.ir import Type
 from ovcl.kernels.conv.winograd import VARIANT as WINOGRAD
 
 from .base import LoweringContext, Value, ctype
+from .elementwise import vector_expr
 from .matmul import emit_const_gemm
 
 # Winograd from this many input and output channels: with fewer, the 16 GEMMs (K = input channels) are too
@@ -71,4 +73,4 @@ def emit_winograd(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, pad
     sig = WINOGRAD.out_args(ctype(out.type), bt and ctype(bt), rt and ctype(rt))
     ctx.launch_variant(choice, sig, values, template=WINOGRAD.also[0],
                        sizes=(WINOGRAD.out_global_size(cfg, problem), WINOGRAD.out_local_size(cfg, problem)),
-                       ot=out.type, bt=bt, rt=rt, act=act, one_image=(n == 1))
+                       ot=out.type, bt=bt, rt=rt, act=act, vec_act=vector_expr(act, 8), one_image=(n == 1))
