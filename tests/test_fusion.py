@@ -333,19 +333,26 @@ def test_conv_epilogue_math_on_vectors(kind, act, rng):
     np.testing.assert_allclose(compiled(feeds)[0], run_ort(m, feeds)[0], rtol=1e-4, atol=1e-5)
 
 
+def _conv_residual_act(act, x_shape, w_shape, rng, **attrs):
+    """Conv (+ bias) + a residual input + ``act``, as an ONNX model and seeded inputs: the epilogue a
+    convolution kernel fuses whole."""
+    oc, out = w_shape[0], [x_shape[0], w_shape[0], *x_shape[2:]]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], **attrs), helper.make_node("Add", ["c", "r"], ["s"]),
+             helper.make_node(act, ["s"], ["y"])]
+    m = onnx_model(nodes, [("x", np.float32, list(x_shape)), ("r", np.float32, out)], [("y", np.float32, None)],
+                   opset=20, initializers=[("w", (rng.standard_normal(w_shape) * 0.3 / np.sqrt(np.prod(w_shape[2:])))
+                                            .astype(np.float32)),
+                                           ("b", rng.standard_normal(oc).astype(np.float32))])
+    feeds = {"x": rng.standard_normal(x_shape).astype(np.float32), "r": rng.standard_normal(out).astype(np.float32)}
+    return m, feeds
+
+
 @pytest.mark.parametrize("act", ["Sigmoid", "Mish", "Softplus"])
 def test_winograd_output_transform_epilogue(act, rng):
     """Winograd's output transform works on 8 output channels at a time: 20 channels (a partial block of 4),
     two images of 9 x 13 outputs (a last tile row and column of one pixel), with the bias, a residual and an
     activation fused, against ONNX Runtime."""
-    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
-             helper.make_node("Add", ["c", "r"], ["s"]), helper.make_node(act, ["s"], ["y"])]
-    m = onnx_model(nodes, [("x", np.float32, [2, 32, 9, 13]), ("r", np.float32, [2, 20, 9, 13])],
-                   [("y", np.float32, None)], opset=20,
-                   initializers=[("w", (rng.standard_normal((20, 32, 3, 3)) * 0.1).astype(np.float32)),
-                                 ("b", rng.standard_normal(20).astype(np.float32))])
-    feeds = {"x": rng.standard_normal((2, 32, 9, 13)).astype(np.float32),
-             "r": rng.standard_normal((2, 20, 9, 13)).astype(np.float32)}
+    m, feeds = _conv_residual_act(act, (2, 32, 9, 13), (20, 32, 3, 3), rng, pads=[1, 1, 1, 1])
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
     (launch,) = [l for l in compiled.launches() if l.kernel.startswith("conv_winograd_out")]
     assert act in "".join(launch.nodes) and "Add" in "".join(launch.nodes), launch.nodes
@@ -379,14 +386,7 @@ def test_pointwise_conv_epilogue_at_every_tile_height(tm, act, rng):
     """A 1x1 convolution on the GEMM stores its tile transposed (NCHW): interior tiles as float<TM> columns of
     pixels with the bias, residual and activation on them, TM 1 and 3 element by element. 35 pixels (a border
     row block) by 40 output channels (a border panel), against ONNX Runtime."""
-    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"]), helper.make_node("Add", ["c", "r"], ["s"]),
-             helper.make_node(act, ["s"], ["y"])]
-    m = onnx_model(nodes, [("x", np.float32, [1, 24, 5, 7]), ("r", np.float32, [1, 40, 5, 7])],
-                   [("y", np.float32, None)], opset=20,
-                   initializers=[("w", (rng.standard_normal((40, 24, 1, 1)) * 0.3).astype(np.float32)),
-                                 ("b", rng.standard_normal(40).astype(np.float32))])
-    feeds = {"x": rng.standard_normal((1, 24, 5, 7)).astype(np.float32),
-             "r": rng.standard_normal((1, 40, 5, 7)).astype(np.float32)}
+    m, feeds = _conv_residual_act(act, (1, 24, 5, 7), (40, 24, 1, 1), rng)
     compiled = ovcl.compile_model(ovcl.read_model(m.SerializeToString()), "CPU",
                                   {"KERNEL_PARAMS": {"matmul.tiled": {"TM": tm, "VW": 8, "NV": 3}}})
     (launch,) = compiled.launches()
