@@ -23,11 +23,12 @@ class Depthwise(Variant):
     shape_keys = ("kernel", "nc", "oh", "ow")
 
     def defaults(self, problem: dict, caps) -> dict:
-        # measured on a 2-core Zen 4: 4 rows at stride 1, 8 at stride 2 (MobileNetV2's stride-2 layers 10-25%
-        # faster than with 2); 16-pixel tiles on rows of >= 16 (on short rows too they would save a kernel but
-        # cost 5-10%); one work-group for every layer, 16 work-items of the flat range (L0 * L1 * L2; 64
-        # measured the same, 4 slower)
-        return {"R": 4 if problem["stride"] == 1 else 8, "NV": 2 if problem["ow"] >= 16 else 1,
+        # measured on a 2-core Zen 4: 4 rows at stride 1, 2 at stride 2 (8 ran MobileNetV2's stride-2 layers
+        # 10-25% faster, but its 17 input rows, unrolled for three kinds of tile, took 1-2 s a kernel to compile:
+        # the model's cold first result 3.4 -> 5.4 s for 0.08 ms); 16-pixel tiles on rows of >= 16 (on short
+        # rows too they would save a kernel but cost 5-10%); one work-group for every layer, 16 work-items of
+        # the flat range (L0 * L1 * L2; 64 measured the same, 4 slower)
+        return {"R": 4 if problem["stride"] == 1 else 2, "NV": 2 if problem["ow"] >= 16 else 1,
                 "L0": 4, "L1": 4, "L2": 1}
 
     def fit(self, cfg: dict, problem: dict, caps) -> dict:
