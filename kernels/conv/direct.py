@@ -31,9 +31,11 @@ class Direct(Variant):
         # on a CPU a work-group's tiles cover the row, up to 8 (a power of two: PoCL compiles once per local
         # size): the 3x3 stride-2 stems over 111-112 columns ran 1.3-1.5x faster with 8 than with 4 (2-core Zen
         # 4), while rows of 2 tiles (Inception-v1's 5x5 layers at 13x13) lost 25-30% at 8 to idle work-items
-        wgt = 1 if caps.device_type == "CPU" else 4
-        while caps.device_type == "CPU" and wgt < 8 and wgt * 8 * nv < problem["ow"]:
-            wgt *= 2
+        wgt = 4
+        if caps.device_type == "CPU":
+            wgt = 1
+            while wgt < 8 and wgt * 8 * nv < problem["ow"]:
+                wgt *= 2
         return {"TO": to, "NV": nv, "VW": 8, "WGT": wgt}
 
     def fit(self, cfg: dict, problem: dict, caps) -> dict:

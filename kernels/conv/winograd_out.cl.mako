@@ -8,9 +8,6 @@
 ## params: signature (declared by winograd.py beside this file), ot (the output's Type: f32, or f16 stored
 ## half), bt, rt (the bias's and residual's Types, None without them), act (str|None), vec_act (act valid on
 ## float8), one_image (N == 1). Sizes are int arguments.
-<%
-lanes = ["s%x" % q for q in range(8)]
-%>
 __kernel void ${name}(${signature}) {
     const int oc0 = get_global_id(0) * 8;
     const int tw = get_global_id(1);
