@@ -73,6 +73,15 @@ class Args:
         return out
 
 
+def work_group_error(lsize: tuple[int, ...], caps) -> str | None:
+    """Why a work-group of ``lsize`` cannot run on the device (None when it can)."""
+    if int(np.prod(lsize)) > caps.max_work_group_size:
+        return f"work-group {lsize} exceeds the device's {caps.max_work_group_size} work-items"
+    if any(l > m for l, m in zip(lsize, caps.max_work_item_sizes)):
+        return f"work-group {lsize} exceeds the device's per-dimension limits {caps.max_work_item_sizes}"
+    return None
+
+
 class Variant:
     """One kernel variant. Subclasses set the class attributes and override what differs."""
     family = ""
@@ -127,11 +136,9 @@ class Variant:
         missing = set(self.params) - set(cfg)
         if missing:
             return f"parameters {sorted(missing)} missing"
-        lsize = self.local_size(cfg, problem)
-        if int(np.prod(lsize)) > caps.max_work_group_size:
-            return f"work-group {lsize} exceeds the device's {caps.max_work_group_size} work-items"
-        if any(l > m for l, m in zip(lsize, caps.max_work_item_sizes)):
-            return f"work-group {lsize} exceeds the device's per-dimension limits {caps.max_work_item_sizes}"
+        why = work_group_error(self.local_size(cfg, problem), caps)
+        if why:
+            return why
         if self.local_bytes(cfg, problem) > caps.local_mem_size:
             return f"{self.local_bytes(cfg, problem)} bytes of local memory exceed the device's {caps.local_mem_size}"
         return self.constraints(cfg, problem, caps)

@@ -13,6 +13,7 @@ import ovcl
 from ovcl.ir import Model, ops
 from ovcl.kernels.conv.depthwise import VARIANT as DEPTHWISE
 from ovcl.kernels.conv.direct import VARIANT as DIRECT
+from ovcl.kernels.conv.winograd import VARIANT as WINOGRAD
 from ovcl.kernels.matmul.naive import VARIANT as NAIVE
 from ovcl.kernels.matmul.tiled import VARIANT as TILED
 from ovcl.kernels.softmax.row import VARIANT as SOFTMAX
@@ -73,6 +74,16 @@ def test_capability_defaults_follow_the_vector_width():
     assert TILED.defaults(problem, _caps(preferred_vector_width_float=8))["VW"] == 8
     gpu = TILED.defaults(problem, _caps(device_type="GPU"))
     assert gpu["AVEC"] == 1 and gpu["L0"] * gpu["L1"] == 128
+
+
+def test_both_winograd_transforms_fit_the_device():
+    # the generic check sees the input transform's work-group; the output transform's, LO x 16 // LO, is its own
+    problem = {"n": 1, "c": 64, "oc": 64, "th": 7, "tw": 7}
+    cfg = {"NT": 4, "LI": 4, "LO": 4}                                   # input (4, 1, 16), output (4, 4, 1)
+    assert WINOGRAD.check(cfg, problem, _caps()) is None
+    assert "output transform" in WINOGRAD.check(cfg, problem, _caps(max_work_item_sizes=(1024, 2, 1024)))
+    assert "output transform" in WINOGRAD.check(dict(cfg, LO=8), problem, _caps(max_work_item_sizes=(4, 64, 64)))
+    assert WINOGRAD.check(cfg, problem, _caps(max_work_item_sizes=(4, 64, 64))) is None
 
 
 def test_one_item_and_one_group_per_segment_schemes():
