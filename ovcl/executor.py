@@ -34,6 +34,21 @@ class _Instance:
     def __init__(self, steps: list, inputs: list, outputs: list, queue, buffers: list = ()):
         self.steps, self.inputs, self.outputs, self.queue = steps, inputs, outputs, queue
         self.buffers = list(buffers)     # kernels do not hold their arguments alive: the instance does
+        self._timing_queue = None
+
+    def timing_queue(self):
+        """A queue with profiling events on the same context and device, made at the first profiled run."""
+        if self._timing_queue is None:
+            import pyopencl as cl
+            self._timing_queue = cl.CommandQueue(self.queue.context, self.queue.device,
+                                                 properties=cl.command_queue_properties.PROFILING_ENABLE)
+        return self._timing_queue
+
+
+class SynchronisedProfile(list):
+    """A profile whose launches are each timed on the host between two synchronisations, so that what the
+    driver does at a launch counts too (PoCL compiles a kernel at its first launch): for cold-start
+    measurements. Each synchronisation costs PoCL 25-45 us, so warm kernel times read high this way."""
 
 
 class Plan:
@@ -150,15 +165,19 @@ class Plan:
         return sum(e.profile.end - e.profile.start for e in events) * 1e-9
 
     def _run(self, instance: _Instance, arrays, profile):
+        """``profile``: None, or a list that gets (launch, seconds) per launch: the device's profiling events
+        (start to end of each kernel, launches queued back to back as in any run), or host time around each
+        launch for a ``SynchronisedProfile``."""
         import pyopencl as cl
-        q = instance.queue
+        timed = profile is not None and not isinstance(profile, SynchronisedProfile)
+        q = instance.timing_queue() if timed else instance.queue
         for buf, a in zip(instance.inputs, arrays):
             if a.nbytes:
                 cl.enqueue_copy(q, buf, a, is_blocking=False)
         enqueue = cl.enqueue_nd_range_kernel
-        if profile is None:
-            for k, g, l in instance.steps:
-                enqueue(q, k, g, l)
+        events = []
+        if profile is None or timed:
+            events = [enqueue(q, k, g, l) for k, g, l in instance.steps]
         else:
             import time
             for (k, g, l), launch in zip(instance.steps, self.launches):
@@ -174,4 +193,7 @@ class Plan:
                 cl.enqueue_copy(q, out, buf, is_blocking=False)
             results.append(out)
         q.finish()
+        if timed:
+            profile.extend((launch, (e.profile.end - e.profile.start) * 1e-9)
+                           for launch, e in zip(self.launches, events))
         return results

@@ -239,9 +239,13 @@ class CompiledModel:
             if hasattr(plan, "release_instances"):
                 plan.release_instances()
 
-    def profile(self, inputs) -> list[tuple[Any, float]]:
-        """Run once, synchronising after every launch; returns (launch, seconds) pairs."""
-        prof: list = []
+    def profile(self, inputs, synchronised: bool = False) -> list[tuple[Any, float]]:
+        """Run once; returns (launch, seconds) pairs: each kernel's time by the device's profiling events, the
+        launches queued as in any inference. ``synchronised``: host time around each launch instead, between
+        two waits for the device, which also counts what the driver does at a launch (PoCL compiles a kernel at
+        its first launch) and costs PoCL 25-45 us a launch."""
+        from .executor import SynchronisedProfile
+        prof: list = SynchronisedProfile() if synchronised else []
         self._plans.run(self._prepare(_normalize_inputs(inputs, self.inputs)), profile=prof,
                         state=self._default_request()._state if self._stateful else None)
         return prof
@@ -386,8 +390,8 @@ class InferRequest:
             self._state.reset()
 
     def get_profiling_info(self) -> list[ProfilingInfo]:
-        """Per-launch times of the last inference, with PERF_COUNT set at compile time (each launch then waits
-        for the one before it, so the times add up to the inference)."""
+        """Per-launch times of the last inference, with PERF_COUNT set at compile time: each kernel's time by the
+        device's profiling events, so the times add up to no more than the inference."""
         if not self._compiled._profiling:
             raise InferenceError("profiling is off: compile with {'PERF_COUNT': True} "
                                  "(ovcl.properties.enable_profiling)")

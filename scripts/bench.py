@@ -163,7 +163,7 @@ class _Runner:
 
 
     def ovcl_profile(self, feeds) -> dict:
-        """One run synchronised after every launch: time, launches and GFLOP/s per op type, slowest first."""
+        """One profiled run (the kernels' profiling events): time, launches and GFLOP/s per op type, slowest first."""
         try:
             prof = self.compiled.profile(feeds)
         except Exception as e:  # noqa: BLE001 - informational
@@ -543,7 +543,7 @@ def render(results: list[dict], meta: dict) -> str:
                             for op, d in list(pb.items())[:4])
             prof_lines.append(f"- {res['model']}: {top}")
     if prof_lines:
-        lines += ["", "ovcl time by op type (one run synchronised after every launch; slowest first):", ""] + prof_lines
+        lines += ["", "ovcl time by op type (one profiled run, the kernels' profiling events; slowest first):", ""] + prof_lines
     lines += ["", "Host floor = the same number of trivial 64-item launches through the executor's enqueue loop, "
               "plus input/output copies; main-thread CPU = CPU time of the calling thread per inference."]
     return "\n".join(lines) + "\n"

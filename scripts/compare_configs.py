@@ -6,7 +6,7 @@ config (a kernel parameter forced, a variant chosen) move its speed?
         '{"KERNEL_PARAMS": {"matmul.tiled": {"TM": 4, "VW": 8, "NV": 3}}}' [--rounds 6]
 
 The two compiled models take turns, round by round (the order flips every round, so the host's drift falls on
-both): each round runs one ``compiled.profile`` (synchronised after every launch, OpenCL profiling events) and
+both): each round runs one ``compiled.profile`` (each kernel's OpenCL profiling events) and
 10 timed inferences. Printed: the sum over launches of each launch's minimum kernel time over the rounds (the
 steadiest figure on a shared machine), the median wall time per inference, and B / A for both. Inputs are
 seeded uniform [-1, 1) (ones for integer inputs).

@@ -218,6 +218,22 @@ def test_profiling_info():
         request.get_profiling_info()
 
 
+def test_profile_times_each_launch_either_way():
+    """``compiled.profile``: one (launch, seconds) per launch of the plan, in order, by the kernels' profiling
+    events or (``synchronised``) by the host between waits; the inference's results are unchanged by either."""
+    x = np.random.default_rng(1).standard_normal((1, 1, 8, 8)).astype(np.float32)
+    compiled = _compiled(ovcl, {})
+    want = compiled(x)[0]
+    launches = compiled._current_plan().launches
+    for synchronised in (False, True):
+        start = time.perf_counter()
+        prof = compiled.profile(x, synchronised=synchronised)
+        elapsed = time.perf_counter() - start
+        assert [launch for launch, _ in prof] == list(launches)
+        assert all(seconds > 0 for _, seconds in prof) and sum(seconds for _, seconds in prof) <= elapsed
+        np.testing.assert_array_equal(compiled(x)[0], want)
+
+
 # -- tensors and requests -----------------------------------------------------------------------------------
 def _static(api):
     core = api.Core()
