@@ -162,14 +162,17 @@ class Lowered:
     inputs: list[Value]
     outputs: list[Value]
     launches: list[Launch]
+    prelude: str | None = None      # the rendered prelude.cl.mako, as a model cache entry keeps it
 
     def program_source(self, device) -> str:
         unique: dict[str, str] = {}
         for l in self.launches:
             unique.setdefault(l.kernel, l.source)
-        from .programs import render
-        prelude = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if device.caps.fp64 else ""
-        return prelude + render("prelude.cl.mako") + "\n".join(unique[k] for k in sorted(unique))
+        if self.prelude is None:
+            from .programs import render
+            self.prelude = render("prelude.cl.mako")
+        fp64 = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if device.caps.fp64 else ""
+        return fp64 + self.prelude + "\n".join(unique[k] for k in sorted(unique))
 
 
 def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) -> Plan:

@@ -2,12 +2,12 @@
 
 An entry holds everything ``ovcl.compiler.finish`` needs to make a plan without folding, fusing, lowering,
 rendering or compiling again: the launches (kernel names, sizes, arguments), the storages, the constants
-(packed weights included) and the program binary (not on PoCL, whose own cache holds the build). It is keyed
-by ovcl's version, the device and driver, the compile options, the input shapes and a hash of the model's
-content, so a stale entry is never found. A
-corrupt entry is rebuilt, never trusted: anything unexpected while loading means a miss. Entries are JSON,
-the constants' raw bytes (each at a page boundary, read in one go into page-aligned memory that the device
-uses in place) and the binary: loading one never runs code from it.
+(packed weights included), the rendered prelude and the program binary (not on PoCL, whose own cache holds
+the build). It is keyed by ovcl's version, the device and driver, the compile options, the input shapes and a
+hash of the model's content, so a stale entry is never found. A corrupt entry is rebuilt, never trusted:
+anything unexpected while loading means a miss. Entries are JSON, the constants' raw bytes (each at a page
+boundary, read in one go into page-aligned memory that the device uses in place) and the binary: loading one
+never runs code from it.
 """
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from ovcl.ir import Model, Type
 
 from .compiler import Lowered, finish
 from .lowering import Launch, LocalMem, Storage, Value
+from .programs import render
 
-FORMAT = 4
+FORMAT = 5
 _COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16", "KERNEL_PARAMS", "KERNEL_VARIANT")
 
 
@@ -113,6 +114,8 @@ def save(cache_dir, key: str, plan) -> None:
                           "parent": None if s.parent is None else s.parent.id, "offset": s.offset,
                           "variable": s.variable}
                          for s in lowered.storages],
+            # the rendered prelude: a load then needs no template rendering (Mako's import alone is ~35 ms)
+            "prelude": lowered.prelude if lowered.prelude is not None else render("prelude.cl.mako"),
             "inputs": [_value(v) for v in lowered.inputs],
             "outputs": [_value(v) for v in lowered.outputs],
             "launches": [{"node": l.node, "op": l.op, "nodes": l.nodes, "kernel": l.kernel, "source": l.source,
@@ -214,7 +217,10 @@ def load(cache_dir, key: str, device, config: dict):
                            variant=l["variant"], params={k: int(v) for k, v in l["params"].items()},
                            shape=l["shape"], tuning=l["tuning"], path=l["path"])
                     for l in doc["launches"]]
-        lowered = Lowered(storages, [value(v) for v in doc["inputs"]], [value(v) for v in doc["outputs"]], launches)
+        if not isinstance(doc["prelude"], str):
+            raise ValueError("prelude")
+        lowered = Lowered(storages, [value(v) for v in doc["inputs"]], [value(v) for v in doc["outputs"]], launches,
+                          doc["prelude"])
         binary = (entry / "program.bin").read_bytes() if launches and not device.is_pocl else None
         plan = finish(device, lowered, config, binary=binary)
         plan.stats["from_cache"] = True

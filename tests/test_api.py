@@ -233,8 +233,9 @@ def test_eltwise_chain_fusion_matches_unfused(rng):
     np.testing.assert_allclose(fused([x])[0], ref, rtol=1e-5, atol=1e-6)
 
 
-def test_model_cache(tmp_path, rng):
-    """CACHE_DIR keeps compiled plans: a second compile loads them, a corrupt entry is rebuilt."""
+def test_model_cache(tmp_path, rng, monkeypatch):
+    """CACHE_DIR keeps compiled plans: a second compile loads them without rendering a template, a corrupt
+    entry is rebuilt."""
     nodes = [helper.make_node("Mul", ["x", "w"], ["m"]), helper.make_node("Tanh", ["m"], ["y"])]
     w = rng.standard_normal(16).astype(np.float32)
     m = onnx_model(nodes, [("x", np.float32, [4, 16])], [("y", np.float32, None)], initializers=[("w", w)])
@@ -245,7 +246,9 @@ def test_model_cache(tmp_path, rng):
     first = core.compile_model(model, "CPU")
     entries = list(tmp_path.glob("ovcl-*"))
     assert len(entries) == 1 and not first._current_plan().stats.get("from_cache")
-    second = core.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
+    with monkeypatch.context() as patch:
+        patch.setattr("ovcl.programs.render", lambda *a, **k: pytest.fail("a cached plan rendered a template"))
+        second = core.compile_model(ovcl.read_model(m.SerializeToString()), "CPU")
     assert second._current_plan().stats.get("from_cache")
     np.testing.assert_array_equal(second([x])[0], first([x])[0])
     np.testing.assert_allclose(second([x])[0], np.tanh(x * w), rtol=1e-5, atol=1e-6)
