@@ -155,11 +155,12 @@ class Plan:
         return _Instance(steps, [buffer(v) for v in self.inputs], [buffer(v) for v in self.outputs],
                          cl.CommandQueue(ctx, self.device.cl_device), copies.values())
 
-    def time_launches(self, queue) -> float:
-        """Seconds the launches take on the device by its profiling events (``queue`` created with
-        PROFILING_ENABLE on this plan's context), inputs as the last run left them."""
+    def time_launches(self) -> float:
+        """Seconds the launches take on the device by their profiling events, inputs as the last run left
+        them (no copies in or out: the tuner's repeated runs of one node)."""
         import pyopencl as cl
         with self._instance_in_use() as instance:
+            queue = instance.timing_queue()
             events = [cl.enqueue_nd_range_kernel(queue, k, g, l) for k, g, l in instance.steps]
             queue.finish()
         return sum(e.profile.end - e.profile.start for e in events) * 1e-9

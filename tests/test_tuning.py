@@ -274,7 +274,7 @@ def test_a_candidate_with_wrong_results_is_rejected(dbs, monkeypatch):
         if cfg == wrong:
             run = p.run
             p.run = lambda arrays: [o * np.float32(1.001) for o in run(arrays)]
-            p.time_launches = lambda queue: 0.0
+            p.time_launches = lambda: 0.0
         return p
 
     monkeypatch.setattr(tuner._NodeBench, "plan", plan)

@@ -85,11 +85,8 @@ class _NodeBench:
     """One instance's node lowered alone, for any configuration of its variant."""
 
     def __init__(self, inst: Instance, device, config: dict, runs: int):
-        import pyopencl as cl
         self.inst, self.device, self.config, self.runs = inst, device, config, runs
         self.arrays = None            # random inputs, made for the first plan
-        self.queue = cl.CommandQueue(device.context, device.cl_device,
-                                     properties=cl.command_queue_properties.PROFILING_ENABLE)
 
     def plan(self, cfg: dict):
         from ovcl.compiler import lower_node, finish
@@ -112,7 +109,7 @@ class _NodeBench:
             return None
         times = []
         for _ in range(self.runs):
-            times.append(plan.time_launches(self.queue))
+            times.append(plan.time_launches())
             if give_up_s is not None and times[0] > give_up_s:
                 break
         return statistics.median(times), outs
@@ -138,8 +135,8 @@ def _confirm(inst: Instance, bench: _NodeBench, rounds: int = 5, margin: float =
         plans[name].run(list(bench.arrays))
     ratios, cur, best = [], [], []
     for _ in range(rounds):
-        c = statistics.median(plans["current"].time_launches(bench.queue) for _ in range(bench.runs))
-        b = statistics.median(plans["best"].time_launches(bench.queue) for _ in range(bench.runs))
+        c = statistics.median(plans["current"].time_launches() for _ in range(bench.runs))
+        b = statistics.median(plans["best"].time_launches() for _ in range(bench.runs))
         cur.append(c)
         best.append(b)
         ratios.append(c / b)
