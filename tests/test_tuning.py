@@ -84,6 +84,12 @@ def test_both_winograd_transforms_fit_the_device():
     assert "output transform" in WINOGRAD.check(cfg, problem, _caps(max_work_item_sizes=(1024, 2, 1024)))
     assert "output transform" in WINOGRAD.check(dict(cfg, LO=8), problem, _caps(max_work_item_sizes=(4, 64, 64)))
     assert WINOGRAD.check(cfg, problem, _caps(max_work_item_sizes=(4, 64, 64))) is None
+    # the input transform's group of planes (up to 64 work-items) shrinks to the device's limits, which the
+    # lowering puts in the problem
+    small = dict(problem, group_max=16, z_max=2)
+    assert WINOGRAD.local_size(cfg, small) == (4, 1, 2) and WINOGRAD.local_size(cfg, problem) == (4, 1, 16)
+    assert WINOGRAD.check(WINOGRAD.defaults(small, _caps()), small, _caps(max_work_group_size=16,
+                                                                        max_work_item_sizes=(16, 16, 2))) is None
 
 
 def test_one_item_and_one_group_per_segment_schemes():

@@ -4,7 +4,9 @@ on its own), and an output transform (``winograd_out.cl.mako``: A^T m A per tile
 work-item, with the epilogue; LO blocks of 8 channels by 16 // LO tiles a work-group). The parameters here
 are the two transforms'.
 
-Problem: ``c``, ``oc``, ``th``, ``tw`` (output tile rows and columns), ``n`` (images).
+Problem: ``c``, ``oc``, ``th``, ``tw`` (output tile rows and columns), ``n`` (images); ``group_max`` and
+``z_max`` (the device's work-items a group and along its third axis: the input transform's group of planes stays
+within them).
 """
 from __future__ import annotations
 
@@ -36,7 +38,9 @@ class Winograd(Variant):
         l0 = cfg["LI"]
         l1 = max(1, 4 // l0)
         planes, l2 = problem["n"] * problem["c"], 1
-        while planes % (l2 * 2) == 0 and l0 * l1 * l2 * 2 <= 64:    # a divisor: the kernel has no plane guard
+        cap = min(64, problem.get("group_max", 64))
+        while (planes % (l2 * 2) == 0 and l0 * l1 * l2 * 2 <= cap    # a divisor: the kernel has no plane guard
+               and l2 * 2 <= problem.get("z_max", 64)):
             l2 *= 2
         return l0, l1, l2
 

@@ -59,7 +59,8 @@ def emit_winograd(ctx: LoweringContext, x: Value, out: Value, w: np.ndarray, pad
     th, tw = -(-oh // 2), -(-ow // 2)
     t = n * th * tw
     pt, pl = int(pads_begin[0]), int(pads_begin[1])
-    problem = {"n": n, "c": c, "oc": oc, "th": th, "tw": tw}
+    problem = {"n": n, "c": c, "oc": oc, "th": th, "tw": tw, "group_max": ctx.caps.max_work_group_size,
+               "z_max": ctx.caps.max_work_item_sizes[2]}
     choice = ctx.configure(WINOGRAD, problem)
     cfg = choice.params
     v = ctx.temp((16, c, t), Type.f32)
