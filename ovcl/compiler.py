@@ -164,15 +164,19 @@ class Lowered:
     launches: list[Launch]
     prelude: str | None = None      # the rendered prelude.cl.mako, as a model cache entry keeps it
 
+    def prelude_source(self) -> str:
+        """The rendered prelude.cl.mako: rendered at the first call, unless a model cache entry gave it."""
+        if self.prelude is None:
+            from .programs import render
+            self.prelude = render("prelude.cl.mako")
+        return self.prelude
+
     def program_source(self, device) -> str:
         unique: dict[str, str] = {}
         for l in self.launches:
             unique.setdefault(l.kernel, l.source)
-        if self.prelude is None:
-            from .programs import render
-            self.prelude = render("prelude.cl.mako")
         fp64 = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" if device.caps.fp64 else ""
-        return fp64 + self.prelude + "\n".join(unique[k] for k in sorted(unique))
+        return fp64 + self.prelude_source() + "\n".join(unique[k] for k in sorted(unique))
 
 
 def finish(device, lowered: Lowered, config: dict, binary: bytes | None = None) -> Plan:

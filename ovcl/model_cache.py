@@ -24,7 +24,6 @@ from ovcl.ir import Model, Type
 
 from .compiler import Lowered, finish
 from .lowering import Launch, LocalMem, Storage, Value
-from .programs import render
 
 FORMAT = 5
 _COMPILE_KEYS = ("OVCL_FUSION", "INFERENCE_PRECISION_HINT", "OVCL_WEIGHTS_F16", "KERNEL_PARAMS", "KERNEL_VARIANT")
@@ -115,7 +114,7 @@ def save(cache_dir, key: str, plan) -> None:
                           "variable": s.variable}
                          for s in lowered.storages],
             # the rendered prelude: a load then needs no template rendering (Mako's import alone is ~35 ms)
-            "prelude": lowered.prelude if lowered.prelude is not None else render("prelude.cl.mako"),
+            "prelude": lowered.prelude_source(),
             "inputs": [_value(v) for v in lowered.inputs],
             "outputs": [_value(v) for v in lowered.outputs],
             "launches": [{"node": l.node, "op": l.op, "nodes": l.nodes, "kernel": l.kernel, "source": l.source,
